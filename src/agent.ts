@@ -1,0 +1,54 @@
+import type { AgentEvents } from "./agent-events.js";
+import type { Config } from "./config/index.js";
+import {
+  type Component,
+  ComponentGroup,
+  EventBus,
+  type Runnable,
+  type StopReport,
+} from "./lifecycle/index.js";
+import type { Logger } from "./log/index.js";
+import { Store } from "./store/index.js";
+
+export interface AgentOptions {
+  stopTimeoutMs: number;
+}
+
+/**
+ * The composition root. `Agent.fromConfig` is the one place that constructs components and
+ * hands each its config slice, a child logger, the store and the bus; nothing else reaches for
+ * shared state. Components start in dependency order and stop in reverse.
+ */
+export class Agent implements Runnable {
+  readonly #group: ComponentGroup;
+
+  constructor(
+    readonly components: readonly Component[],
+    readonly bus: EventBus<AgentEvents>,
+    logger: Logger,
+    private readonly options: AgentOptions,
+  ) {
+    this.#group = new ComponentGroup(components, logger, {
+      onStarted: (name) => bus.emit("componentStarted", { name }),
+      onStopped: (name) => bus.emit("componentStopped", { name }),
+    });
+  }
+
+  static fromConfig(config: Config, logger: Logger): Agent {
+    const bus = new EventBus<AgentEvents>((event, error) =>
+      logger.error({ err: error, event: String(event) }, "event listener failed"),
+    );
+    const child = (component: string) => logger.child({ component });
+    // Dependency order: store first; later capabilities join behind it.
+    const store = new Store(config.store.path, child("store"));
+    return new Agent([store], bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    return this.#group.start(signal);
+  }
+
+  stop(): Promise<StopReport> {
+    return this.#group.stop(this.options.stopTimeoutMs);
+  }
+}

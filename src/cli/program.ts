@@ -1,0 +1,66 @@
+import { Command, CommanderError, Option } from "commander";
+import { ConfigError } from "../config/index.js";
+import { CamgateError, describeError, ExitCode } from "../errors.js";
+import { packageVersion } from "../version.js";
+import { registerConfigCommands } from "./commands/config.js";
+import { registerRunCommand } from "./commands/run.js";
+import type { CliContext, CliOutcome } from "./context.js";
+
+export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
+  const program = new Command("camgate")
+    .description("camgate: ONVIF discovery, baseline audit, ring-buffer recording and mTLS uplink")
+    .version(packageVersion(), "-V, --version")
+    .option(
+      "-c, --config <file>",
+      "configuration file (default: $CAMGATE_CONFIG or /etc/camgate/camgate.yaml)",
+    )
+    .option("--json", "print machine-readable JSON instead of tables")
+    .addOption(
+      new Option("--log-level <level>", "log verbosity").choices([
+        "fatal",
+        "error",
+        "warn",
+        "info",
+        "debug",
+        "trace",
+      ]),
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+    })
+    .showSuggestionAfterError();
+  registerConfigCommands(program, ctx, outcome);
+  registerRunCommand(program, ctx, outcome);
+  return program;
+}
+
+/** Parses argv, runs the command, and returns the exit code; nothing here calls process.exit. */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const outcome: CliOutcome = { exitCode: ExitCode.ok };
+  const program = buildProgram(ctx, outcome);
+  try {
+    await program.parseAsync([...argv], { from: "node" });
+    return outcome.exitCode;
+  } catch (error) {
+    return reportError(error, ctx);
+  }
+}
+
+function reportError(error: unknown, ctx: CliContext): number {
+  if (error instanceof CommanderError) {
+    const informational = ["commander.helpDisplayed", "commander.help", "commander.version"];
+    return informational.includes(error.code) ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof ConfigError) {
+    ctx.stderr.write(`camgate: ${error.message}\n`);
+    return ExitCode.config;
+  }
+  const prefix = error instanceof CamgateError ? "camgate" : "camgate: unexpected error";
+  ctx.stderr.write(`${prefix}: ${describeError(error)}\n`);
+  if (!(error instanceof CamgateError) && ctx.env.CAMGATE_DEBUG && error instanceof Error) {
+    ctx.stderr.write(`${error.stack ?? ""}\n`);
+  }
+  return error instanceof CamgateError ? error.exitCode : ExitCode.failure;
+}

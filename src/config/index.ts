@@ -1,0 +1,12 @@
+export { envNameFor, envOverrideTable, RESERVED_ENV } from "./env.js";
+export { ConfigError, type ConfigIssue, formatIssue } from "./errors.js";
+export { configJsonSchema } from "./json-schema.js";
+export {
+  DEFAULT_CONFIG_PATH,
+  type LoadedConfig,
+  loadConfigFile,
+  parseConfigText,
+  resolveConfigPath,
+} from "./load.js";
+export * from "./schema.js";
+export { formatBytes, parseDuration, parseSize } from "./units.js";

@@ -1,0 +1,214 @@
+import { z } from "zod";
+import { parseDuration, parseSize } from "./units.js";
+
+const SIZE_RE = /^\s*\d+(\.\d+)?\s*([kmgt]i?b?|b)?\s*$/i;
+const DURATION_RE = /^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)\s*$/i;
+
+/** Bytes: an integer, or a string such as "512MiB" or "64GiB". Output: bytes. */
+const SIZE_HINT = 'expected a size: bytes as an integer, or a string such as "512MiB" or "64GiB"';
+const DURATION_HINT = 'expected a duration with a unit, e.g. "500ms", "10s", "5m", "2h", "1d"';
+
+function size(description: string) {
+  return z
+    .union([z.number().int().nonnegative(), z.string().regex(SIZE_RE, SIZE_HINT)], {
+      error: SIZE_HINT,
+    })
+    .describe(description)
+    .transform((value, ctx) => {
+      if (typeof value === "number") return value;
+      const bytes = parseSize(value);
+      if (bytes === undefined) {
+        ctx.addIssue({ code: "custom", message: `"${value}" is not a size (e.g. "512MiB")` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+}
+
+/** A duration string with a unit ("500ms", "10s", "5m", "2h", "1d"). Output: milliseconds. */
+function duration(description: string) {
+  return z
+    .string({ error: DURATION_HINT })
+    .regex(DURATION_RE, DURATION_HINT)
+    .describe(description)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: `"${value}" is not a duration` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const CIDR_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+export const BASELINES = ["qcvn11-2026", "qcvn135-2024", "d724", "en303645"] as const;
+
+const siteSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9-]{0,62}$/,
+      "lower-case letters, digits and '-', at most 63 characters (it is part of every MQTT topic)",
+    )
+    .describe("Stable site identifier; the MQTT topic root is camgate/v1/<id>/"),
+  name: z.string().min(1).max(200).optional().describe("Human-readable name of the site"),
+  location: z
+    .strictObject({
+      description: z.string().max(500).optional(),
+      latitude: z.number().min(-90).max(90).optional(),
+      longitude: z.number().min(-180).max(180).optional(),
+    })
+    .optional()
+    .describe("Where the box is installed"),
+});
+
+const storeSchema = z.strictObject({
+  path: z.string().min(1).default("/var/lib/camgate/camgate.db").describe("SQLite database file"),
+});
+
+const secretsSchema = z.strictObject({
+  keyFile: z
+    .string()
+    .min(1)
+    .default("/var/lib/camgate/keys/seal.key")
+    .describe("AES-256 key that seals camera credentials; created 0600 on first use"),
+});
+
+const storageSchema = z.strictObject({
+  dir: z.string().min(1).default("/var/lib/camgate/recordings").describe("Segment directory"),
+  maxBytes: size("Upper bound for recorded video").optional(),
+  maxPercent: z
+    .number()
+    .gt(0)
+    .max(100)
+    .default(90)
+    .describe("Upper bound as a percentage of the filesystem"),
+  minFreeBytes: size("Free space always kept on the filesystem").prefault("1GiB"),
+  maxLockedPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(20)
+    .describe("At most this share of the quota may be held by evidence locks"),
+  segmentSeconds: z.number().int().min(2).max(300).default(10).describe("Length of one segment"),
+});
+
+const discoverySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  intervalSeconds: z.number().int().min(30).default(300).describe("Period of background discovery"),
+  interfaces: z.array(z.string().min(1)).default([]).describe("Interfaces to probe; empty = all"),
+  cidrs: z
+    .array(z.string().regex(CIDR_RE, "expected an IPv4 CIDR such as 192.0.2.0/24"))
+    .default([])
+    .describe("Address ranges probed by unicast when multicast is filtered"),
+  probeTimeout: duration("How long to collect ProbeMatches").prefault("3s"),
+  concurrency: z.number().int().min(1).max(1024).default(64),
+});
+
+const auditSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  baseline: z.enum(BASELINES).default("qcvn11-2026"),
+  interval: duration("Period of scheduled audits").prefault("24h"),
+  enable: z.array(z.string().min(1)).default([]).describe("Opt-in checks to run"),
+  concurrency: z.number().int().min(1).max(64).default(4),
+  probeTimeout: duration("Timeout of one probe").prefault("5s"),
+  runTimeout: duration("Timeout of a whole audit run").prefault("10m"),
+});
+
+const forwardMode = z.enum(["continuous", "on-demand", "off"]);
+
+const cameraOverrideSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  profile: z.string().min(1).max(64).optional().describe("ONVIF profile token to record"),
+  forward: forwardMode.optional(),
+});
+
+const recorderSchema = z.strictObject({
+  ffmpegPath: z.string().min(1).optional().describe("ffmpeg binary; default: auto-detected"),
+  rtspTransport: z.enum(["tcp", "udp"]).default("tcp"),
+  forward: forwardMode.default("continuous").describe("Default forwarding mode of a camera"),
+  cameras: z
+    .record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), cameraOverrideSchema)
+    .default({})
+    .describe("Per-camera overrides, keyed by camera id"),
+});
+
+const uplinkSchema = z
+  .strictObject({
+    brokers: z
+      .array(
+        z
+          .url({
+            protocol: /^mqtts$/,
+            hostname: z.regexes.hostname,
+            error: "expected mqtts://host:port (plain mqtt:// is refused)",
+          })
+          .describe("mqtts://host:port; plain mqtt:// is refused"),
+      )
+      .default([])
+      .describe("Broker URLs tried in turn; empty disables the uplink"),
+    ca: z.string().min(1).optional().describe("CA certificate (PEM) that signed the broker"),
+    cert: z.string().min(1).optional().describe("This box's client certificate (PEM)"),
+    key: z.string().min(1).optional().describe("This box's private key (PEM)"),
+    chunkBytes: size("Size of one video chunk").prefault("256KiB"),
+    maxBitsPerSecond: z.number().int().positive().optional().describe("Upload cap; unset = none"),
+    healthSeconds: z.number().int().min(5).default(30),
+    sessionExpiry: duration("MQTT session expiry").prefault("7d"),
+    keepalive: duration("MQTT keepalive").prefault("30s"),
+    outbox: z
+      .strictObject({
+        maxMessages: z.number().int().min(100).default(100_000),
+        maxBytes: size("Outbox payload bound").prefault("256MiB"),
+      })
+      .prefault({}),
+    commandSigningKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Center's public key (PEM); when set, video commands must be signed by it"),
+  })
+  .superRefine((uplink, ctx) => {
+    if (uplink.brokers.length === 0) return;
+    for (const key of ["ca", "cert", "key"] as const) {
+      if (uplink[key] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "required when brokers are configured (mutual TLS is mandatory)",
+        });
+      }
+    }
+  });
+
+const logSchema = z.strictObject({
+  level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+  format: z.enum(["auto", "json", "pretty"]).default("auto").describe("auto: pretty on a TTY"),
+});
+
+const agentSchema = z.strictObject({
+  stopTimeout: duration("Deadline for a clean stop").prefault("20s"),
+});
+
+export const configSchema = z
+  .strictObject({
+    site: siteSchema,
+    store: storeSchema.prefault({}),
+    secrets: secretsSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    discovery: discoverySchema.prefault({}),
+    audit: auditSchema.prefault({}),
+    recorder: recorderSchema.prefault({}),
+    uplink: uplinkSchema.prefault({}),
+    log: logSchema.prefault({}),
+    agent: agentSchema.prefault({}),
+  })
+  .describe("camgate configuration");
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type SiteConfig = Config["site"];
+export type StorageConfig = Config["storage"];
+export type UplinkConfig = Config["uplink"];
+export type LogConfig = Config["log"];

@@ -1,0 +1,5 @@
+export type { Component } from "./component.js";
+export { ComponentGroup, type StopReport } from "./component-group.js";
+export { ComponentStartError, ComponentStopError, StopTimeoutError } from "./errors.js";
+export { EventBus } from "./event-bus.js";
+export { type Runnable, runUntilSignal } from "./run-until-signal.js";

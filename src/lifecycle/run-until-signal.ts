@@ -1,0 +1,64 @@
+import { describeError, ExitCode } from "../errors.js";
+import type { Logger } from "../log/index.js";
+import type { StopReport } from "./component-group.js";
+
+export interface Runnable {
+  start(signal: AbortSignal): Promise<void>;
+  stop(): Promise<StopReport>;
+}
+
+/**
+ * Runs `target` until SIGINT or SIGTERM, then stops it. Resolves to the process exit code:
+ * 0 after a clean stop, 1 when start failed or any component failed to stop in time.
+ * A second signal while stopping exits at once.
+ */
+export async function runUntilSignal(
+  target: Runnable,
+  logger: Logger,
+  processLike: Pick<NodeJS.Process, "once" | "off" | "exit"> = process,
+): Promise<number> {
+  const controller = new AbortController();
+  let resolveStopRequested: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    resolveStopRequested = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      logger.warn({ signal }, "second signal while stopping; exiting now");
+      processLike.exit(ExitCode.failure);
+      return;
+    }
+    logger.info({ signal }, "stop requested");
+    controller.abort(new Error(`received ${signal}`));
+    resolveStopRequested(signal);
+    processLike.once(signal, onSignal);
+  };
+  processLike.once("SIGINT", onSignal);
+  processLike.once("SIGTERM", onSignal);
+  // Signal listeners do not keep the event loop alive; without this a daemon whose components
+  // hold no handle (SQLite is synchronous) would exit as soon as it started.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
+  try {
+    try {
+      await target.start(controller.signal);
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        logger.error({ err: error }, `start failed: ${describeError(error)}`);
+        return ExitCode.failure;
+      }
+    }
+    if (!controller.signal.aborted) logger.info("running");
+    await stopRequested;
+    const report = await target.stop();
+    if (report.failures.length > 0) {
+      logger.error({ failures: report.failures.map((f) => f.message) }, "stopped with failures");
+      return ExitCode.failure;
+    }
+    logger.info("stopped cleanly");
+    return ExitCode.ok;
+  } finally {
+    clearInterval(keepAlive);
+    processLike.off("SIGINT", onSignal);
+    processLike.off("SIGTERM", onSignal);
+  }
+}

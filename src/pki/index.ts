@@ -1,0 +1,2 @@
+export { KeyFileError, UnsealError } from "./errors.js";
+export { assertPrivateFile, SecretSealer } from "./sealer.js";

@@ -1,0 +1,6 @@
+export {
+  type FfmpegLocation,
+  FfmpegNotFoundError,
+  type FfmpegSource,
+  locateFfmpeg,
+} from "./ffmpeg-binary.js";

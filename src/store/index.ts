@@ -1,0 +1,10 @@
+export { StoreClosedError, StoreError, StoreOpenError, StoreVersionError } from "./errors.js";
+export { applyMigrations, LATEST_VERSION, MIGRATIONS, schemaVersion } from "./migrations.js";
+export * from "./repositories/access-log.js";
+export * from "./repositories/audit-reports.js";
+export * from "./repositories/camera-secrets.js";
+export * from "./repositories/cameras.js";
+export * from "./repositories/events.js";
+export * from "./repositories/outbox.js";
+export * from "./repositories/segments.js";
+export { type Repositories, Store } from "./store.js";

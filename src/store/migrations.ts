@@ -1,0 +1,143 @@
+import type { Database } from "better-sqlite3";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Numbered, append-only. A shipped migration is never edited: a change to the schema is a new
+ * entry. Each one runs in its own transaction together with the user_version bump.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "inventory",
+    sql: `
+      CREATE TABLE cameras (
+        id TEXT PRIMARY KEY,
+        urn TEXT UNIQUE,
+        mac TEXT,
+        ip TEXT,
+        xaddrs TEXT NOT NULL DEFAULT '[]',
+        manufacturer TEXT,
+        model TEXT,
+        firmware TEXT,
+        serial TEXT,
+        hardware TEXT,
+        name TEXT,
+        profiles TEXT NOT NULL DEFAULT '[]',
+        clock_offset_ms INTEGER,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        reachable INTEGER NOT NULL DEFAULT 1,
+        enabled INTEGER NOT NULL DEFAULT 1
+      ) STRICT;
+      CREATE INDEX cameras_mac ON cameras (mac);
+      CREATE TABLE camera_secrets (
+        camera_id TEXT PRIMARY KEY REFERENCES cameras (id) ON DELETE CASCADE,
+        sealed TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        camera_id TEXT,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+      ) STRICT;
+      CREATE INDEX events_ts ON events (ts_ms);
+      CREATE INDEX events_camera_ts ON events (camera_id, ts_ms);
+    `,
+  },
+  {
+    version: 2,
+    name: "recording",
+    sql: `
+      CREATE TABLE segments (
+        id INTEGER PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT,
+        state TEXT NOT NULL
+          CHECK (state IN ('recording', 'closed', 'forwarded', 'evicted', 'lost')),
+        locked_until_ms INTEGER,
+        forwarded_ms INTEGER
+      ) STRICT;
+      CREATE INDEX segments_camera_start ON segments (camera_id, start_ms);
+      CREATE INDEX segments_state_start ON segments (state, start_ms);
+    `,
+  },
+  {
+    version: 3,
+    name: "outbox",
+    sql: `
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        qos INTEGER NOT NULL CHECK (qos IN (0, 1, 2)),
+        retain INTEGER NOT NULL DEFAULT 0,
+        priority INTEGER NOT NULL,
+        properties TEXT,
+        created_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        expires_ms INTEGER
+      ) STRICT;
+      CREATE INDEX outbox_priority ON outbox (priority, id);
+    `,
+  },
+  {
+    version: 4,
+    name: "audit-and-access",
+    sql: `
+      CREATE TABLE audit_reports (
+        id INTEGER PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        baseline TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        finished_ms INTEGER NOT NULL,
+        summary TEXT NOT NULL,
+        report TEXT NOT NULL,
+        signature TEXT
+      ) STRICT;
+      CREATE INDEX audit_reports_camera ON audit_reports (camera_id, finished_ms);
+      CREATE TABLE access_log (
+        seq INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        purpose TEXT,
+        result TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}',
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/** Applies every migration above the current version, up to `target`. Returns the versions applied. */
+export function applyMigrations(db: Database, target = LATEST_VERSION): number[] {
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= schemaVersion(db) || migration.version > target) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,56 @@
+import type { Database } from "better-sqlite3";
+
+export interface EventRecord {
+  id: number;
+  tsMs: number;
+  cameraId: string | null;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+interface EventRow {
+  id: number;
+  ts_ms: number;
+  camera_id: string | null;
+  kind: string;
+  detail: string;
+}
+
+/** The box's own history: gaps, reconnects, losses, alarms. Kept for diagnostics and upstream. */
+export class EventRepository {
+  constructor(private readonly db: Database) {}
+
+  append(event: Omit<EventRecord, "id">): number {
+    const result = this.db
+      .prepare("INSERT INTO events (ts_ms, camera_id, kind, detail) VALUES (?, ?, ?, ?)")
+      .run(event.tsMs, event.cameraId, event.kind, JSON.stringify(event.detail));
+    return Number(result.lastInsertRowid);
+  }
+
+  /** Newest first. */
+  list(
+    filter: { cameraId?: string; kind?: string; sinceMs?: number; limit?: number } = {},
+  ): EventRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events
+         WHERE (@cameraId IS NULL OR camera_id = @cameraId)
+           AND (@kind IS NULL OR kind = @kind)
+           AND ts_ms >= @sinceMs
+         ORDER BY ts_ms DESC, id DESC LIMIT @limit`,
+      )
+      .all({
+        cameraId: filter.cameraId ?? null,
+        kind: filter.kind ?? null,
+        sinceMs: filter.sinceMs ?? 0,
+        limit: filter.limit ?? 1000,
+      }) as EventRow[];
+    return rows.map((row) => ({
+      id: row.id,
+      tsMs: row.ts_ms,
+      cameraId: row.camera_id,
+      kind: row.kind,
+      detail: JSON.parse(row.detail) as Record<string, unknown>,
+    }));
+  }
+}

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { beforeEach, describe, it, type TestContext } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import { type CameraObservation, type Repositories, Store } from "../../src/store/index.js";
+import { tempDir } from "../helpers/temp.js";
+
+async function openStore(
+  t: TestContext,
+): Promise<{ repos: Repositories; store: Store; path: string }> {
+  const path = join(await tempDir(t), "camgate.db");
+  const store = new Store(path, silentLogger());
+  t.after(() => store.close());
+  return { repos: store.open(), store, path };
+}
+
+function camera(id: string, overrides: Partial<CameraObservation> = {}): CameraObservation {
+  return {
+    id,
+    urn: `urn:uuid:${id}`,
+    mac: null,
+    ip: "127.0.0.10",
+    xaddrs: ["http://127.0.0.10/onvif/device_service"],
+    manufacturer: "Sim",
+    model: "SC-1",
+    firmware: "1.0",
+    serial: null,
+    hardware: null,
+    name: null,
+    profiles: [],
+    clockOffsetMs: 0,
+    lastSeenMs: 1000,
+    reachable: true,
+    ...overrides,
+  };
+}
+
+describe("repositories", () => {
+  let t: TestContext;
+  beforeEach((context) => {
+    t = context as TestContext;
+  });
+
+  it("cameras: upsert keeps first-seen and enabled, finds by URN then MAC", async () => {
+    const { repos } = await openStore(t);
+    repos.cameras.upsert(camera("cam-1", { mac: "AA:BB:CC:00:11:22", lastSeenMs: 1000 }));
+    repos.cameras.setEnabled("cam-1", false);
+    const updated = repos.cameras.upsert(
+      camera("cam-1", { ip: "127.0.0.99", mac: "aa:bb:cc:00:11:22", lastSeenMs: 5000 }),
+    );
+    assert.equal(updated.firstSeenMs, 1000);
+    assert.equal(updated.lastSeenMs, 5000);
+    assert.equal(updated.ip, "127.0.0.99");
+    assert.equal(updated.enabled, false);
+    assert.equal(repos.cameras.list().length, 1);
+    assert.equal(repos.cameras.list({ enabledOnly: true }).length, 0);
+    assert.equal(repos.cameras.findByIdentity({ urn: "urn:uuid:cam-1" })?.id, "cam-1");
+    assert.equal(
+      repos.cameras.findByIdentity({ urn: "urn:uuid:other", mac: "AA:BB:CC:00:11:22" })?.id,
+      "cam-1",
+    );
+    assert.equal(repos.cameras.findByIdentity({ mac: "00:00:00:00:00:00" }), undefined);
+  });
+
+  it("camera secrets: sealed values round-trip and go with their camera", async () => {
+    const { repos } = await openStore(t);
+    const sealer = await SecretSealer.open(join(await tempDir(t), "seal.key"));
+    repos.cameras.upsert(camera("cam-1"));
+    repos.cameraSecrets.put("cam-1", sealer.seal("admin:S3cr3t!x", "camera:cam-1"), 1);
+    const sealed = repos.cameraSecrets.get("cam-1") ?? "";
+    assert.ok(!sealed.includes("S3cr3t"));
+    assert.equal(sealer.unsealText(sealed, "camera:cam-1"), "admin:S3cr3t!x");
+    assert.throws(() => repos.cameraSecrets.put("no-such-camera", "x", 1), /FOREIGN KEY/);
+    assert.ok(repos.cameras.remove("cam-1"));
+    assert.equal(repos.cameraSecrets.get("cam-1"), undefined);
+  });
+
+  it("events: filtered, newest first", async () => {
+    const { repos } = await openStore(t);
+    repos.events.append({
+      tsMs: 1,
+      cameraId: "cam-1",
+      kind: "camera_offline",
+      detail: { reason: "timeout" },
+    });
+    repos.events.append({ tsMs: 2, cameraId: "cam-2", kind: "camera_offline", detail: {} });
+    repos.events.append({ tsMs: 3, cameraId: "cam-1", kind: "camera_online", detail: {} });
+    assert.deepEqual(
+      repos.events.list({ cameraId: "cam-1" }).map((event) => event.kind),
+      ["camera_online", "camera_offline"],
+    );
+    assert.deepEqual(
+      repos.events.list({ kind: "camera_offline", sinceMs: 2 }).map((e) => e.cameraId),
+      ["cam-2"],
+    );
+    assert.deepEqual(repos.events.list({ cameraId: "cam-1", kind: "camera_offline" })[0]?.detail, {
+      reason: "timeout",
+    });
+  });
+
+  it("segments: overlap queries, state changes, locks, totals", async () => {
+    const { repos } = await openStore(t);
+    for (let i = 0; i < 6; i++) {
+      repos.segments.insert({
+        cameraId: "cam-1",
+        path: `/rec/cam-1/${i}.ts`,
+        startMs: i * 10_000,
+        endMs: (i + 1) * 10_000,
+        bytes: 1000,
+        sha256: "ab".repeat(32),
+        state: "closed",
+      });
+    }
+    const window = repos.segments.overlapping("cam-1", 15_000, 35_000);
+    assert.deepEqual(
+      window.map((segment) => segment.startMs),
+      [10_000, 20_000, 30_000],
+    );
+    const first = window[0];
+    assert.ok(first);
+    assert.ok(repos.segments.setState(first.id, "forwarded", 99));
+    assert.equal(repos.segments.get(first.id)?.forwardedMs, 99);
+    assert.ok(repos.segments.setState(first.id, "evicted", 100));
+    assert.deepEqual(repos.segments.overlapping("cam-1", 15_000, 35_000).length, 2);
+    assert.equal(repos.segments.lock("cam-1", 40_000, 60_000, 5000), 2);
+    assert.equal(repos.segments.lock("cam-1", 40_000, 60_000, 10), 2);
+    assert.equal(
+      repos.segments.overlapping("cam-1", 40_000, 41_000)[0]?.lockedUntilMs,
+      5000,
+      "locks only extend",
+    );
+    const totals = repos.segments.bytesByState();
+    assert.equal(totals.closed, 5000);
+    assert.equal(totals.evicted, 1000);
+    assert.equal(totals.forwarded, 0);
+    assert.throws(
+      () =>
+        repos.segments.insert({
+          cameraId: "c",
+          path: "/x",
+          startMs: 0,
+          endMs: 1,
+          bytes: 0,
+          sha256: null,
+          state: "bogus" as "closed",
+        }),
+      /CHECK constraint/,
+    );
+  });
+
+  it("outbox: most urgent first, produced order within a priority, survives reopening", async () => {
+    const { repos, store, path } = await openStore(t);
+    const message = (topic: string, priority: number) => ({
+      topic,
+      payload: Buffer.from(topic),
+      qos: 1 as const,
+      retain: false,
+      priority,
+      properties: null,
+      createdMs: 1,
+      expiresMs: null,
+    });
+    const a = repos.outbox.enqueue(message("segments/1", 4));
+    repos.outbox.enqueue(message("events/1", 2));
+    repos.outbox.enqueue(message("segments/2", 4));
+    repos.outbox.enqueue({
+      ...message("status", 1),
+      retain: true,
+      properties: { contentType: "application/json" },
+    });
+    assert.deepEqual(
+      repos.outbox.peek(10).map((m) => m.topic),
+      ["status", "events/1", "segments/1", "segments/2"],
+    );
+    assert.deepEqual(
+      repos.outbox.peek(10, [a]).map((m) => m.topic),
+      ["status", "events/1", "segments/2"],
+    );
+    assert.deepEqual(repos.outbox.stats(), { count: 4, bytes: 34 });
+    assert.ok(repos.outbox.ack(a));
+    assert.ok(!repos.outbox.ack(a));
+    store.close();
+    const reopened = new Store(path, silentLogger());
+    const again = reopened.open();
+    const status = again.outbox.peek(1)[0];
+    assert.equal(status?.retain, true);
+    assert.deepEqual(status?.properties, { contentType: "application/json" });
+    assert.equal(again.outbox.stats().count, 3);
+    reopened.close();
+  });
+
+  it("audit reports: newest first per camera", async () => {
+    const { repos } = await openStore(t);
+    const report = (finishedMs: number) => ({
+      cameraId: "cam-1",
+      baseline: "qcvn11-2026",
+      startedMs: finishedMs - 10,
+      finishedMs,
+      summary: { pass: 1, fail: 0 },
+      report: { controls: [] },
+      signature: null,
+    });
+    repos.auditReports.insert(report(100));
+    repos.auditReports.insert(report(300));
+    repos.auditReports.insert(report(200));
+    assert.deepEqual(
+      repos.auditReports.latest("cam-1", 2).map((r) => r.finishedMs),
+      [300, 200],
+    );
+    assert.deepEqual(repos.auditReports.latest("cam-2"), []);
+  });
+
+  it("access log: chained, verified, and an edited row is found", async () => {
+    const { repos, path } = await openStore(t);
+    for (let i = 0; i < 5; i++) {
+      repos.accessLog.append({
+        tsMs: i,
+        actor: "center:hn-01",
+        action: "clip.request",
+        target: `cam-${i}`,
+        purpose: "investigation 42",
+        result: "granted",
+        detail: { from: i },
+      });
+    }
+    const verdict = repos.accessLog.verify();
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.checked, 5);
+    assert.equal(repos.accessLog.list(1)[0]?.seq, 5);
+
+    const db = new BetterSqlite3(path);
+    db.prepare("UPDATE access_log SET purpose = 'nothing to see' WHERE seq = 3").run();
+    db.close();
+    assert.deepEqual(repos.accessLog.verify(), {
+      ok: false,
+      checked: 2,
+      brokenAtSeq: 3,
+      reason: "entry content was altered",
+    });
+
+    const db2 = new BetterSqlite3(path);
+    db2.prepare("UPDATE access_log SET purpose = 'investigation 42' WHERE seq = 3").run();
+    db2.prepare("DELETE FROM access_log WHERE seq = 2").run();
+    db2.close();
+    const afterDelete = repos.accessLog.verify();
+    assert.equal(afterDelete.ok, false);
+    assert.equal(afterDelete.ok ? 0 : afterDelete.brokenAtSeq, 3);
+  });
+});
