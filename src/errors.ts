@@ -1,3 +1,5 @@
+import { inspect } from "node:util";
+
 /** Process exit codes shared by every command (DESIGN.md section 10). */
 export const ExitCode = {
   ok: 0,
@@ -31,7 +33,8 @@ export function describeError(error: unknown): string {
       lines.push(depth === 0 ? current.message : `caused by: ${current.message}`);
       current = current.cause;
     } else {
-      lines.push(depth === 0 ? String(current) : `caused by: ${String(current)}`);
+      const text = inspect(current, { depth: 2, breakLength: Infinity });
+      lines.push(depth === 0 ? text : `caused by: ${text}`);
       break;
     }
   }

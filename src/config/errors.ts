@@ -7,8 +7,7 @@ export interface ConfigIssue {
   message: string;
   /** Where the offending value came from. */
   source:
-    | { kind: "file"; file: string; line?: number; column?: number }
-    | { kind: "env"; name: string };
+    { kind: "file"; file: string; line?: number; column?: number } | { kind: "env"; name: string };
 }
 
 export function formatIssue(issue: ConfigIssue): string {

@@ -18,7 +18,7 @@ interface DefView {
 }
 
 function defOf(schema: AnySchema): DefView {
-  return schema._zod.def as unknown as DefView;
+  return schema._zod.def;
 }
 
 /** Strips optional/default/transform wrappers down to the schema that describes the value. */

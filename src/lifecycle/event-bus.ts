@@ -16,9 +16,9 @@ export class EventBus<Events extends { [K in keyof Events]: unknown }> {
       set = new Set();
       this.#listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => {
-      set.delete(listener as Listener<never>);
+      set.delete(listener);
     };
   }
 

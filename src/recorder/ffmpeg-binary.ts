@@ -24,7 +24,9 @@ async function isExecutable(path: string): Promise<boolean> {
 /** ffmpeg-static is optional: its install downloads a binary, which may not have been possible. */
 async function ffmpegStaticPath(): Promise<string | undefined> {
   try {
-    const module = (await import("ffmpeg-static" as string)) as { default?: unknown };
+    // A non-literal specifier: the package may be absent, so TypeScript must not resolve it.
+    const specifier = "ffmpeg-static";
+    const module = (await import(specifier)) as { default?: unknown };
     return typeof module.default === "string" ? module.default : undefined;
   } catch {
     return undefined;

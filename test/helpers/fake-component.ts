@@ -4,7 +4,7 @@ import type { Component } from "../../src/lifecycle/index.js";
 export class FakeComponent implements Component {
   constructor(
     readonly name: string,
-    private readonly journal: string[],
+    private readonly journal: { push(entry: string): unknown },
     private readonly behaviour: {
       failStart?: boolean;
       failStop?: boolean;

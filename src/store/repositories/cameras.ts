@@ -98,8 +98,7 @@ export class CameraRepository {
 
   get(id: string): CameraRecord | undefined {
     const row = this.db.prepare("SELECT * FROM cameras WHERE id = ?").get(id) as
-      | CameraRow
-      | undefined;
+      CameraRow | undefined;
     return row && fromRow(row);
   }
 

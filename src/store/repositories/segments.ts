@@ -70,8 +70,7 @@ export class SegmentRepository {
 
   get(id: number): SegmentRecord | undefined {
     const row = this.db.prepare("SELECT * FROM segments WHERE id = ?").get(id) as
-      | SegmentRow
-      | undefined;
+      SegmentRow | undefined;
     return row && fromRow(row);
   }
 
