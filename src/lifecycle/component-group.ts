@@ -42,7 +42,7 @@ export class ComponentGroup {
         await component.start(signal);
       } catch (error) {
         const failure = new ComponentStartError(component.name, error);
-        log.error({ err: error }, "start failed; stopping what was started");
+        log.warn("start failed; stopping what was started");
         const report = await this.stop(10_000);
         for (const stopFailure of report.failures)
           log.error({ err: stopFailure }, "stop after failed start");

@@ -1,4 +1,4 @@
-import { describeError, ExitCode } from "../errors.js";
+import { CamgateError, describeError, ExitCode } from "../errors.js";
 import type { Logger } from "../log/index.js";
 import type { StopReport } from "./component-group.js";
 
@@ -43,7 +43,9 @@ export async function runUntilSignal(
       await target.start(controller.signal);
     } catch (error) {
       if (!controller.signal.aborted) {
-        logger.error({ err: error }, `start failed: ${describeError(error)}`);
+        // Our own errors explain themselves; a stack trace is kept for the unexpected ones.
+        const expected = error instanceof CamgateError && hasOnlyExpectedCauses(error);
+        logger.error(expected ? {} : { err: error }, `start failed: ${describeError(error)}`);
         return ExitCode.failure;
       }
     }
@@ -61,4 +63,17 @@ export async function runUntilSignal(
     processLike.off("SIGINT", onSignal);
     processLike.off("SIGTERM", onSignal);
   }
+}
+
+/** True when the chain holds only our typed errors, and at its root any error with a code (EACCES, SQLITE_*). */
+function hasOnlyExpectedCauses(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    if (current instanceof CamgateError) {
+      current = current.cause;
+      continue;
+    }
+    return current instanceof Error && typeof (current as NodeJS.ErrnoException).code === "string";
+  }
+  return true;
 }

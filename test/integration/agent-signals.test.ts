@@ -99,10 +99,13 @@ describe("agent lifecycle under signals", () => {
     });
     const result = await collect(child);
     assert.equal(result.code, 1);
-    const failure = result.stdout.split("\n").find((line) => line.includes("start failed"));
+    const failure = result.stdout
+      .split("\n")
+      .find((line) => line.includes('"msg":"start failed: '));
     assert.ok(failure, result.stdout);
     assert.ok(failure.includes(dbPath));
     assert.match(failure, /not a valid SQLite database/);
     assert.equal(result.stderr, "");
+    assert.doesNotMatch(result.stdout, /\s+at \S+ \(/, "no stack trace for an expected failure");
   });
 });
