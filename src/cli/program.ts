@@ -4,6 +4,7 @@ import { CamgateError, describeError, ExitCode } from "../errors.js";
 import { packageVersion } from "../version.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerSimCommand } from "./commands/sim.js";
 import type { CliContext, CliOutcome } from "./context.js";
 
 export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
     .showSuggestionAfterError();
   registerConfigCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
+  registerSimCommand(program, ctx, outcome);
   return program;
 }
 

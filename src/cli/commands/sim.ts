@@ -1,0 +1,109 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { ExitCode } from "../../errors.js";
+import { runUntilSignal } from "../../lifecycle/index.js";
+import { locateFfmpeg } from "../../recorder/index.js";
+import {
+  MAX_SIMULATED_CAMERAS,
+  PROFILE_NAMES,
+  type ProfileName,
+  type SimCameraInfo,
+  Simulator,
+  UNPRIVILEGED_PORTS,
+} from "../../sim/index.js";
+import {
+  type CliContext,
+  type CliOutcome,
+  cliLogger,
+  exitWith,
+  formatTable,
+  globalOptions,
+  printLines,
+} from "../context.js";
+
+interface SimOptions {
+  cameras: number;
+  baseIp: string;
+  profile: ProfileName;
+  video?: string;
+  unprivileged?: boolean;
+  seed?: string;
+}
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_SIMULATED_CAMERAS) {
+    throw new InvalidArgumentError(`a whole number from 1 to ${MAX_SIMULATED_CAMERAS}`);
+  }
+  return parsed;
+}
+
+function tableOf(cameras: readonly SimCameraInfo[]): string[] {
+  return formatTable(
+    ["NAME", "ADDRESS", "PROFILE", "USER", "PASSWORD", "ONVIF", "RTSP"],
+    cameras.map((c) => [
+      c.name,
+      c.address,
+      c.profile,
+      c.username,
+      c.password,
+      c.xaddr,
+      c.streams[0] ?? "",
+    ]),
+  );
+}
+
+export function registerSimCommand(program: Command, ctx: CliContext, outcome: CliOutcome): void {
+  program
+    .command("sim")
+    .description("run simulated ONVIF/RTSP cameras on loopback addresses until SIGINT/SIGTERM")
+    .option("-n, --cameras <n>", "how many cameras", positiveInt, 4)
+    .option("--base-ip <address>", "address of the first camera (127.0.0.0/8)", "127.0.0.10")
+    .addOption(
+      new Option("--profile <profile>", "security profile").choices(PROFILE_NAMES).default("mixed"),
+    )
+    .option(
+      "--video <file>",
+      "serve this video (transcoded once to H.264) instead of a test pattern",
+    )
+    .option(
+      "--unprivileged",
+      `use ports ${Object.values(UNPRIVILEGED_PORTS).join("/")} instead of 80/443/554/23`,
+    )
+    .option("--seed <text>", "identity seed: the same seed gives the same URNs, MACs and passwords")
+    .action(
+      exitWith(outcome, async (options: SimOptions, command: Command) => {
+        const logger = cliLogger(command, ctx).child({ component: "sim" });
+        const ffmpeg = await locateFfmpeg({ env: ctx.env });
+        const simulator = new Simulator({
+          cameras: options.cameras,
+          baseIp: options.baseIp,
+          profile: options.profile,
+          ffmpeg: ffmpeg.path,
+          videoFile: options.video,
+          ports: options.unprivileged ? UNPRIVILEGED_PORTS : undefined,
+          seed: options.seed,
+        });
+        const json = globalOptions(command).json === true;
+        return runUntilSignal(
+          {
+            start: async () => {
+              await simulator.start();
+              const cameras = simulator.describe();
+              if (json)
+                printLines(
+                  ctx,
+                  cameras.map((camera) => JSON.stringify(camera)),
+                );
+              else printLines(ctx, tableOf(cameras));
+              ctx.stderr.write(`camgate sim: ${cameras.length} cameras running; Ctrl-C to stop\n`);
+            },
+            stop: async () => {
+              await simulator.stop();
+              return { stopped: ["sim"], failures: [] };
+            },
+          },
+          logger,
+        ).then((code) => (code === ExitCode.ok ? ExitCode.ok : ExitCode.failure));
+      }),
+    );
+}

@@ -1,0 +1,4 @@
+export * from "./namespaces.js";
+export { type SoapFaultSpec, soapEnvelope, soapFault } from "./soap.js";
+export { passwordDigest, usernameTokenHeader } from "./wsse.js";
+export * from "./xml.js";

@@ -1,0 +1,42 @@
+import { NS } from "./namespaces.js";
+import { escapeXml } from "./xml.js";
+
+/** Prefixes every camgate SOAP message declares; a body may use any of them. */
+const DECLARED: Record<string, string> = {
+  s: NS.soap12,
+  tds: NS.tds,
+  trt: NS.trt,
+  tr2: NS.tr2,
+  tt: NS.tt,
+  ter: NS.ter,
+};
+
+export function soapEnvelope(
+  body: string,
+  header = "",
+  extra: Record<string, string> = {},
+): string {
+  const xmlns = Object.entries({ ...DECLARED, ...extra })
+    .map(([prefix, uri]) => `xmlns:${prefix}="${uri}"`)
+    .join(" ");
+  const head = header === "" ? "" : `<s:Header>${header}</s:Header>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<s:Envelope ${xmlns}>${head}<s:Body>${body}</s:Body></s:Envelope>`;
+}
+
+export interface SoapFaultSpec {
+  code: "Sender" | "Receiver";
+  /** ONVIF error subcodes, outermost first, as ter: local names (e.g. "NotAuthorized"). */
+  subcodes: readonly string[];
+  reason: string;
+}
+
+export function soapFault(fault: SoapFaultSpec): string {
+  let subcode = "";
+  for (const name of [...fault.subcodes].reverse()) {
+    subcode = `<s:Subcode><s:Value>ter:${escapeXml(name)}</s:Value>${subcode}</s:Subcode>`;
+  }
+  return soapEnvelope(
+    `<s:Fault><s:Code><s:Value>s:${fault.code}</s:Value>${subcode}</s:Code>` +
+      `<s:Reason><s:Text xml:lang="en">${escapeXml(fault.reason)}</s:Text></s:Reason></s:Fault>`,
+  );
+}

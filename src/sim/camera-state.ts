@@ -1,0 +1,71 @@
+import type { CameraIdentity, Weaknesses } from "./profiles.js";
+
+export interface SimPorts {
+  http: number;
+  https: number;
+  rtsp: number;
+  telnet: number;
+}
+
+export const STANDARD_PORTS: SimPorts = { http: 80, https: 443, rtsp: 554, telnet: 23 };
+
+export interface SimUser {
+  username: string;
+  password: string;
+  level: "Administrator" | "Operator" | "User";
+}
+
+export interface SimProfile {
+  token: string;
+  name: string;
+  path: string;
+}
+
+/** What every server of one simulated camera answers from. */
+export interface SimCameraState {
+  identity: CameraIdentity;
+  host: string;
+  ports: SimPorts;
+  weaknesses: Weaknesses;
+  clockSkewMs: number;
+  users: readonly SimUser[];
+  profiles: readonly SimProfile[];
+  video: { width: number; height: number; fps: number };
+}
+
+export function cameraNow(state: SimCameraState, nowMs = Date.now()): Date {
+  return new Date(nowMs + state.clockSkewMs);
+}
+
+export function hostPort(host: string, port: number, standard: number): string {
+  return port === standard ? host : `${host}:${port}`;
+}
+
+export function deviceXAddr(state: SimCameraState): string {
+  return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/device_service`;
+}
+
+export function mediaXAddr(state: SimCameraState): string {
+  return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/media_service`;
+}
+
+export function streamUri(state: SimCameraState, profile: SimProfile): string {
+  return `rtsp://${hostPort(state.host, state.ports.rtsp, 554)}${profile.path}`;
+}
+
+export function snapshotUri(state: SimCameraState, profile: SimProfile): string {
+  return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/snapshot.jpg?profile=${encodeURIComponent(profile.token)}`;
+}
+
+export function onvifScopes(state: SimCameraState): string[] {
+  const { identity } = state;
+  return [
+    "onvif://www.onvif.org/type/video_encoder",
+    "onvif://www.onvif.org/Profile/Streaming",
+    "onvif://www.onvif.org/Profile/S",
+    `onvif://www.onvif.org/name/${encodeURIComponent(identity.name)}`,
+    `onvif://www.onvif.org/hardware/${encodeURIComponent(identity.model)}`,
+    `onvif://www.onvif.org/location/city/${encodeURIComponent(identity.location)}`,
+    `onvif://www.onvif.org/MAC/${identity.mac}`,
+  ];
+}

@@ -1,0 +1,21 @@
+export { SimCamera } from "./camera.js";
+export type { SimCameraState, SimPorts } from "./camera-state.js";
+export { SimBindError } from "./errors.js";
+export type { SimProtocol, SimRequest } from "./journal.js";
+export {
+  DEFAULT_CREDENTIALS,
+  PROFILE_NAMES,
+  type ProfileName,
+  WEAKNESS_NAMES,
+  type WeaknessName,
+  type Weaknesses,
+} from "./profiles.js";
+export {
+  type CameraOverride,
+  loopbackAddress,
+  MAX_SIMULATED_CAMERAS,
+  type SimCameraInfo,
+  Simulator,
+  type SimulatorOptions,
+  UNPRIVILEGED_PORTS,
+} from "./simulator.js";

@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+
+/**
+ * Each weakness is one bad habit of real cameras, switchable alone so that an audit check can be
+ * shown to flip exactly its own control.
+ */
+export interface Weaknesses {
+  /** Factory credentials (admin/12345) instead of a unique strong password. */
+  defaultCredentials: boolean;
+  /** ONVIF device-information and media calls answered without authentication. */
+  unauthenticatedOnvif: boolean;
+  /** RTSP DESCRIBE/SETUP/PLAY served without authentication. */
+  unauthenticatedRtsp: boolean;
+  /** The snapshot URL serves a JPEG without authentication. */
+  unauthenticatedSnapshot: boolean;
+  /** HTTP Basic offered on plain HTTP (web UI and snapshot) instead of Digest. */
+  basicOverCleartext: boolean;
+  /** The web UI is served on plain HTTP instead of redirecting to HTTPS. */
+  cleartextManagement: boolean;
+  /** UsernameTokens without nonce/created, stale ones, and PasswordText are accepted. */
+  staleWsseAccepted: boolean;
+  /** A telnet banner on TCP 23. */
+  telnet: boolean;
+  /** No NTP server configured; the clock is set manually. */
+  noNtp: boolean;
+  /** No password complexity policy (MinLen 0, no character classes). */
+  noPasswordPolicy: boolean;
+  /** No brute-force lockout configured. */
+  noLockout: boolean;
+  /** TLS 1.0/1.1 accepted, with a self-signed SHA-1, 1024-bit certificate. */
+  legacyTls: boolean;
+  /** An extra administrator account named "guest". */
+  extraAdminAccount: boolean;
+}
+
+export type WeaknessName = keyof Weaknesses;
+export const WEAKNESS_NAMES = [
+  "defaultCredentials",
+  "unauthenticatedOnvif",
+  "unauthenticatedRtsp",
+  "unauthenticatedSnapshot",
+  "basicOverCleartext",
+  "cleartextManagement",
+  "staleWsseAccepted",
+  "telnet",
+  "noNtp",
+  "noPasswordPolicy",
+  "noLockout",
+  "legacyTls",
+  "extraAdminAccount",
+] as const satisfies readonly WeaknessName[];
+
+export const PROFILE_NAMES = ["hardened", "weak", "mixed"] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export function weaknessesOf(profile: "hardened" | "weak"): Weaknesses {
+  const all = profile === "weak";
+  return Object.fromEntries(WEAKNESS_NAMES.map((name) => [name, all])) as unknown as Weaknesses;
+}
+
+/** Clock skew of a weak camera: 7 minutes fast, beyond any reasonable tolerance. */
+export const WEAK_CLOCK_SKEW_MS = 7 * 60_000;
+
+export const DEFAULT_CREDENTIALS = { username: "admin", password: "12345" } as const;
+
+export interface CameraIdentity {
+  index: number;
+  manufacturer: string;
+  model: string;
+  firmwareVersion: string;
+  serialNumber: string;
+  hardwareId: string;
+  mac: string;
+  urn: string;
+  name: string;
+  location: string;
+}
+
+/** Stable per (seed, index): the same camera keeps its URN and MAC across simulator restarts. */
+export function cameraIdentity(index: number, seed = "camgate-sim"): CameraIdentity {
+  const digest = createHash("sha256").update(`${seed}:${index}`).digest();
+  const hex = digest.toString("hex");
+  const macBytes = [0x02, ...digest.subarray(0, 5)]; // locally administered, unicast
+  return {
+    index,
+    manufacturer: "CamgateSim",
+    model: index % 2 === 0 ? "CGS-2000" : "CGS-4K",
+    firmwareVersion: index % 2 === 0 ? "V5.5.3 build 200714" : "V2.800.0000000.11.R",
+    serialNumber: `SIM${hex.slice(0, 12).toUpperCase()}`,
+    hardwareId: index % 2 === 0 ? "CGS2000-HW1" : "CGS4K-HW2",
+    mac: macBytes.map((byte) => byte.toString(16).padStart(2, "0")).join(":"),
+    urn: `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
+    name: `SimCam-${String(index + 1).padStart(2, "0")}`,
+    location: "Hanoi",
+  };
+}
+
+/** A unique strong password per camera, as a hardened device ships with. */
+export function uniquePassword(identity: CameraIdentity, seed = "camgate-sim"): string {
+  const digest = createHash("sha256")
+    .update(`${seed}:password:${identity.index}`)
+    .digest("base64url");
+  return `Cg!${digest.slice(0, 10)}7a`;
+}

@@ -1,0 +1,126 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CamgateError } from "../errors.js";
+import { type H264Stream, parseH264 } from "./h264.js";
+
+const run = promisify(execFile);
+
+export interface VideoAsset {
+  stream: H264Stream;
+  fps: number;
+  jpeg: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface VideoAssetOptions {
+  ffmpeg: string;
+  cacheDir: string;
+  /** A video file to serve instead of the generated test pattern. */
+  source?: string | undefined;
+  width?: number;
+  height?: number;
+  fps?: number;
+  seconds?: number;
+}
+
+export class VideoAssetError extends CamgateError {}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Runs ffmpeg once into a temporary name, then renames, so a cached file is always complete. */
+async function produce(ffmpeg: string, target: string, args: string[]): Promise<void> {
+  if (await exists(target)) return;
+  const temp = `${target}.${process.pid}.tmp`;
+  try {
+    await run(ffmpeg, ["-hide_banner", "-loglevel", "error", "-nostdin", "-y", ...args, temp], {
+      maxBuffer: 1024 * 1024,
+    });
+  } catch (error) {
+    throw new VideoAssetError(`ffmpeg could not prepare ${target}`, { cause: error });
+  }
+  await rename(temp, target);
+}
+
+/**
+ * The H.264 clip every simulated camera serves, and its snapshot JPEG: prepared once with
+ * ffmpeg (baseline profile, no B-frames, one keyframe per second, a delimiter before each frame)
+ * and cached by its parameters.
+ */
+export async function prepareVideoAsset(options: VideoAssetOptions): Promise<VideoAsset> {
+  const width = options.width ?? 320;
+  const height = options.height ?? 240;
+  const fps = options.fps ?? 10;
+  const seconds = options.seconds ?? 10;
+  let sourceKey = "testsrc";
+  if (options.source) {
+    const info = await stat(options.source).catch((error: unknown) => {
+      throw new VideoAssetError(`cannot read video ${options.source}`, { cause: error });
+    });
+    sourceKey = `${options.source}:${info.size}:${info.mtimeMs}`;
+  }
+  const key = createHash("sha256")
+    .update(JSON.stringify([sourceKey, width, height, fps, seconds, 1]))
+    .digest("hex")
+    .slice(0, 16);
+  await mkdir(options.cacheDir, { recursive: true });
+  const h264Path = join(options.cacheDir, `clip-${key}.h264`);
+  const jpegPath = join(options.cacheDir, `snapshot-${key}.jpg`);
+
+  const input = options.source
+    ? ["-i", options.source, "-t", String(seconds)]
+    : ["-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=${fps}`, "-t", String(seconds)];
+  const scale = `fps=${fps},scale=${width}:${height}`;
+  await produce(options.ffmpeg, h264Path, [
+    ...input,
+    "-an",
+    "-vf",
+    scale,
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-profile:v",
+    "baseline",
+    "-pix_fmt",
+    "yuv420p",
+    "-bf",
+    "0",
+    "-g",
+    String(fps),
+    "-keyint_min",
+    String(fps),
+    "-sc_threshold",
+    "0",
+    "-x264-params",
+    "aud=1:repeat-headers=1",
+    "-f",
+    "h264",
+  ]);
+  await produce(options.ffmpeg, jpegPath, [
+    ...input,
+    "-vf",
+    scale,
+    "-frames:v",
+    "1",
+    "-c:v",
+    "mjpeg",
+    "-f",
+    "image2",
+  ]);
+
+  const [h264, jpeg] = await Promise.all([readFile(h264Path), readFile(jpegPath)]);
+  try {
+    return { stream: parseH264(h264), fps, jpeg, width, height };
+  } catch (error) {
+    throw new VideoAssetError(`prepared clip ${h264Path} is not usable`, { cause: error });
+  }
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  child,
+  DEFAULT_XML_LIMITS,
+  escapeXml,
+  NS,
+  parseXml,
+  resolveQName,
+  textOf,
+  XmlError,
+} from "../../src/onvif/index.js";
+
+const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/onvif/", import.meta.url));
+
+describe("untrusted XML", () => {
+  it("resolves namespaces by URI, whatever prefixes the sender chose", () => {
+    const a = parseXml(
+      `<x:Envelope xmlns:x="${NS.soap12}"><x:Body><m:Thing xmlns:m="${NS.tds}">v</m:Thing></x:Body></x:Envelope>`,
+    );
+    const b = parseXml(
+      `<Envelope xmlns="${NS.soap12}"><Body><Thing xmlns="${NS.tds}">v</Thing></Body></Envelope>`,
+    );
+    for (const root of [a, b]) {
+      assert.equal(root.ns, NS.soap12);
+      assert.equal(textOf(child(child(root, NS.soap12, "Body"), NS.tds, "Thing")), "v");
+    }
+    const typed = parseXml(`<t xmlns:dn="${NS.dn}">dn:NetworkVideoTransmitter</t>`);
+    assert.deepEqual(resolveQName(typed, "dn:NetworkVideoTransmitter"), {
+      ns: NS.dn,
+      local: "NetworkVideoTransmitter",
+    });
+  });
+
+  it("refuses any DOCTYPE: no entity expansion, no external entity is read", () => {
+    const laughs = `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>`;
+    const external = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>`;
+    for (const hostile of [laughs, external]) {
+      assert.throws(
+        () => parseXml(hostile),
+        (error: Error) => error instanceof XmlError && /DOCTYPE/.test(error.message),
+      );
+    }
+    assert.throws(() => parseXml("<r>&undefined;</r>"), XmlError);
+  });
+
+  it("bounds size, depth and element count, and rejects invalid UTF-8", () => {
+    assert.throws(
+      () =>
+        parseXml(`<r>${"x".repeat(2048)}</r>`, { maxBytes: 1024, maxDepth: 8, maxElements: 10 }),
+      /exceeds 1024/,
+    );
+    assert.throws(() => parseXml(`${"<a>".repeat(100)}${"</a>".repeat(100)}`), /deeper than 64/);
+    assert.throws(() => parseXml(`<r>${"<a/>".repeat(30_000)}</r>`), /more than 20000 elements/);
+    assert.throws(
+      () => parseXml(Buffer.from([0x3c, 0x72, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x72, 0x3e])),
+      /not valid UTF-8/,
+    );
+    assert.throws(() => parseXml("<r><unclosed></r>"), /malformed XML/);
+    assert.throws(() => parseXml("<p:r/>"), /malformed XML/, "an unbound prefix is an error");
+    const lenient = parseXml("<env:Envelope><d:Probe/></env:Envelope>", {
+      ...DEFAULT_XML_LIMITS,
+      lenientPrefixes: true,
+    });
+    assert.equal(lenient.ns, NS.soap12, "unless the caller asks for conventional prefixes");
+    assert.equal(lenient.children[0]?.ns, NS.wsd);
+    assert.throws(() => parseXml(""), XmlError);
+  });
+
+  it("parses every real-device fixture", async () => {
+    const vendors = await readdir(FIXTURES, { withFileTypes: true });
+    let parsed = 0;
+    for (const vendor of vendors.filter((entry) => entry.isDirectory())) {
+      for (const file of await readdir(join(FIXTURES, vendor.name))) {
+        if (!file.endsWith(".xml")) continue;
+        const text = await readFile(join(FIXTURES, vendor.name, file));
+        // The HTML 401 page some cameras send is not XML; everything else must parse.
+        if (file.includes("HTML")) continue;
+        const root = parseXml(text, { ...DEFAULT_XML_LIMITS, lenientPrefixes: true });
+        assert.equal(root.local, "Envelope", `${vendor.name}/${file}`);
+        assert.equal(root.ns, NS.soap12, `${vendor.name}/${file}`);
+        parsed++;
+      }
+    }
+    assert.ok(parsed >= 60, `only ${parsed} fixtures found`);
+  });
+
+  it("escapes what it writes", () => {
+    assert.equal(
+      escapeXml(`<a href="x">&'</a>\u0001`),
+      "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;",
+    );
+  });
+});
