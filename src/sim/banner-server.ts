@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { closeServer, listen, trackConnections } from "../util/net.js";
 import type { RequestJournal, SimProtocol } from "./journal.js";
 
 /**
@@ -7,7 +8,7 @@ import type { RequestJournal, SimProtocol } from "./journal.js";
  */
 export class BannerServer {
   #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
+  #sockets: Set<Socket> = new Set();
 
   constructor(
     private readonly host: string,
@@ -19,7 +20,6 @@ export class BannerServer {
 
   async start(): Promise<void> {
     const server = createServer((socket) => {
-      this.#sockets.add(socket);
       this.journal.record({
         protocol: this.protocol,
         operation: "connect",
@@ -31,23 +31,16 @@ export class BannerServer {
       socket.setTimeout(10_000, () => socket.destroy());
       socket.on("data", () => undefined);
       socket.on("error", () => socket.destroy());
-      socket.on("close", () => this.#sockets.delete(socket));
       socket.write(this.banner);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, this.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    this.#sockets = trackConnections(server);
+    await listen(server, this.port, this.host);
     this.#server = server;
   }
 
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server, this.#sockets);
   }
 }

@@ -69,6 +69,10 @@ function bindUdp(port: number, address: string): Promise<Socket> {
   });
 }
 
+function closeUdp(socket: Socket | undefined): Promise<void> {
+  return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
+}
+
 /** One camera's WS-Discovery endpoint: answers unicast Probes, and multicast ones handed to it. */
 export class DiscoveryResponder {
   #socket: Socket | undefined;
@@ -89,9 +93,8 @@ export class DiscoveryResponder {
   }
 
   async stop(): Promise<void> {
-    const socket = this.#socket;
+    await closeUdp(this.#socket);
     this.#socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
   /** Replies from this camera's own address, as a device on the LAN would. */
@@ -141,8 +144,7 @@ export class MulticastProbeListener {
   }
 
   async stop(): Promise<void> {
-    const socket = this.#socket;
+    await closeUdp(this.#socket);
     this.#socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 }

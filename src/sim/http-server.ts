@@ -6,6 +6,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import { closeServer, listen, trackConnections } from "../util/net.js";
 import { hostPort, type SimCameraState } from "./camera-state.js";
 import type { DigestAuthority } from "./digest-auth.js";
 import type { RequestJournal, SimProtocol } from "./journal.js";
@@ -47,8 +48,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
 
 /** The camera's web side: ONVIF SOAP, the admin page and the snapshot, on HTTP 80 and HTTPS 443. */
 export class HttpServers {
-  readonly #servers: Server[] = [];
-  readonly #sockets = new Set<Socket>();
+  readonly #servers: { server: Server; sockets: Set<Socket> }[] = [];
 
   constructor(private readonly options: HttpServersOptions) {}
 
@@ -70,28 +70,16 @@ export class HttpServers {
       [http, state.ports.http],
       [https, state.ports.https],
     ] as const) {
-      server.on("connection", (socket: Socket) => {
-        this.#sockets.add(socket);
-        socket.on("close", () => this.#sockets.delete(socket));
-      });
+      const sockets = trackConnections(server);
       server.on("tlsClientError", () => undefined);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, state.host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      this.#servers.push(server);
+      await listen(server, port, state.host);
+      this.#servers.push({ server, sockets });
     }
   }
 
   async stop(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
     const servers = this.#servers.splice(0);
-    await Promise.all(
-      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    await Promise.all(servers.map(({ server, sockets }) => closeServer(server, sockets)));
   }
 
   async #route(

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
+import { closeServer, listen, trackConnections } from "../util/net.js";
 import type { DigestAuthority } from "./digest-auth.js";
 import type { FrameTicker } from "./frame-ticker.js";
 import { h264Fmtp } from "./h264.js";
@@ -52,31 +53,24 @@ function pathOf(url: string): string {
 /** A minimal RTSP/1.0 server: H.264 over RTP interleaved on the RTSP connection (TCP). */
 export class RtspServer {
   #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
+  #sockets: Set<Socket> = new Set();
 
   constructor(private readonly options: RtspServerOptions) {}
 
   async start(): Promise<void> {
     const server = createServer((socket) => this.#accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    this.#sockets = trackConnections(server);
+    await listen(server, this.options.port, this.options.host);
     this.#server = server;
   }
 
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server, this.#sockets);
   }
 
   #accept(socket: Socket): void {
-    this.#sockets.add(socket);
     socket.setNoDelay(true);
     const sessions = new Map<string, PlaySession>();
     const unsubscribe = this.options.ticker.subscribe((frame) => {
@@ -88,10 +82,7 @@ export class RtspServer {
       buffer = this.#consume(socket, sessions, buffer);
     });
     socket.on("error", () => socket.destroy());
-    socket.on("close", () => {
-      unsubscribe();
-      this.#sockets.delete(socket);
-    });
+    socket.on("close", unsubscribe);
   }
 
   /** Handles every complete request or interleaved packet in `buffer`; returns the rest. */

@@ -43,6 +43,14 @@ function readProbeMatch(text: string) {
   };
 }
 
+/** Records `seconds` of an RTSP stream with ffmpeg, copying the video as it comes. */
+function recordRtsp(uri: string, seconds: number, file: string) {
+  const args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-rtsp_transport", "tcp"];
+  return run("ffmpeg", [...args, "-i", uri, "-t", String(seconds), "-c", "copy", "-y", file], {
+    timeout: 120_000,
+  });
+}
+
 async function ffprobe(file: string): Promise<{ codec: string; duration: number; frames: number }> {
   const { stdout } = await run("ffprobe", [
     "-v",
@@ -139,26 +147,7 @@ describe("simulated cameras: RTSP, WS-Discovery, faults, TLS", () => {
     const uri = sim
       .describe()[0]!
       .streams[0]!.replace("rtsp://", `rtsp://${username}:${encodeURIComponent(password)}@`);
-    await run(
-      "ffmpeg",
-      [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-nostdin",
-        "-rtsp_transport",
-        "tcp",
-        "-i",
-        uri,
-        "-t",
-        "20",
-        "-c",
-        "copy",
-        "-y",
-        file,
-      ],
-      { timeout: 120_000 },
-    );
+    await recordRtsp(uri, 20, file);
     const info = await ffprobe(file);
     assert.equal(info.codec, "h264");
     assert.ok(Math.abs(info.duration - 20) <= 0.2, `duration ${info.duration}`);
@@ -168,30 +157,7 @@ describe("simulated cameras: RTSP, WS-Discovery, faults, TLS", () => {
   it("several clients record the same camera at once", async (t) => {
     const dir = await tempDir(t);
     const uri = sim.describe()[1]!.streams[0]!;
-    await Promise.all(
-      [0, 1, 2].map((n) =>
-        run(
-          "ffmpeg",
-          [
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostdin",
-            "-rtsp_transport",
-            "tcp",
-            "-i",
-            uri,
-            "-t",
-            "4",
-            "-c",
-            "copy",
-            "-y",
-            join(dir, `${n}.mp4`),
-          ],
-          { timeout: 60_000 },
-        ),
-      ),
-    );
+    await Promise.all([0, 1, 2].map((n) => recordRtsp(uri, 4, join(dir, `${n}.mp4`))));
     for (const n of [0, 1, 2])
       assert.ok(Math.abs((await ffprobe(join(dir, `${n}.mp4`))).duration - 4) <= 0.2);
   });
