@@ -5,4 +5,10 @@
 export interface AgentEvents {
   componentStarted: { name: string };
   componentStopped: { name: string };
+  /** A camera entered the inventory. */
+  cameraDiscovered: { cameraId: string; address: string };
+  /** A known camera answered with something different (address, firmware, profiles...). */
+  cameraChanged: { cameraId: string; address: string };
+  /** A camera that was reachable did not answer a discovery round. */
+  cameraOffline: { cameraId: string };
 }

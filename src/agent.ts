@@ -1,5 +1,6 @@
 import type { AgentEvents } from "./agent-events.js";
 import type { Config } from "./config/index.js";
+import { DiscoveryService } from "./discovery/index.js";
 import {
   type Component,
   ComponentGroup,
@@ -39,9 +40,22 @@ export class Agent implements Runnable {
       logger.error({ err: error, event: String(event) }, "event listener failed"),
     );
     const child = (component: string) => logger.child({ component });
-    // Dependency order: store first; later capabilities join behind it.
+    // Dependency order: the store first; each capability after what it needs.
     const store = new Store(config.store.path, child("store"));
-    return new Agent([store], bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
+    const components: Component[] = [store];
+    if (config.discovery.enabled) {
+      components.push(
+        new DiscoveryService({
+          config: config.discovery,
+          callTimeoutMs: config.audit.probeTimeout,
+          keyFile: config.secrets.keyFile,
+          store,
+          bus,
+          logger: child("discovery"),
+        }),
+      );
+    }
+    return new Agent(components, bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
   }
 
   start(signal: AbortSignal): Promise<void> {

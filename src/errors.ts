@@ -30,7 +30,11 @@ export function describeError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
     if (current instanceof Error) {
-      lines.push(depth === 0 ? current.message : `caused by: ${current.message}`);
+      // A wrapper that already quotes its cause's message says it once.
+      const repeated = lines.some((line) =>
+        line.includes(current instanceof Error ? current.message : ""),
+      );
+      if (!repeated) lines.push(depth === 0 ? current.message : `caused by: ${current.message}`);
       current = current.cause;
     } else {
       const text = inspect(current, { depth: 2, breakLength: Infinity });

@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/index.js";
 import { CamgateError, describeError, ExitCode } from "../errors.js";
 import { packageVersion } from "../version.js";
+import { registerCameraCommands } from "./commands/cameras.js";
 import { registerConfigCommands } from "./commands/config.js";
+import { registerDiscoveryCommands } from "./commands/discovery.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerSimCommand } from "./commands/sim.js";
 import type { CliContext, CliOutcome } from "./context.js";
@@ -33,6 +35,8 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
     })
     .showSuggestionAfterError();
   registerConfigCommands(program, ctx, outcome);
+  registerDiscoveryCommands(program, ctx, outcome);
+  registerCameraCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
   return program;

@@ -98,6 +98,7 @@ const storageSchema = z.strictObject({
 const discoverySchema = z.strictObject({
   enabled: z.boolean().default(true),
   intervalSeconds: z.number().int().min(30).default(300).describe("Period of background discovery"),
+  multicast: z.boolean().default(true).describe("Send WS-Discovery probes to the multicast group"),
   interfaces: z.array(z.string().min(1)).default([]).describe("Interfaces to probe; empty = all"),
   cidrs: z
     .array(z.string().regex(CIDR_RE, "expected an IPv4 CIDR such as 192.0.2.0/24"))

@@ -83,20 +83,18 @@ export function parseXml(
   let root: XmlElement | undefined;
   let elements = 0;
   let failure: Error | undefined;
-  const fail = (message: string) => {
-    failure ??= new XmlError(message);
+  // Throwing from a handler stops saxes at once, so a hostile document is never read to its end
+  // (saxes resolves prefixes by walking the open-tag stack: 100,000 nested tags would take minutes).
+  const fail = (message: string, cause?: unknown): never => {
+    failure ??= new XmlError(message, { cause });
+    throw failure;
   };
 
   parser.on("doctype", () => fail("XML with a DOCTYPE is refused (entities are never expanded)"));
-  parser.on("error", (error) => {
-    failure ??= new XmlError(`malformed XML: ${error.message}`, { cause: error });
-  });
+  parser.on("error", (error) => fail(`malformed XML: ${error.message}`, error));
   parser.on("opentag", (tag: SaxesTagNS) => {
-    if (failure) return;
-    if (++elements > limits.maxElements)
-      return fail(`XML has more than ${limits.maxElements} elements`);
-    if (stack.length >= limits.maxDepth)
-      return fail(`XML nests deeper than ${limits.maxDepth} levels`);
+    if (++elements > limits.maxElements) fail(`XML has more than ${limits.maxElements} elements`);
+    if (stack.length >= limits.maxDepth) fail(`XML nests deeper than ${limits.maxDepth} levels`);
     const parent = stack.at(-1);
     const element: XmlElement = {
       ns: tag.uri,
@@ -117,7 +115,7 @@ export function parseXml(
   });
   const onText = (chunk: string) => {
     const current = stack.at(-1);
-    if (current && !failure) current.text += chunk;
+    if (current) current.text += chunk;
   };
   parser.on("text", onText);
   parser.on("cdata", onText);

@@ -134,7 +134,9 @@ export class MulticastProbeListener {
   ) {}
 
   async start(): Promise<void> {
-    const socket = await bindUdp(this.port, "0.0.0.0");
+    // Bound to the group address, not 0.0.0.0: a unicast probe to an address where no camera
+    // lives must go unanswered, not reach this socket and be answered by every camera.
+    const socket = await bindUdp(this.port, WSD_MULTICAST.address);
     socket.addMembership(WSD_MULTICAST.address, "127.0.0.1");
     socket.on("message", (datagram, remote) => {
       for (const responder of this.responders()) responder.answer(datagram, remote);

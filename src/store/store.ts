@@ -7,7 +7,7 @@ import { StoreClosedError, StoreError, StoreOpenError, StoreVersionError } from 
 import { applyMigrations, LATEST_VERSION, schemaVersion } from "./migrations.js";
 import { AccessLogRepository } from "./repositories/access-log.js";
 import { AuditReportRepository } from "./repositories/audit-reports.js";
-import { CameraSecretRepository } from "./repositories/camera-secrets.js";
+import { CameraSecretRepository, SiteSecretRepository } from "./repositories/camera-secrets.js";
 import { CameraRepository } from "./repositories/cameras.js";
 import { EventRepository } from "./repositories/events.js";
 import { OutboxRepository } from "./repositories/outbox.js";
@@ -16,6 +16,7 @@ import { SegmentRepository } from "./repositories/segments.js";
 export interface Repositories {
   cameras: CameraRepository;
   cameraSecrets: CameraSecretRepository;
+  siteSecrets: SiteSecretRepository;
   events: EventRepository;
   segments: SegmentRepository;
   outbox: OutboxRepository;
@@ -75,6 +76,7 @@ export class Store implements Component {
     this.#repos = {
       cameras: new CameraRepository(db),
       cameraSecrets: new CameraSecretRepository(db),
+      siteSecrets: new SiteSecretRepository(db),
       events: new EventRepository(db),
       segments: new SegmentRepository(db),
       outbox: new OutboxRepository(db),

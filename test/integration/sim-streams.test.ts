@@ -237,6 +237,12 @@ describe("simulated cameras: RTSP, WS-Discovery, faults, TLS", () => {
       500,
     );
     assert.deepEqual(other, [], "a probe for another device type gets no answer");
+    const nobody = await udpExchange(
+      { address: "127.0.4.99", port: 3702 },
+      probeMessage("urn:uuid:y"),
+      500,
+    );
+    assert.deepEqual(nobody, [], "a unicast probe to an address without a camera gets no answer");
   });
 
   it("keeps identities stable across restarts of the simulator", async () => {

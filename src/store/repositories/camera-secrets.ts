@@ -26,3 +26,27 @@ export class CameraSecretRepository {
     );
   }
 }
+
+/** Sealed secrets of the site, not of one camera (the default camera credentials). */
+export class SiteSecretRepository {
+  constructor(private readonly db: Database) {}
+
+  put(name: string, sealed: string, nowMs: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO site_secrets (name, sealed, updated_ms) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms`,
+      )
+      .run(name, sealed, nowMs);
+  }
+
+  get(name: string): string | undefined {
+    const row = this.db.prepare("SELECT sealed FROM site_secrets WHERE name = ?").get(name) as
+      { sealed: string } | undefined;
+    return row?.sealed;
+  }
+
+  remove(name: string): boolean {
+    return this.db.prepare("DELETE FROM site_secrets WHERE name = ?").run(name).changes === 1;
+  }
+}

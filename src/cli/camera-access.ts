@@ -1,0 +1,71 @@
+import type { Config } from "../config/index.js";
+import { CamgateError } from "../errors.js";
+import { CredentialVault, type Credentials, Inventory } from "../discovery/index.js";
+import type { Logger } from "../log/index.js";
+import { SecretSealer } from "../pki/index.js";
+import { type Repositories, Store } from "../store/index.js";
+import type { CliContext } from "./context.js";
+
+/** Opens what camera commands need (store, inventory, vault), and closes the store afterwards. */
+export async function withInventory<T>(
+  config: Config,
+  logger: Logger,
+  work: (access: {
+    repos: Repositories;
+    inventory: Inventory;
+    vault: CredentialVault;
+  }) => Promise<T> | T,
+): Promise<T> {
+  const store = new Store(config.store.path, logger.child({ component: "store" }));
+  const repos = store.open();
+  try {
+    const sealer = await SecretSealer.open(config.secrets.keyFile);
+    return await work({
+      repos,
+      inventory: new Inventory(repos),
+      vault: new CredentialVault(repos, sealer),
+    });
+  } finally {
+    store.close();
+  }
+}
+
+/** `host`, `host:port` or a full device-service URL, as the technician typed it. */
+export function deviceXAddr(target: string): string {
+  if (/^https?:\/\//i.test(target)) return target;
+  if (!/^[A-Za-z0-9.[\]:-]+$/.test(target)) throw new CamgateError(`not an address: ${target}`);
+  return `http://${target}/onvif/device_service`;
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+export interface CredentialFlags {
+  user?: string;
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+/** -u with -p or --password-stdin; undefined when no user was given. */
+export async function credentialsFrom(
+  flags: CredentialFlags,
+  ctx: CliContext,
+): Promise<Credentials | undefined> {
+  if (flags.password !== undefined && flags.passwordStdin) {
+    throw new CamgateError("give the password with -p or --password-stdin, not both", {
+      exitCode: 2,
+    });
+  }
+  if (flags.user === undefined) {
+    if (flags.password !== undefined || flags.passwordStdin)
+      throw new CamgateError("a password needs -u USER", { exitCode: 2 });
+    return undefined;
+  }
+  const password = flags.passwordStdin ? await readStdin(ctx.stdin) : (flags.password ?? "");
+  return { username: flags.user, password };
+}

@@ -1,0 +1,210 @@
+import { NS } from "../onvif/namespaces.js";
+import { escapeXml } from "../onvif/xml.js";
+import { OnvifCallError } from "./errors.js";
+import {
+  decodeScopes,
+  extractDeviceInformation,
+  extractMac,
+  extractMediaUri,
+  extractProfiles,
+  extractScopes,
+  extractServices,
+  extractSystemDateAndTime,
+  type MediaProfile,
+} from "./extract.js";
+import { type Credentials, soapCall } from "./soap-client.js";
+
+const MAX_PROFILES = 16;
+
+export interface ProfileReport extends MediaProfile {
+  streamUri: string | undefined;
+  snapshotUri: string | undefined;
+}
+
+export interface DeviceReport {
+  xaddr: string;
+  address: string;
+  manufacturer: string | undefined;
+  model: string | undefined;
+  firmwareVersion: string | undefined;
+  serialNumber: string | undefined;
+  hardwareId: string | undefined;
+  mac: string | undefined;
+  clockOffsetMs: number | undefined;
+  dateTimeType: "NTP" | "Manual" | undefined;
+  services: Record<string, string>;
+  scopes: string[];
+  name: string | undefined;
+  location: string | undefined;
+  profiles: ProfileReport[];
+  /** Optional steps that failed, for the record; the report is still usable. */
+  warnings: string[];
+}
+
+export interface InterrogateOptions {
+  credentials?: Credentials | undefined;
+  callTimeoutMs?: number;
+  deviceTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The same URI with its host replaced by the address we reached the device on (port kept). */
+export function rehost(uri: string | undefined, hostname: string): string | undefined {
+  if (uri === undefined) return undefined;
+  try {
+    const url = new URL(uri);
+    url.hostname = hostname;
+    return url.href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Points a service address the device advertised at the host and port we reached it on. */
+export function reachableXAddr(advertised: string, reached: URL): string {
+  try {
+    const url = new URL(advertised);
+    url.protocol = reached.protocol;
+    url.host = reached.host;
+    return url.href;
+  } catch {
+    return new URL("/onvif/device_service", reached).href;
+  }
+}
+
+/**
+ * Asks one device who it is and how to get its video. The clock comes first and without
+ * credentials, so that a camera whose clock is years off still accepts our time-shifted token.
+ */
+export async function interrogate(
+  xaddr: string,
+  options: InterrogateOptions = {},
+): Promise<DeviceReport> {
+  const deviceTimeout = AbortSignal.timeout(options.deviceTimeoutMs ?? 20_000);
+  const signal = options.signal ? AbortSignal.any([deviceTimeout, options.signal]) : deviceTimeout;
+  const reached = new URL(xaddr);
+  const warnings: string[] = [];
+  let clockOffsetMs: number | undefined;
+  const call = (target: string, body: string, authenticated = true) =>
+    soapCall(target, body, {
+      credentials: authenticated ? options.credentials : undefined,
+      clockOffsetMs: clockOffsetMs ?? 0,
+      timeoutMs: options.callTimeoutMs ?? 5000,
+      signal,
+    }).catch((error: unknown) => {
+      if (deviceTimeout.aborted) {
+        throw new OnvifCallError(
+          "timeout",
+          `${reached.host}: interrogation took longer than ${options.deviceTimeoutMs ?? 20_000} ms`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
+  const optional = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (
+        error instanceof OnvifCallError &&
+        (error.kind === "timeout" || error.kind === "unreachable")
+      )
+        throw error;
+      warnings.push(`${what}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+
+  const sentAt = Date.now();
+  const clockReply = await call(xaddr, "<tds:GetSystemDateAndTime/>", false);
+  const clock = extractSystemDateAndTime(clockReply);
+  if (clock) clockOffsetMs = clock.utcMs - Math.round((sentAt + Date.now()) / 2);
+  else warnings.push("GetSystemDateAndTime: no UTC time in the reply");
+
+  const services =
+    (await optional("GetServices", async () =>
+      extractServices(
+        await call(
+          xaddr,
+          "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
+        ),
+      ),
+    )) ??
+    extractServices(
+      await call(
+        xaddr,
+        "<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>",
+      ),
+    );
+  const serviceMap = Object.fromEntries(
+    [...services].map(([ns, address]) => [ns, reachableXAddr(address, reached)]),
+  );
+
+  const info = extractDeviceInformation(await call(xaddr, "<tds:GetDeviceInformation/>"));
+  const mac = await optional("GetNetworkInterfaces", async () =>
+    extractMac(await call(xaddr, "<tds:GetNetworkInterfaces/>")),
+  );
+  const scopes =
+    (await optional("GetScopes", async () =>
+      extractScopes(await call(xaddr, "<tds:GetScopes/>")),
+    )) ?? [];
+  const decoded = decodeScopes(scopes);
+
+  const media2 = serviceMap[NS.tr2];
+  const media1 = serviceMap[NS.trt];
+  const profiles: ProfileReport[] = [];
+  if (media2 || media1) {
+    const useMedia2 = media2 !== undefined;
+    const mediaXAddr = (media2 ?? media1) as string;
+    const prefix = useMedia2 ? "tr2" : "trt";
+    const listed = extractProfiles(
+      await call(
+        mediaXAddr,
+        `<${prefix}:GetProfiles>${useMedia2 ? "<tr2:Type>All</tr2:Type>" : ""}</${prefix}:GetProfiles>`,
+      ),
+    );
+    for (const profile of listed.slice(0, MAX_PROFILES)) {
+      const token = escapeXml(profile.token);
+      const streamBody = useMedia2
+        ? `<tr2:GetStreamUri><tr2:Protocol>RTSP</tr2:Protocol><tr2:ProfileToken>${token}</tr2:ProfileToken></tr2:GetStreamUri>`
+        : `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>${token}</trt:ProfileToken></trt:GetStreamUri>`;
+      const streamUri = await optional(`GetStreamUri ${profile.token}`, async () =>
+        extractMediaUri(await call(mediaXAddr, streamBody)),
+      );
+      const snapshotUri = await optional(`GetSnapshotUri ${profile.token}`, async () =>
+        extractMediaUri(
+          await call(
+            mediaXAddr,
+            `<${prefix}:GetSnapshotUri><${prefix}:ProfileToken>${token}</${prefix}:ProfileToken></${prefix}:GetSnapshotUri>`,
+          ),
+        ),
+      );
+      profiles.push({
+        ...profile,
+        streamUri: rehost(streamUri, reached.hostname),
+        snapshotUri: rehost(snapshotUri, reached.hostname),
+      });
+    }
+  } else {
+    warnings.push("the device advertises no media service");
+  }
+
+  return {
+    xaddr,
+    address: reached.hostname,
+    manufacturer: info?.manufacturer,
+    model: info?.model,
+    firmwareVersion: info?.firmwareVersion,
+    serialNumber: info?.serialNumber,
+    hardwareId: info?.hardwareId,
+    mac: mac ?? decoded.mac,
+    clockOffsetMs,
+    dateTimeType: clock?.dateTimeType,
+    services: serviceMap,
+    scopes,
+    name: decoded.name,
+    location: decoded.location,
+    profiles,
+    warnings,
+  };
+}

@@ -1,0 +1,73 @@
+import { createHash } from "node:crypto";
+import type { CameraObservation, CameraRecord, Repositories } from "../store/index.js";
+import type { DeviceReport } from "./interrogate.js";
+
+export type InventoryChange = "new" | "changed" | "unchanged";
+
+/** A stable camera id: from the URN when there is one, else the MAC, else the address. */
+export function cameraIdFor(identity: {
+  urn?: string | undefined;
+  mac?: string | undefined;
+  address: string;
+}): string {
+  const key = identity.urn?.toLowerCase() ?? identity.mac?.toLowerCase() ?? identity.address;
+  return `cam-${createHash("sha256").update(key).digest("hex").slice(0, 12)}`;
+}
+
+const COMPARED: (keyof CameraObservation)[] = [
+  "ip",
+  "mac",
+  "manufacturer",
+  "model",
+  "firmware",
+  "serial",
+  "xaddrs",
+  "profiles",
+  "name",
+  "reachable",
+];
+
+/** Keeps the cameras table in step with what discovery finds; a re-run updates, never duplicates. */
+export class Inventory {
+  constructor(
+    private readonly repos: Pick<Repositories, "cameras">,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records an interrogated device; a camera that moved is recognised by its URN, then MAC. */
+  record(report: DeviceReport, urn?: string): { camera: CameraRecord; change: InventoryChange } {
+    const known = this.repos.cameras.findByIdentity({ urn: urn ?? null, mac: report.mac ?? null });
+    const observation: CameraObservation = {
+      id: known?.id ?? cameraIdFor({ urn, mac: report.mac, address: report.address }),
+      urn: urn ?? known?.urn ?? null,
+      mac: report.mac ?? known?.mac ?? null,
+      ip: report.address,
+      xaddrs: [report.xaddr],
+      manufacturer: report.manufacturer ?? null,
+      model: report.model ?? null,
+      firmware: report.firmwareVersion ?? null,
+      serial: report.serialNumber ?? null,
+      hardware: report.hardwareId ?? null,
+      name: report.name ?? known?.name ?? null,
+      profiles: report.profiles,
+      clockOffsetMs: report.clockOffsetMs ?? null,
+      lastSeenMs: this.now(),
+      reachable: true,
+    };
+    const camera = this.repos.cameras.upsert(observation);
+    if (!known) return { camera, change: "new" };
+    const changed = COMPARED.some(
+      (key) => JSON.stringify(known[key]) !== JSON.stringify(camera[key]),
+    );
+    return { camera, change: changed ? "changed" : "unchanged" };
+  }
+
+  /** Marks a known camera unreachable; returns true when that is news. */
+  markUnreachable(cameraId: string): boolean {
+    const camera = this.repos.cameras.get(cameraId);
+    if (!camera?.reachable) return false;
+    const { firstSeenMs: _first, enabled: _enabled, ...rest } = camera;
+    this.repos.cameras.upsert({ ...rest, reachable: false });
+    return true;
+  }
+}

@@ -1,0 +1,199 @@
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { soapEnvelope } from "../onvif/soap.js";
+import { usernameTokenHeader } from "../onvif/wsse.js";
+import { DEFAULT_XML_LIMITS, parseXml, type XmlElement, XmlError } from "../onvif/xml.js";
+import { OnvifCallError } from "./errors.js";
+import { looksLikeHtml, readFault } from "./faults.js";
+import { digestAuthorization } from "./http-digest.js";
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface SoapCallOptions {
+  credentials?: Credentials | undefined;
+  /** Camera clock minus ours, so WS-Security timestamps look fresh to the camera. */
+  clockOffsetMs?: number;
+  timeoutMs: number;
+  maxBytes?: number;
+  signal?: AbortSignal | undefined;
+}
+
+interface RawReply {
+  status: number;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+function post(
+  url: URL,
+  payload: string,
+  headers: Record<string, string>,
+  options: SoapCallOptions,
+): Promise<RawReply> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/soap+xml; charset=utf-8", ...headers },
+        signal,
+        // Cameras serve self-signed device certificates; WS-Security digest never sends the password.
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        const declared = Number(res.headers["content-length"] ?? 0);
+        if (declared > maxBytes) {
+          res.destroy();
+          reject(
+            new OnvifCallError(
+              "too-large",
+              `${url.host} announced a ${declared}-byte response (limit ${maxBytes})`,
+            ),
+          );
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) {
+            res.destroy();
+            reject(new OnvifCallError("too-large", `${url.host} sent more than ${maxBytes} bytes`));
+          } else {
+            chunks.push(chunk);
+          }
+        });
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      if (signal.aborted && options.signal?.aborted !== true) {
+        reject(
+          new OnvifCallError(
+            "timeout",
+            `${url.host} did not answer within ${options.timeoutMs} ms`,
+            { cause: error },
+          ),
+        );
+      } else if (error instanceof OnvifCallError) {
+        reject(error);
+      } else {
+        reject(
+          new OnvifCallError(
+            "unreachable",
+            `${url.host} is unreachable: ${error.code ?? error.message}`,
+            { cause: error },
+          ),
+        );
+      }
+    });
+    req.end(payload);
+  });
+}
+
+/**
+ * One ONVIF operation: the body is wrapped in a SOAP 1.2 envelope with a UsernameToken when
+ * credentials are given; a 401 Digest challenge is answered once. The reply is untrusted: size
+ * capped, parsed strictly (no DTD), and any SOAP fault becomes an OnvifCallError.
+ */
+export async function soapCall(
+  xaddr: string,
+  body: string,
+  options: SoapCallOptions,
+): Promise<XmlElement> {
+  let url: URL;
+  try {
+    url = new URL(xaddr);
+  } catch (error) {
+    throw new OnvifCallError("unreachable", `not a usable address: ${xaddr}`, { cause: error });
+  }
+  const { credentials } = options;
+  const header = credentials
+    ? usernameTokenHeader(credentials.username, credentials.password, options.clockOffsetMs)
+    : "";
+  let reply = await post(url, soapEnvelope(body, header), {}, options);
+  if (reply.status === 401 && credentials) {
+    const authorization = digestAuthorization(
+      reply.headers["www-authenticate"],
+      "POST",
+      url.pathname + url.search,
+      credentials.username,
+      credentials.password,
+    );
+    if (authorization) {
+      const fresh = usernameTokenHeader(
+        credentials.username,
+        credentials.password,
+        options.clockOffsetMs,
+      );
+      reply = await post(url, soapEnvelope(body, fresh), { Authorization: authorization }, options);
+    }
+  }
+  return interpret(url, reply, options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+}
+
+function interpret(url: URL, reply: RawReply, maxBytes: number): XmlElement {
+  const text = reply.body.toString("utf8");
+  if (looksLikeHtml(text) || reply.body.length === 0) {
+    if (reply.status === 401 || reply.status === 403) {
+      throw new OnvifCallError(
+        "not-authorized",
+        `${url.host}: not authorized (HTTP ${reply.status})`,
+        { status: reply.status },
+      );
+    }
+    throw new OnvifCallError("http", `${url.host}: HTTP ${reply.status} without a SOAP reply`, {
+      status: reply.status,
+    });
+  }
+  let envelope: XmlElement;
+  try {
+    envelope = parseXml(reply.body, { ...DEFAULT_XML_LIMITS, maxBytes, lenientPrefixes: true });
+  } catch (error) {
+    const reason = error instanceof XmlError ? error.message : String(error);
+    throw new OnvifCallError("malformed", `${url.host}: unusable reply: ${reason}`, {
+      cause: error,
+      status: reply.status,
+    });
+  }
+  const fault = readFault(envelope, reply.status);
+  if (fault?.notAuthorized || (reply.status === 401 && !fault)) {
+    throw new OnvifCallError(
+      "not-authorized",
+      `${url.host}: not authorized${fault?.reason ? ` (${fault.reason})` : ""}`,
+      {
+        fault,
+        status: reply.status,
+      },
+    );
+  }
+  if (fault) {
+    const subcode = fault.subcodes.at(-1) ?? fault.code;
+    throw new OnvifCallError("fault", `${url.host}: ${subcode}: ${fault.reason}`, {
+      fault,
+      status: reply.status,
+    });
+  }
+  if (reply.status < 200 || reply.status >= 300) {
+    throw new OnvifCallError("http", `${url.host}: HTTP ${reply.status}`, { status: reply.status });
+  }
+  return envelope;
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { Agent } from "../../src/agent.js";
+import type { AgentEvents } from "../../src/agent-events.js";
+import { parseConfigText } from "../../src/config/index.js";
+import { CredentialVault, type DiscoveryService } from "../../src/discovery/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import { Simulator } from "../../src/sim/index.js";
+import { Store } from "../../src/store/index.js";
+import { tempDir } from "../helpers/temp.js";
+
+describe("discovery inside the agent", () => {
+  it("fills the inventory and reports cameras that appear, go away and come back", async (t) => {
+    const dir = await tempDir(t);
+    const sim = new Simulator({
+      baseIp: "127.0.11.1",
+      cameras: 3,
+      profile: "weak",
+      ffmpeg: "ffmpeg",
+      multicast: false,
+    });
+    await sim.start();
+    t.after(() => sim.stop());
+    const config = parseConfigText(
+      [
+        "site: {id: test-site}",
+        `store: {path: ${join(dir, "camgate.db")}}`,
+        `secrets: {keyFile: ${join(dir, "seal.key")}}`,
+        "discovery: {multicast: false, cidrs: [127.0.11.0/29], probeTimeout: 1s, intervalSeconds: 3600}",
+      ].join("\n"),
+      "test.yaml",
+      {},
+    );
+    // The technician entered the site's default credentials beforehand.
+    const setup = new Store(config.store.path, silentLogger());
+    new CredentialVault(
+      setup.open(),
+      await SecretSealer.open(config.secrets.keyFile),
+    ).setSiteDefault({ username: "admin", password: "12345" });
+    setup.close();
+
+    const agent = Agent.fromConfig(config, silentLogger());
+    const events: string[] = [];
+    for (const name of ["cameraDiscovered", "cameraChanged", "cameraOffline"] as const) {
+      agent.bus.on(name, (payload: AgentEvents[typeof name]) =>
+        events.push(`${name} ${payload.cameraId}`),
+      );
+    }
+    const service = agent.components.find((c) => c.name === "discovery") as DiscoveryService;
+    await agent.start(new AbortController().signal);
+    t.after(() => agent.stop());
+
+    const first = await service.runOnce(); // the scheduled first round, already under way
+    assert.deepEqual(first, { found: 3, interrogated: 3, failed: 0, offline: 0 });
+    assert.equal(events.filter((e) => e.startsWith("cameraDiscovered")).length, 3);
+    const store = agent.components.find((c) => c.name === "store") as Store;
+    const cameras = store.repos.cameras.list();
+    assert.equal(cameras.length, 3);
+    assert.ok(
+      cameras.every((c) => c.manufacturer === "CamgateSim"),
+      "interrogated with the site default credentials",
+    );
+
+    const gone = sim.cameras[1]!;
+    const goneId = cameras.find((c) => c.ip === gone.state.host)!.id;
+    await gone.stop();
+    events.length = 0;
+    assert.deepEqual(await service.runOnce(), { found: 2, interrogated: 2, failed: 0, offline: 1 });
+    assert.deepEqual(events, [`cameraOffline ${goneId}`]);
+    assert.equal(store.repos.cameras.get(goneId)?.reachable, false);
+
+    await gone.start();
+    events.length = 0;
+    await service.runOnce();
+    assert.deepEqual(
+      events,
+      [`cameraChanged ${goneId}`],
+      "back, and recognised as the same camera",
+    );
+    assert.equal(store.repos.cameras.list().length, 3);
+  });
+});
