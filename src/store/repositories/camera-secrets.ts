@@ -1,52 +1,49 @@
 import type { Database } from "better-sqlite3";
 
-/** Sealed camera credentials. The repository never sees plaintext: callers seal and unseal. */
-export class CameraSecretRepository {
-  constructor(private readonly db: Database) {}
+/**
+ * Sealed values by key. The repository never sees plaintext: callers seal and unseal. Table and
+ * column names are constants of the subclasses below, never input.
+ */
+class SealedValueRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly table: "camera_secrets" | "site_secrets",
+    private readonly key: "camera_id" | "name",
+  ) {}
 
-  put(cameraId: string, sealed: string, nowMs: number): void {
+  put(key: string, sealed: string, nowMs: number): void {
     this.db
       .prepare(
-        `INSERT INTO camera_secrets (camera_id, sealed, updated_ms) VALUES (?, ?, ?)
-         ON CONFLICT (camera_id) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms`,
+        `INSERT INTO ${this.table} (${this.key}, sealed, updated_ms) VALUES (?, ?, ?)
+         ON CONFLICT (${this.key}) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms`,
       )
-      .run(cameraId, sealed, nowMs);
+      .run(key, sealed, nowMs);
   }
 
-  get(cameraId: string): string | undefined {
+  get(key: string): string | undefined {
     const row = this.db
-      .prepare("SELECT sealed FROM camera_secrets WHERE camera_id = ?")
-      .get(cameraId) as { sealed: string } | undefined;
+      .prepare(`SELECT sealed FROM ${this.table} WHERE ${this.key} = ?`)
+      .get(key) as { sealed: string } | undefined;
     return row?.sealed;
   }
 
-  remove(cameraId: string): boolean {
+  remove(key: string): boolean {
     return (
-      this.db.prepare("DELETE FROM camera_secrets WHERE camera_id = ?").run(cameraId).changes === 1
+      this.db.prepare(`DELETE FROM ${this.table} WHERE ${this.key} = ?`).run(key).changes === 1
     );
   }
 }
 
+/** Sealed credentials of one camera; they go when the camera is removed. */
+export class CameraSecretRepository extends SealedValueRepository {
+  constructor(db: Database) {
+    super(db, "camera_secrets", "camera_id");
+  }
+}
+
 /** Sealed secrets of the site, not of one camera (the default camera credentials). */
-export class SiteSecretRepository {
-  constructor(private readonly db: Database) {}
-
-  put(name: string, sealed: string, nowMs: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO site_secrets (name, sealed, updated_ms) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms`,
-      )
-      .run(name, sealed, nowMs);
-  }
-
-  get(name: string): string | undefined {
-    const row = this.db.prepare("SELECT sealed FROM site_secrets WHERE name = ?").get(name) as
-      { sealed: string } | undefined;
-    return row?.sealed;
-  }
-
-  remove(name: string): boolean {
-    return this.db.prepare("DELETE FROM site_secrets WHERE name = ?").run(name).changes === 1;
+export class SiteSecretRepository extends SealedValueRepository {
+  constructor(db: Database) {
+    super(db, "site_secrets", "name");
   }
 }
