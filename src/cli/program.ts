@@ -3,6 +3,7 @@ import { ConfigError } from "../config/index.js";
 import { CamgateError, describeError, ExitCode } from "../errors.js";
 import { packageVersion } from "../version.js";
 import { registerCameraCommands } from "./commands/cameras.js";
+import { registerCertCommands } from "./commands/cert.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDiscoveryCommands } from "./commands/discovery.js";
 import { registerRunCommand } from "./commands/run.js";
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerConfigCommands(program, ctx, outcome);
   registerDiscoveryCommands(program, ctx, outcome);
   registerCameraCommands(program, ctx, outcome);
+  registerCertCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
   return program;

@@ -1,2 +1,21 @@
+export {
+  type CertificateSummary,
+  CertificateError,
+  createCsrPem,
+  generatePrivateKeyPem,
+  readPrivateKey,
+  summarize,
+  verifyBoxCertificate,
+  writeNewKey,
+} from "./certificates.js";
 export { KeyFileError, UnsealError } from "./errors.js";
+export {
+  type Authority,
+  createAuthority,
+  createDevPki,
+  type DevPkiFiles,
+  issueCertificate,
+  issueFromCsr,
+} from "./issue.js";
 export { assertPrivateFile, SecretSealer } from "./sealer.js";
+export { signPayload, verifyPayload } from "./signing.js";

@@ -1,0 +1,174 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { CamgateError, ExitCode } from "../../errors.js";
+import {
+  createCsrPem,
+  createDevPki,
+  generatePrivateKeyPem,
+  readPrivateKey,
+  summarize,
+  verifyBoxCertificate,
+  writeNewKey,
+} from "../../pki/index.js";
+import { writeFileAtomic } from "../../util/files.js";
+import {
+  type CliContext,
+  type CliOutcome,
+  exitWith,
+  globalOptions,
+  loadCommandConfig,
+  printJson,
+  printLines,
+} from "../context.js";
+
+/** The box's identity for its CSR: the systemd machine id, else the hostname. */
+async function boxSerial(): Promise<string> {
+  const id = await readFile("/etc/machine-id", "utf8").catch(() => "");
+  return id.trim() || (await import("node:os")).hostname();
+}
+
+/** An explicit path, or the one the configuration names for this file. */
+async function pathFor(
+  explicit: string | undefined,
+  key: "key" | "cert" | "ca",
+  command: Command,
+  ctx: CliContext,
+): Promise<string> {
+  if (explicit) return explicit;
+  const { config } = await loadCommandConfig(command, ctx);
+  const configured = config.uplink[key];
+  if (!configured)
+    throw new CamgateError(
+      `uplink.${key} is not set in the configuration; give the path with an option`,
+      { exitCode: ExitCode.usage },
+    );
+  return configured;
+}
+
+export function registerCertCommands(program: Command, ctx: CliContext, outcome: CliOutcome): void {
+  const cert = program.command("cert").description("the box's key and certificate for the uplink");
+
+  cert
+    .command("keygen")
+    .description("create the box's private key (RSA, written 0600; never replaces an existing key)")
+    .option("--key <file>", "where to write it (default: uplink.key)")
+    .option("--bits <n>", "RSA key size", "3072")
+    .action(
+      exitWith(outcome, async (options: { key?: string; bits: string }, command: Command) => {
+        const bits = Number(options.bits);
+        if (![2048, 3072, 4096].includes(bits))
+          throw new CamgateError("--bits is 2048, 3072 or 4096", { exitCode: ExitCode.usage });
+        const path = await pathFor(options.key, "key", command, ctx);
+        await writeNewKey(path, generatePrivateKeyPem(bits));
+        printLines(ctx, [`wrote ${bits}-bit key ${path} (mode 0600)`]);
+        return ExitCode.ok;
+      }),
+    );
+
+  cert
+    .command("csr")
+    .description("print a certificate signing request for the center's CA (CN = site id)")
+    .requiredOption("--cn <siteId>", "common name: the site id")
+    .option("--key <file>", "the box's key (default: uplink.key)")
+    .option("-o, --out <file>", "also write the CSR to this file")
+    .action(
+      exitWith(
+        outcome,
+        async (options: { cn: string; key?: string; out?: string }, command: Command) => {
+          const keyPem = await readPrivateKey(await pathFor(options.key, "key", command, ctx));
+          const csr = createCsrPem(keyPem, options.cn, await boxSerial());
+          if (options.out) await writeFileAtomic(options.out, csr);
+          ctx.stdout.write(csr);
+          return ExitCode.ok;
+        },
+      ),
+    );
+
+  cert
+    .command("install")
+    .description("check an issued certificate against the key and the CA, then install both")
+    .argument("<cert>", "the certificate the center issued (PEM)")
+    .requiredOption("--ca <file>", "the center's CA certificate (PEM)")
+    .option("--key <file>", "the box's key (default: uplink.key)")
+    .option("--cert-out <file>", "where to install the certificate (default: uplink.cert)")
+    .option("--ca-out <file>", "where to install the CA (default: uplink.ca)")
+    .action(
+      exitWith(
+        outcome,
+        async (
+          certFile: string,
+          options: { ca: string; key?: string; certOut?: string; caOut?: string },
+          command: Command,
+        ) => {
+          const [certPem, caPem] = await Promise.all([
+            readFile(certFile, "utf8"),
+            readFile(options.ca, "utf8"),
+          ]);
+          const keyPem = await readPrivateKey(await pathFor(options.key, "key", command, ctx));
+          const summary = verifyBoxCertificate(certPem, caPem, keyPem);
+          const certOut = await pathFor(options.certOut, "cert", command, ctx);
+          const caOut = await pathFor(options.caOut, "ca", command, ctx);
+          await writeFileAtomic(caOut, caPem);
+          await writeFileAtomic(certOut, certPem);
+          if (globalOptions(command).json) printJson(ctx, summary);
+          else
+            printLines(ctx, [
+              `installed ${certOut} (${summary.subject}, ${summary.daysLeft} days left) and CA ${caOut}`,
+            ]);
+          return ExitCode.ok;
+        },
+      ),
+    );
+
+  cert
+    .command("show")
+    .description("subject, issuer, validity, days left and fingerprint of the box's certificate")
+    .option("--cert <file>", "certificate (default: uplink.cert)")
+    .action(
+      exitWith(outcome, async (options: { cert?: string }, command: Command) => {
+        const summary = summarize(
+          await readFile(await pathFor(options.cert, "cert", command, ctx), "utf8"),
+        );
+        if (globalOptions(command).json) printJson(ctx, summary);
+        else
+          printLines(ctx, [
+            `subject      ${summary.subject}`,
+            `issuer       ${summary.issuer}`,
+            `valid        ${summary.notBefore} to ${summary.notAfter} (${summary.daysLeft} days left)`,
+            `fingerprint  ${summary.fingerprintSha256}`,
+          ]);
+        return ExitCode.ok;
+      }),
+    );
+
+  program
+    .command("pki")
+    .description("development PKI (tests and demos; production certificates come from the center)")
+    .command("dev-ca")
+    .description("create a CA, a broker certificate and a client certificate in a directory")
+    .requiredOption("--out <dir>", "directory to write into")
+    .option("--site <id>", "site id for the client certificate", "dev-site")
+    .option(
+      "--broker-name <name>",
+      "broker host name or IP (repeatable)",
+      (value: string, all: string[]) => [...all, value],
+      [],
+    )
+    .action(
+      exitWith(
+        outcome,
+        async (options: { out: string; site: string; brokerName: string[] }, command: Command) => {
+          const names =
+            options.brokerName.length > 0 ? options.brokerName : ["localhost", "127.0.0.1"];
+          const files = await createDevPki(options.out, options.site, names);
+          if (globalOptions(command).json) printJson(ctx, files);
+          else
+            printLines(
+              ctx,
+              Object.entries(files).map(([what, path]) => `${what.padEnd(10)} ${path}`),
+            );
+          return ExitCode.ok;
+        },
+      ),
+    );
+}
