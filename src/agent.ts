@@ -47,7 +47,7 @@ export class Agent implements Runnable {
       components.push(
         new DiscoveryService({
           config: config.discovery,
-          callTimeoutMs: config.audit.probeTimeout,
+          callTimeoutMs: config.discovery.callTimeout,
           keyFile: config.secrets.keyFile,
           store,
           bus,

@@ -105,6 +105,7 @@ const discoverySchema = z.strictObject({
     .default([])
     .describe("Address ranges probed by unicast when multicast is filtered"),
   probeTimeout: duration("How long to collect ProbeMatches").prefault("3s"),
+  callTimeout: duration("Timeout of one ONVIF call while interrogating a camera").prefault("5s"),
   concurrency: z.number().int().min(1).max(1024).default(64),
 });
 

@@ -41,7 +41,7 @@ export function registerCameraCommands(
           const credentials = await credentialsFrom(options, ctx);
           const report = await interrogate(deviceXAddr(target), {
             credentials,
-            callTimeoutMs: config.audit.probeTimeout,
+            callTimeoutMs: config.discovery.callTimeout,
           });
           if (options.name) report.name = options.name;
           return withInventory(config, cliLogger(command, ctx, config), ({ inventory, vault }) => {

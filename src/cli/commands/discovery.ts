@@ -186,7 +186,7 @@ export function registerDiscoveryCommands(
         try {
           report = await interrogate(device.xaddr, {
             credentials: vault.forCamera(known?.id),
-            callTimeoutMs: config.audit.probeTimeout,
+            callTimeoutMs: config.discovery.callTimeout,
           });
         } catch (error) {
           counts.failed++;
