@@ -219,7 +219,8 @@ export class RtspServer {
       case "SET_PARAMETER":
         return reply("200 OK");
       default:
-        return reply("501 Not Implemented");
+        // ANNOUNCE, RECORD, REDIRECT...: RTSP methods a camera's stream does not allow.
+        return reply("405 Method Not Allowed", { Allow: PUBLIC });
     }
   }
 

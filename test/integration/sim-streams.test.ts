@@ -175,6 +175,9 @@ describe("simulated cameras: RTSP, WS-Discovery, faults, TLS", () => {
         .status,
       404,
     );
+    const record = await rtspRequest(weak!.address, 554, "RECORD", weak!.streams[0]!);
+    assert.equal(record.status, 405, "a camera's stream cannot be recorded into");
+    assert.match(record.headers.get("allow") ?? "", /DESCRIBE/);
   });
 
   it("a stalled stream keeps its connection and sends nothing until resumed", async () => {
