@@ -5,8 +5,8 @@ import type { Logger } from "../log/index.js";
 import { SecretSealer } from "../pki/index.js";
 import type { Store } from "../store/index.js";
 import { CredentialVault } from "./credentials.js";
-import { interrogate } from "./interrogate.js";
 import { Inventory } from "./inventory.js";
+import { surveyDevice } from "./survey.js";
 import { discover } from "./ws-discovery.js";
 
 export interface DiscoveryServiceDeps {
@@ -95,30 +95,26 @@ export class DiscoveryService implements Component {
         logger.warn({ urn: device.urn, errors: device.errors }, "device refused");
         continue;
       }
-      const known = repos.cameras.findByIdentity({
-        urn: device.urn,
-        mac: device.scopes.mac ?? null,
+      const { camera, change, report, error } = await surveyDevice(device, device.xaddr, {
+        repos,
+        inventory,
+        vault,
+        callTimeoutMs: this.deps.callTimeoutMs,
+        signal,
       });
-      const log = logger.child({ cameraId: known?.id, address: device.addresses[0] });
-      try {
-        const report = await interrogate(device.xaddr, {
-          credentials: vault.forCamera(known?.id),
-          callTimeoutMs: this.deps.callTimeoutMs,
-          signal,
-        });
-        const { camera, change } = inventory.record(report, device.urn);
-        seen.add(camera.id);
-        round.interrogated++;
-        if (change === "new")
-          bus.emit("cameraDiscovered", { cameraId: camera.id, address: report.address });
-        if (change === "changed")
-          bus.emit("cameraChanged", { cameraId: camera.id, address: report.address });
-        for (const warning of report.warnings) log.debug({ warning }, "interrogation warning");
-      } catch (error) {
+      seen.add(camera.id);
+      const log = logger.child({ cameraId: camera.id, address: camera.ip });
+      if (error) {
         round.failed++;
-        if (known) seen.add(known.id);
         log.warn({ err: error }, "interrogation failed");
+      } else {
+        round.interrogated++;
+        for (const warning of report?.warnings ?? [])
+          log.debug({ warning }, "interrogation warning");
       }
+      const address = camera.ip ?? "";
+      if (change === "new") bus.emit("cameraDiscovered", { cameraId: camera.id, address });
+      if (change === "changed") bus.emit("cameraChanged", { cameraId: camera.id, address });
     }
     if (!signal.aborted) {
       for (const camera of repos.cameras.list()) {

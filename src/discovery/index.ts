@@ -4,4 +4,5 @@ export { OnvifCallError, type OnvifErrorKind } from "./errors.js";
 export { type DeviceReport, interrogate, type ProfileReport } from "./interrogate.js";
 export { cameraIdFor, Inventory, type InventoryChange } from "./inventory.js";
 export type { Credentials } from "./soap-client.js";
+export { type SurveyResult, surveyDevice } from "./survey.js";
 export { type DiscoveredDevice, discover, expandCidr } from "./ws-discovery.js";

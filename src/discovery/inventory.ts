@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { CameraObservation, CameraRecord, Repositories } from "../store/index.js";
 import type { DeviceReport } from "./interrogate.js";
+import type { DiscoveredDevice } from "./ws-discovery.js";
 
 export type InventoryChange = "new" | "changed" | "unchanged";
 
@@ -60,6 +61,51 @@ export class Inventory {
       (key) => JSON.stringify(known[key]) !== JSON.stringify(camera[key]),
     );
     return { camera, change: changed ? "changed" : "unchanged" };
+  }
+
+  /**
+   * Records a device that answered discovery but could not be interrogated: a new one from what
+   * its ProbeMatch says; a known one only gets its address, last-seen time and reachability
+   * refreshed, so what an earlier interrogation learnt is never erased.
+   */
+  recordSighting(device: DiscoveredDevice): { camera: CameraRecord; change: InventoryChange } {
+    const known = this.repos.cameras.findByIdentity({
+      urn: device.urn,
+      mac: device.scopes.mac ?? null,
+    });
+    const address = device.addresses[0] ?? known?.ip ?? null;
+    if (known) {
+      const { firstSeenMs: _first, enabled: _enabled, ...rest } = known;
+      const camera = this.repos.cameras.upsert({
+        ...rest,
+        ip: address,
+        xaddrs: device.xaddr ? [device.xaddr] : known.xaddrs,
+        lastSeenMs: this.now(),
+        reachable: true,
+      });
+      const changed = COMPARED.some(
+        (key) => JSON.stringify(known[key]) !== JSON.stringify(camera[key]),
+      );
+      return { camera, change: changed ? "changed" : "unchanged" };
+    }
+    const camera = this.repos.cameras.upsert({
+      id: cameraIdFor({ urn: device.urn, mac: device.scopes.mac, address: address ?? device.urn }),
+      urn: device.urn,
+      mac: device.scopes.mac ?? null,
+      ip: address,
+      xaddrs: device.xaddr ? [device.xaddr] : device.xaddrs,
+      manufacturer: null,
+      model: device.scopes.hardware ?? null,
+      firmware: null,
+      serial: null,
+      hardware: null,
+      name: device.scopes.name ?? null,
+      profiles: [],
+      clockOffsetMs: null,
+      lastSeenMs: this.now(),
+      reachable: true,
+    });
+    return { camera, change: "new" };
   }
 
   /** Marks a known camera unreachable; returns true when that is news. */

@@ -17,7 +17,9 @@ describe("discovery inside the agent", () => {
     const sim = new Simulator({
       baseIp: "127.0.11.1",
       cameras: 3,
-      profile: "weak",
+      // Factory credentials, but authentication enforced: a wrong password is refused.
+      profile: "hardened",
+      override: () => ({ weaknesses: { defaultCredentials: true } }),
       ffmpeg: "ffmpeg",
       multicast: false,
     });
@@ -80,5 +82,17 @@ describe("discovery inside the agent", () => {
       "back, and recognised as the same camera",
     );
     assert.equal(store.repos.cameras.list().length, 3);
+
+    // Credentials that stop working: the cameras stay known, reachable, and keep their details.
+    const vault = new CredentialVault(store.repos, await SecretSealer.open(config.secrets.keyFile));
+    vault.setSiteDefault({ username: "admin", password: "changed-on-the-camera" });
+    events.length = 0;
+    assert.deepEqual(await service.runOnce(), { found: 3, interrogated: 0, failed: 3, offline: 0 });
+    assert.deepEqual(events, []);
+    for (const camera of store.repos.cameras.list()) {
+      assert.equal(camera.manufacturer, "CamgateSim", "a failed interrogation erases nothing");
+      assert.equal(camera.profiles.length, 2);
+      assert.equal(camera.reachable, true);
+    }
   });
 });

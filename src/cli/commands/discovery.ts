@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadConfigFile, parseDuration, resolveConfigPath } from "../../config/index.js";
+import { parseDuration } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
 import {
   type DeviceReport,
@@ -7,6 +7,7 @@ import {
   discover,
   interrogate,
   OnvifCallError,
+  surveyDevice,
 } from "../../discovery/index.js";
 import { credentialsFrom, deviceXAddr, withInventory } from "../camera-access.js";
 import {
@@ -16,6 +17,7 @@ import {
   exitWith,
   formatTable,
   globalOptions,
+  loadCommandConfig,
   printJson,
   printLines,
 } from "../context.js";
@@ -63,28 +65,6 @@ export function inspectJson(report: DeviceReport) {
       snapshotUri: p.snapshotUri,
     })),
     warnings: report.warnings,
-  };
-}
-
-/** A report for a device we could find but not interrogate, so the inventory still knows it. */
-function bareReport(device: DiscoveredDevice, xaddr: string, problem: string): DeviceReport {
-  return {
-    xaddr,
-    address: device.addresses[0] ?? new URL(xaddr).hostname,
-    manufacturer: undefined,
-    model: device.scopes.hardware,
-    firmwareVersion: undefined,
-    serialNumber: undefined,
-    hardwareId: undefined,
-    mac: device.scopes.mac,
-    clockOffsetMs: undefined,
-    dateTimeType: undefined,
-    services: {},
-    scopes: [],
-    name: device.scopes.name,
-    location: device.scopes.location,
-    profiles: [],
-    warnings: [problem],
   };
 }
 
@@ -169,31 +149,20 @@ export function registerDiscoveryCommands(
       ),
     );
   async function save(devices: DiscoveredDevice[], command: Command): Promise<void> {
-    const { config } = await loadConfigFile(
-      resolveConfigPath(globalOptions(command).config, ctx.env),
-      ctx.env,
-    );
-    const logger = cliLogger(command, ctx, config);
-    await withInventory(config, logger, async ({ inventory, vault, repos }) => {
+    const { config } = await loadCommandConfig(command, ctx);
+    await withInventory(config, cliLogger(command, ctx, config), async (access) => {
       const counts = { new: 0, changed: 0, unchanged: 0, failed: 0 };
       for (const device of devices) {
         if (!device.xaddr) continue;
-        const known = repos.cameras.findByIdentity({
-          urn: device.urn,
-          mac: device.scopes.mac ?? null,
+        const { change, error } = await surveyDevice(device, device.xaddr, {
+          ...access,
+          callTimeoutMs: config.discovery.callTimeout,
         });
-        let report: DeviceReport;
-        try {
-          report = await interrogate(device.xaddr, {
-            credentials: vault.forCamera(known?.id),
-            callTimeoutMs: config.discovery.callTimeout,
-          });
-        } catch (error) {
+        counts[change]++;
+        if (error) {
           counts.failed++;
-          ctx.stderr.write(`${device.addresses[0] ?? device.urn}: ${(error as Error).message}\n`);
-          report = bareReport(device, device.xaddr, (error as Error).message);
+          ctx.stderr.write(`${device.addresses[0] ?? device.urn}: ${error.message}\n`);
         }
-        counts[inventory.record(report, device.urn).change]++;
       }
       ctx.stderr.write(
         `saved: ${counts.new} new, ${counts.changed} changed, ${counts.unchanged} unchanged; ${counts.failed} could not be interrogated\n`,
