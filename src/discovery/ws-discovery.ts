@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { createSocket, type Socket } from "node:dgram";
+import type { Socket } from "node:dgram";
 import { networkInterfaces } from "node:os";
 import { NS, WSD_MULTICAST, WSD_PROBE_ACTION } from "../onvif/namespaces.js";
+import { bindUdp } from "../util/net.js";
 import { decodeScopes, type DecodedScopes } from "./extract.js";
 import { chooseXAddr, parseProbeMatches } from "./probe-matches.js";
 
@@ -80,17 +81,6 @@ export function multicastSources(
   return sources;
 }
 
-function openSocket(): Promise<Socket> {
-  const socket = createSocket({ type: "udp4" });
-  return new Promise((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(0, () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
-}
-
 /**
  * WS-Discovery of our own: a typed and an untyped Probe on the multicast group from every chosen
  * interface, plus unicast Probes to every address of the given CIDRs (for LANs that filter
@@ -142,11 +132,11 @@ export async function discover(
   };
 
   try {
-    const unicast = await openSocket();
+    const unicast = await bindUdp(0);
     sockets.push(unicast);
     if (options.multicast !== false) {
       for (const source of multicastSources(options.interfaces)) {
-        const socket = await openSocket();
+        const socket = await bindUdp(0);
         socket.setMulticastInterface(source.address);
         socket.setMulticastTTL(1);
         sockets.push(socket);

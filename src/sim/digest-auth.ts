@@ -1,20 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { digestResponse, parseAuthParams } from "../util/http-digest.js";
 
-const md5 = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
 const NONCE_LIFETIME_MS = 10 * 60_000;
 const MAX_NONCES = 1000;
-
-/** Splits `Digest a="b", c=d` into its parameters; quoted values may contain commas. */
-export function parseAuthParams(header: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  const pattern = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
-  for (const match of header.matchAll(pattern)) {
-    const [, key = "", quoted, bare] = match;
-    params[key.toLowerCase()] =
-      quoted !== undefined ? quoted.replace(/\\(.)/g, "$1") : (bare ?? "");
-  }
-  return params;
-}
 
 export function parseBasic(
   header: string | undefined,
@@ -53,7 +41,15 @@ export class DigestAuthority {
       const oldest = this.#nonces.keys().next().value;
       if (oldest !== undefined) this.#nonces.delete(oldest);
     }
-    return `Digest realm="${this.realm}", qop="auth", nonce="${nonce}", algorithm=MD5`;
+    return `Digest realm="${this.#quotedRealm()}", qop="auth", nonce="${nonce}", algorithm=MD5`;
+  }
+
+  basicChallenge(): string {
+    return `Basic realm="${this.#quotedRealm()}"`;
+  }
+
+  #quotedRealm(): string {
+    return this.realm.replace(/["\\]/g, "\\$&");
   }
 
   verifyDigest(header: string | undefined, method: string, nowMs = Date.now()): AuthResult {
@@ -69,12 +65,17 @@ export class DigestAuthority {
     }
     const password = this.passwordOf(user);
     if (password === undefined) return { ok: false, user, reason: "unknown user" };
-    const ha1 = md5(`${user}:${this.realm}:${password}`);
-    const ha2 = md5(`${method}:${p.uri}`);
-    const expected =
-      p.qop === "auth"
-        ? md5(`${ha1}:${p.nonce}:${p.nc ?? ""}:${p.cnonce ?? ""}:auth:${ha2}`)
-        : md5(`${ha1}:${p.nonce}:${ha2}`);
+    const expected = digestResponse({
+      username: user,
+      realm: this.realm,
+      password,
+      method,
+      uri: p.uri,
+      nonce: p.nonce ?? "",
+      qop: p.qop,
+      nc: p.nc,
+      cnonce: p.cnonce,
+    });
     return safeEqual(expected, p.response.toLowerCase())
       ? { ok: true, user }
       : { ok: false, user, reason: "wrong password" };

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import type { RemoteInfo, Socket } from "node:dgram";
 import { NS, WSD_ANONYMOUS, WSD_MULTICAST, WSD_PROBE_MATCHES_ACTION } from "../onvif/namespaces.js";
 import { child, descend, parseXml, resolveQName, textOf, type XmlElement } from "../onvif/xml.js";
+import { bindUdp } from "../util/net.js";
 import { deviceXAddr, onvifScopes, type SimCameraState } from "./camera-state.js";
 import type { RequestJournal } from "./journal.js";
 
@@ -58,17 +59,6 @@ function probeMatches(
   );
 }
 
-function bindUdp(port: number, address: string): Promise<Socket> {
-  const socket = createSocket({ type: "udp4", reuseAddr: true });
-  return new Promise((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(port, address, () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
-}
-
 function closeUdp(socket: Socket | undefined): Promise<void> {
   return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
 }
@@ -86,7 +76,7 @@ export class DiscoveryResponder {
   ) {}
 
   async start(): Promise<void> {
-    const socket = await bindUdp(this.port, this.state.host);
+    const socket = await bindUdp(this.port, this.state.host, true);
     socket.on("message", (datagram, remote) => this.answer(datagram, remote));
     socket.on("error", () => undefined);
     this.#socket = socket;
@@ -136,7 +126,7 @@ export class MulticastProbeListener {
   async start(): Promise<void> {
     // Bound to the group address, not 0.0.0.0: a unicast probe to an address where no camera
     // lives must go unanswered, not reach this socket and be answered by every camera.
-    const socket = await bindUdp(this.port, WSD_MULTICAST.address);
+    const socket = await bindUdp(this.port, WSD_MULTICAST.address, true);
     socket.addMembership(WSD_MULTICAST.address, "127.0.0.1");
     socket.on("message", (datagram, remote) => {
       for (const responder of this.responders()) responder.answer(datagram, remote);

@@ -172,7 +172,7 @@ export class HttpServers {
 
   #challenge(response: ServerResponse, protocol: SimProtocol): void {
     const challenge = this.#usesBasic(protocol)
-      ? `Basic realm="${this.options.digest.realm}"`
+      ? this.options.digest.basicChallenge()
       : this.options.digest.challenge();
     response
       .writeHead(401, { "WWW-Authenticate": challenge, "Content-Type": "text/plain" })

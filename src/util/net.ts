@@ -1,3 +1,4 @@
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import type { Server, Socket } from "node:net";
 
 /** Starts listening; rejects with the listen error (EADDRINUSE, EACCES, ...) instead of emitting it. */
@@ -28,4 +29,16 @@ export async function closeServer(
 ): Promise<void> {
   for (const socket of sockets) socket.destroy();
   if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A bound IPv4 UDP socket; rejects with the bind error instead of emitting it. */
+export function bindUdp(port: number, address?: string, reuseAddr = false): Promise<UdpSocket> {
+  const socket = createSocket({ type: "udp4", reuseAddr });
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(port, address, () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { NS } from "../../src/onvif/index.js";
-import { DigestAuthority, parseAuthParams, parseBasic } from "../../src/sim/digest-auth.js";
+import { digestAuthorization } from "../../src/discovery/http-digest.js";
+import { DigestAuthority, parseBasic } from "../../src/sim/digest-auth.js";
+import { parseAuthParams } from "../../src/util/http-digest.js";
 import { parseProbe } from "../../src/sim/discovery-responder.js";
 import { h264Fmtp, packetizeNal, parseH264, splitAnnexB } from "../../src/sim/h264.js";
 import { loopbackAddress } from "../../src/sim/index.js";
@@ -35,6 +37,30 @@ describe("Digest authentication", () => {
       authority.verifyDigest(header(expectedResponse(nonce)), "GET", 11 * 60_000).ok,
       false,
       "nonces expire",
+    );
+  });
+
+  it("our client's answer to a challenge is accepted by the server side, and only with the right password", () => {
+    const authority = new DigestAuthority('cam "7"', (user) =>
+      user === "admin" ? "S3cr3t!x" : undefined,
+    );
+    const answer = (password: string) =>
+      digestAuthorization(
+        [`Basic realm="x"`, authority.challenge()],
+        "POST",
+        "/onvif/device_service",
+        "admin",
+        password,
+      ) ?? "";
+    assert.deepEqual(authority.verifyDigest(answer("S3cr3t!x"), "POST"), {
+      ok: true,
+      user: "admin",
+    });
+    assert.equal(authority.verifyDigest(answer("wrong"), "POST").ok, false);
+    assert.equal(authority.verifyDigest(answer("S3cr3t!x"), "GET").ok, false, "method is covered");
+    assert.equal(
+      digestAuthorization('Digest realm="r", nonce="n", algorithm=SHA-256', "POST", "/", "a", "b"),
+      undefined,
     );
   });
 
