@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { ExitCode } from "../../errors.js";
 import { runUntilSignal } from "../../lifecycle/index.js";
 import { locateFfmpeg } from "../../recorder/index.js";
 import {
@@ -103,7 +102,7 @@ export function registerSimCommand(program: Command, ctx: CliContext, outcome: C
             },
           },
           logger,
-        ).then((code) => (code === ExitCode.ok ? ExitCode.ok : ExitCode.failure));
+        );
       }),
     );
 }
