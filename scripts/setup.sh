@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 #   ffmpeg     recording (ffmpeg-static is optional and often cannot download its binary)
 #   mosquitto  the real MQTT broker the uplink tests start with a mutual-TLS listener
 #   python3, make, g++   build better-sqlite3 when no prebuilt binary can be fetched
-PACKAGES=(ffmpeg mosquitto python3 make g++ ca-certificates)
+PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

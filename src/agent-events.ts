@@ -11,4 +11,6 @@ export interface AgentEvents {
   cameraChanged: { cameraId: string; address: string };
   /** A camera that was reachable did not answer a discovery round. */
   cameraOffline: { cameraId: string };
+  /** A camera's baseline audit finished and its report is stored. */
+  auditCompleted: { cameraId: string; summary: Record<string, number>; signed: boolean };
 }

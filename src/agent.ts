@@ -1,4 +1,5 @@
 import type { AgentEvents } from "./agent-events.js";
+import { AuditService } from "./audit/index.js";
 import type { Config } from "./config/index.js";
 import { DiscoveryService } from "./discovery/index.js";
 import {
@@ -52,6 +53,18 @@ export class Agent implements Runnable {
           store,
           bus,
           logger: child("discovery"),
+        }),
+      );
+    }
+    if (config.audit.enabled) {
+      components.push(
+        new AuditService({
+          config: config.audit,
+          keyFile: config.secrets.keyFile,
+          signingKeyFile: config.uplink.key,
+          store,
+          bus,
+          logger: child("audit"),
         }),
       );
     }

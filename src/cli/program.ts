@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/index.js";
 import { CamgateError, describeError, ExitCode } from "../errors.js";
 import { packageVersion } from "../version.js";
+import { registerAuditCommand } from "./commands/audit.js";
 import { registerCameraCommands } from "./commands/cameras.js";
 import { registerCertCommands } from "./commands/cert.js";
 import { registerConfigCommands } from "./commands/config.js";
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerConfigCommands(program, ctx, outcome);
   registerDiscoveryCommands(program, ctx, outcome);
   registerCameraCommands(program, ctx, outcome);
+  registerAuditCommand(program, ctx, outcome);
   registerCertCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);

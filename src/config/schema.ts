@@ -117,6 +117,7 @@ const auditSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(4),
   probeTimeout: duration("Timeout of one probe").prefault("5s"),
   runTimeout: duration("Timeout of a whole audit run").prefault("10m"),
+  credentialTrySpacing: duration("Pause between two factory-password tries").prefault("2s"),
 });
 
 const forwardMode = z.enum(["continuous", "on-demand", "off"]);

@@ -14,6 +14,8 @@ export interface Credentials {
 
 export interface SoapCallOptions {
   credentials?: Credentials | undefined;
+  /** A ready-made WS-Security header sent as is, with no Digest retry (the audit's token tests). */
+  securityHeader?: string;
   /** Camera clock minus ours, so WS-Security timestamps look fresh to the camera. */
   clockOffsetMs?: number;
   timeoutMs: number;
@@ -125,12 +127,14 @@ export async function soapCall(
   } catch (error) {
     throw new OnvifCallError("unreachable", `not a usable address: ${xaddr}`, { cause: error });
   }
-  const { credentials } = options;
-  const header = credentials
-    ? usernameTokenHeader(credentials.username, credentials.password, options.clockOffsetMs)
-    : "";
+  const { credentials, securityHeader } = options;
+  const header =
+    securityHeader ??
+    (credentials
+      ? usernameTokenHeader(credentials.username, credentials.password, options.clockOffsetMs)
+      : "");
   let reply = await post(url, soapEnvelope(body, header), {}, options);
-  if (reply.status === 401 && credentials) {
+  if (reply.status === 401 && credentials && securityHeader === undefined) {
     const authorization = digestAuthorization(
       reply.headers["www-authenticate"],
       "POST",

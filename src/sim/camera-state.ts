@@ -4,10 +4,29 @@ export interface SimPorts {
   http: number;
   https: number;
   rtsp: number;
+  rtsps: number;
   telnet: number;
+  ftp: number;
+  ssh: number;
+  debug: number;
+  sdk: number;
+  ssdp: number;
+  snmp: number;
 }
 
-export const STANDARD_PORTS: SimPorts = { http: 80, https: 443, rtsp: 554, telnet: 23 };
+export const STANDARD_PORTS: SimPorts = {
+  http: 80,
+  https: 443,
+  rtsp: 554,
+  rtsps: 322,
+  telnet: 23,
+  ftp: 21,
+  ssh: 22,
+  debug: 9527,
+  sdk: 8000,
+  ssdp: 1900,
+  snmp: 161,
+};
 
 export interface SimUser {
   username: string;

@@ -5,7 +5,7 @@ import { DiscoveryResponder } from "./discovery-responder.js";
 import { explainBindError } from "./errors.js";
 import type { FrameTicker } from "./frame-ticker.js";
 import { HttpServers } from "./http-server.js";
-import { RequestJournal } from "./journal.js";
+import { RequestJournal, type SimProtocol } from "./journal.js";
 import { OnvifService } from "./onvif-service.js";
 import { RtspServer } from "./rtsp-server.js";
 import {
@@ -13,6 +13,7 @@ import {
   cameraCertificate,
   type createSimulatorCa,
 } from "./tls-certs.js";
+import { snmpPublicAnswer, ssdpAnswer, UdpResponder } from "./udp-responder.js";
 import type { VideoAsset } from "./video-asset.js";
 
 interface Part {
@@ -71,7 +72,7 @@ export class SimCamera {
   async start(): Promise<void> {
     if (this.running) return;
     const { state, deps } = this;
-    this.#certificate ??= cameraCertificate(state.host, state.weaknesses.legacyTls, deps.ca);
+    this.#certificate ??= cameraCertificate(state.host, state.weaknesses.weakCertificate, deps.ca);
     const digest = new DigestAuthority(
       `${state.identity.manufacturer}-${state.identity.serialNumber}`,
       (user) => state.users.find((candidate) => candidate.username === user)?.password,
@@ -105,21 +106,26 @@ export class SimCamera {
         stop: () => this.responder.stop(),
       },
     ];
-    if (state.weaknesses.telnet) {
-      const telnet = new BannerServer(
-        state.host,
-        state.ports.telnet,
-        `\r\nBusyBox v1.19.4 (2019-07-14) built-in shell\r\n\r\n${state.identity.name} login: `,
-        "telnet",
-        this.journal,
-      );
+    if (!state.weaknesses.plainVideoOnly) {
+      const rtsps = new RtspServer({
+        host: state.host,
+        port: state.ports.rtsps,
+        paths: state.profiles.map((profile) => profile.path),
+        asset: deps.asset,
+        ticker: deps.ticker,
+        auth: digest,
+        journal: this.journal,
+        isStalled: () => this.#stalled,
+        tls: this.#certificate,
+      });
       parts.push({
-        name: "telnet",
-        port: state.ports.telnet,
-        start: () => telnet.start(),
-        stop: () => telnet.stop(),
+        name: "rtsps",
+        port: state.ports.rtsps,
+        start: () => rtsps.start(),
+        stop: () => rtsps.stop(),
       });
     }
+    parts.push(...this.#extraServices());
     const started: Part[] = [];
     for (const part of parts) {
       try {
@@ -133,6 +139,45 @@ export class SimCamera {
       }
     }
     this.#parts = started;
+  }
+
+  /** The services only a weak camera runs: each one is what one weakness switches on. */
+  #extraServices(): Part[] {
+    const { state, journal } = this;
+    const { weaknesses: weak, ports, host, identity } = state;
+    const banners: [boolean, SimProtocol, number, string][] = [
+      [
+        weak.telnet,
+        "telnet",
+        ports.telnet,
+        `\r\nBusyBox v1.19.4 (2019-07-14) built-in shell\r\n\r\n${identity.name} login: `,
+      ],
+      [weak.ftp, "ftp", ports.ftp, "220 (vsFTPd 2.3.4)\r\n"],
+      [weak.ssh, "ssh", ports.ssh, "SSH-2.0-dropbear_2014.63\r\n"],
+      [weak.debugPort, "tcp", ports.debug, "# "],
+      [weak.vendorSdk, "tcp", ports.sdk, ""],
+    ];
+    const parts: Part[] = [];
+    for (const [enabled, protocol, port, banner] of banners) {
+      if (!enabled) continue;
+      const server = new BannerServer(host, port, banner, protocol, journal);
+      parts.push({ name: protocol, port, start: () => server.start(), stop: () => server.stop() });
+    }
+    const udp: [boolean, SimProtocol, number, ReturnType<typeof ssdpAnswer>][] = [
+      [weak.upnp, "ssdp", ports.ssdp, ssdpAnswer(state)],
+      [weak.snmpPublic, "snmp", ports.snmp, snmpPublicAnswer(state)],
+    ];
+    for (const [enabled, protocol, port, answer] of udp) {
+      if (!enabled) continue;
+      const responder = new UdpResponder(host, port, protocol, answer, journal);
+      parts.push({
+        name: protocol,
+        port,
+        start: () => responder.start(),
+        stop: () => responder.stop(),
+      });
+    }
+    return parts;
   }
 
   /** Closes every listener and drops every connection, as a camera losing power would. */

@@ -1,4 +1,16 @@
-export type SimProtocol = "onvif" | "rtsp" | "http" | "https" | "wsd" | "telnet" | "tcp";
+export type SimProtocol =
+  | "onvif"
+  | "rtsp"
+  | "rtsps"
+  | "http"
+  | "https"
+  | "wsd"
+  | "telnet"
+  | "ftp"
+  | "ssh"
+  | "tcp"
+  | "snmp"
+  | "ssdp";
 
 export interface SimRequest {
   tsMs: number;

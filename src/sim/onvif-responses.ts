@@ -109,6 +109,20 @@ export const DEVICE_OPERATIONS: Record<string, Builder> = {
           `<tds:User><tt:Username>${x(user.username)}</tt:Username><tt:UserLevel>${user.level}</tt:UserLevel></tds:User>`,
       )
       .join("")}</tds:GetUsersResponse>`,
+  GetSystemLog: (state) =>
+    `<tds:GetSystemLogResponse><tds:SystemLog><tt:String>${x(
+      `${cameraNow(state).toISOString()} login admin from 127.0.0.1 ok\n`,
+    )}</tt:String></tds:SystemLog></tds:GetSystemLogResponse>`,
+  GetDynamicDNS: ({ weaknesses, identity }) =>
+    `<tds:GetDynamicDNSResponse><tds:DynamicDNSInformation>` +
+    (weaknesses.cloudP2P
+      ? `<tt:Type>ServerUpdates</tt:Type><tt:Name>${x(identity.serialNumber.toLowerCase())}.p2p.camgatesim.invalid</tt:Name>`
+      : `<tt:Type>NoUpdate</tt:Type>`) +
+    `</tds:DynamicDNSInformation></tds:GetDynamicDNSResponse>`,
+  GetRemoteDiscoveryMode: ({ weaknesses }) =>
+    `<tds:GetRemoteDiscoveryModeResponse><tds:RemoteDiscoveryMode>${
+      weaknesses.cloudP2P ? "Discoverable" : "NonDiscoverable"
+    }</tds:RemoteDiscoveryMode></tds:GetRemoteDiscoveryModeResponse>`,
   GetDiscoveryMode: () =>
     `<tds:GetDiscoveryModeResponse><tds:DiscoveryMode>Discoverable</tds:DiscoveryMode></tds:GetDiscoveryModeResponse>`,
   GetPasswordComplexityConfiguration: ({ weaknesses }) => {

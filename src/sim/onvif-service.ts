@@ -78,7 +78,8 @@ export class OnvifService {
 
     const open =
       PRE_AUTH_OPERATIONS.has(operation) ||
-      (this.state.weaknesses.unauthenticatedOnvif && WEAK_OPEN_OPERATIONS.has(operation));
+      (this.state.weaknesses.unauthenticatedOnvif && WEAK_OPEN_OPERATIONS.has(operation)) ||
+      (this.state.weaknesses.openSystemLog && operation === "GetSystemLog");
     if (!open && !authenticated) {
       record("NotAuthorized");
       if (!wsse.present && !authorization) {

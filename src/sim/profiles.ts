@@ -27,10 +27,40 @@ export interface Weaknesses {
   noPasswordPolicy: boolean;
   /** No brute-force lockout configured. */
   noLockout: boolean;
-  /** TLS 1.0/1.1 accepted, with a self-signed SHA-1, 1024-bit certificate. */
+  /** TLS 1.0 and 1.1 accepted on HTTPS. */
   legacyTls: boolean;
+  /** HTTPS accepts suites without forward secrecy and 3DES. */
+  weakCiphers: boolean;
+  /** HTTPS serves the factory certificate: self-signed, SHA-1, RSA-1024, no matching name. */
+  weakCertificate: boolean;
   /** An extra administrator account named "guest". */
   extraAdminAccount: boolean;
+  /** An FTP server greets on TCP 21. */
+  ftp: boolean;
+  /** An SSH server greets on TCP 22. */
+  ssh: boolean;
+  /** The vendor debug shell port 9527 is open. */
+  debugPort: boolean;
+  /** The vendor SDK port 8000 is open. */
+  vendorSdk: boolean;
+  /** SSDP answers M-SEARCH on UDP 1900. */
+  upnp: boolean;
+  /** SNMPv2c answers the community "public" on UDP 161. */
+  snmpPublic: boolean;
+  /** The vendor cloud relay (P2P/DDNS) is switched on. */
+  cloudP2P: boolean;
+  /** The web server's Server header names the model and firmware to anyone. */
+  preauthDisclosure: boolean;
+  /** GetSystemLog is answered without credentials. */
+  openSystemLog: boolean;
+  /** Video only as plain RTP: no RTSPS on TCP 322. */
+  plainVideoOnly: boolean;
+  /** The camera is a Hikvision model on firmware listed in a vendor advisory. */
+  vulnerableFirmware: boolean;
+  /** `/System/deviceInfo?auth=YWRtaW46MTEK` bypasses authentication (CVE-2017-7921). */
+  hikvisionAuthBypass: boolean;
+  /** RPC2_Login accepts clientType NetKeyboard without a password (CVE-2021-33044). */
+  dahuaAuthBypass: boolean;
 }
 
 export type WeaknessName = keyof Weaknesses;
@@ -47,7 +77,22 @@ export const WEAKNESS_NAMES = [
   "noPasswordPolicy",
   "noLockout",
   "legacyTls",
+  "weakCiphers",
+  "weakCertificate",
   "extraAdminAccount",
+  "ftp",
+  "ssh",
+  "debugPort",
+  "vendorSdk",
+  "upnp",
+  "snmpPublic",
+  "cloudP2P",
+  "preauthDisclosure",
+  "openSystemLog",
+  "plainVideoOnly",
+  "vulnerableFirmware",
+  "hikvisionAuthBypass",
+  "dahuaAuthBypass",
 ] as const satisfies readonly WeaknessName[];
 
 export const PROFILE_NAMES = ["hardened", "weak", "mixed"] as const;
@@ -94,6 +139,16 @@ export function cameraIdentity(index: number, seed = "camgate-sim"): CameraIdent
     location: "Hanoi",
   };
 }
+
+/**
+ * What a camera with `vulnerableFirmware` claims to be: a Hikvision model on a firmware the
+ * CVE-2017-7921 advisory (HSRC-201709-01) lists as affected.
+ */
+export const VULNERABLE_IDENTITY = {
+  manufacturer: "HIKVISION",
+  model: "DS-2CD2032-I",
+  firmwareVersion: "V5.4.0 build 160530",
+} as const;
 
 /** A unique strong password per camera, as a hardened device ships with. */
 export function uniquePassword(identity: CameraIdentity, seed = "camgate-sim"): string {

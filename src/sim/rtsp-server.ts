@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { closeServer, listen, trackConnections } from "../util/net.js";
 import type { DigestAuthority } from "./digest-auth.js";
 import type { FrameTicker } from "./frame-ticker.js";
@@ -22,6 +23,8 @@ export interface RtspServerOptions {
   auth: DigestAuthority | null;
   journal: RequestJournal;
   isStalled: () => boolean;
+  /** Serve RTSPS (RTSP over TLS) with this certificate instead of plain RTSP. */
+  tls?: { certPem: string; keyPem: string };
 }
 
 interface RtspRequest {
@@ -58,7 +61,11 @@ export class RtspServer {
   constructor(private readonly options: RtspServerOptions) {}
 
   async start(): Promise<void> {
-    const server = createServer((socket) => this.#accept(socket));
+    const { tls } = this.options;
+    const server = tls
+      ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, (socket) => this.#accept(socket))
+      : createServer((socket) => this.#accept(socket));
+    server.on("tlsClientError", () => undefined);
     this.#sockets = trackConnections(server);
     await listen(server, this.options.port, this.options.host);
     this.#server = server;
@@ -134,7 +141,7 @@ export class RtspServer {
       socket.write(`${lines.join("\r\n")}\r\n\r\n${body}`);
       const code = status.split(" ")[0] ?? "";
       this.options.journal.record({
-        protocol: "rtsp",
+        protocol: this.options.tls ? "rtsps" : "rtsp",
         operation: request.method,
         user,
         authenticated,

@@ -19,6 +19,7 @@ import {
   DEFAULT_CREDENTIALS,
   type ProfileName,
   uniquePassword,
+  VULNERABLE_IDENTITY,
   WEAK_CLOCK_SKEW_MS,
   WEAKNESS_NAMES,
   type Weaknesses,
@@ -27,7 +28,19 @@ import {
 import { createSimulatorCa } from "./tls-certs.js";
 import { prepareVideoAsset, type VideoAsset } from "./video-asset.js";
 
-export const UNPRIVILEGED_PORTS: SimPorts = { http: 8080, https: 8443, rtsp: 8554, telnet: 2323 };
+export const UNPRIVILEGED_PORTS: SimPorts = {
+  http: 8080,
+  https: 8443,
+  rtsp: 8554,
+  rtsps: 8322,
+  telnet: 2323,
+  ftp: 2121,
+  ssh: 2222,
+  debug: 9527,
+  sdk: 8000,
+  ssdp: 1900,
+  snmp: 1161,
+};
 export const MAX_SIMULATED_CAMERAS = 250;
 
 export interface CameraOverride {
@@ -163,7 +176,10 @@ export class Simulator {
       options.profile === "mixed" ? (index % 2 === 0 ? "hardened" : "weak") : options.profile;
     const override = options.override?.(index);
     const weaknesses = { ...weaknessesOf(base), ...override?.weaknesses };
-    const identity = cameraIdentity(index, options.seed);
+    const identity = {
+      ...cameraIdentity(index, options.seed),
+      ...(weaknesses.vulnerableFirmware ? VULNERABLE_IDENTITY : {}),
+    };
     const users: SimUser[] = [
       weaknesses.defaultCredentials
         ? { ...DEFAULT_CREDENTIALS, level: "Administrator" }

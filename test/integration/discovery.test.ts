@@ -216,8 +216,8 @@ describe("discovery and interrogation against 30 simulated cameras", () => {
     const weakRow = listed.find((c) => c.ip === weak.state.host);
     assert.equal(
       weakRow?.manufacturer,
-      "CamgateSim",
-      "interrogated with the site default credentials",
+      "HIKVISION",
+      "interrogated with the site default credentials (a weak camera claims vulnerable Hikvision firmware)",
     );
 
     // The same cameras (same seed, same URNs) come back on other addresses.

@@ -66,7 +66,7 @@ export function registerSimCommand(program: Command, ctx: CliContext, outcome: C
     )
     .option(
       "--unprivileged",
-      `use ports ${Object.values(UNPRIVILEGED_PORTS).join("/")} instead of 80/443/554/23`,
+      `use ports ${Object.values(UNPRIVILEGED_PORTS).join("/")} instead of the standard ones`,
     )
     .option("--seed <text>", "identity seed: the same seed gives the same URNs, MACs and passwords")
     .action(

@@ -1,0 +1,162 @@
+import type { Config } from "../config/index.js";
+import { CamgateError } from "../errors.js";
+import {
+  type BaselineId,
+  CONTROLS,
+  type ControlDefinition,
+  INTERPRETATION_NOTICE,
+  inBaseline,
+} from "./catalogue.js";
+import { CHECKS } from "./checks/index.js";
+import { note } from "./checks/check.js";
+import { AuditContext, type AuditSettings, type AuditTarget } from "./context.js";
+import type { AuditReport, CheckOutcome, ControlResult } from "./types.js";
+import { summarize } from "./report/summary.js";
+import type { AuditData } from "./vendor-data.js";
+
+/** Checks run side by side within one camera; the default-credential tries run last, alone. */
+const CHECKS_IN_PARALLEL = 4;
+const RUN_LAST = "auth.default-credentials";
+
+export class AuditSettingsError extends CamgateError {}
+
+/** Opt-in ids must name opt-in controls: a typo must not silently skip a check. */
+export function validateOptIns(enable: readonly string[]): void {
+  const optIn = CONTROLS.filter((control) => control.optIn).map((control) => control.id);
+  const unknown = enable.filter((id) => !optIn.includes(id));
+  if (unknown.length > 0) {
+    throw new AuditSettingsError(
+      `not an opt-in check: ${unknown.join(", ")} (opt-in checks: ${optIn.join(", ")})`,
+      { exitCode: 2 },
+    );
+  }
+}
+
+async function runCheck(
+  control: ControlDefinition,
+  ctx: AuditContext,
+  timeoutMs: number,
+): Promise<CheckOutcome> {
+  const check = CHECKS.get(control.id);
+  if (!check) return { status: "error", evidence: [note(`no check implements ${control.id}`)] };
+  if (ctx.signal.aborted)
+    return {
+      status: "unknown",
+      evidence: [note("the audit run's time limit was reached before this check")],
+    };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<CheckOutcome>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          status: "unknown",
+          evidence: [note(`no conclusion within ${timeoutMs} ms: the camera stopped answering`)],
+        }),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([check.run(ctx), deadline]);
+  } catch (error) {
+    if (ctx.signal.aborted)
+      return { status: "unknown", evidence: [note("the audit run's time limit was reached")] };
+    return { status: "error", evidence: [note(`the check failed: ${(error as Error).message}`)] };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function result(control: ControlDefinition, outcome: CheckOutcome): ControlResult {
+  return {
+    id: control.id,
+    title: control.title,
+    severity: outcome.severity ?? control.severity,
+    status: outcome.status,
+    refs: control.refs,
+    evidence: outcome.evidence,
+    ...(outcome.status === "fail" ? { remediation: control.remediation } : {}),
+  };
+}
+
+/**
+ * Audits one camera against a baseline: interrogates it once, runs every check of the baseline
+ * with a bound on parallel checks, one deadline per check and one for the run, and returns the
+ * report (unsigned). A camera that disappears yields unknown results, never a hang.
+ */
+export async function auditCamera(
+  target: AuditTarget,
+  settings: AuditSettings,
+  data: AuditData,
+  options: { signal?: AbortSignal } = {},
+): Promise<AuditReport> {
+  validateOptIns(settings.enable);
+  const startedAt = new Date();
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(settings.runTimeoutMs),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  const ctx = new AuditContext(target, settings, data, signal);
+  await ctx.prepare();
+  const checkTimeoutMs = settings.probeTimeoutMs * 8;
+  const outcomes = new Map<string, CheckOutcome>();
+  const runnable: ControlDefinition[] = [];
+  for (const control of CONTROLS) {
+    if (!inBaseline(control, settings.baseline)) {
+      outcomes.set(control.id, {
+        status: "not_applicable",
+        evidence: [note(`not part of baseline ${settings.baseline}`)],
+      });
+    } else if (control.optIn && !settings.enable.includes(control.id)) {
+      outcomes.set(control.id, {
+        status: "skipped",
+        evidence: [note(`opt-in check: enable it with --enable ${control.id}`)],
+      });
+    } else {
+      runnable.push(control);
+    }
+  }
+  const queue = runnable.filter((control) => control.id !== RUN_LAST);
+  const workers = Array.from({ length: CHECKS_IN_PARALLEL }, async () => {
+    for (let control = queue.shift(); control; control = queue.shift())
+      outcomes.set(control.id, await runCheck(control, ctx, checkTimeoutMs));
+  });
+  await Promise.all(workers);
+  const last = runnable.find((control) => control.id === RUN_LAST);
+  if (last) {
+    const triesTimeout = checkTimeoutMs + settings.credentialTrySpacingMs * 9;
+    outcomes.set(last.id, await runCheck(last, ctx, triesTimeout));
+  }
+  const controls = CONTROLS.map((control) =>
+    result(control, outcomes.get(control.id) ?? { status: "error", evidence: [note("not run")] }),
+  );
+  const device = ctx.device;
+  return {
+    camera: {
+      ...(target.cameraId ? { id: target.cameraId } : {}),
+      address: target.host,
+      ...(device?.manufacturer ? { manufacturer: device.manufacturer } : {}),
+      ...(device?.model ? { model: device.model } : {}),
+      ...(device?.firmwareVersion ? { firmwareVersion: device.firmwareVersion } : {}),
+    },
+    baseline: settings.baseline,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    summary: summarize(controls),
+    controls,
+    interpretation: INTERPRETATION_NOTICE,
+  };
+}
+
+/** The audit settings of the configuration, with command-line overrides. */
+export function settingsFromConfig(
+  config: Config["audit"],
+  overrides: { baseline?: BaselineId; enable?: readonly string[] } = {},
+): AuditSettings {
+  return {
+    baseline: overrides.baseline ?? config.baseline,
+    enable: [...new Set([...config.enable, ...(overrides.enable ?? [])])],
+    probeTimeoutMs: config.probeTimeout,
+    runTimeoutMs: config.runTimeout,
+    credentialTrySpacingMs: config.credentialTrySpacing,
+  };
+}

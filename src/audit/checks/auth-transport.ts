@@ -1,0 +1,105 @@
+import type { AuditContext } from "../context.js";
+import { describeHead } from "../evidence.js";
+import { challengesOf, httpProbe } from "../probes/http.js";
+import { rtspRequest } from "../probes/rtsp.js";
+import type { Evidence } from "../types.js";
+import { type Check, needsDevice, note, outcome } from "./check.js";
+
+const unauthenticatedRtsp: Check = {
+  id: "auth.unauthenticated-rtsp",
+  async run(ctx) {
+    if (!ctx.device) return needsDevice(ctx, "Finding the stream URIs");
+    const urls = ctx.streamUris();
+    if (urls.length === 0)
+      return outcome("not_applicable", [note("the camera advertises no RTSP stream")]);
+    const evidence: Evidence[] = [];
+    let served = 0;
+    let refused = 0;
+    for (const url of urls) {
+      try {
+        const reply = await rtspRequest(url, "DESCRIBE", {
+          timeoutMs: ctx.settings.probeTimeoutMs,
+          signal: ctx.signal,
+        });
+        evidence.push(
+          ctx.scrub.record("rtsp:describe", {
+            sent: `DESCRIBE ${url.href} without Authorization`,
+            received: describeHead(reply.statusLine, {
+              "content-type": reply.headers["content-type"],
+              "www-authenticate": reply.headers["www-authenticate"],
+            }),
+          }),
+        );
+        if (reply.status === 200) served++;
+        else if (reply.status === 401 || reply.status === 403) refused++;
+      } catch (error) {
+        evidence.push(
+          ctx.scrub.record("rtsp:describe", {
+            sent: `DESCRIBE ${url.href}`,
+            received: (error as Error).message,
+          }),
+        );
+      }
+    }
+    if (served > 0) return outcome("fail", evidence);
+    return outcome(refused === urls.length ? "pass" : "unknown", evidence);
+  },
+};
+
+/** Every plain-HTTP URL a camera may challenge on: web root, ONVIF device service, snapshots. */
+async function cleartextUrls(ctx: AuditContext): Promise<{ url: URL; method: "GET" | "POST" }[]> {
+  const ports = await ctx.ports();
+  const urls: { url: URL; method: "GET" | "POST" }[] = [
+    { url: new URL(`http://${ctx.host}:${ports.http}/`), method: "GET" },
+  ];
+  const xaddr = new URL(ctx.target.xaddr);
+  if (xaddr.protocol === "http:") urls.push({ url: xaddr, method: "POST" });
+  for (const url of ctx.snapshotUris())
+    if (url.protocol === "http:") urls.push({ url, method: "GET" });
+  return urls;
+}
+
+const basicOverCleartext: Check = {
+  id: "auth.basic-over-cleartext",
+  async run(ctx) {
+    const evidence: Evidence[] = [];
+    let basic = false;
+    let answered = 0;
+    for (const { url, method } of await cleartextUrls(ctx)) {
+      try {
+        const reply = await httpProbe(url.href, {
+          method,
+          timeoutMs: ctx.settings.probeTimeoutMs,
+          maxBytes: 512,
+          signal: ctx.signal,
+          ...(method === "POST"
+            ? { headers: { "Content-Type": "application/soap+xml" }, body: "" }
+            : {}),
+        });
+        answered++;
+        const challenges = challengesOf(reply.headers);
+        if (challenges.some((challenge) => /^Basic\b/i.test(challenge))) basic = true;
+        evidence.push(
+          ctx.scrub.record("http:challenge", {
+            sent: `${method} ${url.href} without Authorization`,
+            received: describeHead(`HTTP ${reply.status}`, {
+              "www-authenticate": challenges,
+              location: reply.headers.location,
+            }),
+          }),
+        );
+      } catch (error) {
+        evidence.push(
+          ctx.scrub.record("http:challenge", {
+            sent: `${method} ${url.href}`,
+            received: (error as Error).message,
+          }),
+        );
+      }
+    }
+    if (basic) return outcome("fail", evidence);
+    return outcome(answered > 0 ? "pass" : "unknown", evidence);
+  },
+};
+
+export const AUTH_TRANSPORT_CHECKS: Check[] = [unauthenticatedRtsp, basicOverCleartext];

@@ -1,0 +1,245 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { digestAuthorization } from "../../discovery/http-digest.js";
+import type { Credentials } from "../../discovery/index.js";
+import type { AuditContext } from "../context.js";
+import { describeHead } from "../evidence.js";
+import { challengesOf, httpProbe } from "../probes/http.js";
+import { rtspRequest } from "../probes/rtsp.js";
+import type { CheckOutcome, Evidence } from "../types.js";
+import { defaultCredentialsFor } from "../vendor-data.js";
+import { field, responseOf } from "../xml-summary.js";
+import { note, outcome } from "./check.js";
+import { protectedOperation } from "./auth.js";
+
+const TRIES_PER_PROTOCOL = 3;
+/** Without a known lockout threshold, stay below the D724 default of 5 failures per window. */
+const UNKNOWN_THRESHOLD_BUDGET = 4;
+/** Refusals that are not a plain "wrong password": the camera may be locking us out. */
+const LOCKOUT_STATUSES = new Set([403, 423, 429, 453, 503]);
+
+type TryResult = {
+  verdict: "accepted" | "refused" | "lockout" | "inconclusive";
+  evidence: Evidence;
+};
+
+interface Protocol {
+  name: string;
+  attempt(pair: Credentials): Promise<TryResult>;
+}
+
+function basic(pair: Credentials): string {
+  return `Basic ${Buffer.from(`${pair.username}:${pair.password}`).toString("base64")}`;
+}
+
+function byStatus(status: number): TryResult["verdict"] {
+  if (status >= 200 && status < 300) return "accepted";
+  if (status === 401) return "refused";
+  return LOCKOUT_STATUSES.has(status) ? "lockout" : "inconclusive";
+}
+
+async function onvifProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
+  const operation = await protectedOperation(ctx);
+  if (!operation) return undefined;
+  return {
+    name: "ONVIF",
+    async attempt(pair) {
+      const reply = await ctx.onvif(operation, { credentials: pair });
+      if (reply.ok) return { verdict: "accepted", evidence: reply.evidence };
+      const { error } = reply;
+      const locked = /lock/i.test(error.message) || LOCKOUT_STATUSES.has(error.status ?? 0);
+      const verdict = locked
+        ? "lockout"
+        : error.kind === "not-authorized"
+          ? "refused"
+          : "inconclusive";
+      return { verdict, evidence: reply.evidence };
+    },
+  };
+}
+
+/** HTTP: the web root or the snapshot URL, whichever asks for credentials. */
+async function httpProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
+  const ports = await ctx.ports();
+  const candidates = [new URL(`http://${ctx.host}:${ports.http}/`), ...ctx.snapshotUris()];
+  for (const url of candidates) {
+    const first = await httpProbe(url.href, {
+      timeoutMs: ctx.settings.probeTimeoutMs,
+      maxBytes: 512,
+      signal: ctx.signal,
+    }).catch(() => undefined);
+    if (first?.status !== 401) continue;
+    const challenges = challengesOf(first.headers);
+    return {
+      name: `HTTP ${url.pathname}`,
+      async attempt(pair) {
+        const fresh = await httpProbe(url.href, {
+          timeoutMs: ctx.settings.probeTimeoutMs,
+          maxBytes: 512,
+          signal: ctx.signal,
+        });
+        const offered = challengesOf(fresh.headers);
+        const authorization =
+          digestAuthorization(
+            offered,
+            "GET",
+            url.pathname + url.search,
+            pair.username,
+            pair.password,
+          ) ??
+          (offered.concat(challenges).some((c) => /^Basic\b/i.test(c)) ? basic(pair) : undefined);
+        if (!authorization)
+          return {
+            verdict: "inconclusive",
+            evidence: ctx.scrub.record("http:login", { note: "no usable challenge" }),
+          };
+        const reply = await httpProbe(url.href, {
+          timeoutMs: ctx.settings.probeTimeoutMs,
+          maxBytes: 512,
+          headers: { Authorization: authorization },
+          signal: ctx.signal,
+        });
+        return {
+          verdict: byStatus(reply.status),
+          evidence: ctx.scrub.record("http:login", {
+            sent: `GET ${url.href} as ${pair.username} with a factory password`,
+            received: describeHead(`HTTP ${reply.status}`, {}),
+          }),
+        };
+      },
+    };
+  }
+  return undefined;
+}
+
+async function rtspProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
+  const url = ctx.streamUris()[0];
+  if (!url) return undefined;
+  const timeoutMs = ctx.settings.probeTimeoutMs;
+  const first = await rtspRequest(url, "DESCRIBE", { timeoutMs, signal: ctx.signal }).catch(
+    () => undefined,
+  );
+  if (first?.status !== 401) return undefined;
+  return {
+    name: "RTSP",
+    async attempt(pair) {
+      const challenge = await rtspRequest(url, "DESCRIBE", { timeoutMs, signal: ctx.signal });
+      const offered = challenge.headers["www-authenticate"];
+      const authorization =
+        digestAuthorization(offered, "DESCRIBE", url.href, pair.username, pair.password) ??
+        (offered && /^Basic\b/i.test(offered) ? basic(pair) : undefined);
+      if (!authorization)
+        return {
+          verdict: "inconclusive",
+          evidence: ctx.scrub.record("rtsp:login", { note: "no usable challenge" }),
+        };
+      const reply = await rtspRequest(url, "DESCRIBE", {
+        timeoutMs,
+        authorization,
+        signal: ctx.signal,
+      });
+      return {
+        verdict: byStatus(reply.status),
+        evidence: ctx.scrub.record("rtsp:login", {
+          sent: `DESCRIBE ${url.href} as ${pair.username} with a factory password`,
+          received: reply.statusLine,
+        }),
+      };
+    },
+  };
+}
+
+/** How many failed logins this run may spend: below the camera's own lockout threshold. */
+async function triesBudget(ctx: AuditContext): Promise<{ budget: number; evidence: Evidence }> {
+  const reply = await ctx.onvif("<tds:GetAuthFailureWarningConfiguration/>");
+  if (reply.ok) {
+    const response = responseOf(reply.envelope);
+    const max = Number(field(response, "MaxAuthFailures"));
+    if (field(response, "Enabled") === "true" && Number.isInteger(max) && max > 0) {
+      return {
+        budget: Math.max(1, max - 2),
+        evidence: note(`lockout after ${max} failures: at most ${Math.max(1, max - 2)} tries`),
+      };
+    }
+    if (field(response, "Enabled") === "false")
+      return { budget: TRIES_PER_PROTOCOL * 3, evidence: note("no lockout configured") };
+  }
+  return {
+    budget: UNKNOWN_THRESHOLD_BUDGET,
+    evidence: note(`lockout threshold unknown: at most ${UNKNOWN_THRESHOLD_BUDGET} tries`),
+  };
+}
+
+/**
+ * Tries the vendor's factory passwords: at most three pairs per protocol, never more failures
+ * than the lockout budget, spaced out, stopping at the first success or the first sign of a
+ * lockout. The technician's own password is judged without a try.
+ */
+export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOutcome> {
+  const pairs = defaultCredentialsFor(ctx.data, ctx.device?.manufacturer);
+  const supplied = ctx.credentials;
+  const allPairs = [
+    ...ctx.data.vendors.generic.defaultCredentials,
+    ...ctx.data.vendors.vendors.flatMap((vendor) => vendor.defaultCredentials),
+  ];
+  if (
+    supplied &&
+    allPairs.some(
+      ([user, password]) => user === supplied.username && password === supplied.password,
+    )
+  ) {
+    return outcome("fail", [
+      note(
+        `the credentials supplied for this camera (user ${supplied.username}) are a factory default, and the camera accepts them`,
+      ),
+    ]);
+  }
+  const protocols: Protocol[] = [];
+  for (const make of [onvifProtocol, httpProtocol, rtspProtocol]) {
+    const protocol = await make(ctx).catch(() => undefined);
+    if (protocol) protocols.push(protocol);
+  }
+  if (protocols.length === 0)
+    return outcome("unknown", [
+      note("no service asked for credentials, so factory passwords could not be tried"),
+    ]);
+  const { budget, evidence: budgetNote } = await triesBudget(ctx);
+  const evidence: Evidence[] = [budgetNote];
+  let tries = 0;
+  for (const [index, [username, password]] of pairs.slice(0, TRIES_PER_PROTOCOL).entries()) {
+    for (const protocol of protocols) {
+      if (tries >= budget) {
+        evidence.push(note(`stopped after ${tries} tries to stay below the lockout threshold`));
+        return outcome("pass", evidence);
+      }
+      if (tries > 0)
+        await sleep(ctx.settings.credentialTrySpacingMs, undefined, { signal: ctx.signal });
+      tries++;
+      let result: TryResult;
+      try {
+        result = await protocol.attempt({ username, password });
+      } catch (error) {
+        result = {
+          verdict: "inconclusive",
+          evidence: ctx.scrub.record(`${protocol.name}:login`, {
+            received: (error as Error).message,
+          }),
+        };
+      }
+      evidence.push({
+        ...result.evidence,
+        note: `factory pair #${index + 1} (${username}) on ${protocol.name}: ${result.verdict}`,
+      });
+      if (result.verdict === "accepted") return outcome("fail", evidence);
+      if (result.verdict === "lockout") {
+        evidence.push(
+          note("the camera began refusing in a way that suggests a lockout; no further tries"),
+        );
+        return outcome("unknown", evidence);
+      }
+    }
+  }
+  return outcome("pass", [
+    ...evidence,
+    note(`${tries} factory passwords refused on ${protocols.map((p) => p.name).join(", ")}`),
+  ]);
+}

@@ -1,0 +1,50 @@
+import { field, responseOf } from "../xml-summary.js";
+import { type Check, note, outcome } from "./check.js";
+
+const MAX_SKEW_MS = 5000;
+
+const clockSkew: Check = {
+  id: "time.clock-skew",
+  async run(ctx) {
+    const clock = await ctx.clock();
+    if (clock.offsetMs === undefined) return outcome("unknown", [clock.evidence]);
+    const seconds = (clock.offsetMs / 1000).toFixed(1);
+    return outcome(Math.abs(clock.offsetMs) > MAX_SKEW_MS ? "fail" : "pass", [
+      clock.evidence,
+      note(`camera clock minus box clock: ${seconds} s (tolerance ${MAX_SKEW_MS / 1000} s)`),
+    ]);
+  },
+};
+
+const ntp: Check = {
+  id: "time.ntp",
+  async run(ctx) {
+    const clock = await ctx.clock();
+    const reply = await ctx.onvif("<tds:GetNTP/>");
+    const evidence = [clock.evidence, reply.evidence];
+    if (!reply.ok) return outcome("unknown", evidence);
+    const info = responseOf(reply.envelope)?.children.find(
+      (child) => child.local === "NTPInformation",
+    );
+    const fromDhcp = field(info, "FromDHCP") === "true";
+    const servers = (info?.children ?? []).filter(
+      (child) => child.local === "NTPManual" || child.local === "NTPFromDHCP",
+    );
+    const configured = servers.some((server) =>
+      server.children.some((c) => /Address|DNSname/.test(c.local) && c.text.trim() !== ""),
+    );
+    const used = clock.dateTimeType === "NTP";
+    const problems = [
+      ...(configured || fromDhcp ? [] : ["no NTP server configured"]),
+      ...(used
+        ? []
+        : [`the clock is set ${clock.dateTimeType ?? "by an unknown method"}, not by NTP`]),
+    ];
+    return outcome(problems.length === 0 ? "pass" : "fail", [
+      ...evidence,
+      ...(problems.length > 0 ? [note(problems.join("; "))] : []),
+    ]);
+  },
+};
+
+export const TIME_CHECKS = [clockSkew, ntp];

@@ -1,0 +1,280 @@
+import {
+  type Credentials,
+  type DeviceReport,
+  interrogate,
+  OnvifCallError,
+} from "../discovery/index.js";
+import { extractServices, extractSystemDateAndTime } from "../discovery/extract.js";
+import { soapCall } from "../discovery/soap-client.js";
+import { NS } from "../onvif/namespaces.js";
+import type { XmlElement } from "../onvif/xml.js";
+import type { BaselineId } from "./catalogue.js";
+import { EvidenceScrubber } from "./evidence.js";
+import { summarizeXml } from "./xml-summary.js";
+import { safeRtspUri } from "./probes/rtsp.js";
+import type { AuditData } from "./vendor-data.js";
+import type { Evidence } from "./types.js";
+
+/** The camera under audit, as the technician or the inventory named it. */
+export interface AuditTarget {
+  host: string;
+  xaddr: string;
+  credentials?: Credentials | undefined;
+  cameraId?: string | undefined;
+  /** WS-Discovery scopes, when known from the inventory. */
+  scopes?: readonly string[] | undefined;
+}
+
+export interface AuditSettings {
+  baseline: BaselineId;
+  /** Opt-in control ids switched on. */
+  enable: readonly string[];
+  probeTimeoutMs: number;
+  runTimeoutMs: number;
+  /** Pause between two default-credential tries, so no lockout window fills up. */
+  credentialTrySpacingMs: number;
+}
+
+export type OnvifOutcome =
+  | { ok: true; envelope: XmlElement; evidence: Evidence }
+  | { ok: false; error: OnvifCallError; evidence: Evidence };
+
+export interface OnvifCallSpec {
+  service?: "device" | "media";
+  /** No credentials at all, as an attacker would call. */
+  anonymous?: boolean;
+  /** Other credentials than the supplied ones (a factory default being tried). */
+  credentials?: Credentials;
+  /** A hand-made Security header (token freshness tests). */
+  securityHeader?: string;
+  /** The operation's name for the evidence; defaults to the body's first element. */
+  label?: string;
+}
+
+/**
+ * What every check of one audit shares: the target, the settings, the data files, one evidence
+ * scrubber that knows every password in play, and memoised answers so two checks that need the
+ * same fact (the device's profiles, its protocol ports) ask the camera once.
+ */
+export class AuditContext {
+  readonly scrub: EvidenceScrubber;
+  readonly #memo = new Map<string, Promise<unknown>>();
+  device: DeviceReport | undefined;
+  deviceError: Error | undefined;
+
+  constructor(
+    readonly target: AuditTarget,
+    readonly settings: AuditSettings,
+    readonly data: AuditData,
+    readonly signal: AbortSignal,
+  ) {
+    const defaults = data.vendors.vendors.flatMap((v) => v.defaultCredentials.map(([, p]) => p));
+    this.scrub = new EvidenceScrubber([
+      ...(target.credentials ? [target.credentials.password] : []),
+      ...defaults,
+      ...data.vendors.generic.defaultCredentials.map(([, p]) => p),
+    ]);
+  }
+
+  get credentials(): Credentials | undefined {
+    return this.target.credentials;
+  }
+
+  get host(): string {
+    return this.target.host;
+  }
+
+  /** Runs `work` once per key for the whole audit; later callers share the first answer. */
+  memo<T>(key: string, work: () => Promise<T>): Promise<T> {
+    let pending = this.#memo.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = work();
+      this.#memo.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Interrogates the camera once (with the technician's credentials when given). */
+  async prepare(): Promise<void> {
+    try {
+      this.device = await interrogate(this.target.xaddr, {
+        credentials: this.target.credentials,
+        callTimeoutMs: this.settings.probeTimeoutMs,
+        deviceTimeoutMs: this.settings.probeTimeoutMs * 8,
+        signal: this.signal,
+      });
+    } catch (error) {
+      this.deviceError = error as Error;
+    }
+  }
+
+  /** The camera's clock offset (camera minus box) from the pre-authentication clock call. */
+  clockOffsetMs(): number {
+    return this.device?.clockOffsetMs ?? 0;
+  }
+
+  async onvif(body: string, spec: OnvifCallSpec = {}): Promise<OnvifOutcome> {
+    const label = spec.label ?? /^<\w+:(\w+)/.exec(body)?.[1] ?? "request";
+    const how = spec.securityHeader
+      ? "with a hand-made token"
+      : spec.credentials
+        ? `as ${spec.credentials.username} with a factory password`
+        : spec.anonymous || !this.credentials
+          ? "without credentials"
+          : "with the supplied credentials";
+    const sent = `ONVIF ${label} ${how}`;
+    try {
+      const xaddr = spec.service === "media" ? await this.mediaXAddr() : this.target.xaddr;
+      if (!xaddr) throw new OnvifCallError("fault", "the camera advertises no media service");
+      const envelope = await soapCall(xaddr, body, {
+        credentials: spec.anonymous ? undefined : (spec.credentials ?? this.credentials),
+        securityHeader: spec.securityHeader,
+        clockOffsetMs: this.clockOffsetMs(),
+        timeoutMs: this.settings.probeTimeoutMs,
+        signal: this.signal,
+      });
+      return {
+        ok: true,
+        envelope,
+        evidence: this.scrub.record(`onvif:${label}`, { sent, received: summarizeXml(envelope) }),
+      };
+    } catch (error) {
+      if (!(error instanceof OnvifCallError)) throw error;
+      return {
+        ok: false,
+        error,
+        evidence: this.scrub.record(`onvif:${label}`, { sent, received: error.message }),
+      };
+    }
+  }
+
+  /** Service addresses: from the interrogation, else from the pre-authentication GetServices. */
+  services(): Promise<Record<string, string>> {
+    return this.memo("services", async () => {
+      if (this.device) return this.device.services;
+      const reply = await this.onvif(
+        "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
+        { anonymous: true },
+      );
+      const found = reply.ok ? extractServices(reply.envelope) : new Map<string, string>();
+      const reached = new URL(this.target.xaddr);
+      return Object.fromEntries(
+        [...found].map(([ns, address]) => {
+          try {
+            const url = new URL(address);
+            url.host = reached.host;
+            return [ns, url.href];
+          } catch {
+            return [ns, address];
+          }
+        }),
+      );
+    });
+  }
+
+  async mediaXAddr(): Promise<string | undefined> {
+    return (await this.services())[NS.trt];
+  }
+
+  /** Stream URIs the camera gave the technician, made safe and pointed at this camera. */
+  streamUris(): URL[] {
+    return this.#uris((profile) => profile.streamUri);
+  }
+
+  snapshotUris(): URL[] {
+    const host = this.host;
+    const urls: URL[] = [];
+    for (const profile of this.device?.profiles ?? []) {
+      try {
+        const url = new URL(profile.snapshotUri ?? "");
+        if (url.protocol !== "http:" && url.protocol !== "https:") continue;
+        url.hostname = host;
+        url.username = "";
+        url.password = "";
+        if (!urls.some((known) => known.href === url.href)) urls.push(url);
+      } catch {
+        // a snapshot URI that does not parse is not probed
+      }
+    }
+    return urls;
+  }
+
+  #uris(pick: (profile: DeviceReport["profiles"][number]) => string | undefined): URL[] {
+    const urls: URL[] = [];
+    for (const profile of this.device?.profiles ?? []) {
+      const url = safeRtspUri(pick(profile) ?? "", this.host);
+      if (url && !urls.some((known) => known.href === url.href)) urls.push(url);
+    }
+    return urls;
+  }
+
+  /** Ports of the camera's web and streaming services (GetNetworkProtocols, else standard). */
+  ports(): Promise<{
+    http: number;
+    https: number | undefined;
+    rtsp: number;
+    evidence: Evidence[];
+  }> {
+    return this.memo("ports", async () => {
+      const reply = await this.onvif("<tds:GetNetworkProtocols/>");
+      const xaddrPort = Number(new URL(this.target.xaddr).port || 80);
+      const result = {
+        http: xaddrPort,
+        https: 443 as number | undefined,
+        rtsp: 554,
+        evidence: [reply.evidence],
+      };
+      if (!reply.ok) return result;
+      for (const protocol of networkProtocols(reply.envelope)) {
+        const port = protocol.ports[0];
+        if (protocol.name === "HTTPS") result.https = protocol.enabled ? port : undefined;
+        if (protocol.name === "HTTP" && protocol.enabled && port) result.http = port;
+        if (protocol.name === "RTSP" && protocol.enabled && port) result.rtsp = port;
+      }
+      return result;
+    });
+  }
+
+  /** The pre-authentication clock: offset to the box and the DateTimeType. */
+  clock(): Promise<{ offsetMs?: number; dateTimeType?: string; evidence: Evidence }> {
+    return this.memo("clock", async () => {
+      const sentAt = Date.now();
+      const reply = await this.onvif("<tds:GetSystemDateAndTime/>", { anonymous: true });
+      if (!reply.ok) return { evidence: reply.evidence };
+      const clock = extractSystemDateAndTime(reply.envelope);
+      if (!clock) return { evidence: reply.evidence };
+      return {
+        offsetMs: clock.utcMs - Math.round((sentAt + Date.now()) / 2),
+        dateTimeType: clock.dateTimeType,
+        evidence: reply.evidence,
+      };
+    });
+  }
+}
+
+export interface NetworkProtocol {
+  name: string;
+  enabled: boolean;
+  ports: number[];
+}
+
+export function networkProtocols(envelope: XmlElement): NetworkProtocol[] {
+  const found: NetworkProtocol[] = [];
+  const visit = (element: XmlElement) => {
+    if (element.local === "NetworkProtocols") {
+      const field = (name: string) =>
+        element.children.filter((c) => c.local === name).map((c) => c.text.trim());
+      found.push({
+        name: (field("Name")[0] ?? "").toUpperCase(),
+        enabled: field("Enabled")[0] === "true",
+        ports: field("Port")
+          .map(Number)
+          .filter((p) => Number.isInteger(p) && p > 0 && p < 65536),
+      });
+      return;
+    }
+    for (const child of element.children) visit(child);
+  };
+  visit(envelope);
+  return found.slice(0, 16);
+}

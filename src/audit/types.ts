@@ -1,0 +1,64 @@
+import type { BaselineId, ControlRefs, Severity } from "./catalogue.js";
+
+export const RESULT_STATES = [
+  "pass",
+  "fail",
+  "unknown",
+  "not_applicable",
+  "manual",
+  "skipped",
+  "error",
+] as const;
+export type ResultState = (typeof RESULT_STATES)[number];
+
+/** One probe's record: what was sent and what came back, trimmed, secrets removed. */
+export interface Evidence {
+  probe: string;
+  sent?: string;
+  received?: string;
+  note?: string;
+}
+
+/** What a check concludes; the runner adds the catalogue's title, refs and remediation. */
+export interface CheckOutcome {
+  status: ResultState;
+  evidence: Evidence[];
+  /** Overrides the catalogue severity (a vulnerability known to be exploited is critical). */
+  severity?: Severity;
+}
+
+export interface ControlResult {
+  id: string;
+  title: string;
+  severity: Severity;
+  status: ResultState;
+  refs: ControlRefs;
+  evidence: Evidence[];
+  remediation?: string;
+}
+
+export type AuditSummary = Record<ResultState, number>;
+
+export interface ReportSignature {
+  algorithm: "RSA-PSS-SHA256";
+  /** SHA-256 of the signing public key (SPKI DER), hex. */
+  keyId: string;
+  value: string;
+}
+
+export interface AuditReport {
+  camera: {
+    id?: string;
+    address: string;
+    manufacturer?: string;
+    model?: string;
+    firmwareVersion?: string;
+  };
+  baseline: BaselineId;
+  startedAt: string;
+  finishedAt: string;
+  summary: AuditSummary;
+  controls: ControlResult[];
+  interpretation: string;
+  signature?: ReportSignature;
+}

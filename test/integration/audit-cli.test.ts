@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type AuditReport, verifyReport } from "../../src/audit/index.js";
+import { Store } from "../../src/store/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { Simulator } from "../../src/sim/index.js";
+import { runCamgate } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
+
+describe("camgate audit", { timeout: 180_000 }, () => {
+  const sim = new Simulator({
+    baseIp: "127.0.22.10",
+    cameras: 2,
+    profile: "mixed",
+    ffmpeg: "ffmpeg",
+    multicast: false,
+    discoveryPort: 43722,
+  });
+  before(() => sim.start());
+  after(() => sim.stop());
+
+  it("exits 3 on a weak camera, 0 on a hardened one, signs, stores and diffs", async (t) => {
+    const dir = await tempDir(t, "camgate-audit-cli-");
+    const config = join(dir, "camgate.yaml");
+    const key = join(dir, "box.key");
+    writeFileSync(
+      config,
+      `site:\n  id: test-site\nstore:\n  path: ${join(dir, "camgate.db")}\nsecrets:\n  keyFile: ${join(dir, "seal.key")}\n` +
+        `audit:\n  probeTimeout: 3s\n  credentialTrySpacing: 0s\nuplink:\n  key: ${key}\n`,
+    );
+    const keygen = await runCamgate([
+      "--config",
+      config,
+      "cert",
+      "keygen",
+      "--key",
+      key,
+      "--bits",
+      "2048",
+    ]);
+    assert.equal(keygen.code, 0, keygen.stderr);
+    const [hardened, weak] = sim.describe();
+    const audit = (camera: typeof hardened, extra: string[] = []) =>
+      runCamgate(
+        [
+          "--config",
+          config,
+          "--json",
+          "audit",
+          camera!.address,
+          "-u",
+          camera!.username,
+          "--password-stdin",
+          ...extra,
+        ],
+        { input: `${camera!.password}\n` },
+      );
+
+    const good = await audit(hardened);
+    assert.equal(good.code, 0, good.stderr);
+    const goodReport = JSON.parse(good.stdout) as AuditReport;
+    assert.equal(goodReport.summary.fail, 0);
+    assert.equal(goodReport.baseline, "qcvn11-2026");
+    assert.ok(goodReport.signature, "signed with the box key");
+    assert.ok(verifyReport(goodReport, readFileSync(key, "utf8")), "the signature verifies");
+    assert.ok(!good.stdout.includes(hardened!.password), "the password is in no report");
+
+    const html = join(dir, "weak.html");
+    const bad = await audit(weak, ["--html", html]);
+    assert.equal(bad.code, 3, "a failing critical control exits 3");
+    const badReport = JSON.parse(bad.stdout) as AuditReport;
+    assert.deepEqual(Object.keys(badReport).sort(), [
+      "baseline",
+      "camera",
+      "controls",
+      "finishedAt",
+      "interpretation",
+      "signature",
+      "startedAt",
+      "summary",
+    ]);
+    assert.deepEqual(Object.keys(badReport.controls[0]!).sort(), [
+      "evidence",
+      "id",
+      "refs",
+      "remediation",
+      "severity",
+      "status",
+      "title",
+    ]);
+    assert.equal(badReport.camera.manufacturer, "HIKVISION");
+    assert.match(readFileSync(html, "utf8"), /auth\.default-credentials/);
+
+    const again = await audit(weak, ["--since-last", "--baseline", "qcvn135-2024"]);
+    const diffed = JSON.parse(again.stdout) as AuditReport & {
+      changes: { id: string; before: string; after: string }[];
+    };
+    assert.deepEqual(diffed.changes, [
+      {
+        id: "logging.system-log",
+        title: diffed.controls.find((c) => c.id === "logging.system-log")!.title,
+        before: "fail",
+        after: "not_applicable",
+      },
+    ]);
+
+    const store = new Store(join(dir, "camgate.db"), silentLogger());
+    const repos = store.open();
+    try {
+      assert.equal(repos.auditReports.latest(`address:${weak!.address}`, 10).length, 2);
+      assert.equal(repos.auditReports.latest(`address:${hardened!.address}`, 10).length, 1);
+    } finally {
+      store.close();
+    }
+
+    const table = await runCamgate(["--config", config, "audit", weak!.address, "--since-last"]);
+    assert.equal(table.code, 3);
+    assert.match(table.stdout, /FAIL\s+critical auth\.unauthenticated-onvif/);
+    assert.match(table.stdout, /summary: \d+ pass, \d+ fail/);
+  });
+
+  it("refuses an unknown opt-in id as a usage error", async () => {
+    const result = await runCamgate(["audit", "127.0.22.10", "--enable", "auth.nope"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /not an opt-in check: auth\.nope/);
+  });
+});
