@@ -75,22 +75,37 @@ export class AuditRunner {
     return previous ? { report, previous } : { report };
   }
 
-  /** Every enabled camera of the inventory, at most `concurrency` at a time. */
-  async runAll(signal?: AbortSignal): Promise<AuditReport[]> {
-    const queue = this.deps.repos.cameras.list({ enabledOnly: true });
-    const reports: AuditReport[] = [];
+  /** Audits the targets, at most `concurrency` at a time; results in completion order. */
+  async runEach(
+    targets: readonly AuditTarget[],
+    options: { signal?: AbortSignal; onDone?: (done: number) => void } = {},
+  ): Promise<{ report: AuditReport; previous?: AuditReport }[]> {
+    const queue = [...targets];
+    const results: { report: AuditReport; previous?: AuditReport }[] = [];
     const worker = async () => {
-      for (let camera = queue.shift(); camera && !signal?.aborted; camera = queue.shift()) {
-        const target = this.targetFor(camera);
-        if (!target) {
-          this.deps.logger.warn({ cameraId: camera.id }, "camera has no address; not audited");
-          continue;
-        }
-        reports.push((await this.run(target, signal)).report);
+      for (let next = queue.shift(); next && !options.signal?.aborted; next = queue.shift()) {
+        results.push(await this.run(next, options.signal));
+        options.onDone?.(results.length);
       }
     };
     await Promise.all(Array.from({ length: this.deps.concurrency }, worker));
-    return reports;
+    return results;
+  }
+
+  /** Every enabled camera of the inventory that has an address. */
+  enabledTargets(): AuditTarget[] {
+    const targets: AuditTarget[] = [];
+    for (const camera of this.deps.repos.cameras.list({ enabledOnly: true })) {
+      const target = this.targetFor(camera);
+      if (target) targets.push(target);
+      else this.deps.logger.warn({ cameraId: camera.id }, "camera has no address; not audited");
+    }
+    return targets;
+  }
+
+  async runAll(signal?: AbortSignal): Promise<AuditReport[]> {
+    const results = await this.runEach(this.enabledTargets(), signal ? { signal } : {});
+    return results.map((result) => result.report);
   }
 
   #key(): Promise<string | undefined> {

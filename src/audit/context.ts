@@ -10,9 +10,10 @@ import { NS } from "../onvif/namespaces.js";
 import type { XmlElement } from "../onvif/xml.js";
 import type { BaselineId } from "./catalogue.js";
 import { EvidenceScrubber } from "./evidence.js";
-import { summarizeXml } from "./xml-summary.js";
+import { field, responseOf, summarizeXml } from "./xml-summary.js";
+import { type HttpProbeReply, httpProbe } from "./probes/http.js";
 import { safeRtspUri } from "./probes/rtsp.js";
-import type { AuditData } from "./vendor-data.js";
+import { type AuditData, allDefaultPasswords } from "./vendor-data.js";
 import type { Evidence } from "./types.js";
 
 /** The camera under audit, as the technician or the inventory named it. */
@@ -68,11 +69,9 @@ export class AuditContext {
     readonly data: AuditData,
     readonly signal: AbortSignal,
   ) {
-    const defaults = data.vendors.vendors.flatMap((v) => v.defaultCredentials.map(([, p]) => p));
     this.scrub = new EvidenceScrubber([
       ...(target.credentials ? [target.credentials.password] : []),
-      ...defaults,
-      ...data.vendors.generic.defaultCredentials.map(([, p]) => p),
+      ...allDefaultPasswords(data),
     ]);
   }
 
@@ -235,6 +234,44 @@ export class AuditContext {
     });
   }
 
+  /** The camera's web interface on plain HTTP (the port GetNetworkProtocols names). */
+  async webRootUrl(): Promise<URL> {
+    const { http } = await this.ports();
+    return new URL(`http://${this.host}:${http}/`);
+  }
+
+  /**
+   * An anonymous GET, asked once per URL for the whole audit: several checks read the same
+   * reply's status and headers (web root, snapshot challenges).
+   */
+  anonymousGet(url: URL): Promise<HttpProbeReply> {
+    return this.memo(`GET ${url.href}`, () =>
+      httpProbe(url.href, {
+        timeoutMs: this.settings.probeTimeoutMs,
+        maxBytes: 4096,
+        signal: this.signal,
+      }),
+    );
+  }
+
+  /** The camera's brute-force protection (GetAuthFailureWarningConfiguration), read once. */
+  lockoutSetting(): Promise<{ evidence: Evidence; setting?: LockoutSetting }> {
+    return this.memo("lockout", async () => {
+      const reply = await this.onvif("<tds:GetAuthFailureWarningConfiguration/>");
+      if (!reply.ok) return { evidence: reply.evidence };
+      const response = responseOf(reply.envelope);
+      return {
+        evidence: reply.evidence,
+        setting: {
+          enabled: field(response, "Enabled") === "true",
+          disabled: field(response, "Enabled") === "false",
+          maxFailures: Number(field(response, "MaxAuthFailures")),
+          periodSeconds: Number(field(response, "MonitorPeriod")),
+        },
+      };
+    });
+  }
+
   /** The pre-authentication clock: offset to the box and the DateTimeType. */
   clock(): Promise<{ offsetMs?: number; dateTimeType?: string; evidence: Evidence }> {
     return this.memo("clock", async () => {
@@ -250,6 +287,15 @@ export class AuditContext {
       };
     });
   }
+}
+
+export interface LockoutSetting {
+  enabled: boolean;
+  /** Explicitly "false", as opposed to missing or unreadable. */
+  disabled: boolean;
+  /** As reported; NaN when absent. */
+  maxFailures: number;
+  periodSeconds: number;
 }
 
 export interface NetworkProtocol {

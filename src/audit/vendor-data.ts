@@ -96,11 +96,15 @@ export function defaultCredentialsFor(
   ).slice(0, 3);
 }
 
-/** Every factory pair of every vendor: a password found here is a known default. */
-export function allDefaultPasswords(data: AuditData): Set<string> {
-  const pairs = [
+/** Every factory pair of every vendor, and the generic ones. */
+export function allDefaultPairs(data: AuditData): [string, string][] {
+  return [
     ...data.vendors.generic.defaultCredentials,
     ...data.vendors.vendors.flatMap((vendor) => vendor.defaultCredentials),
   ];
-  return new Set(pairs.map(([, password]) => password));
+}
+
+/** A password found here is a known default. */
+export function allDefaultPasswords(data: AuditData): Set<string> {
+  return new Set(allDefaultPairs(data).map(([, password]) => password));
 }

@@ -53,6 +53,11 @@ export function cliLogger(command: Command, ctx: CliContext, config?: Config): L
   return createLogger({ level, format: config?.log.format ?? "auto", destination: ctx.stderr });
 }
 
+/** Commander's accumulator for a repeatable option. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function printJson(ctx: CliContext, value: unknown): void {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -86,16 +86,19 @@ export class SimCamera {
       jpeg: deps.asset.jpeg,
       certificate: this.#certificate,
     });
-    const rtsp = new RtspServer({
-      host: state.host,
-      port: state.ports.rtsp,
-      paths: state.profiles.map((profile) => profile.path),
-      asset: deps.asset,
-      ticker: deps.ticker,
-      auth: state.weaknesses.unauthenticatedRtsp ? null : digest,
-      journal: this.journal,
-      isStalled: () => this.#stalled,
-    });
+    const streams = (port: number, auth: DigestAuthority | null, tls?: CertificateMaterial) =>
+      new RtspServer({
+        host: state.host,
+        port,
+        paths: state.profiles.map((profile) => profile.path),
+        asset: deps.asset,
+        ticker: deps.ticker,
+        auth,
+        journal: this.journal,
+        isStalled: () => this.#stalled,
+        ...(tls ? { tls } : {}),
+      });
+    const rtsp = streams(state.ports.rtsp, state.weaknesses.unauthenticatedRtsp ? null : digest);
     const parts: Part[] = [
       { name: "http", port: state.ports.http, start: () => http.start(), stop: () => http.stop() },
       { name: "rtsp", port: state.ports.rtsp, start: () => rtsp.start(), stop: () => rtsp.stop() },
@@ -107,17 +110,7 @@ export class SimCamera {
       },
     ];
     if (!state.weaknesses.plainVideoOnly) {
-      const rtsps = new RtspServer({
-        host: state.host,
-        port: state.ports.rtsps,
-        paths: state.profiles.map((profile) => profile.path),
-        asset: deps.asset,
-        ticker: deps.ticker,
-        auth: digest,
-        journal: this.journal,
-        isStalled: () => this.#stalled,
-        tls: this.#certificate,
-      });
+      const rtsps = streams(state.ports.rtsps, digest, this.#certificate);
       parts.push({
         name: "rtsps",
         port: state.ports.rtsps,

@@ -48,9 +48,8 @@ const unauthenticatedRtsp: Check = {
 
 /** Every plain-HTTP URL a camera may challenge on: web root, ONVIF device service, snapshots. */
 async function cleartextUrls(ctx: AuditContext): Promise<{ url: URL; method: "GET" | "POST" }[]> {
-  const ports = await ctx.ports();
   const urls: { url: URL; method: "GET" | "POST" }[] = [
-    { url: new URL(`http://${ctx.host}:${ports.http}/`), method: "GET" },
+    { url: await ctx.webRootUrl(), method: "GET" },
   ];
   const xaddr = new URL(ctx.target.xaddr);
   if (xaddr.protocol === "http:") urls.push({ url: xaddr, method: "POST" });
@@ -67,15 +66,17 @@ const basicOverCleartext: Check = {
     let answered = 0;
     for (const { url, method } of await cleartextUrls(ctx)) {
       try {
-        const reply = await httpProbe(url.href, {
-          method,
-          timeoutMs: ctx.settings.probeTimeoutMs,
-          maxBytes: 512,
-          signal: ctx.signal,
-          ...(method === "POST"
-            ? { headers: { "Content-Type": "application/soap+xml" }, body: "" }
-            : {}),
-        });
+        const reply =
+          method === "GET"
+            ? await ctx.anonymousGet(url)
+            : await httpProbe(url.href, {
+                method,
+                timeoutMs: ctx.settings.probeTimeoutMs,
+                maxBytes: 512,
+                signal: ctx.signal,
+                headers: { "Content-Type": "application/soap+xml" },
+                body: "",
+              });
         answered++;
         const challenges = challengesOf(reply.headers);
         if (challenges.some((challenge) => /^Basic\b/i.test(challenge))) basic = true;

@@ -164,19 +164,16 @@ const wsseFreshness: Check = {
 const lockoutPolicy: Check = {
   id: "auth.lockout-policy",
   async run(ctx) {
-    const reply = await ctx.onvif("<tds:GetAuthFailureWarningConfiguration/>");
-    if (!reply.ok)
+    const { evidence, setting } = await ctx.lockoutSetting();
+    if (!setting)
       return outcome("unknown", [
-        reply.evidence,
+        evidence,
         note("the camera does not report its lockout setting over ONVIF; check the web UI"),
       ]);
-    const response = responseOf(reply.envelope);
-    const enabled = field(response, "Enabled") === "true";
-    const max = Number(field(response, "MaxAuthFailures"));
-    const period = Number(field(response, "MonitorPeriod"));
+    const { enabled, maxFailures: max, periodSeconds: period } = setting;
     const verdict = enabled && Number.isInteger(max) && max >= 1 && max <= 10;
     return outcome(verdict ? "pass" : "fail", [
-      reply.evidence,
+      evidence,
       note(
         enabled
           ? `lockout after ${max} failures within ${period} s`

@@ -2,7 +2,6 @@ import type { X509Certificate } from "node:crypto";
 import forge from "node-forge";
 import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
-import { httpProbe } from "../probes/http.js";
 import { rtspRequest } from "../probes/rtsp.js";
 import { type TlsHandshake, type TlsHandshakeOptions, tlsHandshake } from "../probes/tls.js";
 import type { Evidence } from "../types.js";
@@ -81,14 +80,10 @@ const httpsManagement: Check = {
 const cleartextManagement: Check = {
   id: "comms.cleartext-management",
   async run(ctx) {
-    const ports = await ctx.ports();
-    const url = `http://${ctx.host}:${ports.http}/`;
+    const root = await ctx.webRootUrl();
+    const url = root.href;
     try {
-      const reply = await httpProbe(url, {
-        timeoutMs: ctx.settings.probeTimeoutMs,
-        maxBytes: 1024,
-        signal: ctx.signal,
-      });
+      const reply = await ctx.anonymousGet(root);
       const location = String(reply.headers.location ?? "");
       const evidence = [
         ctx.scrub.record("http:web-ui", {

@@ -6,8 +6,7 @@ import { describeHead } from "../evidence.js";
 import { challengesOf, httpProbe } from "../probes/http.js";
 import { rtspRequest } from "../probes/rtsp.js";
 import type { CheckOutcome, Evidence } from "../types.js";
-import { defaultCredentialsFor } from "../vendor-data.js";
-import { field, responseOf } from "../xml-summary.js";
+import { allDefaultPairs, defaultCredentialsFor } from "../vendor-data.js";
 import { note, outcome } from "./check.js";
 import { protectedOperation } from "./auth.js";
 
@@ -59,14 +58,9 @@ async function onvifProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
 
 /** HTTP: the web root or the snapshot URL, whichever asks for credentials. */
 async function httpProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
-  const ports = await ctx.ports();
-  const candidates = [new URL(`http://${ctx.host}:${ports.http}/`), ...ctx.snapshotUris()];
+  const candidates = [await ctx.webRootUrl(), ...ctx.snapshotUris()];
   for (const url of candidates) {
-    const first = await httpProbe(url.href, {
-      timeoutMs: ctx.settings.probeTimeoutMs,
-      maxBytes: 512,
-      signal: ctx.signal,
-    }).catch(() => undefined);
+    const first = await ctx.anonymousGet(url).catch(() => undefined);
     if (first?.status !== 401) continue;
     const challenges = challengesOf(first.headers);
     return {
@@ -150,19 +144,16 @@ async function rtspProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
 
 /** How many failed logins this run may spend: below the camera's own lockout threshold. */
 async function triesBudget(ctx: AuditContext): Promise<{ budget: number; evidence: Evidence }> {
-  const reply = await ctx.onvif("<tds:GetAuthFailureWarningConfiguration/>");
-  if (reply.ok) {
-    const response = responseOf(reply.envelope);
-    const max = Number(field(response, "MaxAuthFailures"));
-    if (field(response, "Enabled") === "true" && Number.isInteger(max) && max > 0) {
-      return {
-        budget: Math.max(1, max - 2),
-        evidence: note(`lockout after ${max} failures: at most ${Math.max(1, max - 2)} tries`),
-      };
-    }
-    if (field(response, "Enabled") === "false")
-      return { budget: TRIES_PER_PROTOCOL * 3, evidence: note("no lockout configured") };
+  const { setting } = await ctx.lockoutSetting();
+  const max = setting?.maxFailures ?? Number.NaN;
+  if (setting?.enabled && Number.isInteger(max) && max > 0) {
+    return {
+      budget: Math.max(1, max - 2),
+      evidence: note(`lockout after ${max} failures: at most ${Math.max(1, max - 2)} tries`),
+    };
   }
+  if (setting?.disabled)
+    return { budget: TRIES_PER_PROTOCOL * 3, evidence: note("no lockout configured") };
   return {
     budget: UNKNOWN_THRESHOLD_BUDGET,
     evidence: note(`lockout threshold unknown: at most ${UNKNOWN_THRESHOLD_BUDGET} tries`),
@@ -177,13 +168,9 @@ async function triesBudget(ctx: AuditContext): Promise<{ budget: number; evidenc
 export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOutcome> {
   const pairs = defaultCredentialsFor(ctx.data, ctx.device?.manufacturer);
   const supplied = ctx.credentials;
-  const allPairs = [
-    ...ctx.data.vendors.generic.defaultCredentials,
-    ...ctx.data.vendors.vendors.flatMap((vendor) => vendor.defaultCredentials),
-  ];
   if (
     supplied &&
-    allPairs.some(
+    allDefaultPairs(ctx.data).some(
       ([user, password]) => user === supplied.username && password === supplied.password,
     )
   ) {

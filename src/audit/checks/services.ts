@@ -7,7 +7,6 @@ import {
 } from "../../util/snmp.js";
 import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
-import { httpProbe } from "../probes/http.js";
 import { probePort } from "../probes/tcp.js";
 import { udpExchange } from "../probes/udp.js";
 import type { CheckOutcome, Evidence } from "../types.js";
@@ -187,14 +186,10 @@ const preauthDisclosure: Check = {
     const scopes = ctx.target.scopes ?? ctx.device?.scopes ?? [];
     if (mentions(scopes.join(" ")).length > 0) leaks.push("WS-Discovery scopes name the firmware");
     evidence.push(note(`WS-Discovery scopes: ${scopes.join(" ") || "none known"}`));
-    const { http } = await ctx.ports();
-    const url = `http://${ctx.host}:${http}/`;
+    const root = await ctx.webRootUrl();
+    const url = root.href;
     try {
-      const reply = await httpProbe(url, {
-        timeoutMs: ctx.settings.probeTimeoutMs,
-        maxBytes: 4096,
-        signal: ctx.signal,
-      });
+      const reply = await ctx.anonymousGet(root);
       const server = String(reply.headers.server ?? "");
       evidence.push(
         ctx.scrub.record("http:server-header", {

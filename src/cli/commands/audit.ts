@@ -1,7 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import {
-  type AuditReport,
   AuditRunner,
   type AuditTarget,
   diffReports,
@@ -20,14 +19,13 @@ import {
   type CliContext,
   type CliOutcome,
   cliLogger,
+  collect,
   exitWith,
   globalOptions,
   loadCommandConfig,
   printJson,
   printLines,
 } from "../context.js";
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface AuditOptions {
   user?: string;
@@ -88,22 +86,18 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
             });
             const targets =
               target === undefined
-                ? allTargets(runner, repos.cameras.list({ enabledOnly: true }))
+                ? runner.enabledTargets()
                 : [resolveTarget(target, runner, repos.cameras.list(), supplied)];
             if (targets.length === 0)
               throw new CamgateError(
                 "no enabled camera in the inventory: run discover --save or name a target",
               );
             const progress = ctx.stderr.isTTY === true && !json;
-            const queue = [...targets];
-            const done: { report: AuditReport; previous?: AuditReport }[] = [];
-            const worker = async () => {
-              for (let next = queue.shift(); next; next = queue.shift()) {
-                done.push(await runner.run(next));
-                if (progress) ctx.stderr.write(`\raudited ${done.length}/${targets.length}`);
-              }
-            };
-            await Promise.all(Array.from({ length: config.audit.concurrency }, worker));
+            const done = await runner.runEach(targets, {
+              onDone: progress
+                ? (count) => ctx.stderr.write(`\raudited ${count}/${targets.length}`)
+                : undefined,
+            });
             if (progress) ctx.stderr.write("\r\x1b[K");
             return done.sort((a, b) =>
               a.report.camera.address.localeCompare(b.report.camera.address, "en", {
@@ -140,16 +134,6 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
         },
       ),
     );
-}
-
-function allTargets(
-  runner: AuditRunner,
-  cameras: Parameters<AuditRunner["targetFor"]>[0][],
-): AuditTarget[] {
-  return cameras.flatMap((camera) => {
-    const target = runner.targetFor(camera);
-    return target ? [target] : [];
-  });
 }
 
 /** A camera id from the inventory, or an address (matched to the inventory by IP when it can be). */

@@ -14,6 +14,7 @@ import {
   type CliContext,
   type CliOutcome,
   cliLogger,
+  collect,
   exitWith,
   formatTable,
   globalOptions,
@@ -21,8 +22,6 @@ import {
   printJson,
   printLines,
 } from "../context.js";
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 function durationMs(text: string): number {
   const ms = parseDuration(text);
