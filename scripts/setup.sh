@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 #   ffmpeg     recording (ffmpeg-static is optional and often cannot download its binary)
 #   mosquitto  the real MQTT broker the uplink tests start with a mutual-TLS listener
 #   python3, make, g++   build better-sqlite3 when no prebuilt binary can be fetched
-PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates)
+#   python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-*   GStreamer's RTSP server,
+#              the second RTSP implementation the recorder tests pull from
+PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-ugly)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -1,3 +1,5 @@
+import type { SegmentRecord } from "./store/index.js";
+
 /**
  * Everything that crosses the agent's event bus, by name. Each capability adds the events it
  * emits here, so a listener's payload type is checked against the emitter's.
@@ -13,4 +15,16 @@ export interface AgentEvents {
   cameraOffline: { cameraId: string };
   /** A camera's baseline audit finished and its report is stored. */
   auditCompleted: { cameraId: string; summary: Record<string, number>; signed: boolean };
+  /** A segment was closed, hashed and indexed; the ring buffer and the uplink act on it. */
+  segmentClosed: { segment: SegmentRecord };
+  /** A camera's recorder changed state. */
+  recorderState: { cameraId: string; state: "starting" | "recording" | "retrying" | "stopped" };
+  /** An event row the box stored (see EventLog); the uplink forwards these. */
+  boxEvent: {
+    id: number;
+    tsMs: number;
+    cameraId: string | null;
+    kind: string;
+    detail: Record<string, unknown>;
+  };
 }

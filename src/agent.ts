@@ -2,6 +2,7 @@ import type { AgentEvents } from "./agent-events.js";
 import { AuditService } from "./audit/index.js";
 import type { Config } from "./config/index.js";
 import { DiscoveryService } from "./discovery/index.js";
+import { EventLog } from "./events/index.js";
 import {
   type Component,
   ComponentGroup,
@@ -10,6 +11,8 @@ import {
   type StopReport,
 } from "./lifecycle/index.js";
 import type { Logger } from "./log/index.js";
+import { RecorderService } from "./recorder/index.js";
+import { RingBuffer } from "./retention/index.js";
 import { Store } from "./store/index.js";
 
 export interface AgentOptions {
@@ -36,7 +39,7 @@ export class Agent implements Runnable {
     });
   }
 
-  static fromConfig(config: Config, logger: Logger): Agent {
+  static fromConfig(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Agent {
     const bus = new EventBus<AgentEvents>((event, error) =>
       logger.error({ err: error, event: String(event) }, "event listener failed"),
     );
@@ -44,6 +47,7 @@ export class Agent implements Runnable {
     // Dependency order: the store first; each capability after what it needs.
     const store = new Store(config.store.path, child("store"));
     const components: Component[] = [store];
+    const events = new EventLog(store, bus, child("events"));
     if (config.discovery.enabled) {
       components.push(
         new DiscoveryService({
@@ -65,6 +69,28 @@ export class Agent implements Runnable {
           store,
           bus,
           logger: child("audit"),
+        }),
+      );
+    }
+    if (config.recorder.enabled) {
+      const retention = new RingBuffer({
+        config: config.storage,
+        store,
+        events,
+        bus,
+        logger: child("retention"),
+      });
+      components.push(
+        retention,
+        new RecorderService({
+          config,
+          keyFile: config.secrets.keyFile,
+          store,
+          bus,
+          events,
+          space: retention,
+          logger: child("recorder"),
+          env,
         }),
       );
     }

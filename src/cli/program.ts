@@ -7,6 +7,7 @@ import { registerCameraCommands } from "./commands/cameras.js";
 import { registerCertCommands } from "./commands/cert.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDiscoveryCommands } from "./commands/discovery.js";
+import { registerRecordingCommands } from "./commands/recordings.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerSimCommand } from "./commands/sim.js";
 import type { CliContext, CliOutcome } from "./context.js";
@@ -41,6 +42,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerCameraCommands(program, ctx, outcome);
   registerAuditCommand(program, ctx, outcome);
   registerCertCommands(program, ctx, outcome);
+  registerRecordingCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
   return program;

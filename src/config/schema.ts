@@ -129,8 +129,11 @@ const cameraOverrideSchema = z.strictObject({
 });
 
 const recorderSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("Record every enabled camera of the inventory"),
   ffmpegPath: z.string().min(1).optional().describe("ffmpeg binary; default: auto-detected"),
   rtspTransport: z.enum(["tcp", "udp"]).default("tcp"),
+  connectTimeout: duration("How long ffmpeg waits for a camera's stream").prefault("10s"),
+  restartDelayMax: duration("Longest wait between restarts of a failing stream").prefault("60s"),
   forward: forwardMode.default("continuous").describe("Default forwarding mode of a camera"),
   cameras: z
     .record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), cameraOverrideSchema)

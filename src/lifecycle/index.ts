@@ -3,3 +3,4 @@ export { ComponentGroup, type StopReport } from "./component-group.js";
 export { ComponentStartError, ComponentStopError, StopTimeoutError } from "./errors.js";
 export { EventBus } from "./event-bus.js";
 export { type Runnable, runUntilSignal } from "./run-until-signal.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";

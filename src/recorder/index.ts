@@ -1,6 +1,17 @@
+export { CameraRecorder, type CameraRecorderDeps, type SpaceKeeper } from "./camera-recorder.js";
+export { probeArgs, recordArgs } from "./ffmpeg-args.js";
 export {
   type FfmpegLocation,
   FfmpegNotFoundError,
   type FfmpegSource,
   locateFfmpeg,
 } from "./ffmpeg-binary.js";
+export { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
+export { locateFfprobe, probeMedia } from "./media-probe.js";
+export { reconcileStorage, type ReconcileReport } from "./reconcile.js";
+export { RecorderService, type RecorderServiceDeps } from "./recorder-service.js";
+export { recordingTarget, type RecordingTarget } from "./recording-target.js";
+export { cameraDir, fileSegment, hashFile, segmentPath } from "./segment-files.js";
+export { parseSegmentListLine, SegmentListError } from "./segment-list.js";
+export { type ExportRequest, type ExportResult, ExportError, exportRange } from "./export.js";
+export { findGaps, type Gap, GAP_TOLERANCE_MS } from "./gaps.js";

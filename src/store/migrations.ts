@@ -131,6 +131,41 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: "segment-usage",
+    // Running totals kept by triggers, so quota checks and stats never sum a million rows.
+    sql: `
+      CREATE TABLE segment_usage (
+        camera_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        segments INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (camera_id, state)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO segment_usage (camera_id, state, segments, bytes)
+        SELECT camera_id, state, count(*), sum(bytes) FROM segments GROUP BY camera_id, state;
+      CREATE TRIGGER segments_usage_insert AFTER INSERT ON segments BEGIN
+        INSERT INTO segment_usage (camera_id, state, segments, bytes)
+          VALUES (NEW.camera_id, NEW.state, 1, NEW.bytes)
+          ON CONFLICT (camera_id, state) DO UPDATE
+            SET segments = segments + 1, bytes = bytes + excluded.bytes;
+      END;
+      CREATE TRIGGER segments_usage_delete AFTER DELETE ON segments BEGIN
+        UPDATE segment_usage SET segments = segments - 1, bytes = bytes - OLD.bytes
+          WHERE camera_id = OLD.camera_id AND state = OLD.state;
+      END;
+      CREATE TRIGGER segments_usage_update AFTER UPDATE OF camera_id, state, bytes ON segments BEGIN
+        UPDATE segment_usage SET segments = segments - 1, bytes = bytes - OLD.bytes
+          WHERE camera_id = OLD.camera_id AND state = OLD.state;
+        INSERT INTO segment_usage (camera_id, state, segments, bytes)
+          VALUES (NEW.camera_id, NEW.state, 1, NEW.bytes)
+          ON CONFLICT (camera_id, state) DO UPDATE
+            SET segments = segments + 1, bytes = bytes + excluded.bytes;
+      END;
+      CREATE INDEX segments_locked ON segments (locked_until_ms) WHERE locked_until_ms IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -63,7 +63,7 @@ describe("agent lifecycle under signals", () => {
     const dbPath = join(dir, "state", "camgate.db");
     await writeFile(
       config,
-      `site:\n  id: test-site\nstore:\n  path: ${dbPath}\nsecrets:\n  keyFile: ${join(dir, "seal.key")}\ndiscovery:\n  multicast: false\nlog:\n  format: json\n`,
+      `site:\n  id: test-site\nstore:\n  path: ${dbPath}\nsecrets:\n  keyFile: ${join(dir, "seal.key")}\ndiscovery:\n  multicast: false\nstorage:\n  dir: ${join(dir, "recordings")}\nlog:\n  format: json\n`,
     );
     const child = spawn(process.execPath, [MAIN_JS, "run", "--config", config], {
       env: cleanEnv(),
@@ -91,7 +91,7 @@ describe("agent lifecycle under signals", () => {
     const config = join(dir, "camgate.yaml");
     await writeFile(
       config,
-      `site:\n  id: test-site\nstore:\n  path: ${dbPath}\nsecrets:\n  keyFile: ${join(dir, "seal.key")}\ndiscovery:\n  multicast: false\nlog:\n  format: json\n`,
+      `site:\n  id: test-site\nstore:\n  path: ${dbPath}\nsecrets:\n  keyFile: ${join(dir, "seal.key")}\ndiscovery:\n  multicast: false\nstorage:\n  dir: ${join(dir, "recordings")}\nlog:\n  format: json\n`,
     );
     const child = spawn(process.execPath, [MAIN_JS, "run", "--config", config], {
       env: cleanEnv(),

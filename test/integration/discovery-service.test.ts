@@ -31,6 +31,7 @@ describe("discovery inside the agent", () => {
         `store: {path: ${join(dir, "camgate.db")}}`,
         `secrets: {keyFile: ${join(dir, "seal.key")}}`,
         "discovery: {multicast: false, cidrs: [127.0.11.0/29], probeTimeout: 1s, intervalSeconds: 3600}",
+        "recorder: {enabled: false}",
       ].join("\n"),
       "test.yaml",
       {},

@@ -131,10 +131,30 @@ describe("repositories", () => {
       5000,
       "locks only extend",
     );
-    const totals = repos.segments.bytesByState();
-    assert.equal(totals.closed, 5000);
-    assert.equal(totals.evicted, 1000);
-    assert.equal(totals.forwarded, 0);
+    const usage = repos.segments.usage();
+    assert.deepEqual(
+      usage.map((row) => [row.state, row.segments, row.bytes]).sort(),
+      [
+        ["closed", 5, 5000],
+        ["evicted", 1, 1000],
+      ],
+      "the trigger-kept totals follow inserts and state changes",
+    );
+    assert.equal(repos.segments.storedBytes(), 5000);
+    assert.equal(repos.segments.lockedBytes(4999), 2000);
+    assert.equal(repos.segments.lockedBytes(5000), 0, "a hold ends at its time");
+    assert.deepEqual(
+      repos.segments.evictable("closed", 0, 10).map((segment) => segment.startMs),
+      [0, 20_000, 30_000],
+      "oldest first, held segments skipped",
+    );
+    assert.equal(repos.segments.evictable("closed", 5000, 10).length, 5, "expired holds release");
+    assert.equal(repos.segments.unlock("cam-1", 0, 100_000), 2);
+    assert.equal(repos.segments.lockedBytes(0), 0);
+    assert.equal(repos.segments.pruneHistory(10_000, 10), 0, "only rows that started before");
+    assert.equal(repos.segments.pruneHistory(20_000, 10), 1, "the evicted row is forgotten");
+    assert.deepEqual(repos.segments.span("cam-1"), { oldestMs: 0, newestMs: 60_000 });
+    assert.equal([...repos.segments.stored()].length, 5);
     assert.throws(
       () =>
         repos.segments.insert({

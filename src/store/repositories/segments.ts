@@ -2,6 +2,26 @@ import type { Database } from "better-sqlite3";
 
 export const SEGMENT_STATES = ["recording", "closed", "forwarded", "evicted", "lost"] as const;
 export type SegmentState = (typeof SEGMENT_STATES)[number];
+/** States whose segment has a file on disk. */
+export const STORED_STATES = ["recording", "closed", "forwarded"] as const;
+const STORED_SQL = `(${STORED_STATES.map((state) => `'${state}'`).join(", ")})`;
+
+export interface CameraSegmentStats {
+  cameraId: string;
+  segments: number;
+  bytes: number;
+  durationMs: number;
+  oldestMs: number;
+  newestMs: number;
+  gaps: number;
+}
+
+export interface SegmentUsage {
+  cameraId: string;
+  state: SegmentState;
+  segments: number;
+  bytes: number;
+}
 
 export interface SegmentRecord {
   id: number;
@@ -68,6 +88,12 @@ export class SegmentRepository {
     };
   }
 
+  findByPath(path: string): SegmentRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM segments WHERE path = ?").get(path) as
+      SegmentRow | undefined;
+    return row && fromRow(row);
+  }
+
   get(id: number): SegmentRecord | undefined {
     const row = this.db.prepare("SELECT * FROM segments WHERE id = ?").get(id) as
       SegmentRow | undefined;
@@ -80,7 +106,7 @@ export class SegmentRepository {
       .prepare(
         `SELECT * FROM segments
          WHERE camera_id = ? AND start_ms < ? AND end_ms > ?
-           AND state IN ('recording', 'closed', 'forwarded')
+           AND state IN ${STORED_SQL}
          ORDER BY start_ms`,
       )
       .all(cameraId, toMs, fromMs) as SegmentRow[];
@@ -105,21 +131,150 @@ export class SegmentRepository {
       .prepare(
         `UPDATE segments SET locked_until_ms = max(coalesce(locked_until_ms, 0), @untilMs)
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
-           AND state IN ('recording', 'closed', 'forwarded')`,
+           AND state IN ${STORED_SQL}`,
       )
       .run({ cameraId, fromMs, toMs, untilMs }).changes;
   }
 
-  /** Bytes on disk per state, for quotas and status. */
-  bytesByState(): Record<SegmentState, number> {
-    const totals = Object.fromEntries(SEGMENT_STATES.map((state) => [state, 0])) as Record<
-      SegmentState,
-      number
-    >;
+  /** Releases every hold on a camera's segments overlapping the range. */
+  unlock(cameraId: string, fromMs: number, toMs: number): number {
+    return this.db
+      .prepare(
+        `UPDATE segments SET locked_until_ms = NULL
+         WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
+           AND locked_until_ms IS NOT NULL`,
+      )
+      .run({ cameraId, fromMs, toMs }).changes;
+  }
+
+  /** Bytes a lock of the range would newly hold (segments not already held at `nowMs`). */
+  unlockedBytesIn(cameraId: string, fromMs: number, toMs: number, nowMs: number): number {
+    const row = this.db
+      .prepare(
+        `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
+         WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
+           AND state IN ${STORED_SQL} AND coalesce(locked_until_ms, 0) <= @nowMs`,
+      )
+      .get({ cameraId, fromMs, toMs, nowMs }) as { bytes: number };
+    return row.bytes;
+  }
+
+  /** Bytes held by locks at `nowMs`; goes through the partial index of locked rows. */
+  lockedBytes(nowMs: number): number {
+    const row = this.db
+      .prepare(
+        `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
+         WHERE locked_until_ms > ? AND state IN ${STORED_SQL}`,
+      )
+      .get(nowMs) as { bytes: number };
+    return row.bytes;
+  }
+
+  /** Segment count and bytes per camera and state, from the trigger-kept totals. */
+  usage(): SegmentUsage[] {
+    return this.db
+      .prepare(
+        "SELECT camera_id AS cameraId, state, segments, bytes FROM segment_usage WHERE segments > 0",
+      )
+      .all() as SegmentUsage[];
+  }
+
+  /** Bytes of video on disk according to the index. */
+  storedBytes(): number {
+    const row = this.db
+      .prepare(
+        `SELECT coalesce(sum(bytes), 0) AS bytes FROM segment_usage WHERE state IN ${STORED_SQL}`,
+      )
+      .get() as { bytes: number };
+    return row.bytes;
+  }
+
+  /**
+   * The oldest stored segments in `state` that no lock holds at `nowMs`, for eviction. The
+   * (state, start_ms) index makes this cost the same with a thousand rows or a million.
+   */
+  evictable(state: "closed" | "forwarded", nowMs: number, limit: number): SegmentRecord[] {
     const rows = this.db
-      .prepare("SELECT state, sum(bytes) AS bytes FROM segments GROUP BY state")
-      .all() as { state: SegmentState; bytes: number }[];
-    for (const row of rows) totals[row.state] = row.bytes;
-    return totals;
+      .prepare(
+        `SELECT * FROM segments WHERE state = ? AND coalesce(locked_until_ms, 0) <= ?
+         ORDER BY start_ms LIMIT ?`,
+      )
+      .all(state, nowMs, limit) as SegmentRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Marks segments whose files are gone: `evicted` by the ring buffer, `lost` otherwise. */
+  markGone(ids: readonly number[], state: "evicted" | "lost"): void {
+    const update = this.db.prepare(
+      "UPDATE segments SET state = ?, locked_until_ms = NULL WHERE id = ?",
+    );
+    this.db.transaction(() => {
+      for (const id of ids) update.run(state, id);
+    })();
+  }
+
+  /** Updates what is known of a file after it was checked again (reconcile). */
+  updateFile(id: number, bytes: number, sha256: string): void {
+    this.db
+      .prepare("UPDATE segments SET bytes = ?, sha256 = ? WHERE id = ?")
+      .run(bytes, sha256, id);
+  }
+
+  /** Forgets evicted and lost segments that ended before `beforeMs`; returns how many. */
+  pruneHistory(beforeMs: number, limit: number): number {
+    return this.db
+      .prepare(
+        `DELETE FROM segments WHERE id IN (
+           SELECT id FROM segments WHERE state IN ('evicted', 'lost') AND start_ms < ?
+           ORDER BY state, start_ms LIMIT ?)`,
+      )
+      .run(beforeMs, limit).changes;
+  }
+
+  /** Every segment that should have a file on disk, for reconciling index and disk. */
+  *stored(): Generator<SegmentRecord> {
+    for (const row of this.db
+      .prepare(`SELECT * FROM segments WHERE state IN ${STORED_SQL}`)
+      .iterate() as Iterable<SegmentRow>) {
+      yield fromRow(row);
+    }
+  }
+
+  /** A camera's segments (any state) overlapping [fromMs, toMs), oldest first. */
+  history(cameraId: string, fromMs: number, toMs: number, limit: number): SegmentRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM segments WHERE camera_id = ? AND start_ms < ? AND end_ms > ?
+         ORDER BY start_ms LIMIT ?`,
+      )
+      .all(cameraId, toMs, fromMs, limit) as SegmentRow[];
+    return rows.map(fromRow);
+  }
+
+  /** First start and last end of a camera's stored video. */
+  span(cameraId: string): { oldestMs: number; newestMs: number } | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT min(start_ms) AS oldestMs, max(end_ms) AS newestMs FROM segments
+         WHERE camera_id = ? AND state IN ${STORED_SQL}`,
+      )
+      .get(cameraId) as { oldestMs: number | null; newestMs: number | null };
+    return row.oldestMs === null || row.newestMs === null
+      ? undefined
+      : { oldestMs: row.oldestMs, newestMs: row.newestMs };
+  }
+
+  /** Per camera: stored segments, bytes, recorded time, first and last instant, gaps over `gapMs`. */
+  cameraStats(gapMs: number): CameraSegmentStats[] {
+    return this.db
+      .prepare(
+        `SELECT camera_id AS cameraId, count(*) AS segments, sum(bytes) AS bytes,
+           sum(end_ms - start_ms) AS durationMs, min(start_ms) AS oldestMs, max(end_ms) AS newestMs,
+           sum(CASE WHEN start_ms - previous_end > @gapMs THEN 1 ELSE 0 END) AS gaps
+         FROM (SELECT *, lag(end_ms) OVER (PARTITION BY camera_id ORDER BY start_ms) AS previous_end
+               FROM segments WHERE state IN ${STORED_SQL})
+         GROUP BY camera_id ORDER BY camera_id`,
+      )
+      .all({ gapMs }) as CameraSegmentStats[];
   }
 }

@@ -1,0 +1,163 @@
+// CPU of the whole recording agent (node + its ffmpeg children) recording 8 simulated streams,
+// against 8 bare `ffmpeg -c copy -f segment` processes recording the same streams, in the same
+// run; also node's own CPU and RSS. Target: ratio <= 1.10.
+// Usage: node dist/scripts/bench/recorder.js [--cameras 8] [--seconds 60]
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { parseConfigText } from "../../src/config/index.js";
+import { CredentialVault } from "../../src/discovery/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import { Simulator } from "../../src/sim/index.js";
+import { Store } from "../../src/store/index.js";
+
+const { values } = parseArgs({
+  options: {
+    cameras: { type: "string", default: "8" },
+    seconds: { type: "string", default: "60" },
+    "base-ip": { type: "string", default: "127.0.14.1" },
+  },
+});
+const cameras = Number(values.cameras);
+const seconds = Number(values.seconds);
+const MAIN_JS = fileURLToPath(new URL("../../src/main.js", import.meta.url));
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a live process has used, from /proc/<pid>/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[1]) === pid) found.push(Number(entry));
+  }
+  return found;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const sim = new Simulator({
+  baseIp: values["base-ip"],
+  cameras,
+  profile: "hardened",
+  ffmpeg: "ffmpeg",
+  multicast: false,
+  discoveryPort: 43790,
+});
+await sim.start();
+const described = sim.describe();
+const urls = described.map((camera) => {
+  const url = new URL(camera.streams[0] ?? "");
+  url.username = camera.username;
+  url.password = camera.password;
+  return url.href;
+});
+const work = await mkdtemp(join(tmpdir(), "camgate-bench-recorder-"));
+
+try {
+  // Baseline: bare ffmpeg processes.
+  const bare = await Promise.all(
+    urls.map(async (url, index) => {
+      const out = join(work, "bare", String(index));
+      await mkdir(out, { recursive: true });
+      return spawn(
+        "ffmpeg",
+        [
+          ...["-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url],
+          ...["-map", "0:v:0", "-c", "copy", "-f", "segment", "-segment_time", "10"],
+          ...["-segment_format", "mpegts", join(out, "%06d.ts")],
+        ],
+        { stdio: ["pipe", "ignore", "inherit"] },
+      );
+    }),
+  );
+  await sleep(seconds * 1000);
+  const bareCpu = (await Promise.all(bare.map((child) => cpuSeconds(child.pid ?? 0)))).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  await Promise.all(
+    bare.map(async (child) => {
+      child.stdin.end("q");
+      await once(child, "exit");
+    }),
+  );
+
+  // The agent recording the same streams.
+  const config = [
+    "site: {id: bench}",
+    `store: {path: ${join(work, "camgate.db")}}`,
+    `secrets: {keyFile: ${join(work, "seal.key")}}`,
+    `storage: {dir: ${join(work, "agent")}, minFreeBytes: 0}`,
+    "discovery: {enabled: false}",
+    "audit: {enabled: false}",
+    "log: {level: warn}",
+  ].join("\n");
+  await writeFile(join(work, "camgate.yaml"), config);
+  const parsed = parseConfigText(config, "bench.yaml", {});
+  const store = new Store(parsed.store.path, silentLogger());
+  const repos = store.open();
+  const vault = new CredentialVault(repos, await SecretSealer.open(parsed.secrets.keyFile));
+  for (const [index, camera] of described.entries()) {
+    repos.cameras.upsert({
+      id: `cam-${index}`,
+      urn: camera.urn,
+      mac: camera.mac,
+      ip: camera.address,
+      xaddrs: [camera.xaddr],
+      manufacturer: null,
+      model: null,
+      firmware: null,
+      serial: null,
+      hardware: null,
+      name: camera.name,
+      profiles: [{ token: "main", width: 1, height: 1, streamUri: camera.streams[0] }],
+      clockOffsetMs: 0,
+      lastSeenMs: Date.now(),
+      reachable: true,
+    });
+    vault.setForCamera(`cam-${index}`, { username: camera.username, password: camera.password });
+  }
+  store.close();
+  const agent = spawn(process.execPath, [MAIN_JS, "run", "--config", join(work, "camgate.yaml")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const pid = agent.pid ?? 0;
+  await sleep(seconds * 1000);
+  const ffmpegs = await childrenOf(pid);
+  const nodeCpu = await cpuSeconds(pid);
+  const childCpu = (await Promise.all(ffmpegs.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+  const rss = await rssMiB(pid);
+  agent.kill("SIGTERM");
+  await once(agent, "exit");
+  const agentCpu = nodeCpu + childCpu;
+  console.log(
+    `${cameras} streams, ${seconds} s each run (${ffmpegs.length} ffmpeg children under the agent)`,
+  );
+  console.log(`bare ffmpeg x${cameras}           CPU ${bareCpu.toFixed(2)} s`);
+  console.log(
+    `agent (node + ffmpeg)       CPU ${agentCpu.toFixed(2)} s   ratio ${(agentCpu / bareCpu).toFixed(3)}  (target <= 1.10)`,
+  );
+  console.log(
+    `  node process alone        CPU ${nodeCpu.toFixed(2)} s (${((100 * nodeCpu) / seconds).toFixed(1)}% of a core)   RSS ${rss.toFixed(1)} MiB`,
+  );
+} finally {
+  await sim.stop();
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,398 @@
+import { userInfo } from "node:os";
+import type { Command } from "commander";
+import { formatBytes } from "../../config/index.js";
+import { CamgateError, ExitCode } from "../../errors.js";
+import { exportRange, findGaps, GAP_TOLERANCE_MS, locateFfmpeg } from "../../recorder/index.js";
+import { lockRecordings, quotaBytes, readDisk } from "../../retention/index.js";
+import { type Repositories, STORED_STATES, Store } from "../../store/index.js";
+import {
+  type CliContext,
+  type CliOutcome,
+  cliLogger,
+  exitWith,
+  formatTable,
+  globalOptions,
+  loadCommandConfig,
+  printJson,
+  printLines,
+} from "../context.js";
+
+const LIST_LIMIT = 10_000;
+
+function parseTime(value: string, flag: string): number {
+  if (value === "now") return Date.now();
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms))
+    throw new CamgateError(
+      `${flag}: not a time: ${value} (use ISO 8601, e.g. 2026-11-23T08:00:00+07:00)`,
+      {
+        exitCode: ExitCode.usage,
+      },
+    );
+  return ms;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+async function withStore<T>(
+  command: Command,
+  ctx: CliContext,
+  work: (
+    repos: Repositories,
+    config: Awaited<ReturnType<typeof loadCommandConfig>>["config"],
+  ) => Promise<T> | T,
+): Promise<T> {
+  const { config } = await loadCommandConfig(command, ctx);
+  const store = new Store(
+    config.store.path,
+    cliLogger(command, ctx, config).child({ component: "store" }),
+  );
+  const repos = store.open();
+  try {
+    return await work(repos, config);
+  } finally {
+    store.close();
+  }
+}
+
+function requireCamera(repos: Repositories, cameraId: string): void {
+  if (!repos.cameras.get(cameraId) && !repos.segments.span(cameraId))
+    throw new CamgateError(`no camera ${cameraId} (see camgate cameras list)`, {
+      exitCode: ExitCode.usage,
+    });
+}
+
+function actor(): string {
+  return `cli:${userInfo().username}`;
+}
+
+export function registerRecordingCommands(
+  program: Command,
+  ctx: CliContext,
+  outcome: CliOutcome,
+): void {
+  const recordings = program
+    .command("recordings")
+    .description("recorded video: list, export, lock, stats");
+
+  recordings
+    .command("list")
+    .description("a camera's recorded segments and the gaps between them")
+    .requiredOption("--camera <id>", "camera id")
+    .option("--from <time>", "start of the range (ISO 8601)")
+    .option("--to <time>", "end of the range (ISO 8601)")
+    .action(
+      exitWith(
+        outcome,
+        async (options: { camera: string; from?: string; to?: string }, command: Command) =>
+          withStore(command, ctx, (repos) => {
+            requireCamera(repos, options.camera);
+            const fromMs = options.from ? parseTime(options.from, "--from") : 0;
+            const toMs = options.to ? parseTime(options.to, "--to") : Number.MAX_SAFE_INTEGER;
+            const segments = repos.segments
+              .overlapping(options.camera, fromMs, toMs)
+              .slice(0, LIST_LIMIT);
+            const range = {
+              fromMs: options.from ? fromMs : (segments[0]?.startMs ?? fromMs),
+              toMs: options.to ? toMs : (segments.at(-1)?.endMs ?? fromMs),
+            };
+            const gaps = findGaps(segments, range);
+            if (globalOptions(command).json) {
+              printJson(ctx, {
+                camera: options.camera,
+                from: iso(range.fromMs),
+                to: iso(range.toMs),
+                segments: segments.map((s) => ({
+                  id: s.id,
+                  start: iso(s.startMs),
+                  end: iso(s.endMs),
+                  bytes: s.bytes,
+                  sha256: s.sha256,
+                  state: s.state,
+                  lockedUntil: s.lockedUntilMs === null ? null : iso(s.lockedUntilMs),
+                  path: s.path,
+                })),
+                gaps: gaps.map((g) => ({
+                  from: iso(g.fromMs),
+                  to: iso(g.toMs),
+                  seconds: (g.toMs - g.fromMs) / 1000,
+                })),
+              });
+              return ExitCode.ok;
+            }
+            const rows = [
+              ...segments.map((s) => ({
+                at: s.startMs,
+                row: [
+                  iso(s.startMs),
+                  iso(s.endMs),
+                  ((s.endMs - s.startMs) / 1000).toFixed(1),
+                  formatBytes(s.bytes),
+                  s.state,
+                  s.lockedUntilMs && s.lockedUntilMs > Date.now()
+                    ? `until ${iso(s.lockedUntilMs)}`
+                    : "",
+                ],
+              })),
+              ...gaps.map((g) => ({
+                at: g.fromMs,
+                row: [
+                  iso(g.fromMs),
+                  iso(g.toMs),
+                  ((g.toMs - g.fromMs) / 1000).toFixed(1),
+                  "",
+                  "GAP",
+                  "",
+                ],
+              })),
+            ].sort((a, b) => a.at - b.at);
+            printLines(
+              ctx,
+              formatTable(
+                ["START", "END", "SECONDS", "SIZE", "STATE", "LOCKED"],
+                rows.map((r) => r.row),
+              ),
+            );
+            printLines(ctx, [`${segments.length} segments, ${gaps.length} gaps`]);
+            return ExitCode.ok;
+          }),
+      ),
+    );
+
+  recordings
+    .command("export")
+    .description(
+      "join a camera's segments over a range into one MP4, with a JSON sidecar of sources",
+    )
+    .requiredOption("--camera <id>", "camera id")
+    .requiredOption("--from <time>", "start (ISO 8601)")
+    .requiredOption("--to <time>", "end (ISO 8601)")
+    .requiredOption("-o, --output <file>", "MP4 file to write")
+    .option("--purpose <text>", "why the video is released (kept in the access log)")
+    .action(
+      exitWith(
+        outcome,
+        async (
+          options: { camera: string; from: string; to: string; output: string; purpose?: string },
+          command: Command,
+        ) =>
+          withStore(command, ctx, async (repos, config) => {
+            requireCamera(repos, options.camera);
+            const fromMs = parseTime(options.from, "--from");
+            const toMs = parseTime(options.to, "--to");
+            const ffmpeg = await locateFfmpeg({
+              configured: config.recorder.ffmpegPath,
+              env: ctx.env,
+            });
+            const entry = {
+              tsMs: Date.now(),
+              actor: actor(),
+              action: "recordings.export",
+              target: options.camera,
+              purpose: options.purpose ?? null,
+            };
+            try {
+              const result = await exportRange(repos.segments, {
+                ffmpeg: ffmpeg.path,
+                cameraId: options.camera,
+                fromMs,
+                toMs,
+                output: options.output,
+              });
+              repos.accessLog.append({
+                ...entry,
+                result: "ok",
+                detail: {
+                  from: result.from,
+                  to: result.to,
+                  output: result.output,
+                  segments: result.segments.length,
+                },
+              });
+              if (globalOptions(command).json) printJson(ctx, result);
+              else
+                printLines(ctx, [
+                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.segments.length} segments, ${result.from} to ${result.to})`,
+                  `sources and SHA-256: ${result.output.path}.json`,
+                ]);
+              return ExitCode.ok;
+            } catch (error) {
+              repos.accessLog.append({
+                ...entry,
+                result: "error",
+                detail: { from: iso(fromMs), to: iso(toMs), error: (error as Error).message },
+              });
+              throw error;
+            }
+          }),
+      ),
+    );
+
+  recordings
+    .command("lock")
+    .description("hold a camera's segments over a range against eviction (evidence)")
+    .requiredOption("--camera <id>", "camera id")
+    .requiredOption("--from <time>", "start (ISO 8601)")
+    .requiredOption("--to <time>", "end (ISO 8601)")
+    .requiredOption("--until <time>", "when the hold ends (ISO 8601)")
+    .option("--reason <text>", "why (kept in the access log)")
+    .action(
+      exitWith(
+        outcome,
+        async (
+          options: { camera: string; from: string; to: string; until: string; reason?: string },
+          command: Command,
+        ) =>
+          withStore(command, ctx, (repos, config) => {
+            requireCamera(repos, options.camera);
+            const request = {
+              cameraId: options.camera,
+              fromMs: parseTime(options.from, "--from"),
+              toMs: parseTime(options.to, "--to"),
+              untilMs: parseTime(options.until, "--until"),
+            };
+            const now = Date.now();
+            const entry = {
+              tsMs: now,
+              actor: actor(),
+              action: "recordings.lock",
+              target: options.camera,
+              purpose: options.reason ?? null,
+            };
+            const detail = {
+              from: iso(request.fromMs),
+              to: iso(request.toMs),
+              until: iso(request.untilMs),
+            };
+            try {
+              const result = lockRecordings(repos.segments, config.storage, request, { now });
+              repos.accessLog.append({ ...entry, result: "ok", detail: { ...detail, ...result } });
+              if (globalOptions(command).json) printJson(ctx, { ...detail, ...result });
+              else
+                printLines(ctx, [
+                  `locked ${result.segments} segments of ${options.camera} until ${detail.until}`,
+                ]);
+              return ExitCode.ok;
+            } catch (error) {
+              repos.accessLog.append({
+                ...entry,
+                result: "refused",
+                detail: { ...detail, error: (error as Error).message },
+              });
+              throw error;
+            }
+          }),
+      ),
+    );
+
+  recordings
+    .command("unlock")
+    .description("release the holds on a camera's segments over a range")
+    .requiredOption("--camera <id>", "camera id")
+    .requiredOption("--from <time>", "start (ISO 8601)")
+    .requiredOption("--to <time>", "end (ISO 8601)")
+    .option("--reason <text>", "why (kept in the access log)")
+    .action(
+      exitWith(
+        outcome,
+        async (
+          options: { camera: string; from: string; to: string; reason?: string },
+          command: Command,
+        ) =>
+          withStore(command, ctx, (repos) => {
+            requireCamera(repos, options.camera);
+            const fromMs = parseTime(options.from, "--from");
+            const toMs = parseTime(options.to, "--to");
+            const released = repos.segments.unlock(options.camera, fromMs, toMs);
+            repos.accessLog.append({
+              tsMs: Date.now(),
+              actor: actor(),
+              action: "recordings.unlock",
+              target: options.camera,
+              purpose: options.reason ?? null,
+              result: "ok",
+              detail: { from: iso(fromMs), to: iso(toMs), segments: released },
+            });
+            if (globalOptions(command).json) printJson(ctx, { segments: released });
+            else printLines(ctx, [`released ${released} segments of ${options.camera}`]);
+            return ExitCode.ok;
+          }),
+      ),
+    );
+
+  recordings
+    .command("stats")
+    .description("per camera: bytes, hours, oldest, newest, gaps, evictions; and the quota")
+    .action(
+      exitWith(outcome, async (_options: unknown, command: Command) =>
+        withStore(command, ctx, (repos, config) => {
+          const usage = repos.segments.usage();
+          const countOf = (cameraId: string, state: string) =>
+            usage.find((u) => u.cameraId === cameraId && u.state === state)?.segments ?? 0;
+          const cameras = repos.segments.cameraStats(GAP_TOLERANCE_MS).map((s) => ({
+            camera: s.cameraId,
+            segments: s.segments,
+            bytes: s.bytes,
+            hours: Number((s.durationMs / 3_600_000).toFixed(2)),
+            oldest: iso(s.oldestMs),
+            newest: iso(s.newestMs),
+            gaps: s.gaps,
+            evicted: countOf(s.cameraId, "evicted"),
+            lost: countOf(s.cameraId, "lost"),
+          }));
+          const disk = (() => {
+            try {
+              return readDisk(config.storage.dir);
+            } catch {
+              return undefined;
+            }
+          })();
+          const storedBytes = usage
+            .filter((u) => (STORED_STATES as readonly string[]).includes(u.state))
+            .reduce((sum, u) => sum + u.bytes, 0);
+          const storage = {
+            dir: config.storage.dir,
+            storedBytes,
+            lockedBytes: repos.segments.lockedBytes(Date.now()),
+            quotaBytes: disk ? quotaBytes(config.storage, disk) : null,
+            freeBytes: disk?.freeBytes ?? null,
+          };
+          if (globalOptions(command).json) {
+            printJson(ctx, { storage, cameras });
+            return ExitCode.ok;
+          }
+          printLines(
+            ctx,
+            formatTable(
+              [
+                "CAMERA",
+                "SEGMENTS",
+                "SIZE",
+                "HOURS",
+                "OLDEST",
+                "NEWEST",
+                "GAPS",
+                "EVICTED",
+                "LOST",
+              ],
+              cameras.map((c) => [
+                c.camera,
+                String(c.segments),
+                formatBytes(c.bytes),
+                c.hours.toFixed(2),
+                c.oldest,
+                c.newest,
+                String(c.gaps),
+                String(c.evicted),
+                String(c.lost),
+              ]),
+            ),
+          );
+          printLines(ctx, [
+            `storage ${storage.dir}: ${formatBytes(storedBytes)} of ${storage.quotaBytes === null ? "?" : formatBytes(storage.quotaBytes)} quota, ${formatBytes(storage.lockedBytes)} locked, ${storage.freeBytes === null ? "?" : formatBytes(storage.freeBytes)} free`,
+          ]);
+          return ExitCode.ok;
+        }),
+      ),
+    );
+}

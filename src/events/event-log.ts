@@ -1,0 +1,35 @@
+import type { AgentEvents } from "../agent-events.js";
+import type { EventBus } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import type { Store } from "../store/index.js";
+
+/** What the box reports about itself: stored for `status` and diagnostics, emitted for upstream. */
+export type BoxEventKind =
+  | "camera_offline"
+  | "recording_resumed"
+  | "recording_restarted"
+  | "segment_lost_unforwarded"
+  | "storage_over_quota"
+  | "storage_quota_restored"
+  | "disk_full";
+
+/** Appends an event to the store and announces it on the bus, in that order. */
+export class EventLog {
+  constructor(
+    private readonly store: Pick<Store, "repos">,
+    private readonly bus: EventBus<AgentEvents>,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  record(kind: BoxEventKind, cameraId: string | null, detail: Record<string, unknown>): void {
+    const tsMs = this.now();
+    try {
+      const id = this.store.repos.events.append({ tsMs, cameraId, kind, detail });
+      this.bus.emit("boxEvent", { id, tsMs, cameraId, kind, detail });
+    } catch (error) {
+      // The event is lost, not the work that raised it: a full disk must not stop recording.
+      this.logger.error({ err: error, kind, cameraId }, "could not store an event");
+    }
+  }
+}

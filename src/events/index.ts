@@ -1,0 +1,1 @@
+export { type BoxEventKind, EventLog } from "./event-log.js";

@@ -1,0 +1,52 @@
+export interface RecordArgsInput {
+  /** rtsp:// or rtsps:// URL, credentials included (never shown to a shell, only to execve). */
+  input: string;
+  transport: "tcp" | "udp";
+  segmentSeconds: number;
+  connectTimeoutMs: number;
+  /** Output pattern with one %06d for the segment number, e.g. `<dir>/<run>-%06d.ts`. */
+  outputPattern: string;
+}
+
+/**
+ * ffmpeg arguments that copy the camera's first video stream, unchanged, into MPEG-TS segments
+ * and write one CSV line per closed segment to stdout (fd 1). MPEG-TS because a file cut short
+ * by a power loss is still a valid stream up to its last whole packet; fragmented MP4 would need
+ * its last fragment complete. stdin stays open: a 'q' written to it is the clean stop.
+ */
+export function recordArgs(input: RecordArgsInput): string[] {
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "warning",
+    "-rtsp_transport",
+    input.transport,
+    // Socket I/O timeout in microseconds: a camera that goes silent ends the process.
+    "-timeout",
+    String(input.connectTimeoutMs * 1000),
+    "-i",
+    input.input,
+    "-map",
+    "0:v:0",
+    "-c",
+    "copy",
+    "-f",
+    "segment",
+    "-segment_time",
+    String(input.segmentSeconds),
+    "-segment_format",
+    "mpegts",
+    "-segment_list",
+    "pipe:1",
+    "-segment_list_type",
+    "csv",
+    "-segment_list_flags",
+    "live",
+    input.outputPattern,
+  ];
+}
+
+/** ffprobe arguments that describe a segment file as JSON (streams and duration). */
+export function probeArgs(path: string): string[] {
+  return ["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json", path];
+}

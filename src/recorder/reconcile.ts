@@ -1,0 +1,171 @@
+import { lstat, readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { EventLog } from "../events/index.js";
+import type { Logger } from "../log/index.js";
+import type { SegmentRecord, SegmentRepository } from "../store/index.js";
+import { probeMedia } from "./media-probe.js";
+import { fileSegment, hashFile, INCOMING_DIR, SEGMENT_EXTENSION } from "./segment-files.js";
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const HOUR = /^\d{2}$/;
+const CAMERA = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+export interface ReconcileDeps {
+  storageDir: string;
+  segments: SegmentRepository;
+  events: EventLog;
+  ffprobe: string;
+  logger: Logger;
+}
+
+export interface ReconcileReport {
+  files: number;
+  /** Files without a row that played, now indexed (the segment being written at a crash). */
+  indexed: number;
+  /** Files without a row that did not play, deleted. */
+  removed: number;
+  /** Rows whose file is gone, marked evicted or lost. */
+  missing: number;
+  /** Rows whose file changed size, checked again. */
+  rechecked: number;
+}
+
+interface FoundFile {
+  cameraId: string;
+  path: string;
+  bytes: number;
+  mtimeMs: number;
+  incoming: boolean;
+}
+
+async function list(dir: string): Promise<string[]> {
+  return readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+    throw error;
+  });
+}
+
+/** The segment files under the storage directory, walking only the layout the recorder writes. */
+async function findSegmentFiles(storageDir: string): Promise<Map<string, FoundFile>> {
+  const found = new Map<string, FoundFile>();
+  const add = async (cameraId: string, dir: string, incoming: boolean) => {
+    for (const name of await list(dir)) {
+      if (!name.endsWith(SEGMENT_EXTENSION)) continue;
+      const path = join(dir, name);
+      const stats = await lstat(path);
+      if (stats.isFile())
+        found.set(path, { cameraId, path, bytes: stats.size, mtimeMs: stats.mtimeMs, incoming });
+    }
+  };
+  for (const cameraId of await list(storageDir)) {
+    if (!CAMERA.test(cameraId)) continue;
+    const cameraDir = join(storageDir, cameraId);
+    await add(cameraId, join(cameraDir, INCOMING_DIR), true);
+    for (const day of (await list(cameraDir)).filter((name) => DAY.test(name)))
+      for (const hour of (await list(join(cameraDir, day))).filter((name) => HOUR.test(name)))
+        await add(cameraId, join(cameraDir, day, hour), false);
+  }
+  return found;
+}
+
+/**
+ * Files a segment ffmpeg left unfinished (killed, crashed) if it plays, deletes it if not.
+ * `startMs` is where the recording it continues ended; its length comes from the file itself.
+ */
+export async function recoverPartialSegment(
+  segments: SegmentRepository,
+  input: { storageDir: string; cameraId: string; file: string; startMs: number; ffprobe: string },
+): Promise<SegmentRecord | undefined> {
+  const media = await probeMedia(input.ffprobe, input.file);
+  if (!media.playable) {
+    await unlink(input.file).catch(() => undefined);
+    return undefined;
+  }
+  const endMs = Math.round(input.startMs + media.durationSec * 1000);
+  return fileSegment(segments, { ...input, endMs });
+}
+
+/**
+ * Makes index and disk agree after a crash or power cut: rows whose file is gone are marked,
+ * files without a row are indexed when they play and deleted when they do not. Only files
+ * without a row are probed, so a start with 100,000 healthy segments costs a directory walk.
+ */
+export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileReport> {
+  const { segments, events, logger } = deps;
+  const files = await findSegmentFiles(deps.storageDir);
+  const report: ReconcileReport = {
+    files: files.size,
+    indexed: 0,
+    removed: 0,
+    missing: 0,
+    rechecked: 0,
+  };
+  const rows: SegmentRecord[] = [...segments.stored()];
+  const evicted: number[] = [];
+  const lost: number[] = [];
+  for (const row of rows) {
+    const file = files.get(row.path);
+    files.delete(row.path);
+    if (!file) {
+      (row.state === "forwarded" ? evicted : lost).push(row.id);
+      if (row.state !== "forwarded")
+        events.record("segment_lost_unforwarded", row.cameraId, {
+          segmentId: row.id,
+          startMs: row.startMs,
+          endMs: row.endMs,
+          bytes: row.bytes,
+          reason: "file missing at start",
+        });
+      continue;
+    }
+    if (file.bytes === row.bytes) continue;
+    report.rechecked++;
+    if ((await probeMedia(deps.ffprobe, row.path)).playable) {
+      const facts = await hashFile(row.path);
+      segments.updateFile(row.id, facts.bytes, facts.sha256);
+    } else {
+      await unlink(row.path).catch(() => undefined);
+      lost.push(row.id);
+    }
+  }
+  segments.markGone(evicted, "evicted");
+  segments.markGone(lost, "lost");
+  report.missing = evicted.length + lost.length;
+
+  for (const file of files.values()) {
+    const media = segments.findByPath(file.path)
+      ? { playable: false, durationSec: 0 } // a row that was evicted or lost: the file is stale
+      : await probeMedia(deps.ffprobe, file.path);
+    if (!media.playable) {
+      await unlink(file.path).catch(() => undefined);
+      report.removed++;
+      continue;
+    }
+    // The box clock at the last write is the best end time left; the length comes from the file.
+    const endMs = Math.round(file.mtimeMs);
+    const startMs = Math.round(endMs - media.durationSec * 1000);
+    if (file.incoming) {
+      await fileSegment(segments, {
+        storageDir: deps.storageDir,
+        ...file,
+        file: file.path,
+        startMs,
+        endMs,
+      });
+    } else {
+      const facts = await hashFile(file.path);
+      segments.insert({
+        cameraId: file.cameraId,
+        path: file.path,
+        startMs,
+        endMs,
+        ...facts,
+        state: "closed",
+      });
+    }
+    report.indexed++;
+  }
+  if (report.indexed + report.removed + report.missing + report.rechecked > 0)
+    logger.info(report, "storage reconciled with the index");
+  return report;
+}

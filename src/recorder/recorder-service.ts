@@ -1,0 +1,131 @@
+import type { AgentEvents } from "../agent-events.js";
+import type { Config } from "../config/index.js";
+import { CredentialVault } from "../discovery/index.js";
+import type { EventLog } from "../events/index.js";
+import type { Component, EventBus } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import { SecretSealer } from "../pki/index.js";
+import type { Store } from "../store/index.js";
+import { CameraRecorder, type SpaceKeeper } from "./camera-recorder.js";
+import { locateFfmpeg } from "./ffmpeg-binary.js";
+import { locateFfprobe } from "./media-probe.js";
+import { reconcileStorage } from "./reconcile.js";
+import { recordingTarget } from "./recording-target.js";
+
+export interface RecorderServiceDeps {
+  config: Pick<Config, "recorder" | "storage">;
+  keyFile: string;
+  store: Store;
+  bus: EventBus<AgentEvents>;
+  events: EventLog;
+  space: SpaceKeeper;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+/**
+ * Records every enabled camera of the inventory: reconciles disk and index first, then runs one
+ * supervised ffmpeg per camera, and follows the inventory as discovery changes it.
+ */
+export class RecorderService implements Component {
+  readonly name = "recorder";
+  readonly #recorders = new Map<string, CameraRecorder>();
+  #ffmpeg = "";
+  #ffprobe = "";
+  #vault: CredentialVault | undefined;
+  #unsubscribe: (() => void)[] = [];
+  #sync: Promise<void> = Promise.resolve();
+  #stopping = false;
+
+  constructor(private readonly deps: RecorderServiceDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { config, store, bus, logger } = this.deps;
+    this.#stopping = false;
+    const ffmpeg = await locateFfmpeg({
+      configured: config.recorder.ffmpegPath,
+      env: this.deps.env,
+    });
+    this.#ffmpeg = ffmpeg.path;
+    logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, "using ffmpeg");
+    this.#ffprobe = await locateFfprobe(ffmpeg.path, this.deps.env);
+    await reconcileStorage({
+      storageDir: config.storage.dir,
+      segments: store.repos.segments,
+      events: this.deps.events,
+      ffprobe: this.#ffprobe,
+      logger,
+    });
+    signal.throwIfAborted();
+    this.#vault = new CredentialVault(store.repos, await SecretSealer.open(this.deps.keyFile));
+    const follow = ({ cameraId }: { cameraId: string }) =>
+      this.#enqueue(() => this.#apply(cameraId));
+    this.#unsubscribe = [bus.on("cameraDiscovered", follow), bus.on("cameraChanged", follow)];
+    for (const camera of store.repos.cameras.list()) await this.#apply(camera.id);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    await this.#sync;
+    await Promise.all([...this.#recorders.values()].map((recorder) => recorder.stop()));
+    this.#recorders.clear();
+  }
+
+  /** Camera id → ffmpeg pid, for status and tests. */
+  processes(): Map<string, number | undefined> {
+    return new Map([...this.#recorders].map(([id, recorder]) => [id, recorder.pid]));
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    this.#sync = this.#sync
+      .then(work)
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, "recorder update failed"));
+  }
+
+  /** Starts, restarts or stops one camera's recorder to match the inventory and config. */
+  async #apply(cameraId: string): Promise<void> {
+    if (this.#stopping) return;
+    const { config, store, logger } = this.deps;
+    const camera = store.repos.cameras.get(cameraId);
+    const override = config.recorder.cameras[cameraId];
+    const current = this.#recorders.get(cameraId);
+    const log = logger.child({ camera: cameraId });
+    const wanted = camera?.enabled === true && override?.enabled !== false;
+    const target = wanted
+      ? recordingTarget(camera, {
+          profile: override?.profile,
+          credentials: this.#vault?.forCamera(cameraId),
+        })
+      : undefined;
+    if (target && "skip" in target) log.warn({ reason: target.skip }, "camera not recorded");
+    const next = target && !("skip" in target) ? target : undefined;
+    if (current && next && current.target.url === next.url) return;
+    if (current) {
+      await current.stop();
+      this.#recorders.delete(cameraId);
+    }
+    if (!next) return;
+    const recorder = new CameraRecorder({
+      target: next,
+      ffmpeg: this.#ffmpeg,
+      ffprobe: this.#ffprobe,
+      storageDir: config.storage.dir,
+      segmentSeconds: config.storage.segmentSeconds,
+      transport: config.recorder.rtspTransport,
+      connectTimeoutMs: config.recorder.connectTimeout,
+      restartDelayMaxMs: config.recorder.restartDelayMax,
+      segments: store.repos.segments,
+      events: this.deps.events,
+      bus: this.deps.bus,
+      space: this.deps.space,
+      logger: log,
+      now: this.deps.now,
+    });
+    this.#recorders.set(cameraId, recorder);
+    recorder.start();
+    log.info({ url: next.displayUrl, profile: next.profileToken }, "recording");
+  }
+}

@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, rename } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { CamgateError } from "../errors.js";
+import type { SegmentRecord, SegmentRepository } from "../store/index.js";
+
+export const INCOMING_DIR = ".incoming";
+export const SEGMENT_EXTENSION = ".ts";
+const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+export class SegmentFileError extends CamgateError {}
+
+/** A camera's folder; refuses ids that could leave the storage directory. */
+export function cameraDir(storageDir: string, cameraId: string): string {
+  if (!SAFE_ID.test(cameraId))
+    throw new SegmentFileError(`camera id ${JSON.stringify(cameraId)} cannot name a folder`);
+  return join(storageDir, cameraId);
+}
+
+/** Where ffmpeg writes a camera's open segment; at most one file per run lives here. */
+export function incomingDir(storageDir: string, cameraId: string): string {
+  return join(cameraDir(storageDir, cameraId), INCOMING_DIR);
+}
+
+/**
+ * A closed segment's home: `<camera>/<YYYY-MM-DD>/<HH>/<start>_<name>` in UTC, so no folder
+ * holds more than an hour of one camera and names sort by time.
+ */
+export function segmentPath(storageDir: string, cameraId: string, startMs: number, name: string) {
+  const iso = new Date(startMs).toISOString(); // 2026-11-23T02:24:51.120Z
+  const day = iso.slice(0, 10);
+  const hour = iso.slice(11, 13);
+  const stamp = iso.replace(/[-:]/g, "").replace(".", "").slice(0, 18); // 20261123T022451120
+  return join(cameraDir(storageDir, cameraId), day, hour, `${stamp}_${basename(name)}`);
+}
+
+/** SHA-256 and size of a file, read as a stream (a segment is never held whole in memory). */
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+/**
+ * Moves a closed segment into its place, hashes it and indexes it. The move comes first: a crash
+ * before the row is written leaves a complete file that the next start's reconcile indexes.
+ */
+export async function fileSegment(
+  segments: SegmentRepository,
+  input: { storageDir: string; cameraId: string; file: string; startMs: number; endMs: number },
+): Promise<SegmentRecord> {
+  const target = segmentPath(input.storageDir, input.cameraId, input.startMs, input.file);
+  const folder = join(target, "..");
+  await mkdir(folder, { recursive: true, mode: 0o750 });
+  await rename(input.file, target).catch(async (error: NodeJS.ErrnoException) => {
+    // The ring buffer removes folders it emptied; it may have taken this one just now.
+    if (error.code !== "ENOENT") throw error;
+    await mkdir(folder, { recursive: true, mode: 0o750 });
+    await rename(input.file, target);
+  });
+  const { sha256, bytes } = await hashFile(target);
+  return segments.insert({
+    cameraId: input.cameraId,
+    path: target,
+    startMs: input.startMs,
+    endMs: input.endMs,
+    bytes,
+    sha256,
+    state: "closed",
+  });
+}

@@ -1,0 +1,11 @@
+export { type LockRequest, LockRefusedError, lockRecordings } from "./locks.js";
+export {
+  bytesToFree,
+  type DiskFigures,
+  type DiskReader,
+  lockCapBytes,
+  type QuotaSettings,
+  quotaBytes,
+  readDisk,
+} from "./quota.js";
+export { RingBuffer, type RingBufferDeps, type RingBufferStatus } from "./ring-buffer.js";

@@ -1,0 +1,199 @@
+import { mkdir, rmdir, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { AgentEvents } from "../agent-events.js";
+import type { StorageConfig } from "../config/index.js";
+import type { EventLog } from "../events/index.js";
+import type { Component, EventBus } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import type { SegmentRecord, Store } from "../store/index.js";
+import { bytesToFree, type DiskReader, quotaBytes, readDisk } from "./quota.js";
+
+const BATCH = 64;
+const MIN_HEADROOM = 1024 * 1024;
+/** Evicted and lost rows are kept this long, for `recordings list` and stats, then forgotten. */
+const HISTORY_MS = 30 * 24 * 3600 * 1000;
+
+export interface RingBufferDeps {
+  config: StorageConfig;
+  store: Pick<Store, "repos">;
+  events: EventLog;
+  bus: EventBus<AgentEvents>;
+  logger: Logger;
+  now?: () => number;
+  disk?: DiskReader;
+}
+
+export interface RingBufferStatus {
+  quotaBytes: number;
+  storedBytes: number;
+  lockedBytes: number;
+  freeBytes: number;
+  totalBytes: number;
+  overQuota: boolean;
+  evictedSinceStart: number;
+  lostUnforwardedSinceStart: number;
+}
+
+async function removeSegmentFile(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+  // Hour and day folders go once empty; a non-empty one refuses, which is the common case.
+  const hour = dirname(path);
+  await rmdir(hour)
+    .then(() => rmdir(dirname(hour)))
+    .catch(() => undefined);
+}
+
+/**
+ * Keeps recorded video within its quota. Each closed segment triggers a pass that removes the
+ * oldest unlocked segments, forwarded ones before unforwarded ones, straight from the index:
+ * the cost depends on what is evicted, never on how much is stored.
+ */
+export class RingBuffer implements Component {
+  readonly name = "retention";
+  #unsubscribe: (() => void) | undefined;
+  #pass: Promise<void> | undefined;
+  #again = 0;
+  #alarm = false;
+  #evicted = 0;
+  #lost = 0;
+
+  constructor(private readonly deps: RingBufferDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    await mkdir(this.deps.config.dir, { recursive: true, mode: 0o750 });
+    this.#unsubscribe = this.deps.bus.on("segmentClosed", () => void this.enforce());
+    await this.enforce();
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await this.#pass;
+  }
+
+  status(): RingBufferStatus {
+    const disk = this.#disk();
+    const quota = quotaBytes(this.deps.config, disk);
+    const stored = this.#segments.storedBytes();
+    return {
+      quotaBytes: quota,
+      storedBytes: stored,
+      lockedBytes: this.#segments.lockedBytes(this.#now()),
+      freeBytes: disk.freeBytes,
+      totalBytes: disk.totalBytes,
+      overQuota: this.#alarm,
+      evictedSinceStart: this.#evicted,
+      lostUnforwardedSinceStart: this.#lost,
+    };
+  }
+
+  /** One eviction pass; passes never overlap, and a request during one runs right after it. */
+  enforce(headroomBytes = 0): Promise<void> {
+    this.#again = Math.max(this.#again, headroomBytes + 1);
+    if (!this.#pass) {
+      this.#pass = (async () => {
+        while (this.#again > 0) {
+          const headroom = this.#again - 1;
+          this.#again = 0;
+          await this.#evict(headroom).catch((error: unknown) =>
+            this.deps.logger.error({ err: error }, "eviction pass failed"),
+          );
+        }
+      })().finally(() => {
+        this.#pass = undefined;
+      });
+    }
+    return this.#pass;
+  }
+
+  /** The disk filled although the quota held: free a margin of a couple of segments per camera. */
+  async makeRoom(reason: string): Promise<void> {
+    const usage = this.#segments
+      .usage()
+      .filter((row) => row.state === "closed" || row.state === "forwarded");
+    const segments = usage.reduce((sum, row) => sum + row.segments, 0);
+    const bytes = usage.reduce((sum, row) => sum + row.bytes, 0);
+    const cameras = new Set(usage.map((row) => row.cameraId)).size;
+    const headroom = Math.max(MIN_HEADROOM, segments > 0 ? 2 * cameras * (bytes / segments) : 0);
+    this.deps.logger.warn({ reason, headroomBytes: Math.round(headroom) }, "disk full: evicting");
+    await this.enforce(Math.round(headroom));
+  }
+
+  get #segments() {
+    return this.deps.store.repos.segments;
+  }
+
+  #now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  #disk() {
+    return (this.deps.disk ?? readDisk)(this.deps.config.dir);
+  }
+
+  async #evict(headroomBytes: number): Promise<void> {
+    const { config, events, logger } = this.deps;
+    const segments = this.#segments;
+    const now = this.#now();
+    const disk = this.#disk();
+    let need = bytesToFree({
+      storedBytes: segments.storedBytes(),
+      quotaBytes: quotaBytes(config, disk),
+      freeBytes: disk.freeBytes,
+      minFreeBytes: config.minFreeBytes,
+      headroomBytes,
+    });
+    while (need > 0) {
+      let batch = segments.evictable("forwarded", now, BATCH);
+      if (batch.length === 0) batch = segments.evictable("closed", now, BATCH);
+      if (batch.length === 0) break;
+      const gone: SegmentRecord[] = [];
+      try {
+        for (const segment of batch) {
+          if (need <= 0) break;
+          await removeSegmentFile(segment.path);
+          gone.push(segment);
+          need -= segment.bytes;
+        }
+      } finally {
+        segments.markGone(
+          gone.map((segment) => segment.id),
+          "evicted",
+        );
+      }
+      for (const segment of gone) {
+        this.#evicted++;
+        if (segment.state !== "closed") continue;
+        this.#lost++;
+        events.record("segment_lost_unforwarded", segment.cameraId, {
+          segmentId: segment.id,
+          startMs: segment.startMs,
+          endMs: segment.endMs,
+          bytes: segment.bytes,
+        });
+      }
+      logger.debug({ evicted: gone.length }, "evicted segments");
+    }
+    this.#raiseOrClearAlarm(need, now);
+    segments.pruneHistory(now - HISTORY_MS, 500);
+  }
+
+  #raiseOrClearAlarm(needBytes: number, now: number): void {
+    if (needBytes > 0 && !this.#alarm) {
+      this.#alarm = true;
+      const lockedBytes = this.#segments.lockedBytes(now);
+      this.deps.events.record("storage_over_quota", null, { needBytes, lockedBytes });
+      this.deps.logger.error(
+        { needBytes, lockedBytes },
+        "only locked video is left to evict: recording continues into the reserve",
+      );
+    } else if (needBytes <= 0 && this.#alarm) {
+      this.#alarm = false;
+      this.deps.events.record("storage_quota_restored", null, {});
+      this.deps.logger.info("storage back within quota");
+    }
+  }
+}

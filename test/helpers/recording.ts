@@ -1,0 +1,137 @@
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parseConfigText, type Config } from "../../src/config/index.js";
+import { CredentialVault, type Credentials } from "../../src/discovery/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import { Store } from "../../src/store/index.js";
+import type { CleanupScope } from "./temp.js";
+
+const run = promisify(execFile);
+const GST_SERVER = fileURLToPath(
+  new URL("../../../test/helpers/gst-rtsp-server.py", import.meta.url),
+);
+
+/** GStreamer's RTSP server on `address:port/path`, stopped when the test ends. */
+export async function startGstRtspServer(
+  t: CleanupScope,
+  address: string,
+  port: number,
+  path = "/test",
+): Promise<string> {
+  const child = spawn("/usr/bin/python3", [GST_SERVER, address, String(port), path], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  t.after(async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  });
+  const [chunk] = (await once(child.stdout, "data")) as [Buffer];
+  if (!chunk.toString().includes("READY")) throw new Error(`gst-rtsp-server: ${chunk.toString()}`);
+  return `rtsp://${address}:${port}${path}`;
+}
+
+/** An agent config for recorder tests: everything under `dir`, discovery and audit off. */
+export function recorderConfig(dir: string, extra: string[] = []): Config {
+  return parseConfigText(
+    [
+      "site: {id: rec-site}",
+      `store: {path: ${join(dir, "camgate.db")}}`,
+      `secrets: {keyFile: ${join(dir, "seal.key")}}`,
+      "discovery: {enabled: false}",
+      "audit: {enabled: false}",
+      ...extra,
+    ].join("\n"),
+    "test.yaml",
+    {},
+  );
+}
+
+export interface SeedCamera {
+  id: string;
+  ip: string;
+  streamUri: string;
+  credentials?: Credentials;
+}
+
+/** Puts cameras in the inventory as discovery would have, with their stream URI and password. */
+export async function seedCameras(config: Config, cameras: readonly SeedCamera[]): Promise<void> {
+  const store = new Store(config.store.path, silentLogger());
+  const repos = store.open();
+  const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
+  for (const camera of cameras) {
+    repos.cameras.upsert({
+      id: camera.id,
+      urn: `urn:uuid:${camera.id}`,
+      mac: null,
+      ip: camera.ip,
+      xaddrs: [],
+      manufacturer: "Test",
+      model: "T-1",
+      firmware: "1",
+      serial: null,
+      hardware: null,
+      name: camera.id,
+      profiles: [{ token: "main", width: 320, height: 240, streamUri: camera.streamUri }],
+      clockOffsetMs: 0,
+      lastSeenMs: Date.now(),
+      reachable: true,
+    });
+    if (camera.credentials) vault.setForCamera(camera.id, camera.credentials);
+  }
+  store.close();
+}
+
+export interface FileOnDisk {
+  path: string;
+  bytes: number;
+}
+
+/** Every segment file under the storage directory (closed and open ones). */
+export async function segmentFiles(dir: string): Promise<FileOnDisk[]> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  const files: FileOnDisk[] = [];
+  for (const entry of entries) {
+    if (!entry.endsWith(".ts")) continue;
+    const path = join(dir, entry);
+    const stats = await stat(path).catch(() => undefined);
+    if (stats?.isFile()) files.push({ path, bytes: stats.size });
+  }
+  return files;
+}
+
+/** ffprobe's verdict on a file: its duration when it holds decodable H.264 video. */
+export async function probeVideo(path: string): Promise<{ codec: string; durationSec: number }> {
+  const { stdout } = await run("ffprobe", [
+    ...["-v", "error", "-select_streams", "v:0"],
+    ...["-show_entries", "stream=codec_name:format=duration", "-of", "json", path],
+  ]);
+  const parsed = JSON.parse(stdout) as {
+    streams: { codec_name: string }[];
+    format: { duration: string };
+  };
+  return {
+    codec: parsed.streams[0]?.codec_name ?? "",
+    durationSec: Number(parsed.format.duration),
+  };
+}
+
+/** Resolves once `predicate` holds, checking every `everyMs`; rejects after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
