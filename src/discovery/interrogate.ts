@@ -92,7 +92,8 @@ export async function interrogate(
       timeoutMs: options.callTimeoutMs ?? 5000,
       signal,
     }).catch((error: unknown) => {
-      if (deviceTimeout.aborted) {
+      const callTimedOut = error instanceof OnvifCallError && error.kind === "timeout";
+      if (deviceTimeout.aborted && !callTimedOut) {
         throw new OnvifCallError(
           "timeout",
           `${reached.host}: interrogation took longer than ${options.deviceTimeoutMs ?? 20_000} ms`,

@@ -38,10 +38,8 @@ function post(
   options: SoapCallOptions,
 ): Promise<RawReply> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const signal = AbortSignal.any([
-    AbortSignal.timeout(options.timeoutMs),
-    ...(options.signal ? [options.signal] : []),
-  ]);
+  const callTimeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = AbortSignal.any([callTimeout, ...(options.signal ? [options.signal] : [])]);
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -87,7 +85,9 @@ function post(
       },
     );
     req.on("error", (error: NodeJS.ErrnoException) => {
-      if (signal.aborted && options.signal?.aborted !== true) {
+      // The call's own deadline names the slow device, even when a starved process wakes to
+      // find the caller's deadline passed as well.
+      if (callTimeout.aborted || (signal.aborted && options.signal?.aborted !== true)) {
         reject(
           new OnvifCallError(
             "timeout",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -217,5 +217,59 @@ describe("recorder: real ffmpeg, the simulator's and GStreamer's RTSP servers", 
     const stats = await runCamgate(["recordings", "stats", "--json", "--config", configFile]);
     const parsed = JSON.parse(stats.stdout) as { cameras: { camera: string; gaps: number }[] };
     assert.ok((parsed.cameras.find((c) => c.camera === "sim-4")?.gaps ?? 0) >= 1);
+  });
+
+  it("exports a range as one playable MP4 with its sources, locks and logs it", async () => {
+    assert.ok(store);
+    const segments = store.open().segments.overlapping("sim-2", 0, Number.MAX_SAFE_INTEGER);
+    const first = segments[1];
+    const third = segments[3];
+    assert.ok(first && third);
+    const from = new Date(first.startMs + 2000).toISOString();
+    const to = new Date(third.startMs + 3000).toISOString();
+    const output = join(dir, "clip.mp4");
+    const exported = await runCamgate([
+      ...["recordings", "export", "--camera", "sim-2", "--from", from, "--to", to],
+      ...["-o", output, "--purpose", "test", "--json", "--config", configFile],
+    ]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const sidecar = JSON.parse(await readFile(`${output}.json`, "utf8")) as {
+      segments: { id: number; sha256: string }[];
+      output: { sha256: string };
+    };
+    assert.deepEqual(
+      sidecar.segments.map((s) => s.id),
+      segments.slice(1, 4).map((s) => s.id),
+      "exactly the covering segments",
+    );
+    assert.deepEqual(
+      sidecar.segments.map((s) => s.sha256),
+      segments.slice(1, 4).map((s) => s.sha256),
+    );
+    assert.equal(sidecar.output.sha256, (await hashFile(output)).sha256);
+    const media = await probeVideo(output);
+    assert.equal(media.codec, "h264");
+    // 21 s asked; copy cuts at keyframes, so up to one keyframe interval more.
+    assert.ok(media.durationSec >= 20 && media.durationSec <= 24, `${media.durationSec} s`);
+
+    const locked = await runCamgate([
+      ...["recordings", "lock", "--camera", "sim-2", "--from", from, "--to", to],
+      ...["--until", new Date(Date.now() + 86_400_000).toISOString(), "--reason", "case 42"],
+      ...["--config", configFile],
+    ]);
+    assert.equal(locked.code, 0, locked.stderr);
+    assert.match(locked.stdout, /locked 3 segments/);
+    const entries = store.open().accessLog.list(10);
+    assert.deepEqual(entries.map((e) => [e.action, e.result, e.purpose]).reverse(), [
+      ["recordings.export", "ok", "test"],
+      ["recordings.lock", "ok", "case 42"],
+    ]);
+    assert.equal(store.open().accessLog.verify().ok, true);
+    const refused = await runCamgate([
+      ...["recordings", "export", "--camera", "sim-2", "--from", "yesterday", "--to", to],
+      ...["-o", output, "--config", configFile],
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--from: not a time/);
   });
 });
