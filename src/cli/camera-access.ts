@@ -6,6 +6,20 @@ import { SecretSealer } from "../pki/index.js";
 import { type Repositories, Store } from "../store/index.js";
 import type { CliContext } from "./context.js";
 
+/** Opens the store for one CLI command and closes it afterwards. */
+export async function withStore<T>(
+  config: Config,
+  logger: Logger,
+  work: (repos: Repositories) => Promise<T> | T,
+): Promise<T> {
+  const store = new Store(config.store.path, logger.child({ component: "store" }));
+  try {
+    return await work(store.open());
+  } finally {
+    store.close();
+  }
+}
+
 /** Opens what camera commands need (store, inventory, vault), and closes the store afterwards. */
 export async function withInventory<T>(
   config: Config,
@@ -16,18 +30,14 @@ export async function withInventory<T>(
     vault: CredentialVault;
   }) => Promise<T> | T,
 ): Promise<T> {
-  const store = new Store(config.store.path, logger.child({ component: "store" }));
-  const repos = store.open();
-  try {
+  return withStore(config, logger, async (repos) => {
     const sealer = await SecretSealer.open(config.secrets.keyFile);
-    return await work({
+    return work({
       repos,
       inventory: new Inventory(repos),
       vault: new CredentialVault(repos, sealer),
     });
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `host`, `host:port` or a full device-service URL, as the technician typed it. */

@@ -17,10 +17,6 @@ export class Backoff {
 
   constructor(private readonly options: BackoffOptions) {}
 
-  get attempts(): number {
-    return this.#attempt;
-  }
-
   /** The delay before the next try, given how long the last run lasted. */
   next(lastRunMs = 0): number {
     if (lastRunMs >= this.options.stableMs) this.#attempt = 0;

@@ -12,7 +12,7 @@ export interface FfmpegLocation {
 
 export class FfmpegNotFoundError extends CamgateError {}
 
-async function isExecutable(path: string): Promise<boolean> {
+export async function isExecutable(path: string): Promise<boolean> {
   try {
     await access(path, constants.X_OK);
     return (await stat(path)).isFile();
@@ -31,6 +31,19 @@ async function ffmpegStaticPath(): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The first `name` in an absolute PATH directory that is an executable file. */
+export async function findOnPath(
+  name: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /**
@@ -55,11 +68,8 @@ export async function locateFfmpeg(options: {
   }
   const bundled = await (options.staticPath ?? ffmpegStaticPath)();
   if (bundled && (await isExecutable(bundled))) return { path: bundled, source: "ffmpeg-static" };
-  for (const dir of (options.env.PATH ?? "").split(delimiter)) {
-    if (!isAbsolute(dir)) continue;
-    const candidate = join(dir, "ffmpeg");
-    if (await isExecutable(candidate)) return { path: candidate, source: "PATH" };
-  }
+  const onPath = await findOnPath("ffmpeg", options.env);
+  if (onPath) return { path: onPath, source: "PATH" };
   throw new FfmpegNotFoundError(
     "ffmpeg not found: set recorder.ffmpegPath or CAMGATE_FFMPEG, or install it (apt-get install ffmpeg)",
   );

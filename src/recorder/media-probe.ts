@@ -1,25 +1,16 @@
 import { execFile } from "node:child_process";
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
-import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { probeArgs } from "./ffmpeg-args.js";
-import { FfmpegNotFoundError } from "./ffmpeg-binary.js";
+import { FfmpegNotFoundError, findOnPath, isExecutable } from "./ffmpeg-binary.js";
 
 const run = promisify(execFile);
 
 /** ffprobe beside the ffmpeg in use (Debian, static builds), else on PATH. */
 export async function locateFfprobe(ffmpegPath: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const candidates = [join(dirname(ffmpegPath), "ffprobe")];
-  for (const dir of (env.PATH ?? "").split(delimiter))
-    if (isAbsolute(dir)) candidates.push(join(dir, "ffprobe"));
-  for (const candidate of candidates) {
-    const usable = await access(candidate, constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (usable) return candidate;
-  }
+  const beside = join(dirname(ffmpegPath), "ffprobe");
+  const found = (await isExecutable(beside)) ? beside : await findOnPath("ffprobe", env);
+  if (found) return found;
   throw new FfmpegNotFoundError(
     "ffprobe not found beside ffmpeg or on PATH (apt-get install ffmpeg)",
   );

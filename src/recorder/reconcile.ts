@@ -4,11 +4,16 @@ import type { EventLog } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
 import { probeMedia } from "./media-probe.js";
-import { fileSegment, hashFile, INCOMING_DIR, SEGMENT_EXTENSION } from "./segment-files.js";
+import {
+  fileSegment,
+  hashFile,
+  INCOMING_DIR,
+  isCameraFolderName,
+  SEGMENT_EXTENSION,
+} from "./segment-files.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const HOUR = /^\d{2}$/;
-const CAMERA = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 
 export interface ReconcileDeps {
   storageDir: string;
@@ -58,7 +63,7 @@ async function findSegmentFiles(storageDir: string): Promise<Map<string, FoundFi
     }
   };
   for (const cameraId of await list(storageDir)) {
-    if (!CAMERA.test(cameraId)) continue;
+    if (!isCameraFolderName(cameraId)) continue;
     const cameraDir = join(storageDir, cameraId);
     await add(cameraId, join(cameraDir, INCOMING_DIR), true);
     for (const day of (await list(cameraDir)).filter((name) => DAY.test(name)))

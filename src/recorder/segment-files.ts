@@ -9,11 +9,16 @@ export const INCOMING_DIR = ".incoming";
 export const SEGMENT_EXTENSION = ".ts";
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 
+/** Whether a camera id can name its folder (and a folder name can be a camera's). */
+export function isCameraFolderName(name: string): boolean {
+  return SAFE_ID.test(name);
+}
+
 export class SegmentFileError extends CamgateError {}
 
 /** A camera's folder; refuses ids that could leave the storage directory. */
 export function cameraDir(storageDir: string, cameraId: string): string {
-  if (!SAFE_ID.test(cameraId))
+  if (!isCameraFolderName(cameraId))
     throw new SegmentFileError(`camera id ${JSON.stringify(cameraId)} cannot name a folder`);
   return join(storageDir, cameraId);
 }

@@ -5,7 +5,7 @@ import type { StorageConfig } from "../config/index.js";
 import type { EventLog } from "../events/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import type { SegmentRecord, Store } from "../store/index.js";
+import { type SegmentRecord, STORED_STATES, type Store } from "../store/index.js";
 import { bytesToFree, type DiskReader, quotaBytes, readDisk } from "./quota.js";
 
 const BATCH = 64;
@@ -113,7 +113,7 @@ export class RingBuffer implements Component {
   async makeRoom(reason: string): Promise<void> {
     const usage = this.#segments
       .usage()
-      .filter((row) => row.state === "closed" || row.state === "forwarded");
+      .filter((row) => (STORED_STATES as readonly string[]).includes(row.state));
     const segments = usage.reduce((sum, row) => sum + row.segments, 0);
     const bytes = usage.reduce((sum, row) => sum + row.bytes, 0);
     const cameras = new Set(usage.map((row) => row.cameraId)).size;

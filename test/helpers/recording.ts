@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -37,20 +37,30 @@ export async function startGstRtspServer(
   return `rtsp://${address}:${port}${path}`;
 }
 
+function recorderConfigText(dir: string, extra: readonly string[]): string {
+  return [
+    "site: {id: rec-site}",
+    `store: {path: ${join(dir, "camgate.db")}}`,
+    `secrets: {keyFile: ${join(dir, "seal.key")}}`,
+    "discovery: {enabled: false}",
+    "audit: {enabled: false}",
+    ...extra,
+  ].join("\n");
+}
+
 /** An agent config for recorder tests: everything under `dir`, discovery and audit off. */
-export function recorderConfig(dir: string, extra: string[] = []): Config {
-  return parseConfigText(
-    [
-      "site: {id: rec-site}",
-      `store: {path: ${join(dir, "camgate.db")}}`,
-      `secrets: {keyFile: ${join(dir, "seal.key")}}`,
-      "discovery: {enabled: false}",
-      "audit: {enabled: false}",
-      ...extra,
-    ].join("\n"),
-    "test.yaml",
-    {},
-  );
+export function recorderConfig(dir: string, extra: readonly string[] = []): Config {
+  return parseConfigText(recorderConfigText(dir, extra), "test.yaml", {});
+}
+
+/** The same config, also written to `dir`/camgate.yaml for the CLI and `camgate run`. */
+export async function writeRecorderConfig(
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<{ config: Config; file: string }> {
+  const file = join(dir, "camgate.yaml");
+  await writeFile(file, recorderConfigText(dir, extra));
+  return { config: recorderConfig(dir, extra), file };
 }
 
 export interface SeedCamera {

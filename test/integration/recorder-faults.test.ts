@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -22,6 +22,7 @@ import {
   seedCameras,
   segmentFiles,
   waitFor,
+  writeRecorderConfig,
 } from "../helpers/recording.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -144,20 +145,8 @@ describe("recorder under faults", { concurrency: true }, () => {
     t.after(() => sim.stop());
     const dir = await tempDir(t);
     const storage = `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`;
-    const config = recorderConfig(dir, [storage]);
+    const { config, file: configFile } = await writeRecorderConfig(dir, [storage]);
     await seedFrom(config, sim);
-    const configFile = join(dir, "camgate.yaml");
-    await writeFile(
-      configFile,
-      [
-        `site: {id: s}`,
-        `store: {path: ${config.store.path}}`,
-        `secrets: {keyFile: ${config.secrets.keyFile}}`,
-        "discovery: {enabled: false}",
-        "audit: {enabled: false}",
-        storage,
-      ].join("\n"),
-    );
     const startAgent = () => {
       // Its own process group, so that a kill takes ffmpeg along, as systemd's cgroup kill does.
       const child = spawn(process.execPath, [MAIN_JS, "run", "--config", configFile], {

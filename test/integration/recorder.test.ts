@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,11 +12,11 @@ import type { SegmentRecord, Store } from "../../src/store/index.js";
 import { runCamgate } from "../helpers/cli.js";
 import {
   probeVideo,
-  recorderConfig,
   seedCameras,
   segmentFiles,
   startGstRtspServer,
   waitFor,
+  writeRecorderConfig,
 } from "../helpers/recording.js";
 import { Cleanups, tempDir } from "../helpers/temp.js";
 
@@ -50,17 +50,9 @@ describe("recorder: real ffmpeg, the simulator's and GStreamer's RTSP servers", 
       // ffmpeg's own socket timeout above the stall watchdog, so the watchdog is what is tested.
       "recorder: {connectTimeout: 60s, restartDelayMax: 2s}",
     ];
-    configFile = join(dir, "camgate.yaml");
-    const config = recorderConfig(dir, lines);
-    await writeFile(
-      configFile,
-      [
-        `site: {id: rec-site}`,
-        `store: {path: ${config.store.path}}`,
-        `secrets: {keyFile: ${config.secrets.keyFile}}`,
-        ...lines,
-      ].join("\n"),
-    );
+    const written = await writeRecorderConfig(dir, lines);
+    configFile = written.file;
+    const { config } = written;
     await seedCameras(config, [
       ...sim.describe().map((camera, index) => ({
         id: `sim-${index}`,

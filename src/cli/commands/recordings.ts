@@ -1,10 +1,11 @@
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { formatBytes } from "../../config/index.js";
+import { type Config, formatBytes } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
 import { exportRange, findGaps, GAP_TOLERANCE_MS, locateFfmpeg } from "../../recorder/index.js";
 import { lockRecordings, quotaBytes, readDisk } from "../../retention/index.js";
-import { type Repositories, STORED_STATES, Store } from "../../store/index.js";
+import type { Repositories } from "../../store/index.js";
+import { withStore } from "../camera-access.js";
 import {
   type CliContext,
   type CliOutcome,
@@ -34,25 +35,14 @@ function parseTime(value: string, flag: string): number {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function withStore<T>(
+/** Loads the command's config and runs `work` with the store open. */
+async function withRecordings<T>(
   command: Command,
   ctx: CliContext,
-  work: (
-    repos: Repositories,
-    config: Awaited<ReturnType<typeof loadCommandConfig>>["config"],
-  ) => Promise<T> | T,
+  work: (repos: Repositories, config: Config) => Promise<T> | T,
 ): Promise<T> {
   const { config } = await loadCommandConfig(command, ctx);
-  const store = new Store(
-    config.store.path,
-    cliLogger(command, ctx, config).child({ component: "store" }),
-  );
-  const repos = store.open();
-  try {
-    return await work(repos, config);
-  } finally {
-    store.close();
-  }
+  return withStore(config, cliLogger(command, ctx, config), (repos) => work(repos, config));
 }
 
 function requireCamera(repos: Repositories, cameraId: string): void {
@@ -85,13 +75,11 @@ export function registerRecordingCommands(
       exitWith(
         outcome,
         async (options: { camera: string; from?: string; to?: string }, command: Command) =>
-          withStore(command, ctx, (repos) => {
+          withRecordings(command, ctx, (repos) => {
             requireCamera(repos, options.camera);
             const fromMs = options.from ? parseTime(options.from, "--from") : 0;
             const toMs = options.to ? parseTime(options.to, "--to") : Number.MAX_SAFE_INTEGER;
-            const segments = repos.segments
-              .overlapping(options.camera, fromMs, toMs)
-              .slice(0, LIST_LIMIT);
+            const segments = repos.segments.overlapping(options.camera, fromMs, toMs, LIST_LIMIT);
             const range = {
               fromMs: options.from ? fromMs : (segments[0]?.startMs ?? fromMs),
               toMs: options.to ? toMs : (segments.at(-1)?.endMs ?? fromMs),
@@ -176,7 +164,7 @@ export function registerRecordingCommands(
           options: { camera: string; from: string; to: string; output: string; purpose?: string },
           command: Command,
         ) =>
-          withStore(command, ctx, async (repos, config) => {
+          withRecordings(command, ctx, async (repos, config) => {
             requireCamera(repos, options.camera);
             const fromMs = parseTime(options.from, "--from");
             const toMs = parseTime(options.to, "--to");
@@ -243,7 +231,7 @@ export function registerRecordingCommands(
           options: { camera: string; from: string; to: string; until: string; reason?: string },
           command: Command,
         ) =>
-          withStore(command, ctx, (repos, config) => {
+          withRecordings(command, ctx, (repos, config) => {
             requireCamera(repos, options.camera);
             const request = {
               cameraId: options.camera,
@@ -299,7 +287,7 @@ export function registerRecordingCommands(
           options: { camera: string; from: string; to: string; reason?: string },
           command: Command,
         ) =>
-          withStore(command, ctx, (repos) => {
+          withRecordings(command, ctx, (repos) => {
             requireCamera(repos, options.camera);
             const fromMs = parseTime(options.from, "--from");
             const toMs = parseTime(options.to, "--to");
@@ -325,7 +313,7 @@ export function registerRecordingCommands(
     .description("per camera: bytes, hours, oldest, newest, gaps, evictions; and the quota")
     .action(
       exitWith(outcome, async (_options: unknown, command: Command) =>
-        withStore(command, ctx, (repos, config) => {
+        withRecordings(command, ctx, (repos, config) => {
           const usage = repos.segments.usage();
           const countOf = (cameraId: string, state: string) =>
             usage.find((u) => u.cameraId === cameraId && u.state === state)?.segments ?? 0;
@@ -347,9 +335,7 @@ export function registerRecordingCommands(
               return undefined;
             }
           })();
-          const storedBytes = usage
-            .filter((u) => (STORED_STATES as readonly string[]).includes(u.state))
-            .reduce((sum, u) => sum + u.bytes, 0);
+          const storedBytes = repos.segments.storedBytes();
           const storage = {
             dir: config.storage.dir,
             storedBytes,

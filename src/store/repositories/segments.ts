@@ -100,16 +100,16 @@ export class SegmentRepository {
     return row && fromRow(row);
   }
 
-  /** Stored segments of a camera that overlap [fromMs, toMs), oldest first. */
-  overlapping(cameraId: string, fromMs: number, toMs: number): SegmentRecord[] {
+  /** Stored segments of a camera that overlap [fromMs, toMs), oldest first; -1: no limit. */
+  overlapping(cameraId: string, fromMs: number, toMs: number, limit = -1): SegmentRecord[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM segments
          WHERE camera_id = ? AND start_ms < ? AND end_ms > ?
            AND state IN ${STORED_SQL}
-         ORDER BY start_ms`,
+         ORDER BY start_ms LIMIT ?`,
       )
-      .all(cameraId, toMs, fromMs) as SegmentRow[];
+      .all(cameraId, toMs, fromMs, limit) as SegmentRow[];
     return rows.map(fromRow);
   }
 
@@ -238,17 +238,6 @@ export class SegmentRepository {
       .iterate() as Iterable<SegmentRow>) {
       yield fromRow(row);
     }
-  }
-
-  /** A camera's segments (any state) overlapping [fromMs, toMs), oldest first. */
-  history(cameraId: string, fromMs: number, toMs: number, limit: number): SegmentRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM segments WHERE camera_id = ? AND start_ms < ? AND end_ms > ?
-         ORDER BY start_ms LIMIT ?`,
-      )
-      .all(cameraId, toMs, fromMs, limit) as SegmentRow[];
-    return rows.map(fromRow);
   }
 
   /** First start and last end of a camera's stored video. */
