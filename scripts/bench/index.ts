@@ -25,6 +25,7 @@ const { values } = parseArgs({
 const CAMERAS = 8;
 const SEGMENT_MS = 10_000;
 const BYTES = 100;
+const EPOCH_MS = Date.now() - 30 * 24 * 3600 * 1000 + 3600 * 1000;
 
 interface Fixture {
   dir: string;
@@ -42,7 +43,8 @@ async function fixture(rows: number, files: number): Promise<Fixture> {
   const insert = store.db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const cameraId = `cam-${i % CAMERAS}`;
-      const startMs = Math.floor(i / CAMERAS) * SEGMENT_MS;
+      // Recent video, so the ring buffer's pruning of old history stays out of the figures.
+      const startMs = EPOCH_MS + Math.floor(i / CAMERAS) * SEGMENT_MS;
       repos.segments.insert({
         cameraId,
         path: segmentPath(storageDir, cameraId, startMs, `r-${i}.ts`),
@@ -88,7 +90,7 @@ async function queryAndEvict(rows: number) {
   const spanMs = Math.floor(rows / CAMERAS) * SEGMENT_MS;
   let probe = 0;
   const rangeMs = time(() => {
-    const fromMs = Math.floor((((probe++ * 7919) % 1000) / 1000) * spanMs);
+    const fromMs = EPOCH_MS + Math.floor((((probe++ * 7919) % 1000) / 1000) * spanMs);
     segments.overlapping("cam-3", fromMs, fromMs + 3_600_000);
   }, 200);
   const bus = new EventBus<AgentEvents>(() => undefined);

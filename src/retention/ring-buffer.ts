@@ -8,14 +8,14 @@ import type { Logger } from "../log/index.js";
 import { type SegmentRecord, STORED_STATES, type Store } from "../store/index.js";
 import { bytesToFree, type DiskReader, quotaBytes, readDisk } from "./quota.js";
 
-const BATCH = 64;
+const BATCH = 256;
 const MIN_HEADROOM = 1024 * 1024;
 /** Evicted and lost rows are kept this long, for `recordings list` and stats, then forgotten. */
 const HISTORY_MS = 30 * 24 * 3600 * 1000;
 
 export interface RingBufferDeps {
   config: StorageConfig;
-  store: Pick<Store, "repos">;
+  store: Pick<Store, "repos" | "db">;
   events: EventLog;
   bus: EventBus<AgentEvents>;
   logger: Logger;
@@ -34,15 +34,19 @@ export interface RingBufferStatus {
   lostUnforwardedSinceStart: number;
 }
 
-async function removeSegmentFile(path: string): Promise<void> {
+async function removeFile(path: string): Promise<void> {
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
   });
-  // Hour and day folders go once empty; a non-empty one refuses, which is the common case.
-  const hour = dirname(path);
-  await rmdir(hour)
-    .then(() => rmdir(dirname(hour)))
-    .catch(() => undefined);
+}
+
+/** Hour and day folders go once empty; a non-empty one refuses, which is the common case. */
+async function removeEmptyFolders(paths: readonly string[]): Promise<void> {
+  for (const hour of new Set(paths.map((path) => dirname(path)))) {
+    await rmdir(hour)
+      .then(() => rmdir(dirname(hour)))
+      .catch(() => undefined);
+  }
 }
 
 /**
@@ -135,7 +139,7 @@ export class RingBuffer implements Component {
   }
 
   async #evict(headroomBytes: number): Promise<void> {
-    const { config, events, logger } = this.deps;
+    const { config, logger } = this.deps;
     const segments = this.#segments;
     const now = this.#now();
     const disk = this.#disk();
@@ -150,35 +154,41 @@ export class RingBuffer implements Component {
       let batch = segments.evictable("forwarded", now, BATCH);
       if (batch.length === 0) batch = segments.evictable("closed", now, BATCH);
       if (batch.length === 0) break;
-      const gone: SegmentRecord[] = [];
-      try {
-        for (const segment of batch) {
-          if (need <= 0) break;
-          await removeSegmentFile(segment.path);
-          gone.push(segment);
-          need -= segment.bytes;
-        }
-      } finally {
-        segments.markGone(
-          gone.map((segment) => segment.id),
-          "evicted",
-        );
+      const chosen: SegmentRecord[] = [];
+      for (const segment of batch) {
+        if (need <= 0) break;
+        chosen.push(segment);
+        need -= segment.bytes;
       }
-      for (const segment of gone) {
-        this.#evicted++;
-        if (segment.state !== "closed") continue;
-        this.#lost++;
-        events.record("segment_lost_unforwarded", segment.cameraId, {
-          segmentId: segment.id,
-          startMs: segment.startMs,
-          endMs: segment.endMs,
-          bytes: segment.bytes,
-        });
-      }
+      const removed = await Promise.allSettled(chosen.map((segment) => removeFile(segment.path)));
+      const gone = chosen.filter((_, index) => removed[index]?.status === "fulfilled");
+      // One commit (one fsync) per batch for the rows and their events, not one per event.
+      this.deps.store.db.transaction(() => this.#recordEvictions(gone))();
+      const failure = removed.find((result) => result.status === "rejected");
+      if (failure) throw failure.reason;
+      await removeEmptyFolders(gone.map((segment) => segment.path));
       logger.debug({ evicted: gone.length }, "evicted segments");
     }
     this.#raiseOrClearAlarm(need, now);
     segments.pruneHistory(now - HISTORY_MS, 500);
+  }
+
+  #recordEvictions(gone: readonly SegmentRecord[]): void {
+    this.#segments.markGone(
+      gone.map((segment) => segment.id),
+      "evicted",
+    );
+    for (const segment of gone) {
+      this.#evicted++;
+      if (segment.state !== "closed") continue;
+      this.#lost++;
+      this.deps.events.record("segment_lost_unforwarded", segment.cameraId, {
+        segmentId: segment.id,
+        startMs: segment.startMs,
+        endMs: segment.endMs,
+        bytes: segment.bytes,
+      });
+    }
   }
 
   #raiseOrClearAlarm(needBytes: number, now: number): void {

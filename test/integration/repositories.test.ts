@@ -4,7 +4,12 @@ import { beforeEach, describe, it, type TestContext } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
-import { type CameraObservation, type Repositories, Store } from "../../src/store/index.js";
+import {
+  type CameraObservation,
+  MAX_SEGMENT_MS,
+  type Repositories,
+  Store,
+} from "../../src/store/index.js";
 import { tempDir } from "../helpers/temp.js";
 
 async function openStore(
@@ -155,6 +160,26 @@ describe("repositories", () => {
     assert.equal(repos.segments.pruneHistory(20_000, 10), 1, "the evicted row is forgotten");
     assert.deepEqual(repos.segments.span("cam-1"), { oldestMs: 0, newestMs: 60_000 });
     assert.equal([...repos.segments.stored()].length, 5);
+    const bogus = repos.segments.insert({
+      cameraId: "cam-2",
+      path: "/rec/cam-2/bogus.ts",
+      startMs: 0,
+      endMs: MAX_SEGMENT_MS * 3,
+      bytes: 1,
+      sha256: null,
+      state: "closed",
+    });
+    assert.equal(
+      bogus.startMs,
+      MAX_SEGMENT_MS * 2,
+      "a segment longer than the bound keeps its end",
+    );
+    assert.equal(repos.segments.get(bogus.id)?.startMs, MAX_SEGMENT_MS * 2);
+    assert.equal(
+      repos.segments.overlapping("cam-2", MAX_SEGMENT_MS * 3 - 1, MAX_SEGMENT_MS * 3).length,
+      1,
+      "found from its last instant: the scan reaches back one bound",
+    );
     assert.throws(
       () =>
         repos.segments.insert({

@@ -2,6 +2,13 @@ import type { Database } from "better-sqlite3";
 
 export const SEGMENT_STATES = ["recording", "closed", "forwarded", "evicted", "lost"] as const;
 export type SegmentState = (typeof SEGMENT_STATES)[number];
+/**
+ * No segment is longer than this: range queries scan the (camera_id, start_ms) index from
+ * `from - MAX_SEGMENT_MS` instead of from the start of a camera's history. Segments last
+ * `storage.segmentSeconds` (at most 300 s) up to the next keyframe; a longer one has bogus times.
+ */
+export const MAX_SEGMENT_MS = 3_600_000;
+
 /** States whose segment has a file on disk. */
 export const STORED_STATES = ["recording", "closed", "forwarded"] as const;
 const STORED_SQL = `(${STORED_STATES.map((state) => `'${state}'`).join(", ")})`;
@@ -73,7 +80,9 @@ export type NewSegment = Pick<
 export class SegmentRepository {
   constructor(private readonly db: Database) {}
 
-  insert(segment: NewSegment): SegmentRecord {
+  /** Indexes a segment; one claimed longer than MAX_SEGMENT_MS keeps its end, its start moves up. */
+  insert(input: NewSegment): SegmentRecord {
+    const segment = { ...input, startMs: Math.max(input.startMs, input.endMs - MAX_SEGMENT_MS) };
     const result = this.db
       .prepare(
         `INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, sha256, state)
@@ -105,11 +114,11 @@ export class SegmentRepository {
     const rows = this.db
       .prepare(
         `SELECT * FROM segments
-         WHERE camera_id = ? AND start_ms < ? AND end_ms > ?
+         WHERE camera_id = ? AND start_ms < ? AND end_ms > ? AND start_ms > ?
            AND state IN ${STORED_SQL}
          ORDER BY start_ms LIMIT ?`,
       )
-      .all(cameraId, toMs, fromMs, limit) as SegmentRow[];
+      .all(cameraId, toMs, fromMs, fromMs - MAX_SEGMENT_MS, limit) as SegmentRow[];
     return rows.map(fromRow);
   }
 
@@ -131,6 +140,7 @@ export class SegmentRepository {
       .prepare(
         `UPDATE segments SET locked_until_ms = max(coalesce(locked_until_ms, 0), @untilMs)
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
+           AND start_ms > @fromMs - ${MAX_SEGMENT_MS}
            AND state IN ${STORED_SQL}`,
       )
       .run({ cameraId, fromMs, toMs, untilMs }).changes;
@@ -142,6 +152,7 @@ export class SegmentRepository {
       .prepare(
         `UPDATE segments SET locked_until_ms = NULL
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
+           AND start_ms > @fromMs - ${MAX_SEGMENT_MS}
            AND locked_until_ms IS NOT NULL`,
       )
       .run({ cameraId, fromMs, toMs }).changes;
@@ -153,6 +164,7 @@ export class SegmentRepository {
       .prepare(
         `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
+           AND start_ms > @fromMs - ${MAX_SEGMENT_MS}
            AND state IN ${STORED_SQL} AND coalesce(locked_until_ms, 0) <= @nowMs`,
       )
       .get({ cameraId, fromMs, toMs, nowMs }) as { bytes: number };
