@@ -3,10 +3,13 @@
 // run; also node's own CPU and RSS. CPU is counted over the same steady window in both runs,
 // after a warm-up (node's start-up, a one-off of a daemon that runs for months, is printed
 // apart). Target: ratio <= 1.10.
-// Usage: node dist/scripts/bench/recorder.js [--cameras 8] [--seconds 60]
+// The streams default to a camera's main-stream weight (1280x720, 15 fps, about 2 Mbit/s); the
+// fixed cost per segment matters less the more video there is to copy.
+// Usage: node dist/scripts/bench/recorder.js [--cameras 8] [--seconds 60] [--kbps 2000]
+//          [--width 1280 --height 720 --fps 15]
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +18,7 @@ import { parseArgs } from "node:util";
 import { parseConfigText } from "../../src/config/index.js";
 import { CredentialVault } from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
+import { hashFile } from "../../src/recorder/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { Simulator } from "../../src/sim/index.js";
 import { Store } from "../../src/store/index.js";
@@ -24,6 +28,12 @@ const { values } = parseArgs({
     cameras: { type: "string", default: "8" },
     seconds: { type: "string", default: "60" },
     "base-ip": { type: "string", default: "127.0.14.1" },
+    width: { type: "string", default: "1280" },
+    height: { type: "string", default: "720" },
+    fps: { type: "string", default: "15" },
+    kbps: { type: "string", default: "2000" },
+    /** Write a V8 CPU profile of the agent into this folder (node --cpu-prof). */
+    "cpu-prof": { type: "string" },
   },
 });
 const cameras = Number(values.cameras);
@@ -31,13 +41,45 @@ const seconds = Number(values.seconds);
 const WARM_UP_MS = 15_000;
 
 /** CPU seconds of the processes over `seconds`, from after the warm-up. */
-async function cpuOver(pids: () => Promise<number[]>): Promise<{ before: number; during: number }> {
+async function cpuOver(
+  pids: () => Promise<number[]>,
+  onWindow?: (edge: "start" | "end") => Promise<void>,
+): Promise<{ before: number; during: number }> {
   await sleep(WARM_UP_MS);
   const watched = await pids();
   const total = async () => (await Promise.all(watched.map(cpuSeconds))).reduce((a, b) => a + b, 0);
   const before = await total();
+  await onWindow?.("start");
   await sleep(seconds * 1000);
+  await onWindow?.("end");
   return { before, during: (await total()) - before };
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+async function bytesUnder(dir: string): Promise<number> {
+  const sizes = await Promise.all(
+    (await filesUnder(dir)).map(async (file) => (await stat(file)).size),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * CPU seconds the SHA-256 of `bytes` of this video costs (the index requires it, bare ffmpeg
+ * does not do it): every file under `dir` hashed here, the cost scaled to `bytes`.
+ */
+async function hashCost(dir: string, bytes: number): Promise<number> {
+  const files = await filesUnder(dir);
+  const start = process.cpuUsage();
+  let hashed = 0;
+  for (const file of files) hashed += (await hashFile(file)).bytes;
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) / 1e6) * (bytes / Math.max(1, hashed));
 }
 const MAIN_JS = fileURLToPath(new URL("../../src/main.js", import.meta.url));
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -72,6 +114,12 @@ const sim = new Simulator({
   ffmpeg: "ffmpeg",
   multicast: false,
   discoveryPort: 43790,
+  video: {
+    width: Number(values.width),
+    height: Number(values.height),
+    fps: Number(values.fps),
+    kbps: Number(values.kbps),
+  },
 });
 await sim.start();
 const described = sim.describe();
@@ -100,13 +148,24 @@ try {
       );
     }),
   );
-  const bareCpu = (await cpuOver(async () => bare.map((child) => child.pid ?? 0))).during;
+  let windowBytes = 0;
+  const bareCpu = (
+    await cpuOver(
+      async () => bare.map((child) => child.pid ?? 0),
+      async (edge) => {
+        const bytes = await bytesUnder(join(work, "bare"));
+        windowBytes = edge === "start" ? -bytes : windowBytes + bytes;
+      },
+    )
+  ).during;
   await Promise.all(
     bare.map(async (child) => {
       child.stdin.end("q");
       await once(child, "exit");
     }),
   );
+
+  const hashCpu = await hashCost(join(work, "bare"), windowBytes);
 
   // The agent recording the same streams.
   const config = [
@@ -144,9 +203,14 @@ try {
     vault.setForCamera(`cam-${index}`, { username: camera.username, password: camera.password });
   }
   store.close();
-  const agent = spawn(process.execPath, [MAIN_JS, "run", "--config", join(work, "camgate.yaml")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const profile = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
+  const agent = spawn(
+    process.execPath,
+    [...profile, MAIN_JS, "run", "--config", join(work, "camgate.yaml")],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const pid = agent.pid ?? 0;
   let ffmpegs: number[] = [];
   const whole = await cpuOver(async () => {
@@ -160,11 +224,16 @@ try {
   const agentCpu = whole.during;
   const nodeCpu = node.during;
   console.log(
-    `${cameras} streams, ${seconds} s each run (${ffmpegs.length} ffmpeg children under the agent)`,
+    `${cameras} streams of ${values.width}x${values.height} at ${values.fps} fps, ~${values.kbps} kbit/s; ` +
+      `${seconds} s each run (${ffmpegs.length} ffmpeg children under the agent)`,
   );
   console.log(`bare ffmpeg x${cameras}           CPU ${bareCpu.toFixed(2)} s`);
   console.log(
     `agent (node + ffmpeg)       CPU ${agentCpu.toFixed(2)} s   ratio ${(agentCpu / bareCpu).toFixed(3)}  (target <= 1.10)`,
+  );
+  console.log(
+    `bare ffmpeg + SHA-256 of its ${(windowBytes / 1048576).toFixed(0)} MiB  CPU ${(bareCpu + hashCpu).toFixed(2)} s   ` +
+      `ratio ${(agentCpu / (bareCpu + hashCpu)).toFixed(3)}  (the hashing alone: ${hashCpu.toFixed(2)} s)`,
   );
   console.log(
     `  node process alone        CPU ${nodeCpu.toFixed(2)} s (${((100 * nodeCpu) / seconds).toFixed(1)}% of a core)   RSS ${rss.toFixed(1)} MiB`,

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
+import { mkdir, open, rename } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { CamgateError } from "../errors.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
@@ -40,13 +39,26 @@ export function segmentPath(storageDir: string, cameraId: string, startMs: numbe
   return join(cameraDir(storageDir, cameraId), day, hour, `${stamp}_${basename(name)}`);
 }
 
-/** SHA-256 and size of a file, read as a stream (a segment is never held whole in memory). */
+const HASH_READ_BYTES = 1024 * 1024;
+
+/**
+ * SHA-256 and size of a file, read in slices into one buffer (a segment is never held whole in
+ * memory, and a stream's per-chunk buffers would only give the garbage collector work).
+ */
 export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafeSlow(HASH_READ_BYTES);
+  const file = await open(path, "r");
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+  } finally {
+    await file.close();
   }
   return { sha256: hash.digest("hex"), bytes };
 }

@@ -12,6 +12,7 @@ const BATCH = 256;
 const MIN_HEADROOM = 1024 * 1024;
 /** Evicted and lost rows are kept this long, for `recordings list` and stats, then forgotten. */
 const HISTORY_MS = 30 * 24 * 3600 * 1000;
+const PRUNE_EVERY_MS = 3600 * 1000;
 
 export interface RingBufferDeps {
   config: StorageConfig;
@@ -62,6 +63,7 @@ export class RingBuffer implements Component {
   #alarm = false;
   #evicted = 0;
   #lost = 0;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: RingBufferDeps) {}
 
@@ -170,7 +172,10 @@ export class RingBuffer implements Component {
       logger.debug({ evicted: gone.length }, "evicted segments");
     }
     this.#raiseOrClearAlarm(need, now);
-    segments.pruneHistory(now - HISTORY_MS, 500);
+    if (now - this.#prunedAt >= PRUNE_EVERY_MS) {
+      this.#prunedAt = now;
+      while (segments.pruneHistory(now - HISTORY_MS, 500) === 500);
+    }
   }
 
   #recordEvictions(gone: readonly SegmentRecord[]): void {

@@ -56,6 +56,8 @@ export interface SimulatorOptions {
   ffmpeg: string;
   cacheDir?: string;
   videoFile?: string | undefined;
+  /** Size, rate and bitrate of the served clip (default 320x240, 10 fps, as small as it gets). */
+  video?: { width?: number; height?: number; fps?: number; kbps?: number } | undefined;
   ports?: Partial<SimPorts>;
   discoveryPort?: number;
   /** Listen on the WS-Discovery multicast group as well (default true). */
@@ -122,6 +124,7 @@ export class Simulator {
       ffmpeg: options.ffmpeg,
       cacheDir: options.cacheDir ?? join(tmpdir(), "camgate-sim-assets"),
       source: options.videoFile,
+      ...options.video,
     });
     const ticker = new FrameTicker(asset.fps);
     this.#ticker = ticker;

@@ -25,6 +25,11 @@ export interface VideoAssetOptions {
   height?: number;
   fps?: number;
   seconds?: number;
+  /**
+   * Encode at about this bitrate, with moving noise so the encoder has something to spend it
+   * on (a real scene costs bits, a test pattern does not). Unset: whatever the pattern needs.
+   */
+  kbps?: number | undefined;
 }
 
 export class VideoAssetError extends CamgateError {}
@@ -68,7 +73,7 @@ export async function prepareVideoAsset(options: VideoAssetOptions): Promise<Vid
     sourceKey = `${options.source}:${info.size}:${info.mtimeMs}`;
   }
   const key = createHash("sha256")
-    .update(JSON.stringify([sourceKey, width, height, fps, seconds, 1]))
+    .update(JSON.stringify([sourceKey, width, height, fps, seconds, options.kbps ?? 0, 1]))
     .digest("hex")
     .slice(0, 16);
   await mkdir(options.cacheDir, { recursive: true });
@@ -79,11 +84,15 @@ export async function prepareVideoAsset(options: VideoAssetOptions): Promise<Vid
     ? ["-i", options.source, "-t", String(seconds)]
     : ["-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=${fps}`, "-t", String(seconds)];
   const scale = `fps=${fps},scale=${width}:${height}`;
+  const rate = options.kbps
+    ? ["-b:v", `${options.kbps}k`, "-maxrate", `${options.kbps}k`, "-bufsize", `${options.kbps}k`]
+    : [];
   await produce(options.ffmpeg, h264Path, [
     ...input,
     "-an",
     "-vf",
-    scale,
+    options.kbps ? `${scale},noise=alls=40:allf=t` : scale,
+    ...rate,
     "-c:v",
     "libx264",
     "-preset",
