@@ -19,6 +19,16 @@ export interface AgentEvents {
   segmentClosed: { segment: SegmentRecord };
   /** A camera's recorder changed state. */
   recorderState: { cameraId: string; state: "starting" | "recording" | "retrying" | "stopped" };
+  /** The MQTT session upstream came up or went down. */
+  uplinkState: {
+    connected: boolean;
+    broker: string;
+    error?: string | null;
+    /** The agent is stopping: a planned disconnect, not a link failure. */
+    stopping?: boolean;
+  };
+  /** Messages were written to the outbox; the sender wakes up. */
+  outboxQueued: { count: number };
   /** An event row the box stored (see EventLog); the uplink forwards these. */
   boxEvent: {
     id: number;

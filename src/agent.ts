@@ -14,6 +14,15 @@ import type { Logger } from "./log/index.js";
 import { RecorderService } from "./recorder/index.js";
 import { RingBuffer } from "./retention/index.js";
 import { Store } from "./store/index.js";
+import { createUplink } from "./uplink/index.js";
+
+function recorderFigures(recorder: RecorderService): { cameras: number; running: number } {
+  const processes = [...recorder.processes().values()];
+  return {
+    cameras: processes.length,
+    running: processes.filter((pid) => pid !== undefined).length,
+  };
+}
 
 export interface AgentOptions {
   stopTimeoutMs: number;
@@ -48,6 +57,22 @@ export class Agent implements Runnable {
     const store = new Store(config.store.path, child("store"));
     const components: Component[] = [store];
     const events = new EventLog(store, bus, child("events"));
+    let retention: RingBuffer | undefined;
+    let recorder: RecorderService | undefined;
+    if (config.uplink.brokers.length > 0) {
+      const uplink = createUplink({
+        config,
+        store,
+        bus,
+        events,
+        logger: child("uplink"),
+        figures: () => ({
+          ...(retention ? { storage: retention.status() } : {}),
+          ...(recorder ? { recorder: recorderFigures(recorder) } : {}),
+        }),
+      });
+      components.push(...uplink.components);
+    }
     if (config.discovery.enabled) {
       components.push(
         new DiscoveryService({
@@ -73,26 +98,24 @@ export class Agent implements Runnable {
       );
     }
     if (config.recorder.enabled) {
-      const retention = new RingBuffer({
+      retention = new RingBuffer({
         config: config.storage,
         store,
         events,
         bus,
         logger: child("retention"),
       });
-      components.push(
-        retention,
-        new RecorderService({
-          config,
-          keyFile: config.secrets.keyFile,
-          store,
-          bus,
-          events,
-          space: retention,
-          logger: child("recorder"),
-          env,
-        }),
-      );
+      recorder = new RecorderService({
+        config,
+        keyFile: config.secrets.keyFile,
+        store,
+        bus,
+        events,
+        space: retention,
+        logger: child("recorder"),
+        env,
+      });
+      components.push(retention, recorder);
     }
     return new Agent(components, bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
   }

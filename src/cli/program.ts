@@ -4,6 +4,7 @@ import { CamgateError, describeError, ExitCode } from "../errors.js";
 import { packageVersion } from "../version.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerCameraCommands } from "./commands/cameras.js";
+import { registerCenterCommand } from "./commands/center.js";
 import { registerCertCommands } from "./commands/cert.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDiscoveryCommands } from "./commands/discovery.js";
@@ -41,6 +42,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerDiscoveryCommands(program, ctx, outcome);
   registerCameraCommands(program, ctx, outcome);
   registerAuditCommand(program, ctx, outcome);
+  registerCenterCommand(program, ctx, outcome);
   registerCertCommands(program, ctx, outcome);
   registerRecordingCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);

@@ -5,6 +5,7 @@ export {
   DEFAULT_CONFIG_PATH,
   type LoadedConfig,
   loadConfigFile,
+  loadYamlFile,
   parseConfigText,
   resolveConfigPath,
 } from "./load.js";

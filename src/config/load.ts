@@ -19,6 +19,18 @@ export interface LoadedConfig {
 }
 
 export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+  return { config: parseConfigText(await readConfigText(file), file, env), file };
+}
+
+/** A YAML file checked against another schema (the center's), with the same error reporting. */
+export async function loadYamlFile<S extends z.ZodType>(
+  schema: S,
+  file: string,
+): Promise<z.output<S>> {
+  return parseYamlWith(schema, await readConfigText(file), file, { overrides: [], issues: [] });
+}
+
+async function readConfigText(file: string): Promise<string> {
   let text: string;
   try {
     const info = await stat(file);
@@ -34,11 +46,20 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv): Prom
       cause: error,
     });
   }
-  return { config: parseConfigText(text, file, env), file };
+  return text;
 }
 
 /** Parses, overrides from the environment, validates; throws a ConfigError listing every problem. */
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv): Config {
+  return parseYamlWith(configSchema, text, file, readEnvOverrides(env));
+}
+
+function parseYamlWith<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  file: string,
+  { overrides, issues: envIssues }: ReturnType<typeof readEnvOverrides>,
+): z.output<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined): ConfigIssue["source"] => {
@@ -72,14 +93,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     throw new ConfigError([{ path: "", message: "expected a mapping of keys", source: at(0) }]);
   }
 
-  const { overrides, issues: envIssues } = readEnvOverrides(env);
   const fromEnv = new Map<string, string>();
   for (const override of overrides) {
     applyOverride(raw as Record<string, unknown>, override.path, override.value);
     fromEnv.set(override.path.join("."), override.name);
   }
 
-  const result = configSchema.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (result.success && envIssues.length === 0) return result.data;
 
   const issues = [...envIssues];

@@ -141,18 +141,18 @@ const recorderSchema = z.strictObject({
     .describe("Per-camera overrides, keyed by camera id"),
 });
 
+export const brokerUrlSchema = z
+  .url({
+    protocol: /^mqtts$/,
+    hostname: z.regexes.hostname,
+    error: "expected mqtts://host:port (plain mqtt:// is refused)",
+  })
+  .describe("mqtts://host:port; plain mqtt:// is refused");
+
 const uplinkSchema = z
   .strictObject({
     brokers: z
-      .array(
-        z
-          .url({
-            protocol: /^mqtts$/,
-            hostname: z.regexes.hostname,
-            error: "expected mqtts://host:port (plain mqtt:// is refused)",
-          })
-          .describe("mqtts://host:port; plain mqtt:// is refused"),
-      )
+      .array(brokerUrlSchema)
       .default([])
       .describe("Broker URLs tried in turn; empty disables the uplink"),
     ca: z.string().min(1).optional().describe("CA certificate (PEM) that signed the broker"),
@@ -163,6 +163,9 @@ const uplinkSchema = z
     healthSeconds: z.number().int().min(5).default(30),
     sessionExpiry: duration("MQTT session expiry").prefault("7d"),
     keepalive: duration("MQTT keepalive").prefault("30s"),
+    reconnectDelayMax: duration(
+      "Longest wait between two connection attempts (the wait grows from 1s, with jitter)",
+    ).prefault("2m"),
     outbox: z
       .strictObject({
         maxMessages: z.number().int().min(100).default(100_000),

@@ -11,7 +11,10 @@ export type BoxEventKind =
   | "segment_lost_unforwarded"
   | "storage_over_quota"
   | "storage_quota_restored"
-  | "disk_full";
+  | "disk_full"
+  | "outbox_dropped"
+  | "certificate_expiring"
+  | "uplink_down";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {

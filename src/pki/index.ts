@@ -19,3 +19,4 @@ export {
 } from "./issue.js";
 export { assertPrivateFile, SecretSealer } from "./sealer.js";
 export { signPayload, verifyPayload } from "./signing.js";
+export { type CertificateHealth, CertificateWatch, EXPIRY_WARNING_DAYS } from "./expiry-watch.js";

@@ -166,6 +166,52 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX segments_locked ON segments (locked_until_ms) WHERE locked_until_ms IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: "outbox-ids-and-usage",
+    // Message ids are never reused (AUTOINCREMENT), and the epoch tells this database's ids from
+    // a reinstalled box's, so the center can de-duplicate by id. Totals are kept by triggers so
+    // bounding the outbox never sums it; dropped messages are counted until reported upstream.
+    sql: `
+      CREATE TABLE outbox_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        qos INTEGER NOT NULL CHECK (qos IN (0, 1, 2)),
+        retain INTEGER NOT NULL DEFAULT 0,
+        priority INTEGER NOT NULL,
+        properties TEXT,
+        created_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        expires_ms INTEGER
+      ) STRICT;
+      INSERT INTO outbox_new SELECT * FROM outbox;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_new RENAME TO outbox;
+      CREATE INDEX outbox_priority ON outbox (priority, id);
+      CREATE INDEX outbox_topic ON outbox (topic) WHERE retain = 1;
+      CREATE TABLE outbox_usage (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        epoch TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        dropped_messages INTEGER NOT NULL DEFAULT 0,
+        dropped_bytes INTEGER NOT NULL DEFAULT 0,
+        dropped_first_ms INTEGER,
+        dropped_last_ms INTEGER
+      ) STRICT;
+      INSERT INTO outbox_usage (id, epoch, messages, bytes)
+        SELECT 1, lower(hex(randomblob(8))), count(*), coalesce(sum(length(payload)), 0) FROM outbox;
+      CREATE TRIGGER outbox_usage_insert AFTER INSERT ON outbox BEGIN
+        UPDATE outbox_usage SET messages = messages + 1, bytes = bytes + length(NEW.payload);
+      END;
+      CREATE TRIGGER outbox_usage_delete AFTER DELETE ON outbox BEGIN
+        UPDATE outbox_usage SET messages = messages - 1, bytes = bytes - length(OLD.payload);
+      END;
+      -- How far each feed (events, segment index) has been copied into the outbox.
+      CREATE TABLE uplink_cursors (feed TEXT PRIMARY KEY, last_id INTEGER NOT NULL) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

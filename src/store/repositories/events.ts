@@ -16,6 +16,16 @@ interface EventRow {
   detail: string;
 }
 
+function fromRow(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    tsMs: row.ts_ms,
+    cameraId: row.camera_id,
+    kind: row.kind,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+  };
+}
+
 /** The box's own history: gaps, reconnects, losses, alarms. Kept for diagnostics and upstream. */
 export class EventRepository {
   constructor(private readonly db: Database) {}
@@ -25,6 +35,20 @@ export class EventRepository {
       .prepare("INSERT INTO events (ts_ms, camera_id, kind, detail) VALUES (?, ?, ?, ?)")
       .run(event.tsMs, event.cameraId, event.kind, JSON.stringify(event.detail));
     return Number(result.lastInsertRowid);
+  }
+
+  /** Events stored after `id`, oldest first. */
+  after(id: number, limit: number): EventRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?")
+      .all(id, limit) as EventRow[];
+    return rows.map(fromRow);
+  }
+
+  lastId(): number {
+    return (
+      this.db.prepare("SELECT coalesce(max(id), 0) AS id FROM events").get() as { id: number }
+    ).id;
   }
 
   /** Newest first. */
@@ -45,12 +69,6 @@ export class EventRepository {
         sinceMs: filter.sinceMs ?? 0,
         limit: filter.limit ?? 1000,
       }) as EventRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      tsMs: row.ts_ms,
-      cameraId: row.camera_id,
-      kind: row.kind,
-      detail: JSON.parse(row.detail) as Record<string, unknown>,
-    }));
+    return rows.map(fromRow);
   }
 }

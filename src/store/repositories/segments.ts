@@ -97,6 +97,21 @@ export class SegmentRepository {
     };
   }
 
+  /** Segments indexed after `id`, oldest first (the uplink's segment-index feed). */
+  after(id: number, limit: number): SegmentRecord[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM segments WHERE id > ? ORDER BY id LIMIT ?")
+        .all(id, limit) as SegmentRow[]
+    ).map(fromRow);
+  }
+
+  lastId(): number {
+    return (
+      this.db.prepare("SELECT coalesce(max(id), 0) AS id FROM segments").get() as { id: number }
+    ).id;
+  }
+
   findByPath(path: string): SegmentRecord | undefined {
     const row = this.db.prepare("SELECT * FROM segments WHERE path = ?").get(path) as
       SegmentRow | undefined;

@@ -1,0 +1,177 @@
+import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
+import type { AuditReport } from "../audit/index.js";
+import { verifyReport } from "../audit/index.js";
+import type { Component } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import { readPrivateKey } from "../pki/index.js";
+import {
+  PAYLOAD_SCHEMAS,
+  type ParsedTopic,
+  parseTopic,
+  TOPIC_PREFIX,
+  tlsOptions,
+} from "../uplink/index.js";
+import { CenterFiles } from "./center-files.js";
+import type { CenterConfig } from "./center-config.js";
+
+export interface CenterSummary {
+  sites: Record<
+    string,
+    { messages: number; duplicates: number; lastSeen: string; online: boolean }
+  >;
+  refused: number;
+}
+
+export interface CenterDeps {
+  config: CenterConfig;
+  logger: Logger;
+  /** Called after each message is kept (the CLI redraws its summary). */
+  onMessage?: (topic: ParsedTopic) => void;
+}
+
+/**
+ * The reference receiver of a commune center: one shared subscription to every box's tree,
+ * each message checked (topic, size, JSON, schema, audit signature against the box's own
+ * certificate, which must chain to our CA and name the site) and kept once.
+ */
+export class Center implements Component {
+  readonly name = "center";
+  #client: MqttClient | undefined;
+  #files: CenterFiles | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #ca: X509Certificate | undefined;
+  readonly #summary: CenterSummary = { sites: {}, refused: 0 };
+  #markSubscribed: () => void = () => undefined;
+  /** Resolves once the broker has granted our subscription. */
+  readonly subscribed = new Promise<void>((resolve) => {
+    this.#markSubscribed = resolve;
+  });
+
+  constructor(private readonly deps: CenterDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { config, logger } = this.deps;
+    const [ca, cert, key] = await Promise.all([
+      readFile(config.ca, "utf8"),
+      readFile(config.cert, "utf8"),
+      readPrivateKey(config.key),
+    ]);
+    signal.throwIfAborted();
+    this.#ca = new X509Certificate(ca);
+    this.#files = new CenterFiles(config.dir);
+    const broker = config.brokers[0] ?? "";
+    const client = mqtt.connect(broker, {
+      protocolVersion: 5,
+      clientId: config.clientId,
+      clean: false,
+      reconnectPeriod: 2000,
+      properties: { sessionExpiryInterval: config.sessionExpirySeconds },
+      ...tlsOptions(new URL(broker), { ca, cert, key }),
+    });
+    this.#client = client;
+    const filter =
+      config.group === null ? `${TOPIC_PREFIX}/+/#` : `$share/${config.group}/${TOPIC_PREFIX}/+/#`;
+    client.on("connect", (connack) => {
+      logger.info({ broker, sessionPresent: connack.sessionPresent }, "center connected");
+      // Subscribed on every connect, kept session or not: a broker restored from its
+      // persistence may bring the session back without its shared subscriptions.
+      client.subscribe(filter, { qos: 1 }, (error, granted) => {
+        const code = granted?.[0]?.qos ?? 0x80;
+        if (error || code >= 0x80)
+          logger.error({ err: error, filter, code }, "subscription refused");
+        else this.#markSubscribed();
+      });
+    });
+    client.on("error", (error) => logger.warn({ err: error }, "center connection error"));
+    client.on("message", (topic, payload, packet) => {
+      this.#queue = this.#queue
+        .then(() => this.#receive(topic, payload, packet))
+        .catch((error: unknown) => logger.error({ err: error, topic }, "could not keep a message"));
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.endAsync();
+    await this.#queue;
+  }
+
+  summary(): CenterSummary {
+    return structuredClone(this.#summary);
+  }
+
+  async #receive(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const parsed = parseTopic(topic);
+    const files = this.#files;
+    if (!parsed || !files) return;
+    const refuse = (reason: string) => {
+      this.#summary.refused++;
+      this.deps.logger.warn({ topic, reason }, "message refused");
+    };
+    if (payload.length > this.deps.config.maxPayloadBytes) return refuse("too large");
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(payload.toString("utf8")) as Record<string, unknown>;
+    } catch {
+      return refuse("not JSON");
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      return refuse("not an object");
+    if (body["schema"] !== PAYLOAD_SCHEMAS[parsed.family]) return refuse("unknown schema");
+    const messageId = packet.properties?.userProperties?.["msg-id"];
+    const id = typeof messageId === "string" ? messageId : undefined;
+    const site = (this.#summary.sites[parsed.siteId] ??= {
+      messages: 0,
+      duplicates: 0,
+      lastSeen: "",
+      online: false,
+    });
+    if (id !== undefined && (await files.freshness(parsed, topic, id)) === "duplicate") {
+      site.duplicates++;
+      return;
+    }
+    const record: Record<string, unknown> = {
+      receivedAt: new Date().toISOString(),
+      topic,
+      ...(id === undefined ? {} : { msgId: id }),
+      payload: body,
+    };
+    if (parsed.family === "status") site.online = body["state"] === "online";
+    if (parsed.family === "audit") record["verified"] = this.#verifyAudit(parsed.siteId, body);
+    const retained = ["status", "info", "state", "audit"].includes(parsed.family);
+    await files.keep(parsed, topic, id, record, retained);
+    site.messages++;
+    site.lastSeen = record["receivedAt"] as string;
+    this.deps.onMessage?.(parsed);
+  }
+
+  /** The box's certificate counts only if our CA issued it and it names the site it speaks for. */
+  #trustedBoxCertificate(siteId: string, pem: string): boolean {
+    try {
+      const cert = new X509Certificate(pem);
+      const ca = this.#ca;
+      return (
+        ca !== undefined &&
+        cert.checkIssued(ca) &&
+        cert.verify(ca.publicKey) &&
+        cert.subject.split("\n").includes(`CN=${siteId}`)
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** Signed by a key whose certificate our CA issued to this very site, or not verified. */
+  #verifyAudit(siteId: string, body: Record<string, unknown>): boolean {
+    const pem = body["signerCertificate"];
+    if (typeof pem !== "string" || !this.#trustedBoxCertificate(siteId, pem)) return false;
+    try {
+      return verifyReport(body["report"] as AuditReport, pem);
+    } catch {
+      return false;
+    }
+  }
+}

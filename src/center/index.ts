@@ -1,0 +1,3 @@
+export { Center, type CenterDeps, type CenterSummary } from "./center.js";
+export { type CenterConfig, centerConfigSchema } from "./center-config.js";
+export { CenterFiles, parseMessageId } from "./center-files.js";

@@ -1,0 +1,1 @@
+export { HealthSampler, type SystemHealth } from "./health-sampler.js";

@@ -1,0 +1,22 @@
+export { HealthPublisher } from "./health-publisher.js";
+export { CONTENT_TYPE, Outbox, type OutgoingMessage } from "./outbox.js";
+export { OutboxSender, type OutboxSenderStatus } from "./outbox-sender.js";
+export { UplinkPublishers } from "./publishers.js";
+export {
+  NotConnectedError,
+  readTlsMaterial,
+  type TlsMaterial,
+  tlsOptions,
+  UplinkConfigError,
+  UplinkSession,
+  type UplinkSessionStatus,
+} from "./session.js";
+export {
+  PAYLOAD_SCHEMAS,
+  type ParsedTopic,
+  parseTopic,
+  SiteTopics,
+  TOPIC_PREFIX,
+  type TopicFamily,
+} from "./topics.js";
+export { createUplink, type Uplink } from "./uplink.js";

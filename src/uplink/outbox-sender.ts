@@ -1,0 +1,205 @@
+import type { IClientPublishOptions, MqttClient } from "mqtt";
+import type { AgentEvents } from "../agent-events.js";
+import type { Component, EventBus } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import type { OutboxMessage, Store } from "../store/index.js";
+
+/** Messages published and not yet acknowledged, at most: enough to fill a slow link's pipe. */
+const WINDOW = 128;
+/** The window is refilled when it is this empty: one outbox query per batch, not per PUBACK. */
+const REFILL_AT = WINDOW / 2;
+
+export interface OutboxSenderDeps {
+  store: Pick<Store, "repos" | "db">;
+  session: { readonly client: MqttClient | undefined };
+  bus: EventBus<AgentEvents>;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface OutboxSenderStatus {
+  queued: number;
+  queuedBytes: number;
+  inFlight: number;
+  sent: number;
+  refused: number;
+  expired: number;
+  dropped: number;
+}
+
+/** PUBACK reason codes at or above this are failures (MQTT 5, 3.4.2.1)... */
+const REFUSED = 0x80;
+/** ...and these two only mean "not now": packet identifier in use, quota exceeded. */
+const BUSY = new Set([0x91, 0x97]);
+
+/**
+ * Drains the outbox while the session is up: most urgent first, in produced order, up to a
+ * window of unacknowledged messages. A row is deleted only on its PUBACK (acks are committed
+ * together, one commit per turn of the event loop), so a drop or a crash resends, never loses.
+ */
+export class OutboxSender implements Component {
+  readonly name = "uplink-outbox";
+  readonly #inFlight = new Set<number>();
+  #acked: number[] = [];
+  #flush: NodeJS.Immediate | undefined;
+  #unsubscribe: (() => void)[] = [];
+  #epoch = "";
+  #sent = 0;
+  #refused = 0;
+  #expired = 0;
+  #pumping = false;
+  /** False once a query found nothing left to send, until something is queued or reconnects. */
+  #mayHaveMore = true;
+  #stopped = false;
+
+  constructor(private readonly deps: OutboxSenderDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#stopped = false;
+    this.#mayHaveMore = true;
+    this.#epoch = this.#repo.epoch();
+    const { bus } = this.deps;
+    this.#unsubscribe = [
+      bus.on("uplinkState", ({ connected }) => {
+        // Whatever was in flight on a dead connection is resent, in order, on the next one.
+        if (!connected) this.#inFlight.clear();
+        else this.#wake();
+      }),
+      bus.on("outboxQueued", () => this.#wake()),
+    ];
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    if (this.#flush) clearImmediate(this.#flush);
+    this.#commitAcks();
+  }
+
+  status(): OutboxSenderStatus {
+    const { count, bytes } = this.#repo.stats();
+    return {
+      queued: count,
+      queuedBytes: bytes,
+      inFlight: this.#inFlight.size,
+      sent: this.#sent,
+      refused: this.#refused,
+      expired: this.#expired,
+      dropped: this.#repo.droppedSoFar(),
+    };
+  }
+
+  /** The message id the center de-duplicates by: unique across this database's life. */
+  messageId(id: number): string {
+    return `${this.#epoch}-${id}`;
+  }
+
+  pump(): void {
+    if (this.#pumping || this.#stopped) return;
+    this.#pumping = true;
+    try {
+      this.#fill();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, "outbox sender failed");
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  get #repo() {
+    return this.deps.store.repos.outbox;
+  }
+
+  #wake(): void {
+    this.#mayHaveMore = true;
+    this.pump();
+  }
+
+  #fill(): void {
+    const client = this.deps.session.client;
+    const now = (this.deps.now ?? Date.now)();
+    if (this.#inFlight.size > REFILL_AT) return;
+    while (client && this.#mayHaveMore && this.#inFlight.size < WINDOW) {
+      const wanted = WINDOW - this.#inFlight.size;
+      const batch = this.#repo.peek(wanted, [...this.#inFlight, ...this.#acked]);
+      // A short batch is all there is: PUBACKs need not ask again until more is queued.
+      if (batch.length < wanted) this.#mayHaveMore = false;
+      for (const message of batch) {
+        if (message.expiresMs !== null && message.expiresMs <= now) {
+          this.#expired++;
+          this.#ack(message.id);
+          continue;
+        }
+        this.#inFlight.add(message.id);
+        client.publish(message.topic, message.payload, this.#options(message, now), (error) =>
+          this.#settled(message, error),
+        );
+      }
+    }
+  }
+
+  #options(message: OutboxMessage, now: number): IClientPublishOptions {
+    const contentType = message.properties?.["contentType"];
+    return {
+      qos: message.qos,
+      retain: message.retain,
+      properties: {
+        ...(typeof contentType === "string" ? { contentType } : {}),
+        ...(message.expiresMs === null
+          ? {}
+          : { messageExpiryInterval: Math.max(1, Math.ceil((message.expiresMs - now) / 1000)) }),
+        userProperties: { "msg-id": this.messageId(message.id) },
+      },
+    };
+  }
+
+  #settled(message: OutboxMessage, error: Error | undefined): void {
+    if (!this.#inFlight.delete(message.id) && error) return;
+    if (!error) {
+      this.#sent++;
+      this.#ack(message.id);
+      this.pump();
+      return;
+    }
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "number" && BUSY.has(code)) {
+      // Sending on would break the order of the topic: drop the connection, back off, resend.
+      this.deps.logger.warn({ topic: message.topic, reasonCode: code }, "broker busy");
+      this.deps.session.client?.end(true);
+    } else if (typeof code === "number" && code >= REFUSED) {
+      // Resending cannot help (not authorised, payload refused...): say so and let it go.
+      this.#refused++;
+      this.deps.logger.error(
+        { topic: message.topic, reasonCode: code },
+        "broker refused a message",
+      );
+      this.#ack(message.id);
+      this.pump();
+    }
+    // Otherwise the connection went; the message stays and is resent on the next one.
+  }
+
+  #ack(id: number): void {
+    this.#acked.push(id);
+    this.#flush ??= setImmediate(() => {
+      this.#flush = undefined;
+      this.#commitAcks();
+      this.pump();
+    });
+  }
+
+  #commitAcks(): void {
+    if (this.#acked.length === 0) return;
+    const ids = this.#acked;
+    try {
+      this.#repo.ackMany(ids);
+      this.#acked = [];
+    } catch (error) {
+      // Left in #acked: retried on the next commit, and never resent meanwhile.
+      this.deps.logger.error({ err: error }, "could not delete acknowledged messages");
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type {
+  AuditReportRecord,
+  CameraRecord,
+  EventRecord,
+  SegmentRecord,
+} from "../store/index.js";
+
+/** Bodies of the upstream messages (the `schema` field is added by the outbox). */
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function statusBody(input: {
+  state: "online" | "offline";
+  siteId: string;
+  version: string;
+  startedMs: number;
+}): Record<string, unknown> {
+  return {
+    state: input.state,
+    siteId: input.siteId,
+    version: input.version,
+    startedAt: iso(input.startedMs),
+    ts: new Date().toISOString(),
+  };
+}
+
+export function eventBody(event: EventRecord): Record<string, unknown> {
+  return {
+    id: event.id,
+    ts: iso(event.tsMs),
+    cameraId: event.cameraId,
+    kind: event.kind,
+    detail: event.detail,
+  };
+}
+
+export function segmentBody(segment: SegmentRecord): Record<string, unknown> {
+  return {
+    segmentId: segment.id,
+    cameraId: segment.cameraId,
+    start: iso(segment.startMs),
+    end: iso(segment.endMs),
+    startMs: segment.startMs,
+    endMs: segment.endMs,
+    bytes: segment.bytes,
+    sha256: segment.sha256,
+  };
+}
+
+interface ProfileSummary {
+  token: string;
+  width: number | null;
+  height: number | null;
+}
+
+function profileSummary(profile: unknown): ProfileSummary | undefined {
+  if (typeof profile !== "object" || profile === null) return undefined;
+  const { token, width, height } = profile as Record<string, unknown>;
+  if (typeof token !== "string") return undefined;
+  return {
+    token,
+    width: typeof width === "number" ? width : null,
+    height: typeof height === "number" ? height : null,
+  };
+}
+
+/** The inventory record; stream addresses stay on the box (the center asks for video by id). */
+export function cameraInfoBody(camera: CameraRecord): Record<string, unknown> {
+  return {
+    cameraId: camera.id,
+    urn: camera.urn,
+    mac: camera.mac,
+    ip: camera.ip,
+    manufacturer: camera.manufacturer,
+    model: camera.model,
+    firmware: camera.firmware,
+    serial: camera.serial,
+    hardware: camera.hardware,
+    name: camera.name,
+    profiles: camera.profiles.flatMap((profile) => profileSummary(profile) ?? []),
+    clockOffsetMs: camera.clockOffsetMs,
+    enabled: camera.enabled,
+    firstSeen: iso(camera.firstSeenMs),
+    lastSeen: iso(camera.lastSeenMs),
+  };
+}
+
+export type RecordingState = "starting" | "recording" | "retrying" | "stopped" | "off";
+
+export function cameraStateBody(input: {
+  cameraId: string;
+  reachable: boolean;
+  recording: RecordingState;
+  lastError: string | null;
+  tsMs: number;
+}): Record<string, unknown> {
+  return {
+    cameraId: input.cameraId,
+    ts: iso(input.tsMs),
+    reachable: input.reachable,
+    recording: input.recording,
+    lastError: input.lastError,
+  };
+}
+
+/**
+ * The latest report as stored; its signature (RSA-PSS by the box key) travels inside it, with
+ * the box certificate to check it against, so the message can be verified on its own.
+ */
+export function auditBody(
+  record: AuditReportRecord,
+  certificatePem: string | undefined,
+): Record<string, unknown> {
+  return {
+    ...(certificatePem ? { signerCertificate: certificatePem } : {}),
+    cameraId: record.cameraId,
+    reportId: record.id,
+    baseline: record.baseline,
+    startedAt: iso(record.startedMs),
+    finishedAt: iso(record.finishedMs),
+    summary: record.summary,
+    signed: record.signature !== null,
+    report: record.report,
+  };
+}

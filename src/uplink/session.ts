@@ -1,0 +1,243 @@
+import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from "mqtt";
+import type { AgentEvents } from "../agent-events.js";
+import type { UplinkConfig } from "../config/index.js";
+import { CamgateError } from "../errors.js";
+import { Backoff, type Component, type EventBus } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import { readPrivateKey } from "../pki/index.js";
+
+export class UplinkConfigError extends CamgateError {}
+export class NotConnectedError extends CamgateError {}
+
+export interface TlsMaterial {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Reads the CA, certificate and key; the key must be private to the service user (0600). */
+export async function readTlsMaterial(
+  config: Pick<UplinkConfig, "ca" | "cert" | "key">,
+): Promise<TlsMaterial> {
+  if (!config.ca || !config.cert || !config.key) {
+    throw new UplinkConfigError("uplink.ca, uplink.cert and uplink.key are all required");
+  }
+  const read = (path: string, what: string) =>
+    readFile(path, "utf8").catch((error: unknown) => {
+      throw new UplinkConfigError(`cannot read the ${what} ${path}`, { cause: error });
+    });
+  const [ca, cert, key] = await Promise.all([
+    read(config.ca, "CA certificate"),
+    read(config.cert, "box certificate"),
+    readPrivateKey(config.key),
+  ]);
+  return { ca, cert, key };
+}
+
+/**
+ * TLS settings of every connection upstream: the configured CA only, the broker's name checked
+ * against its certificate, TLS 1.2 or newer. There is deliberately no way to loosen any of it.
+ */
+export function tlsOptions(url: URL, material: TlsMaterial): IClientOptions {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return {
+    ca: material.ca,
+    cert: material.cert,
+    key: material.key,
+    rejectUnauthorized: true,
+    minVersion: "TLSv1.2",
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+  } as IClientOptions;
+}
+
+export interface SessionMessage {
+  topic: string;
+  payload: Buffer | string;
+  options: IClientPublishOptions;
+}
+
+export interface UplinkSessionDeps {
+  config: UplinkConfig;
+  clientId: string;
+  /** The retained message the broker publishes for us when the connection dies. */
+  will: SessionMessage;
+  /** Published (retained) on every connect, before anything else. */
+  birth: () => SessionMessage;
+  bus: EventBus<AgentEvents>;
+  logger: Logger;
+  random?: () => number;
+}
+
+export interface UplinkSessionStatus {
+  connected: boolean;
+  broker: string | null;
+  since: number | null;
+  lastError: string | null;
+  connects: number;
+}
+
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/**
+ * One MQTT 5 session with the center: the brokers tried in turn, clean start off so the broker
+ * keeps our session across drops, and our own reconnect loop (capped exponential backoff with
+ * jitter, so boxes do not come back in lockstep after a center outage).
+ */
+export class UplinkSession implements Component {
+  readonly name = "uplink-session";
+  #client: MqttClient | undefined;
+  #abort: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  #status: UplinkSessionStatus = {
+    connected: false,
+    broker: null,
+    since: null,
+    lastError: null,
+    connects: 0,
+  };
+
+  constructor(private readonly deps: UplinkSessionDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const material = await readTlsMaterial(this.deps.config);
+    this.#abort = new AbortController();
+    this.#loop = this.#run(material, this.#abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    if (client?.connected && !this.#abort?.signal.aborted) {
+      // A clean stop says so itself: the will is for deaths, not for planned stops.
+      const will = this.deps.will;
+      await client.publishAsync(will.topic, will.payload, will.options).catch(() => undefined);
+    }
+    this.#abort?.abort();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  get connected(): boolean {
+    return this.#status.connected;
+  }
+
+  status(): UplinkSessionStatus {
+    return { ...this.#status };
+  }
+
+  /** Publishes on the live connection; resolves on PUBACK (QoS 1). */
+  publish(message: SessionMessage): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) return Promise.reject(new NotConnectedError("uplink not connected"));
+    return client
+      .publishAsync(message.topic, message.payload, message.options)
+      .then(() => undefined);
+  }
+
+  /** The live client, for the few that must hand it callbacks (the outbox sender). */
+  get client(): MqttClient | undefined {
+    return this.#client?.connected ? this.#client : undefined;
+  }
+
+  async #run(material: TlsMaterial, signal: AbortSignal): Promise<void> {
+    const { config, logger } = this.deps;
+    const backoff = new Backoff({
+      initialMs: Math.min(1000, config.reconnectDelayMax),
+      maxMs: config.reconnectDelayMax,
+      stableMs: 60_000,
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+    });
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      const broker = config.brokers[attempt % config.brokers.length] ?? "";
+      const began = Date.now();
+      let connectedFor = 0;
+      try {
+        connectedFor = await this.#session(broker, material, signal);
+      } catch (error) {
+        this.#status.lastError = describe(error);
+        logger.warn({ broker, err: error }, "uplink connection failed");
+      }
+      if (signal.aborted) break;
+      const delay = backoff.next(connectedFor);
+      logger.debug({ delayMs: delay, ranMs: Date.now() - began }, "uplink reconnecting");
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** One connection, from dial to close; resolves with how long it was up. */
+  #session(broker: string, material: TlsMaterial, signal: AbortSignal): Promise<number> {
+    const { config, logger, bus } = this.deps;
+    const url = new URL(broker);
+    const client = mqtt.connect(broker, {
+      protocolVersion: 5,
+      clientId: this.deps.clientId,
+      clean: false,
+      reconnectPeriod: 0,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      keepalive: Math.max(5, Math.round(config.keepalive / 1000)),
+      properties: { sessionExpiryInterval: Math.round(config.sessionExpiry / 1000) },
+      will: {
+        topic: this.deps.will.topic,
+        payload: Buffer.from(this.deps.will.payload),
+        qos: 1,
+        retain: true,
+      },
+      ...tlsOptions(url, material),
+    });
+    this.#client = client;
+    return new Promise<number>((resolve, reject) => {
+      let upSince: number | undefined;
+      let failure: Error | undefined;
+      const onAbort = () => client.end(false);
+      signal.addEventListener("abort", onAbort, { once: true });
+      client.on("connect", () => {
+        upSince = Date.now();
+        this.#status = {
+          ...this.#status,
+          connected: true,
+          broker,
+          since: upSince,
+          connects: this.#status.connects + 1,
+        };
+        logger.info({ broker }, "uplink connected");
+        const birth = this.deps.birth();
+        client.publish(birth.topic, birth.payload, birth.options, (error) => {
+          if (error) logger.warn({ err: error }, "could not publish status");
+        });
+        bus.emit("uplinkState", { connected: true, broker });
+      });
+      client.on("error", (error) => {
+        failure = error;
+      });
+      client.on("close", () => {
+        signal.removeEventListener("abort", onAbort);
+        client.removeAllListeners();
+        client.on("error", () => undefined);
+        client.end(true);
+        if (this.#client === client) this.#client = undefined;
+        if (upSince === undefined) {
+          reject(failure ?? new Error("connection closed before the broker accepted it"));
+          return;
+        }
+        const error = failure === undefined ? null : describe(failure);
+        this.#status = { ...this.#status, connected: false, since: Date.now(), lastError: error };
+        logger.warn({ broker, error }, "uplink disconnected");
+        bus.emit("uplinkState", { connected: false, broker, error, stopping: signal.aborted });
+        resolve(Date.now() - upSince);
+      });
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" || typeof code === "number"
+      ? `${error.message} (${code})`
+      : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,287 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Config, parseConfigText } from "../../src/config/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { Simulator } from "../../src/sim/index.js";
+import { Store } from "../../src/store/index.js";
+import { eventBody, segmentBody } from "../../src/uplink/payloads.js";
+import { PAYLOAD_SCHEMAS, SiteTopics } from "../../src/uplink/index.js";
+import { keptPayloads, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
+import { cleanEnv, MAIN_JS } from "../helpers/cli.js";
+import { seedCameras, waitFor } from "../helpers/recording.js";
+import { tempDir } from "../helpers/temp.js";
+import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
+
+const OUTAGE_MS = 120_000;
+
+interface Box {
+  siteId: string;
+  config: Config;
+  file: string;
+  child?: ChildProcess;
+  log: string;
+}
+
+async function prepareBox(
+  world: UplinkWorld,
+  dir: string,
+  siteId: string,
+  sim: Simulator,
+  cameraIndexes: number[],
+): Promise<Box> {
+  const boxDir = join(dir, siteId);
+  await mkdir(boxDir);
+  const identity = await world.pki.issue(siteId);
+  const text = [
+    `site: {id: ${siteId}}`,
+    `store: {path: ${join(boxDir, "camgate.db")}}`,
+    `secrets: {keyFile: ${join(boxDir, "seal.key")}}`,
+    `storage: {dir: ${join(boxDir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+    "discovery: {enabled: false}",
+    "audit: {enabled: false}",
+    uplinkLines(world, identity),
+  ].join("\n");
+  const file = join(boxDir, "camgate.yaml");
+  await writeFile(file, text);
+  const config = parseConfigText(text, file, {});
+  const cameras = sim.describe();
+  await seedCameras(
+    config,
+    cameraIndexes.map((index) => ({
+      id: `${siteId}-cam-${index}`,
+      ip: cameras[index]!.address,
+      streamUri: cameras[index]!.streams[0]!,
+      credentials: { username: cameras[index]!.username, password: cameras[index]!.password },
+    })),
+  );
+  return { siteId, config, file, log: "" };
+}
+
+function startBox(box: Box): void {
+  // Its own process group, so that a kill takes ffmpeg along, as systemd's cgroup kill does.
+  const child = spawn(process.execPath, [MAIN_JS, "run", "--config", box.file], {
+    env: cleanEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8").on("data", (chunk: string) => {
+      box.log = (box.log + chunk).slice(-20_000);
+    });
+  }
+  box.child = child;
+}
+
+async function killBox(box: Box): Promise<void> {
+  const child = box.child;
+  if (!child || child.exitCode !== null) return;
+  process.kill(-(child.pid ?? 0), "SIGKILL");
+  await once(child, "exit");
+}
+
+async function stopBox(box: Box): Promise<void> {
+  const child = box.child;
+  if (!child || child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 0, `${box.siteId} stops cleanly:\n${box.log.slice(-3000)}`);
+}
+
+function readBox<T>(box: Box, read: (store: Store) => T): T {
+  const store = new Store(box.config.store.path, silentLogger());
+  try {
+    store.open();
+    return read(store);
+  } finally {
+    store.close();
+  }
+}
+
+async function keptLines(file: string): Promise<{ msgId: string; payload: unknown }[]> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { msgId: string; payload: unknown });
+}
+
+/** What the box produced, per topic, in order: every event and segment-index row it stored. */
+function produced(box: Box): Map<string, unknown[]> {
+  const topics = new SiteTopics(box.siteId);
+  return readBox(box, (store) => {
+    const byTopic = new Map<string, unknown[]>();
+    const add = (topic: string, body: unknown) => {
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), body]);
+    };
+    const { events, segments, outbox } = store.repos;
+    assert.equal(outbox.cursor("events"), events.lastId(), "every event went into the outbox");
+    assert.equal(outbox.cursor("segments"), segments.lastId(), "every segment too");
+    for (const event of events.after(0, 1_000_000)) {
+      add(topics.events(event.cameraId), { schema: PAYLOAD_SCHEMAS.events, ...eventBody(event) });
+    }
+    for (const segment of segments.after(0, 1_000_000)) {
+      add(topics.camera(segment.cameraId, "segments"), {
+        schema: PAYLOAD_SCHEMAS.segments,
+        ...segmentBody(segment),
+      });
+    }
+    return byTopic;
+  });
+}
+
+/** Messages still waiting in the box's outbox, per topic (sent on the next connection). */
+function queued(box: Box): Map<string, unknown[]> {
+  return readBox(box, (store) => {
+    const byTopic = new Map<string, unknown[]>();
+    for (const message of store.repos.outbox.peek(1_000_000)) {
+      const body = JSON.parse(message.payload.toString("utf8")) as unknown;
+      byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), body]);
+    }
+    return byTopic;
+  });
+}
+
+function fileOf(centerDir: string, topic: string): string {
+  const [, , siteId, ...rest] = topic.split("/");
+  return `${join(centerDir, siteId!, ...rest)}.jsonl`;
+}
+
+describe("uplink through a broker outage", () => {
+  it("every event and segment entry arrives once, in order, across a 2-minute outage and a kill -9", async (t) => {
+    const dir = await tempDir(t);
+    const world = await uplinkWorld(t, dir);
+    const centerDir = join(dir, "center");
+    // One worker, plain subscription: mosquitto 2.0 restores sessions from its persistence but
+    // not their shared subscriptions, so messages a box sends before a shared-subscription
+    // center has subscribed again would be acknowledged and dropped.
+    const center = await startCenter(t, world, centerDir, { group: null });
+    const sim = new Simulator({
+      baseIp: "127.0.41.10",
+      cameras: 4,
+      profile: "hardened",
+      ffmpeg: "ffmpeg",
+      multicast: false,
+      discoveryPort: 43741,
+    });
+    await sim.start();
+    t.after(() => sim.stop());
+    const boxA = await prepareBox(world, dir, "site-a", sim, [0, 1]);
+    const boxB = await prepareBox(world, dir, "site-b", sim, [2, 3]);
+    const boxes = [boxA, boxB];
+    t.after(() => Promise.all(boxes.map(killBox)));
+    boxes.forEach(startBox);
+    const segmentsAtCenter = (box: Box, index: number) =>
+      keptLines(
+        join(centerDir, box.siteId, "cameras", `${box.siteId}-cam-${index}`, "segments.jsonl"),
+      );
+    await waitFor(
+      "both boxes online and recording at the center",
+      async () => {
+        const counts = await Promise.all([
+          segmentsAtCenter(boxA, 0),
+          segmentsAtCenter(boxA, 1),
+          segmentsAtCenter(boxB, 2),
+          segmentsAtCenter(boxB, 3),
+        ]);
+        return counts.every((lines) => lines.length > 0);
+      },
+      90_000,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}\n${boxA.log.slice(-2000)}\n${boxB.log.slice(-2000)}`,
+      );
+    });
+
+    // The outage: the boxes keep recording, a camera goes away and comes back (events), and
+    // box B is killed and restarted half-way.
+    await world.broker.stop();
+    const outageStarted = Date.now();
+    await sleep(5_000);
+    const camera = sim.cameras[0]!;
+    await camera.stop();
+    await sleep(30_000);
+    await camera.start();
+    await sleep(25_000);
+    await killBox(boxB);
+    startBox(boxB);
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
+    const queuedDuringOutage = boxes.map((box) =>
+      readBox(box, (s) => s.repos.outbox.stats().count),
+    );
+    await world.broker.resume();
+
+    await waitFor(
+      "both outboxes drained",
+      () => boxes.every((box) => readBox(box, (s) => s.repos.outbox.stats().count) < 8),
+      120_000,
+    );
+    await Promise.all(boxes.map(stopBox));
+
+    // The broker acknowledged what left the outboxes; the center may still be writing it down.
+    const expected = boxes.flatMap((box) => {
+      const waiting = queued(box);
+      return [...produced(box)].map(([topic, bodies]) => ({
+        box,
+        topic,
+        bodies,
+        stillQueued: waiting.get(topic) ?? [],
+      }));
+    });
+    const atCenter = async (topic: string) =>
+      (await keptLines(fileOf(centerDir, topic))).map((line) => line.payload);
+    await waitFor(
+      "the center has written down everything the broker acknowledged",
+      async () => {
+        for (const { topic, bodies, stillQueued } of expected) {
+          if ((await atCenter(topic)).length + stillQueued.length < bodies.length) return false;
+        }
+        return true;
+      },
+      60_000,
+    ).catch(() => undefined); // the assertions below say what is missing
+    let delivered = 0;
+    for (const { box, topic, bodies, stillQueued } of expected) {
+      const arrived = await atCenter(topic);
+      assert.deepEqual(
+        [...arrived, ...stillQueued],
+        bodies,
+        `${topic}: what arrived, then what is still queued, is exactly what was produced\n` +
+          box.log
+            .split("\n")
+            .filter((line) => line.includes("uplink"))
+            .join("\n"),
+      );
+      delivered += arrived.length;
+    }
+    const kinds = readBox(boxA, (store) => store.repos.events.after(0, 1000).map((e) => e.kind));
+    assert.ok(kinds.includes("camera_offline"), "the camera outage produced events");
+    assert.equal(
+      kinds.filter((kind) => kind === "uplink_down").length,
+      1,
+      "the broker outage was recorded, and nothing else (a clean stop is not a link failure)",
+    );
+    assert.ok(
+      queuedDuringOutage.every((count) => count > 20),
+      `queued: ${queuedDuringOutage.join("/")}`,
+    );
+    assert.equal(center.summary().refused, 0);
+    // What two recording boxes published (health with recorder and storage figures included)
+    // conforms to docs/asyncapi.yaml.
+    const validators = await payloadValidators();
+    const problems = (await keptPayloads(centerDir)).flatMap((payload) =>
+      payloadProblems(validators, payload).map((p) => `${String(payload["schema"])}: ${p}`),
+    );
+    assert.deepEqual(problems, []);
+    t.diagnostic(
+      `delivered ${delivered}, queued at the end of the outage ${queuedDuringOutage.join("/")}, ` +
+        `resent and de-duplicated ${Object.values(center.summary().sites)
+          .map((s) => s.duplicates)
+          .join("/")}`,
+    );
+  });
+});
