@@ -86,6 +86,21 @@ function agentStore(agent: Agent): Store {
   return agent.components.find((c) => c.name === "store") as Store;
 }
 
+/** Indexes a segment (of `bytes`, which tells the entries apart) as the recorder does. */
+function closeSegment(agent: Agent, cameraId: string, dir: string, bytes: number): void {
+  const startMs = Date.now() + bytes * 10_000;
+  const segment = agentStore(agent).repos.segments.insert({
+    cameraId,
+    path: join(dir, `segment-${bytes}.ts`),
+    startMs,
+    endMs: startMs + 10_000,
+    bytes,
+    sha256: "ab".repeat(32),
+    state: "closed",
+  });
+  agent.bus.emit("segmentClosed", { segment });
+}
+
 describe("uplink to a real mosquitto with mutual TLS", () => {
   it("a box is heard: status, health, inventory, state, signed audits, events, segments", async (t) => {
     const dir = await tempDir(t);
@@ -166,19 +181,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     events.record("camera_offline", first!, { reason: "test" });
     events.record("recording_resumed", first!, {});
     events.record("storage_over_quota", null, { needBytes: 1 });
-    const now = Date.now();
-    for (let index = 0; index < 3; index++) {
-      const segment = store.repos.segments.insert({
-        cameraId: first!,
-        path: join(dir, `segment-${index}.ts`),
-        startMs: now + index * 10_000,
-        endMs: now + (index + 1) * 10_000,
-        bytes: 1000 + index,
-        sha256: "ab".repeat(32),
-        state: "closed",
-      });
-      agent.bus.emit("segmentClosed", { segment });
-    }
+    for (let index = 0; index < 3; index++) closeSegment(agent, first!, dir, 1000 + index);
     const cameraFolder = join(site, "cameras", first!);
     await waitFor(
       "events and segments at the center",
@@ -373,19 +376,9 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     t.after(() => agent.stop());
     const store = agentStore(agent);
     const events = new EventLog(store, agent.bus, silentLogger());
-    const now = Date.now();
     // Link down: 2 inventory messages (priority 3), 80 segment entries (4), 60 events (2).
     for (let index = 0; index < 80; index++) {
-      const segment = store.repos.segments.insert({
-        cameraId: "cam-1",
-        path: join(dir, `segment-${index}.ts`),
-        startMs: now + index * 10_000,
-        endMs: now + (index + 1) * 10_000,
-        bytes: 5000 + index,
-        sha256: "cd".repeat(32),
-        state: "closed",
-      });
-      agent.bus.emit("segmentClosed", { segment });
+      closeSegment(agent, "cam-1", dir, 5000 + index);
       if (index < 60) events.record("camera_offline", "cam-1", { reason: `outage ${index}` });
     }
     assert.deepEqual(store.repos.outbox.stats().count, 100);
