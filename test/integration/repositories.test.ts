@@ -193,6 +193,27 @@ describe("repositories", () => {
         }),
       /CHECK constraint/,
     );
+
+    // Everything evicted and forgotten: the newest row stays, so ids keep growing (the uplink's
+    // segment feed reads "after id" and would skip a reused one).
+    const all = [...repos.segments.stored()];
+    repos.segments.markGone(
+      all.map((segment) => segment.id),
+      "evicted",
+    );
+    const newest = repos.segments.lastId();
+    while (repos.segments.pruneHistory(Number.MAX_SAFE_INTEGER, 100) > 0);
+    assert.equal(repos.segments.lastId(), newest);
+    const next = repos.segments.insert({
+      cameraId: "cam-1",
+      path: "/rec/cam-1/after-prune.ts",
+      startMs: 100_000,
+      endMs: 110_000,
+      bytes: 1,
+      sha256: null,
+      state: "closed",
+    });
+    assert.ok(next.id > newest, `${next.id} > ${newest}`);
   });
 
   it("outbox: most urgent first, produced order within a priority, survives reopening", async () => {

@@ -247,12 +247,16 @@ export class SegmentRepository {
       .run(bytes, sha256, id);
   }
 
-  /** Forgets evicted and lost segments that ended before `beforeMs`; returns how many. */
+  /**
+   * Forgets evicted and lost segments that ended before `beforeMs`; returns how many. The newest
+   * row always stays: ids must keep growing, since the uplink's segment feed reads "after id".
+   */
   pruneHistory(beforeMs: number, limit: number): number {
     return this.db
       .prepare(
         `DELETE FROM segments WHERE id IN (
            SELECT id FROM segments WHERE state IN ('evicted', 'lost') AND start_ms < ?
+             AND id < (SELECT max(id) FROM segments)
            ORDER BY state, start_ms LIMIT ?)`,
       )
       .run(beforeMs, limit).changes;
