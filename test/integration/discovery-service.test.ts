@@ -7,24 +7,14 @@ import { parseConfigText } from "../../src/config/index.js";
 import { CredentialVault, type DiscoveryService } from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
-import { Simulator } from "../../src/sim/index.js";
-import { Store } from "../../src/store/index.js";
+import { type Store } from "../../src/store/index.js";
+import { factoryPasswordCameras, setSiteDefaultCredentials } from "../helpers/site.js";
 import { tempDir } from "../helpers/temp.js";
 
 describe("discovery inside the agent", () => {
   it("fills the inventory and reports cameras that appear, go away and come back", async (t) => {
     const dir = await tempDir(t);
-    const sim = new Simulator({
-      baseIp: "127.0.11.1",
-      cameras: 3,
-      // Factory credentials, but authentication enforced: a wrong password is refused.
-      profile: "hardened",
-      override: () => ({ weaknesses: { defaultCredentials: true } }),
-      ffmpeg: "ffmpeg",
-      multicast: false,
-    });
-    await sim.start();
-    t.after(() => sim.stop());
+    const sim = await factoryPasswordCameras(t, "127.0.11.1", 3);
     const config = parseConfigText(
       [
         "site: {id: test-site}",
@@ -37,12 +27,7 @@ describe("discovery inside the agent", () => {
       {},
     );
     // The technician entered the site's default credentials beforehand.
-    const setup = new Store(config.store.path, silentLogger());
-    new CredentialVault(
-      setup.open(),
-      await SecretSealer.open(config.secrets.keyFile),
-    ).setSiteDefault({ username: "admin", password: "12345" });
-    setup.close();
+    await setSiteDefaultCredentials(config);
 
     const agent = Agent.fromConfig(config, silentLogger());
     const events: string[] = [];

@@ -6,17 +6,15 @@ import mqtt from "mqtt";
 import { Agent } from "../../src/agent.js";
 import type { AgentEvents } from "../../src/agent-events.js";
 import { parseConfigText, type Config } from "../../src/config/index.js";
-import { CredentialVault } from "../../src/discovery/index.js";
 import { EventLog } from "../../src/events/index.js";
 import { EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
-import { SecretSealer } from "../../src/pki/index.js";
-import { Simulator } from "../../src/sim/index.js";
-import { Store } from "../../src/store/index.js";
+import { type Store } from "../../src/store/index.js";
 import { readTlsMaterial, tlsOptions, UplinkSession } from "../../src/uplink/index.js";
 import { keptPayloads, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
 import { type Identity, TestBroker, TestPki } from "../helpers/mosquitto.js";
 import { seedCameras, waitFor } from "../helpers/recording.js";
+import { factoryPasswordCameras, setSiteDefaultCredentials } from "../helpers/site.js";
 import { tempDir } from "../helpers/temp.js";
 import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
@@ -107,16 +105,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     const world = await uplinkWorld(t, dir);
     const centerDir = join(dir, "center");
     const center = await startCenter(t, world, centerDir);
-    const sim = new Simulator({
-      baseIp: "127.0.40.1",
-      cameras: 2,
-      profile: "hardened",
-      override: () => ({ weaknesses: { defaultCredentials: true } }),
-      ffmpeg: "ffmpeg",
-      multicast: false,
-    });
-    await sim.start();
-    t.after(() => sim.stop());
+    await factoryPasswordCameras(t, "127.0.40.1", 2);
     const box = await world.pki.issue("site-a");
     const config = boxConfig(dir, "site-a", [
       "discovery: {multicast: false, cidrs: [127.0.40.0/30], probeTimeout: 1s}",
@@ -124,12 +113,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       "recorder: {enabled: false}",
       uplinkLines(world, box),
     ]);
-    const setup = new Store(config.store.path, silentLogger());
-    new CredentialVault(
-      setup.open(),
-      await SecretSealer.open(config.secrets.keyFile),
-    ).setSiteDefault({ username: "admin", password: "12345" });
-    setup.close();
+    await setSiteDefaultCredentials(config);
 
     const agent = Agent.fromConfig(config, silentLogger());
     const audited = new Set<string>();

@@ -1,0 +1,48 @@
+import type { Config } from "../../src/config/index.js";
+import { CredentialVault } from "../../src/discovery/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import { Simulator } from "../../src/sim/index.js";
+import { Store } from "../../src/store/index.js";
+import type { CleanupScope } from "./temp.js";
+
+/** The factory pair the cameras of `factoryPasswordCameras` keep. */
+export const FACTORY_CREDENTIALS = { username: "admin", password: "12345" };
+
+/**
+ * Hardened simulated cameras that still have their factory password (authentication enforced:
+ * a wrong password is refused), on consecutive addresses from `baseIp`; stopped when the test ends.
+ */
+export async function factoryPasswordCameras(
+  t: CleanupScope,
+  baseIp: string,
+  cameras: number,
+): Promise<Simulator> {
+  const sim = new Simulator({
+    baseIp,
+    cameras,
+    profile: "hardened",
+    override: () => ({ weaknesses: { defaultCredentials: true } }),
+    ffmpeg: "ffmpeg",
+    multicast: false,
+  });
+  await sim.start();
+  t.after(() => sim.stop());
+  return sim;
+}
+
+/** What a technician does before discovery: the site's default credentials, sealed in the store. */
+export async function setSiteDefaultCredentials(
+  config: Config,
+  credentials = FACTORY_CREDENTIALS,
+): Promise<void> {
+  const store = new Store(config.store.path, silentLogger());
+  try {
+    new CredentialVault(
+      store.open(),
+      await SecretSealer.open(config.secrets.keyFile),
+    ).setSiteDefault(credentials);
+  } finally {
+    store.close();
+  }
+}
