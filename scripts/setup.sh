@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 # Debian packages the agent and its test suite use.
 #   ffmpeg     recording (ffmpeg-static is optional and often cannot download its binary)
 #   mosquitto  the real MQTT broker the uplink tests start with a mutual-TLS listener
+#   systemd    systemd-analyze, which the tests run on systemd/camgate.service
 #   python3, make, g++   build better-sqlite3 when no prebuilt binary can be fetched
 #   python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-*   GStreamer's RTSP server,
 #              the second RTSP implementation the recorder tests pull from
-PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates
+PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates systemd
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly)
 
