@@ -71,7 +71,7 @@ export class Agent implements Runnable {
           ...(recorder ? { recorder: recorderFigures(recorder) } : {}),
         }),
       });
-      components.push(...uplink.components);
+      components.push(...uplink);
     }
     if (config.discovery.enabled) {
       components.push(

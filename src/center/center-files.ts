@@ -73,13 +73,6 @@ export class CenterFiles {
     }
   }
 
-  async readState(siteId: string, name: string): Promise<unknown> {
-    const text = await readFile(join(this.siteDir(siteId), `${name}.json`), "utf8").catch(
-      () => undefined,
-    );
-    return text === undefined ? undefined : (JSON.parse(text) as unknown);
-  }
-
   async #cursorsOf(siteId: string): Promise<Map<string, Cursor>> {
     let cursors = this.#cursors.get(siteId);
     if (!cursors) {

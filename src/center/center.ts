@@ -1,16 +1,15 @@
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
 import type { AuditReport } from "../audit/index.js";
 import { verifyReport } from "../audit/index.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import { readPrivateKey } from "../pki/index.js";
 import {
   PAYLOAD_SCHEMAS,
   type ParsedTopic,
   parseTopic,
   TOPIC_PREFIX,
+  readTlsMaterial,
   tlsOptions,
 } from "../uplink/index.js";
 import { CenterFiles } from "./center-files.js";
@@ -53,13 +52,9 @@ export class Center implements Component {
 
   async start(signal: AbortSignal): Promise<void> {
     const { config, logger } = this.deps;
-    const [ca, cert, key] = await Promise.all([
-      readFile(config.ca, "utf8"),
-      readFile(config.cert, "utf8"),
-      readPrivateKey(config.key),
-    ]);
+    const material = await readTlsMaterial(config);
     signal.throwIfAborted();
-    this.#ca = new X509Certificate(ca);
+    this.#ca = new X509Certificate(material.ca);
     this.#files = new CenterFiles(config.dir);
     const broker = config.brokers[0] ?? "";
     const client = mqtt.connect(broker, {
@@ -68,7 +63,7 @@ export class Center implements Component {
       clean: false,
       reconnectPeriod: 2000,
       properties: { sessionExpiryInterval: config.sessionExpirySeconds },
-      ...tlsOptions(new URL(broker), { ca, cert, key }),
+      ...tlsOptions(new URL(broker), material),
     });
     this.#client = client;
     const filter =

@@ -1,9 +1,9 @@
 export { HealthPublisher } from "./health-publisher.js";
-export { CONTENT_TYPE, Outbox, type OutgoingMessage } from "./outbox.js";
+export { Outbox, type OutgoingMessage } from "./outbox.js";
+export { CONTENT_TYPE, encodePayload } from "./payloads.js";
 export { OutboxSender, type OutboxSenderStatus } from "./outbox-sender.js";
 export { UplinkPublishers } from "./publishers.js";
 export {
-  NotConnectedError,
   readTlsMaterial,
   type TlsMaterial,
   tlsOptions,
@@ -19,4 +19,4 @@ export {
   TOPIC_PREFIX,
   type TopicFamily,
 } from "./topics.js";
-export { createUplink, type Uplink } from "./uplink.js";
+export { createUplink } from "./uplink.js";

@@ -93,7 +93,7 @@ export class OutboxSender implements Component {
   }
 
   /** The message id the center de-duplicates by: unique across this database's life. */
-  messageId(id: number): string {
+  #messageId(id: number): string {
     return `${this.#epoch}-${id}`;
   }
 
@@ -151,7 +151,7 @@ export class OutboxSender implements Component {
         ...(message.expiresMs === null
           ? {}
           : { messageExpiryInterval: Math.max(1, Math.ceil((message.expiresMs - now) / 1000)) }),
-        userProperties: { "msg-id": this.messageId(message.id) },
+        userProperties: { "msg-id": this.#messageId(message.id) },
       },
     };
   }

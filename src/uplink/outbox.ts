@@ -2,9 +2,8 @@ import type { AgentEvents } from "../agent-events.js";
 import type { UplinkConfig } from "../config/index.js";
 import type { EventBus } from "../lifecycle/index.js";
 import type { NewOutboxMessage, OutboxBounds, Store } from "../store/index.js";
-import { PAYLOAD_SCHEMAS, priorityOf, type TopicFamily } from "./topics.js";
-
-export const CONTENT_TYPE = "application/json";
+import { CONTENT_TYPE, encodePayload } from "./payloads.js";
+import { priorityOf, type TopicFamily } from "./topics.js";
 
 export interface OutgoingMessage {
   topic: string;
@@ -37,9 +36,7 @@ export class Outbox {
     const createdMs = this.now();
     return messages.map((message) => ({
       topic: message.topic,
-      payload: Buffer.from(
-        JSON.stringify({ schema: PAYLOAD_SCHEMAS[message.family], ...message.body }),
-      ),
+      payload: Buffer.from(encodePayload(message.family, message.body)),
       qos: 1,
       retain: message.retain ?? false,
       priority: priorityOf(message.family),

@@ -10,7 +10,6 @@ import type { Logger } from "../log/index.js";
 import { readPrivateKey } from "../pki/index.js";
 
 export class UplinkConfigError extends CamgateError {}
-export class NotConnectedError extends CamgateError {}
 
 export interface TlsMaterial {
   ca: string;
@@ -126,15 +125,6 @@ export class UplinkSession implements Component {
 
   status(): UplinkSessionStatus {
     return { ...this.#status };
-  }
-
-  /** Publishes on the live connection; resolves on PUBACK (QoS 1). */
-  publish(message: SessionMessage): Promise<void> {
-    const client = this.#client;
-    if (!client?.connected) return Promise.reject(new NotConnectedError("uplink not connected"));
-    return client
-      .publishAsync(message.topic, message.payload, message.options)
-      .then(() => undefined);
   }
 
   /** The live client, for the few that must hand it callbacks (the outbox sender). */

@@ -11,10 +11,10 @@ import { packageVersion } from "../version.js";
 import { HealthPublisher } from "./health-publisher.js";
 import { Outbox } from "./outbox.js";
 import { OutboxSender } from "./outbox-sender.js";
-import { statusBody } from "./payloads.js";
+import { CONTENT_TYPE, encodePayload, statusBody } from "./payloads.js";
 import { UplinkPublishers } from "./publishers.js";
 import { type SessionMessage, UplinkSession } from "./session.js";
-import { PAYLOAD_SCHEMAS, SiteTopics } from "./topics.js";
+import { SiteTopics } from "./topics.js";
 
 export interface UplinkDeps {
   config: Config;
@@ -27,24 +27,16 @@ export interface UplinkDeps {
   startedMs?: number;
 }
 
-export interface Uplink {
-  components: Component[];
-  session: UplinkSession;
-  sender: OutboxSender;
-  publishers: UplinkPublishers;
-  health: HealthPublisher;
-}
-
 function statusMessage(topics: SiteTopics, body: Parameters<typeof statusBody>[0]): SessionMessage {
   return {
     topic: topics.box("status"),
-    payload: JSON.stringify({ schema: PAYLOAD_SCHEMAS.status, ...statusBody(body) }),
-    options: { qos: 1, retain: true, properties: { contentType: "application/json" } },
+    payload: encodePayload("status", statusBody(body)),
+    options: { qos: 1, retain: true, properties: { contentType: CONTENT_TYPE } },
   };
 }
 
 /** The uplink's parts, wired: session, outbox sender, publishers and health, in start order. */
-export function createUplink(deps: UplinkDeps): Uplink {
+export function createUplink(deps: UplinkDeps): Component[] {
   const { config, store, bus, events, logger } = deps;
   const topics = new SiteTopics(config.site.id);
   const readCertificate = () =>
@@ -102,11 +94,5 @@ export function createUplink(deps: UplinkDeps): Uplink {
     onTick: () => certificate.check(),
     logger: logger.child({ part: "health" }),
   });
-  return {
-    components: [sender, publishers, session, health],
-    session,
-    sender,
-    publishers,
-    health,
-  };
+  return [sender, publishers, session, health];
 }
