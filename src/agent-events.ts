@@ -27,6 +27,10 @@ export interface AgentEvents {
     /** The agent is stopping: a planned disconnect, not a link failure. */
     stopping?: boolean;
   };
+  /** The center asked for segments (a clip request); the video forwarder wakes up. */
+  videoRequested: { segmentIds: number[] };
+  /** An entry was appended to the access log; the uplink publishes it. */
+  accessLogged: { seq: number };
   /** Messages were written to the outbox; the sender wakes up. */
   outboxQueued: { count: number };
   /** An event row the box stored (see EventLog); the uplink forwards these. */

@@ -1,3 +1,4 @@
+import { AccessLog } from "./access/index.js";
 import type { AgentEvents } from "./agent-events.js";
 import { AuditService } from "./audit/index.js";
 import type { Config } from "./config/index.js";
@@ -53,70 +54,67 @@ export class Agent implements Runnable {
       logger.error({ err: error, event: String(event) }, "event listener failed"),
     );
     const child = (component: string) => logger.child({ component });
-    // Dependency order: the store first; each capability after what it needs.
     const store = new Store(config.store.path, child("store"));
-    const components: Component[] = [store];
     const events = new EventLog(store, bus, child("events"));
-    let retention: RingBuffer | undefined;
-    let recorder: RecorderService | undefined;
-    if (config.uplink.brokers.length > 0) {
-      const uplink = createUplink({
-        config,
-        store,
-        bus,
-        events,
-        logger: child("uplink"),
-        figures: () => ({
-          ...(retention ? { storage: retention.status() } : {}),
-          ...(recorder ? { recorder: recorderFigures(recorder) } : {}),
-        }),
-      });
-      components.push(...uplink);
-    }
-    if (config.discovery.enabled) {
-      components.push(
-        new DiscoveryService({
+    const discovery = config.discovery.enabled
+      ? new DiscoveryService({
           config: config.discovery,
           callTimeoutMs: config.discovery.callTimeout,
           keyFile: config.secrets.keyFile,
           store,
           bus,
           logger: child("discovery"),
-        }),
-      );
-    }
-    if (config.audit.enabled) {
-      components.push(
-        new AuditService({
+        })
+      : undefined;
+    const audit = config.audit.enabled
+      ? new AuditService({
           config: config.audit,
           keyFile: config.secrets.keyFile,
           signingKeyFile: config.uplink.key,
           store,
           bus,
           logger: child("audit"),
-        }),
-      );
-    }
-    if (config.recorder.enabled) {
-      retention = new RingBuffer({
-        config: config.storage,
-        store,
-        events,
-        bus,
-        logger: child("retention"),
-      });
-      recorder = new RecorderService({
-        config,
-        keyFile: config.secrets.keyFile,
-        store,
-        bus,
-        events,
-        space: retention,
-        logger: child("recorder"),
-        env,
-      });
-      components.push(retention, recorder);
-    }
+        })
+      : undefined;
+    const retention = config.recorder.enabled
+      ? new RingBuffer({ config: config.storage, store, events, bus, logger: child("retention") })
+      : undefined;
+    const recorder = retention
+      ? new RecorderService({
+          config,
+          keyFile: config.secrets.keyFile,
+          store,
+          bus,
+          events,
+          space: retention,
+          logger: child("recorder"),
+          env,
+        })
+      : undefined;
+    const uplink =
+      config.uplink.brokers.length > 0
+        ? createUplink({
+            config,
+            store,
+            bus,
+            events,
+            accessLog: new AccessLog(store, bus),
+            recorder,
+            discovery,
+            audit,
+            logger: child("uplink"),
+            figures: () => ({
+              ...(retention ? { storage: retention.status() } : {}),
+              ...(recorder ? { recorder: recorderFigures(recorder) } : {}),
+            }),
+          })
+        : [];
+    // Start order: the store first, the uplink before what feeds it, each part after what it needs.
+    const components: Component[] = [
+      store,
+      ...uplink,
+      ...[discovery, audit, retention, recorder].filter((part) => part !== undefined),
+    ];
     return new Agent(components, bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
   }
 

@@ -28,6 +28,7 @@ import {
   UplinkSession,
 } from "../../src/uplink/index.js";
 import { TestBroker, TestPki } from "../../test/helpers/mosquitto.js";
+import { type Figures, measure, median } from "./figures.js";
 import { Cleanups } from "../../test/helpers/temp.js";
 
 const { values } = parseArgs({
@@ -42,12 +43,6 @@ const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
 /** The outbox sender's window (src/uplink/outbox-sender.ts), used by the bare loop too. */
 const WINDOW = 128;
-
-interface Figures {
-  seconds: number;
-  cpuSeconds: number;
-  rssMiB: number;
-}
 
 function segmentMessage(index: number): OutgoingMessage {
   const startMs = Date.UTC(2026, 10, 23) + index * 10_000;
@@ -64,18 +59,6 @@ function segmentMessage(index: number): OutgoingMessage {
       bytes: 2_500_000 + index,
       sha256: index.toString(16).padStart(64, "0"),
     },
-  };
-}
-
-async function measure(work: () => Promise<void>): Promise<Figures> {
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  await work();
-  const used = process.cpuUsage(cpu);
-  return {
-    seconds: (performance.now() - began) / 1000,
-    cpuSeconds: (used.user + used.system) / 1e6,
-    rssMiB: process.memoryUsage().rss / 2 ** 20,
   };
 }
 
@@ -165,8 +148,6 @@ async function throughOutbox(
   store.close();
   return figures;
 }
-
-const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[numbers.length >> 1] ?? 0;
 
 const dir = await mkdtemp(join(tmpdir(), "camgate-bench-uplink-"));
 const cleanups = new Cleanups();

@@ -5,8 +5,10 @@ import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import { SecretSealer } from "../pki/index.js";
 import type { Store } from "../store/index.js";
+import { CamgateError } from "../errors.js";
 import { AuditRunner } from "./audit-runner.js";
 import { settingsFromConfig } from "./auditor.js";
+import type { AuditReport } from "./types.js";
 import { loadAuditData } from "./vendor-data.js";
 
 export interface AuditServiceDeps {
@@ -52,6 +54,29 @@ export class AuditService implements Component {
     this.#timer = undefined;
     this.#abort.abort();
     await this.#round?.catch(() => undefined);
+  }
+
+  /** Audits one camera, or every enabled one, now (a command from the center). */
+  async runNow(
+    cameraId?: string,
+  ): Promise<{ camera: string; summary: AuditReport["summary"]; signed: boolean }[]> {
+    const runner = this.#runner;
+    if (!runner) throw new CamgateError("the audit service is not running");
+    const signal = this.#abort.signal;
+    let reports: AuditReport[];
+    if (cameraId === undefined) {
+      reports = await runner.runAll(signal);
+    } else {
+      const camera = this.deps.store.repos.cameras.get(cameraId);
+      const target = camera && runner.targetFor(camera);
+      if (!target) throw new CamgateError(`camera ${cameraId} has no address to audit`);
+      reports = [(await runner.run(target, signal)).report];
+    }
+    return reports.map((report) => ({
+      camera: report.camera.id ?? report.camera.address,
+      summary: report.summary,
+      signed: report.signature !== undefined,
+    }));
   }
 
   #schedule(delayMs: number): void {

@@ -1,4 +1,5 @@
 import { X509Certificate } from "node:crypto";
+import { join } from "node:path";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
 import type { AuditReport } from "../audit/index.js";
 import { verifyReport } from "../audit/index.js";
@@ -6,13 +7,23 @@ import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import {
   PAYLOAD_SCHEMAS,
+  type ParsedMediaTopic,
   type ParsedTopic,
+  parseMediaTopic,
   parseTopic,
   TOPIC_PREFIX,
   readTlsMaterial,
   tlsOptions,
 } from "../uplink/index.js";
+import { writeFileAtomic } from "../util/files.js";
 import { CenterFiles } from "./center-files.js";
+import { CenterLive, type LiveRecording } from "./center-live.js";
+import {
+  CenterVideo,
+  chunkHeader,
+  type MissingChunks,
+  type ReceivedSegment,
+} from "./center-video.js";
 import type { CenterConfig } from "./center-config.js";
 
 export interface CenterSummary {
@@ -21,6 +32,8 @@ export interface CenterSummary {
     { messages: number; duplicates: number; lastSeen: string; online: boolean }
   >;
   refused: number;
+  video: { segments: number; verified: number; duplicates: number; incomplete: number };
+  live: number;
 }
 
 export interface CenterDeps {
@@ -39,9 +52,16 @@ export class Center implements Component {
   readonly name = "center";
   #client: MqttClient | undefined;
   #files: CenterFiles | undefined;
+  #video: CenterVideo | undefined;
+  #live: CenterLive | undefined;
   #queue: Promise<void> = Promise.resolve();
   #ca: X509Certificate | undefined;
-  readonly #summary: CenterSummary = { sites: {}, refused: 0 };
+  readonly #summary: CenterSummary = {
+    sites: {},
+    refused: 0,
+    video: { segments: 0, verified: 0, duplicates: 0, incomplete: 0 },
+    live: 0,
+  };
   #markSubscribed: () => void = () => undefined;
   /** Resolves once the broker has granted our subscription. */
   readonly subscribed = new Promise<void>((resolve) => {
@@ -55,7 +75,10 @@ export class Center implements Component {
     const material = await readTlsMaterial(config);
     signal.throwIfAborted();
     this.#ca = new X509Certificate(material.ca);
-    this.#files = new CenterFiles(config.dir);
+    const files = new CenterFiles(config.dir);
+    this.#files = files;
+    this.#video = new CenterVideo((site) => files.siteDir(site));
+    this.#live = new CenterLive((site) => files.siteDir(site));
     const broker = config.brokers[0] ?? "";
     const client = mqtt.connect(broker, {
       protocolVersion: 5,
@@ -81,8 +104,13 @@ export class Center implements Component {
     });
     client.on("error", (error) => logger.warn({ err: error }, "center connection error"));
     client.on("message", (topic, payload, packet) => {
+      const media = parseMediaTopic(topic);
       this.#queue = this.#queue
-        .then(() => this.#receive(topic, payload, packet))
+        .then(() =>
+          media
+            ? this.#receiveMedia(media, payload, packet)
+            : this.#receive(topic, payload, packet),
+        )
         .catch((error: unknown) => logger.error({ err: error, topic }, "could not keep a message"));
     });
   }
@@ -92,20 +120,73 @@ export class Center implements Component {
     this.#client = undefined;
     if (client) await client.endAsync();
     await this.#queue;
+    if (this.#video && this.deps.config.dir) {
+      await writeFileAtomic(
+        join(this.deps.config.dir, "video-missing.json"),
+        `${JSON.stringify(this.#video.missing(), null, 2)}\n`,
+      );
+    }
   }
 
   summary(): CenterSummary {
-    return structuredClone(this.#summary);
+    const summary = structuredClone(this.#summary);
+    summary.video.incomplete = this.#video?.missing().length ?? 0;
+    return summary;
+  }
+
+  /** Segments received whole (verified or not), in arrival order. */
+  receivedSegments(): readonly ReceivedSegment[] {
+    return this.#video?.received() ?? [];
+  }
+
+  /** Segment transfers begun and not complete, with their missing chunks. */
+  missingChunks(): MissingChunks[] {
+    return this.#video?.missing() ?? [];
+  }
+
+  liveRecordings(): LiveRecording[] {
+    return this.#live?.sessions() ?? [];
+  }
+
+  /** The MQTT client, for sending commands as the center (tests, `center` tooling). */
+  get client(): MqttClient | undefined {
+    return this.#client;
+  }
+
+  async #receiveMedia(
+    topic: ParsedMediaTopic,
+    payload: Buffer,
+    packet: IPublishPacket,
+  ): Promise<void> {
+    const properties = packet.properties?.userProperties;
+    if (topic.kind === "live") {
+      const recording = await this.#live?.piece(topic, properties, payload);
+      if (!recording) return this.#refuse(packet.topic, "live piece without a session");
+      if (recording.messages === 1) this.#summary.live++;
+      return;
+    }
+    const header = chunkHeader(topic.segmentId ?? 0, properties);
+    if (!header || !this.#video) return this.#refuse(packet.topic, "chunk header is not valid");
+    const outcome = await this.#video.chunk(topic, header, payload);
+    if (outcome === "refused") return this.#refuse(packet.topic, "chunk does not fit its segment");
+    if (outcome === "duplicate") this.#summary.video.duplicates++;
+    if (typeof outcome === "object") {
+      this.#summary.video.segments++;
+      if (outcome.verified) this.#summary.video.verified++;
+      else this.deps.logger.error({ segment: outcome }, "segment failed verification");
+    }
+  }
+
+  #refuse(topic: string, reason: string): void {
+    this.#summary.refused++;
+    this.deps.logger.warn({ topic, reason }, "message refused");
   }
 
   async #receive(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
     const parsed = parseTopic(topic);
     const files = this.#files;
     if (!parsed || !files) return;
-    const refuse = (reason: string) => {
-      this.#summary.refused++;
-      this.deps.logger.warn({ topic, reason }, "message refused");
-    };
+    const refuse = (reason: string) => this.#refuse(topic, reason);
     if (payload.length > this.deps.config.maxPayloadBytes) return refuse("too large");
     let body: Record<string, unknown>;
     try {
@@ -136,6 +217,18 @@ export class Center implements Component {
     };
     if (parsed.family === "status") site.online = body["state"] === "online";
     if (parsed.family === "audit") record["verified"] = this.#verifyAudit(parsed.siteId, body);
+    if (
+      parsed.family === "segments" &&
+      parsed.cameraId !== null &&
+      typeof body["segmentId"] === "number" &&
+      typeof body["sha256"] === "string"
+    )
+      this.#video?.noteIndexEntry(
+        parsed.siteId,
+        parsed.cameraId,
+        body["segmentId"],
+        body["sha256"],
+      );
     const retained = ["status", "info", "state", "audit"].includes(parsed.family);
     await files.keep(parsed, topic, id, record, retained);
     site.messages++;

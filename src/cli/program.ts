@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/index.js";
 import { CamgateError, describeError, ExitCode } from "../errors.js";
 import { packageVersion } from "../version.js";
+import { registerAccessCommands } from "./commands/access.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerCameraCommands } from "./commands/cameras.js";
 import { registerCenterCommand } from "./commands/center.js";
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerDiscoveryCommands(program, ctx, outcome);
   registerCameraCommands(program, ctx, outcome);
   registerAuditCommand(program, ctx, outcome);
+  registerAccessCommands(program, ctx, outcome);
   registerCenterCommand(program, ctx, outcome);
   registerCertCommands(program, ctx, outcome);
   registerRecordingCommands(program, ctx, outcome);

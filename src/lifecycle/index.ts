@@ -4,3 +4,4 @@ export { ComponentStartError, ComponentStopError, StopTimeoutError } from "./err
 export { EventBus } from "./event-bus.js";
 export { type Runnable, runUntilSignal } from "./run-until-signal.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
+export { WakeUp } from "./wake-up.js";

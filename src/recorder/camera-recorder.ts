@@ -5,12 +5,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentEvents } from "../agent-events.js";
 import type { EventLog } from "../events/index.js";
 import { Backoff, type EventBus } from "../lifecycle/index.js";
-import { type Logger, REDACTED, redactText } from "../log/index.js";
+import type { Logger } from "../log/index.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 import { recoverPartialSegment } from "./reconcile.js";
-import type { RecordingTarget } from "./recording-target.js";
+import { type RecordingTarget, redactForTarget } from "./recording-target.js";
 import { fileSegment, incomingDir } from "./segment-files.js";
 import { parseSegmentListLine } from "./segment-list.js";
 
@@ -94,9 +94,7 @@ export class CameraRecorder {
   }
 
   #redact(line: string): string {
-    let text = redactText(line);
-    for (const secret of this.deps.target.secrets) text = text.split(secret).join(REDACTED);
-    return text;
+    return redactForTarget(line, this.deps.target);
   }
 
   async #supervise(signal: AbortSignal): Promise<void> {

@@ -8,6 +8,25 @@ export interface RecordArgsInput {
   outputPattern: string;
 }
 
+/** Reading a camera's RTSP stream; a camera that goes silent ends the process. */
+function cameraInput(
+  input: { input: string; transport: "tcp" | "udp"; connectTimeoutMs: number },
+  logLevel: "warning" | "error",
+): string[] {
+  return [
+    "-hide_banner",
+    "-loglevel",
+    logLevel,
+    "-rtsp_transport",
+    input.transport,
+    // Socket I/O timeout in microseconds.
+    "-timeout",
+    String(input.connectTimeoutMs * 1000),
+    "-i",
+    input.input,
+  ];
+}
+
 /**
  * ffmpeg arguments that copy the camera's first video stream, unchanged, into MPEG-TS segments
  * and write one CSV line per closed segment to stdout (fd 1). MPEG-TS because a file cut short
@@ -16,16 +35,7 @@ export interface RecordArgsInput {
  */
 export function recordArgs(input: RecordArgsInput): string[] {
   return [
-    "-hide_banner",
-    "-loglevel",
-    "warning",
-    "-rtsp_transport",
-    input.transport,
-    // Socket I/O timeout in microseconds: a camera that goes silent ends the process.
-    "-timeout",
-    String(input.connectTimeoutMs * 1000),
-    "-i",
-    input.input,
+    ...cameraInput(input, "warning"),
     "-map",
     "0:v:0",
     "-c",
@@ -43,6 +53,34 @@ export function recordArgs(input: RecordArgsInput): string[] {
     "-segment_list_flags",
     "live",
     input.outputPattern,
+  ];
+}
+
+/**
+ * ffmpeg arguments for a live view: the camera's stream copied for `seconds` into fragmented MP4
+ * on stdout (a moov up front, then a fragment at least every half second), to be relayed as is.
+ */
+export function liveArgs(input: {
+  input: string;
+  transport: "tcp" | "udp";
+  connectTimeoutMs: number;
+  seconds: number;
+}): string[] {
+  return [
+    ...cameraInput(input, "error"),
+    "-t",
+    String(input.seconds),
+    "-map",
+    "0:v:0",
+    "-c",
+    "copy",
+    "-f",
+    "mp4",
+    "-movflags",
+    "frag_keyframe+empty_moov+default_base_moof",
+    "-frag_duration",
+    "500000",
+    "pipe:1",
   ];
 }
 

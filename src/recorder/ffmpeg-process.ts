@@ -68,10 +68,14 @@ export class FfmpegProcess {
   readonly #child: ChildProcess;
   #exit: ProcessExit | undefined;
 
+  /**
+   * `stdout` as a function gets the output line by line; "raw" leaves the byte stream to the
+   * caller (`output`), for ffmpeg writing media to a pipe.
+   */
   constructor(
     binary: string,
     args: readonly string[],
-    handlers: { stdout: (line: string) => void; stderr: (line: string) => void },
+    handlers: { stdout: ((line: string) => void) | "raw"; stderr: (line: string) => void },
   ) {
     this.#child = spawn(binary, args, { stdio: ["pipe", "pipe", "pipe"], shell: false });
     // A failed spawn (ENOENT, EMFILE) is reported as an exit, like a process that died at once.
@@ -88,8 +92,14 @@ export class FfmpegProcess {
       return exit;
     });
     this.#child.stdin?.on("error", () => undefined);
-    if (this.#child.stdout) splitLines(this.#child.stdout, handlers.stdout);
+    if (this.#child.stdout && handlers.stdout !== "raw")
+      splitLines(this.#child.stdout, handlers.stdout);
     if (this.#child.stderr) splitLines(this.#child.stderr, handlers.stderr);
+  }
+
+  /** The process's standard output, for a caller that asked for it raw. */
+  get output(): Readable | null {
+    return this.#child.stdout;
   }
 
   get pid(): number | undefined {

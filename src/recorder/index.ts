@@ -1,5 +1,5 @@
 export { CameraRecorder, type CameraRecorderDeps, type SpaceKeeper } from "./camera-recorder.js";
-export { probeArgs, recordArgs } from "./ffmpeg-args.js";
+export { liveArgs, probeArgs, recordArgs } from "./ffmpeg-args.js";
 export {
   type FfmpegLocation,
   FfmpegNotFoundError,
@@ -10,7 +10,7 @@ export { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 export { locateFfprobe, probeMedia } from "./media-probe.js";
 export { reconcileStorage, type ReconcileReport } from "./reconcile.js";
 export { RecorderService, type RecorderServiceDeps } from "./recorder-service.js";
-export { recordingTarget, type RecordingTarget } from "./recording-target.js";
+export { recordingTarget, redactForTarget, type RecordingTarget } from "./recording-target.js";
 export { cameraDir, fileSegment, hashFile, segmentPath } from "./segment-files.js";
 export { parseSegmentListLine, SegmentListError } from "./segment-list.js";
 export { type ExportRequest, type ExportResult, ExportError, exportRange } from "./export.js";

@@ -10,7 +10,7 @@ import { CameraRecorder, type SpaceKeeper } from "./camera-recorder.js";
 import { locateFfmpeg } from "./ffmpeg-binary.js";
 import { locateFfprobe } from "./media-probe.js";
 import { reconcileStorage } from "./reconcile.js";
-import { recordingTarget } from "./recording-target.js";
+import { type RecordingTarget, recordingTarget } from "./recording-target.js";
 
 export interface RecorderServiceDeps {
   config: Pick<Config, "recorder" | "storage">;
@@ -72,6 +72,18 @@ export class RecorderService implements Component {
     await this.#sync;
     await Promise.all([...this.#recorders.values()].map((recorder) => recorder.stop()));
     this.#recorders.clear();
+  }
+
+  /** What a live view of a camera runs: ffmpeg and the camera's smallest stream. */
+  liveSource(cameraId: string): { ffmpeg: string; target: RecordingTarget } | { skip: string } {
+    const camera = this.deps.store.repos.cameras.get(cameraId);
+    if (!camera) return { skip: `no camera ${cameraId} in the inventory` };
+    if (!this.#ffmpeg) return { skip: "the recorder is not running" };
+    const target = recordingTarget(camera, {
+      credentials: this.#vault?.forCamera(cameraId),
+      smallest: true,
+    });
+    return "skip" in target ? target : { ffmpeg: this.#ffmpeg, target };
   }
 
   /** Camera id → ffmpeg pid, for status and tests. */

@@ -1,4 +1,5 @@
 import type { Credentials } from "../discovery/index.js";
+import { REDACTED, redactText } from "../log/index.js";
 import type { CameraRecord } from "../store/index.js";
 
 const MAX_URI = 2048;
@@ -34,14 +35,19 @@ function pixels(profile: StoredProfile): number {
  */
 export function recordingTarget(
   camera: CameraRecord,
-  options: { profile?: string | undefined; credentials?: Credentials | undefined },
+  options: {
+    profile?: string | undefined;
+    credentials?: Credentials | undefined;
+    /** Without a named profile: the smallest stream (a live view) instead of the largest. */
+    smallest?: boolean;
+  },
 ): RecordingTarget | { skip: string } {
   const profiles = (camera.profiles as StoredProfile[]).filter(
     (profile) => typeof profile.token === "string" && typeof profile.streamUri === "string",
   );
   const chosen = options.profile
     ? profiles.find((profile) => profile.token === options.profile)
-    : [...profiles].sort((a, b) => pixels(b) - pixels(a))[0];
+    : [...profiles].sort((a, b) => (pixels(b) - pixels(a)) * (options.smallest ? -1 : 1))[0];
   if (!chosen) {
     return {
       skip: options.profile
@@ -78,4 +84,11 @@ export function recordingTarget(
     displayUrl,
     secrets,
   };
+}
+
+/** A line of ffmpeg's output with the target's password (in every form) and URL credentials hidden. */
+export function redactForTarget(line: string, target: Pick<RecordingTarget, "secrets">): string {
+  let text = redactText(line);
+  for (const secret of target.secrets) text = text.split(secret).join(REDACTED);
+  return text;
 }

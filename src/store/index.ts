@@ -6,5 +6,7 @@ export * from "./repositories/camera-secrets.js";
 export * from "./repositories/cameras.js";
 export * from "./repositories/events.js";
 export * from "./repositories/outbox.js";
+export * from "./repositories/command-nonces.js";
 export * from "./repositories/segments.js";
+export * from "./repositories/video-transfers.js";
 export { type Repositories, Store } from "./store.js";

@@ -212,6 +212,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE uplink_cursors (feed TEXT PRIMARY KEY, last_id INTEGER NOT NULL) STRICT;
     `,
   },
+  {
+    version: 8,
+    name: "video-upstream",
+    // Transfer progress per segment (chunks the broker acknowledged), segments the center asked
+    // for (held against eviction until sent), and the nonces of accepted commands until they
+    // expire (replay protection).
+    sql: `
+      CREATE TABLE video_progress (
+        segment_id INTEGER PRIMARY KEY,
+        chunk_bytes INTEGER NOT NULL,
+        acked_chunks INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE video_requests (
+        segment_id INTEGER PRIMARY KEY,
+        request TEXT NOT NULL,
+        queued_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX video_requests_queued ON video_requests (queued_ms, segment_id);
+      CREATE TABLE command_nonces (
+        nonce TEXT PRIMARY KEY,
+        expires_ms INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX command_nonces_expiry ON command_nonces (expires_ms);
+      CREATE INDEX segments_state_camera_start ON segments (state, camera_id, start_ms);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

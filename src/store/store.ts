@@ -12,6 +12,8 @@ import { CameraRepository } from "./repositories/cameras.js";
 import { EventRepository } from "./repositories/events.js";
 import { OutboxRepository } from "./repositories/outbox.js";
 import { SegmentRepository } from "./repositories/segments.js";
+import { VideoTransferRepository } from "./repositories/video-transfers.js";
+import { CommandNonceRepository } from "./repositories/command-nonces.js";
 
 export interface Repositories {
   cameras: CameraRepository;
@@ -22,6 +24,8 @@ export interface Repositories {
   outbox: OutboxRepository;
   auditReports: AuditReportRepository;
   accessLog: AccessLogRepository;
+  videoTransfers: VideoTransferRepository;
+  commandNonces: CommandNonceRepository;
 }
 
 const UNUSABLE_FILE_CODES = new Set([
@@ -82,6 +86,8 @@ export class Store implements Component {
       outbox: new OutboxRepository(db),
       auditReports: new AuditReportRepository(db),
       accessLog: new AccessLogRepository(db),
+      videoTransfers: new VideoTransferRepository(db),
+      commandNonces: new CommandNonceRepository(db),
     };
     return this.#repos;
   }

@@ -13,10 +13,19 @@ export {
 } from "./session.js";
 export {
   PAYLOAD_SCHEMAS,
+  type ParsedMediaTopic,
   type ParsedTopic,
+  parseMediaTopic,
   parseTopic,
   SiteTopics,
   TOPIC_PREFIX,
   type TopicFamily,
 } from "./topics.js";
+export { TokenBucket } from "./token-bucket.js";
 export { createUplink } from "./uplink.js";
+export {
+  type ForwardMode,
+  VIDEO_CONTENT_TYPE,
+  VideoForwarder,
+  type VideoForwarderStatus,
+} from "./video-forwarder.js";

@@ -3,6 +3,7 @@ import type { AgentEvents } from "../agent-events.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { OutboxMessage, Store } from "../store/index.js";
+import type { TokenBucket } from "./token-bucket.js";
 
 /** Messages published and not yet acknowledged, at most: enough to fill a slow link's pipe. */
 const WINDOW = 128;
@@ -14,6 +15,8 @@ export interface OutboxSenderDeps {
   session: { readonly client: MqttClient | undefined };
   bus: EventBus<AgentEvents>;
   logger: Logger;
+  /** The upload cap, which outbox messages draw on without waiting for it. */
+  bucket?: TokenBucket | undefined;
   now?: () => number;
 }
 
@@ -51,6 +54,7 @@ export class OutboxSender implements Component {
   /** False once a query found nothing left to send, until something is queued or reconnects. */
   #mayHaveMore = true;
   #stopped = false;
+  readonly #idleWaiters = new Set<() => void>();
 
   constructor(private readonly deps: OutboxSenderDeps) {}
 
@@ -77,6 +81,36 @@ export class OutboxSender implements Component {
     this.#unsubscribe = [];
     if (this.#flush) clearImmediate(this.#flush);
     this.#commitAcks();
+    this.#notifyIdle();
+  }
+
+  /**
+   * Resolves once the link is up and nothing of the outbox waits or is in flight: video goes
+   * only then, so status, events and replies never queue behind it.
+   */
+  whenIdle(signal: AbortSignal): Promise<void> {
+    if (this.#idle() || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#idleWaiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#idleWaiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  #idle(): boolean {
+    return (
+      this.#stopped ||
+      (this.deps.session.client !== undefined && !this.#mayHaveMore && this.#inFlight.size === 0)
+    );
+  }
+
+  #notifyIdle(): void {
+    if (this.#idleWaiters.size === 0 || !this.#idle()) return;
+    for (const done of [...this.#idleWaiters]) done();
   }
 
   status(): OutboxSenderStatus {
@@ -107,6 +141,7 @@ export class OutboxSender implements Component {
     } finally {
       this.#pumping = false;
     }
+    this.#notifyIdle();
   }
 
   get #repo() {
@@ -134,6 +169,7 @@ export class OutboxSender implements Component {
           continue;
         }
         this.#inFlight.add(message.id);
+        this.deps.bucket?.draw(message.payload.length);
         client.publish(message.topic, message.payload, this.#options(message, now), (error) =>
           this.#settled(message, error),
         );

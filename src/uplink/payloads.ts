@@ -1,4 +1,5 @@
 import type {
+  AccessRecord,
   AuditReportRecord,
   CameraRecord,
   EventRecord,
@@ -39,6 +40,21 @@ export function eventBody(event: EventRecord): Record<string, unknown> {
     cameraId: event.cameraId,
     kind: event.kind,
     detail: event.detail,
+  };
+}
+
+export function accessBody(entry: AccessRecord): Record<string, unknown> {
+  return {
+    seq: entry.seq,
+    ts: iso(entry.tsMs),
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    purpose: entry.purpose,
+    result: entry.result,
+    detail: entry.detail,
+    prevHash: entry.prevHash,
+    hash: entry.hash,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from "../log/index.js";
 import type { Store } from "../store/index.js";
 import type { Outbox, OutgoingMessage } from "./outbox.js";
 import {
+  accessBody,
   auditBody,
   cameraInfoBody,
   cameraStateBody,
@@ -53,6 +54,7 @@ export class UplinkPublishers implements Component {
         if (cameraId !== null) this.#noteProblem(cameraId, kind, detail);
       }),
       bus.on("segmentClosed", () => this.#guard("segments", () => this.drainSegments())),
+      bus.on("accessLogged", () => this.#guard("access", () => this.drainAccess())),
       bus.on("cameraDiscovered", ({ cameraId }) =>
         this.#guard("info", () => this.#camera(cameraId)),
       ),
@@ -65,13 +67,17 @@ export class UplinkPublishers implements Component {
       }),
       bus.on("auditCompleted", ({ cameraId }) => this.#guard("audit", () => this.#audit(cameraId))),
       bus.on("uplinkState", ({ connected, broker, error, stopping }) => {
-        if (connected) this.#guard("drops", () => this.reportDrops());
-        else if (!stopping)
+        if (connected) {
+          this.#guard("drops", () => this.reportDrops());
+          // Entries the CLI appended (exports, locks) while the agent ran.
+          this.#guard("access", () => this.drainAccess());
+        } else if (!stopping)
           this.deps.events.record("uplink_down", null, { broker, error: error ?? null });
       }),
     ];
     this.drainEvents();
     this.drainSegments();
+    this.drainAccess();
     this.deps.outbox.put(this.#inventory());
   }
 
@@ -117,6 +123,21 @@ export class UplinkPublishers implements Component {
         topic: this.deps.topics.camera(segment.cameraId, "segments"),
         family: "segments",
         body: segmentBody(segment),
+      }),
+    );
+  }
+
+  drainAccess(): void {
+    const { repos } = this.deps.store;
+    this.#drain(
+      "access",
+      () => repos.accessLog.lastSeq(),
+      (after) =>
+        repos.accessLog.after(after, FEED_BATCH).map((entry) => ({ ...entry, id: entry.seq })),
+      (entry) => ({
+        topic: this.deps.topics.box("access"),
+        family: "access",
+        body: accessBody(entry),
       }),
     );
   }

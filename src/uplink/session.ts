@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from "mqtt";
+import mqtt, {
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IPublishPacket,
+  type MqttClient,
+} from "mqtt";
 import type { AgentEvents } from "../agent-events.js";
 import type { UplinkConfig } from "../config/index.js";
 import { CamgateError } from "../errors.js";
@@ -65,6 +70,11 @@ export interface UplinkSessionDeps {
   will: SessionMessage;
   /** Published (retained) on every connect, before anything else. */
   birth: () => SessionMessage;
+  /** Topic filters subscribed (QoS 1) on every connect, and where their messages go. */
+  subscriptions?: {
+    filters: string[];
+    onMessage: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  };
   bus: EventBus<AgentEvents>;
   logger: Logger;
   random?: () => number;
@@ -197,11 +207,15 @@ export class UplinkSession implements Component {
         client.publish(birth.topic, birth.payload, birth.options, (error) => {
           if (error) logger.warn({ err: error }, "could not publish status");
         });
+        this.#subscribe(client);
         bus.emit("uplinkState", { connected: true, broker });
       });
       client.on("error", (error) => {
         failure = error;
       });
+      client.on("message", (topic, payload, packet) =>
+        this.deps.subscriptions?.onMessage(topic, payload, packet),
+      );
       client.on("close", () => {
         signal.removeEventListener("abort", onAbort);
         client.removeAllListeners();
@@ -218,6 +232,17 @@ export class UplinkSession implements Component {
         bus.emit("uplinkState", { connected: false, broker, error, stopping: signal.aborted });
         resolve(Date.now() - upSince);
       });
+    });
+  }
+
+  #subscribe(client: MqttClient): void {
+    const subscriptions = this.deps.subscriptions;
+    if (!subscriptions) return;
+    // Subscribed on every connect: a broker that lost our session must not silence commands.
+    client.subscribe(subscriptions.filters, { qos: 1 }, (error, granted) => {
+      const refused = granted?.filter((grant) => grant.qos >= 0x80) ?? [];
+      if (error || refused.length > 0)
+        this.deps.logger.error({ err: error, refused }, "subscription refused");
     });
   }
 }

@@ -11,6 +11,8 @@ export const PAYLOAD_SCHEMAS = {
   state: "camgate.camera-state/1",
   audit: "camgate.audit/1",
   segments: "camgate.segment/1",
+  access: "camgate.access/1",
+  reply: "camgate.reply/1",
 } as const;
 
 export type TopicFamily = keyof typeof PAYLOAD_SCHEMAS;
@@ -23,6 +25,8 @@ const PRIORITY: Record<TopicFamily, number> = {
   audit: OutboxPriority.audit,
   health: OutboxPriority.health,
   segments: OutboxPriority.segmentIndex,
+  access: OutboxPriority.event,
+  reply: OutboxPriority.reply,
 };
 
 export function priorityOf(family: TopicFamily): number {
@@ -47,8 +51,27 @@ export class SiteTopics {
     this.root = `${TOPIC_PREFIX}/${level(siteId)}`;
   }
 
-  box(family: "status" | "health" | "events"): string {
+  box(family: "status" | "health" | "events" | "access"): string {
     return `${this.root}/${family}`;
+  }
+
+  video(cameraId: string, segmentId: number): string {
+    return `${this.root}/cameras/${level(cameraId)}/video/${segmentId}`;
+  }
+
+  live(cameraId: string): string {
+    return `${this.root}/cameras/${level(cameraId)}/live`;
+  }
+
+  /** What the box subscribes to: every command for this site. */
+  commands(): string {
+    return `${this.root}/cmd/+`;
+  }
+
+  /** A reply may only go to a topic of this site's own `reply/` branch (the broker's ACL agrees). */
+  isReplyTopic(topic: string): boolean {
+    const prefix = `${this.root}/reply/`;
+    return topic.startsWith(prefix) && LEVEL.test(topic.slice(prefix.length));
   }
 
   camera(cameraId: string, family: "info" | "state" | "audit" | "segments" | "events"): string {
@@ -67,30 +90,56 @@ export interface ParsedTopic {
   family: TopicFamily;
 }
 
-/** The center's reading of a topic; undefined for anything outside the v1 tree it knows. */
-export function parseTopic(topic: string): ParsedTopic | undefined {
+/** A topic that carries bytes rather than JSON: segment chunks and live fragments. */
+export interface ParsedMediaTopic {
+  siteId: string;
+  cameraId: string;
+  kind: "video" | "live";
+  segmentId: number | null;
+}
+
+const BOX_FAMILIES = new Set<string>(["status", "health", "events", "access"]);
+const CAMERA_FAMILIES = new Set<string>(["info", "state", "audit", "segments", "events"]);
+
+function siteParts(topic: string): string[] | undefined {
   const parts = topic.split("/");
   if (parts.length < 4 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX) return undefined;
+  return LEVEL.test(parts[2] ?? "") ? parts : undefined;
+}
+
+/** The center's reading of a topic; undefined for anything outside the v1 JSON tree it knows. */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  const parts = siteParts(topic);
+  if (!parts) return undefined;
   const siteId = parts[2] ?? "";
-  if (!LEVEL.test(siteId)) return undefined;
-  if (parts.length === 4) {
-    const family = parts[3];
-    if (family === "status" || family === "health" || family === "events") {
-      return { siteId, cameraId: null, family };
-    }
-    return undefined;
+  const family = parts.length === 4 ? parts[3] : parts[5];
+  if (parts.length === 4 && BOX_FAMILIES.has(family ?? "")) {
+    return { siteId, cameraId: null, family: family as TopicFamily };
   }
-  if (parts.length === 6 && parts[3] === "cameras" && LEVEL.test(parts[4] ?? "")) {
-    const family = parts[5];
-    if (
-      family === "info" ||
-      family === "state" ||
-      family === "audit" ||
-      family === "segments" ||
-      family === "events"
-    ) {
-      return { siteId, cameraId: parts[4] ?? null, family };
-    }
+  if (parts.length === 5 && parts[3] === "reply" && LEVEL.test(parts[4] ?? "")) {
+    return { siteId, cameraId: null, family: "reply" };
+  }
+  if (
+    parts.length === 6 &&
+    parts[3] === "cameras" &&
+    LEVEL.test(parts[4] ?? "") &&
+    CAMERA_FAMILIES.has(family ?? "")
+  ) {
+    return { siteId, cameraId: parts[4] ?? null, family: family as TopicFamily };
+  }
+  return undefined;
+}
+
+/** `cameras/<id>/video/<segmentId>` and `cameras/<id>/live`; undefined for anything else. */
+export function parseMediaTopic(topic: string): ParsedMediaTopic | undefined {
+  const parts = siteParts(topic);
+  if (!parts || parts[3] !== "cameras" || !LEVEL.test(parts[4] ?? "")) return undefined;
+  const siteId = parts[2] ?? "";
+  const cameraId = parts[4] ?? "";
+  if (parts.length === 6 && parts[5] === "live")
+    return { siteId, cameraId, kind: "live", segmentId: null };
+  if (parts.length === 7 && parts[5] === "video" && /^[1-9]\d{0,15}$/.test(parts[6] ?? "")) {
+    return { siteId, cameraId, kind: "video", segmentId: Number(parts[6]) };
   }
   return undefined;
 }

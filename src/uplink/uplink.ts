@@ -1,11 +1,15 @@
 import { readFileSync } from "node:fs";
+import type { AccessLog } from "../access/index.js";
+import { CommandService, commandHandlers } from "../commands/index.js";
 import type { AgentEvents } from "../agent-events.js";
 import type { Config } from "../config/index.js";
 import type { EventLog } from "../events/index.js";
 import { HealthSampler } from "../health/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
+import { LiveStreams } from "../live/index.js";
 import type { Logger } from "../log/index.js";
 import { CertificateWatch } from "../pki/index.js";
+import type { RecorderService } from "../recorder/index.js";
 import type { Store } from "../store/index.js";
 import { packageVersion } from "../version.js";
 import { HealthPublisher } from "./health-publisher.js";
@@ -14,16 +18,23 @@ import { OutboxSender } from "./outbox-sender.js";
 import { CONTENT_TYPE, encodePayload, statusBody } from "./payloads.js";
 import { UplinkPublishers } from "./publishers.js";
 import { type SessionMessage, UplinkSession } from "./session.js";
+import { TokenBucket } from "./token-bucket.js";
 import { SiteTopics } from "./topics.js";
+import { type ForwardMode, VideoForwarder } from "./video-forwarder.js";
 
 export interface UplinkDeps {
   config: Config;
   store: Store;
   bus: EventBus<AgentEvents>;
   events: EventLog;
+  accessLog: AccessLog;
   logger: Logger;
   /** Figures of the other components for health (recorder, retention). */
   figures: () => Record<string, unknown>;
+  /** The parts commands act on; undefined where disabled. */
+  recorder: Pick<RecorderService, "liveSource"> | undefined;
+  discovery: { runOnce(): Promise<unknown> } | undefined;
+  audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
   startedMs?: number;
 }
 
@@ -35,13 +46,20 @@ function statusMessage(topics: SiteTopics, body: Parameters<typeof statusBody>[0
   };
 }
 
-/** The uplink's parts, wired: session, outbox sender, publishers and health, in start order. */
+/**
+ * The uplink's parts, wired, in start order: outbox sender, publishers, video forwarder, command
+ * service, the session (once everything it feeds is ready), live views, health.
+ */
 export function createUplink(deps: UplinkDeps): Component[] {
   const { config, store, bus, events, logger } = deps;
   const topics = new SiteTopics(config.site.id);
   const readCertificate = () =>
     config.uplink.cert ? readFileSync(config.uplink.cert, "utf8") : undefined;
   const outbox = new Outbox(store, config.uplink, bus);
+  const bucket =
+    config.uplink.maxBitsPerSecond === undefined
+      ? undefined
+      : new TokenBucket(config.uplink.maxBitsPerSecond, config.uplink.chunkBytes);
   const identity = {
     siteId: config.site.id,
     version: packageVersion(),
@@ -52,6 +70,11 @@ export function createUplink(deps: UplinkDeps): Component[] {
     clientId: `camgate-${config.site.id}`,
     will: statusMessage(topics, { ...identity, state: "offline" }),
     birth: () => statusMessage(topics, { ...identity, state: "online" }),
+    subscriptions: {
+      filters: [topics.commands()],
+      // Messages arrive only once the session has started, after the command service.
+      onMessage: (topic, payload, packet) => commands.receive(topic, payload, packet),
+    },
     bus,
     logger: logger.child({ part: "session" }),
   });
@@ -59,6 +82,7 @@ export function createUplink(deps: UplinkDeps): Component[] {
     store,
     session,
     bus,
+    bucket,
     logger: logger.child({ part: "outbox" }),
   });
   const publishers = new UplinkPublishers({
@@ -71,6 +95,33 @@ export function createUplink(deps: UplinkDeps): Component[] {
     certificate: () => readCertificate(),
     logger: logger.child({ part: "publishers" }),
   });
+  const forwardMode = (cameraId: string): ForwardMode =>
+    config.recorder.cameras[cameraId]?.forward ?? config.recorder.forward;
+  const video = new VideoForwarder({
+    store,
+    session,
+    sender,
+    bus,
+    events,
+    topics,
+    chunkBytes: config.uplink.chunkBytes,
+    bucket,
+    forwardMode,
+    freshMs: 2 * config.storage.segmentSeconds * 1000,
+    logger: logger.child({ part: "video" }),
+  });
+  const recorder = deps.recorder;
+  const live = recorder
+    ? new LiveStreams({
+        source: (cameraId) => recorder.liveSource(cameraId),
+        session,
+        topics,
+        bucket,
+        transport: config.recorder.rtspTransport,
+        connectTimeoutMs: config.recorder.connectTimeout,
+        logger: logger.child({ part: "live" }),
+      })
+    : undefined;
   const certificate = new CertificateWatch(
     () => readCertificate() ?? "",
     (health) =>
@@ -79,14 +130,33 @@ export function createUplink(deps: UplinkDeps): Component[] {
         daysLeft: health.daysLeft,
       }),
   );
+  const figures = () => ({
+    ...deps.figures(),
+    uplink: session.status(),
+    outbox: sender.status(),
+    video: video.status(),
+    certificate: certificate.health(),
+  });
+  const commands = new CommandService({
+    topics,
+    store,
+    accessLog: deps.accessLog,
+    signingKeyFile: config.uplink.commandSigningKey,
+    session,
+    handlers: commandHandlers({
+      store,
+      bus,
+      storage: config.storage,
+      live,
+      discovery: deps.discovery,
+      audit: deps.audit,
+      status: () => ({ ...figures(), live: live?.sessions() ?? [] }),
+    }),
+    logger: logger.child({ part: "commands" }),
+  });
   const health = new HealthPublisher({
     sampler: new HealthSampler(config.storage.dir),
-    figures: () => ({
-      ...deps.figures(),
-      uplink: session.status(),
-      outbox: sender.status(),
-      certificate: certificate.health(),
-    }),
+    figures,
     outbox,
     topics,
     isConnected: () => session.connected,
@@ -94,5 +164,5 @@ export function createUplink(deps: UplinkDeps): Component[] {
     onTick: () => certificate.check(),
     logger: logger.child({ part: "health" }),
   });
-  return [sender, publishers, session, health];
+  return [sender, publishers, video, commands, session, ...(live ? [live] : []), health];
 }

@@ -50,11 +50,12 @@ export async function keptPayloads(dir: string): Promise<Record<string, unknown>
       ? text
           .split("\n")
           .filter(Boolean)
-          .map((line) => JSON.parse(line) as { payload: Record<string, unknown> })
+          .map((line) => JSON.parse(line) as { payload?: Record<string, unknown> })
       : entry.name.endsWith(".json")
-        ? [JSON.parse(text) as { payload: Record<string, unknown> }]
+        ? [JSON.parse(text) as { payload?: Record<string, unknown> }]
         : [];
-    for (const record of records) payloads.push(record.payload);
+    // Files of the center's own (video reassembly, reports) hold no kept message.
+    for (const record of records) if (record.payload) payloads.push(record.payload);
   }
   return payloads;
 }

@@ -12,6 +12,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { type Store } from "../../src/store/index.js";
 import { readTlsMaterial, tlsOptions, UplinkSession } from "../../src/uplink/index.js";
 import { keptPayloads, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
+import { CommandClient } from "../helpers/commands.js";
 import { type Identity, TestBroker, TestPki } from "../helpers/mosquitto.js";
 import { seedCameras, waitFor } from "../helpers/recording.js";
 import { factoryPasswordCameras, setSiteDefaultCredentials } from "../helpers/site.js";
@@ -110,7 +111,8 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     const config = boxConfig(dir, "site-a", [
       "discovery: {multicast: false, cidrs: [127.0.40.0/30], probeTimeout: 1s}",
       "audit: {interval: 5s, credentialTrySpacing: 100ms}",
-      "recorder: {enabled: false}",
+      // The segments below are index entries only, with no files to forward.
+      "recorder: {enabled: false, forward: off}",
       uplinkLines(world, box),
     ]);
     await setSiteDefaultCredentials(config);
@@ -130,6 +132,11 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       },
       30_000,
     );
+    // A command and its reply; it lands in the access log, which is published too.
+    const commands = await CommandClient.connect(t, world);
+    const status = await commands.send("site-a", "status.get", {});
+    assert.equal(status.ok, true, JSON.stringify(status));
+    assert.equal((status.result?.["uplink"] as { connected: boolean }).connected, true);
     await waitFor("both cameras audited", () => audited.size === 2, 120_000);
     const store = agentStore(agent);
     const cameraIds = store.repos.cameras.list().map((camera) => camera.id);

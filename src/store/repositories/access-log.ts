@@ -94,6 +94,22 @@ export class AccessLogRepository {
       .immediate();
   }
 
+  /** Entries after `seq`, oldest first (the uplink's access feed). */
+  after(seq: number, limit: number): AccessRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM access_log WHERE seq > ? ORDER BY seq LIMIT ?")
+      .all(seq, limit) as AccessRow[];
+    return rows.map(fromRow);
+  }
+
+  lastSeq(): number {
+    return (
+      this.db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM access_log").get() as {
+        seq: number;
+      }
+    ).seq;
+  }
+
   /** Newest first. */
   list(limit = 100): AccessRecord[] {
     const rows = this.db

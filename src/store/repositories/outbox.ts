@@ -1,4 +1,5 @@
-import type { Database, Statement } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
+import { StatementCache, withoutDiskSync } from "./statements.js";
 
 /**
  * Lower is more urgent (DESIGN.md section 7): replies, then status and events, then inventory,
@@ -77,18 +78,15 @@ function fromRow(row: OutboxRow): OutboxMessage {
  * expired, or was pushed out by the bound (oldest of the least urgent first, and counted).
  */
 export class OutboxRepository {
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements: StatementCache;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.#statements = new StatementCache(db);
+  }
 
   /** Statements are prepared once: the sender runs these for every message. */
-  #sql(text: string): Statement {
-    let statement = this.#statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.#statements.set(text, statement);
-    }
-    return statement;
+  #sql(text: string) {
+    return this.#statements.get(text);
   }
 
   /** The id of this database's message sequence; ids are unique only together with it. */
@@ -138,15 +136,10 @@ export class OutboxRepository {
   /** Removes acknowledged (or expired) messages in one commit; returns how many were there. */
   ackMany(ids: readonly number[]): number {
     const remove = this.#sql("DELETE FROM outbox WHERE id = ?");
-    // This commit need not wait for the disk: deletions a power cut takes back are only sent
-    // again (the center drops duplicates), and the next FULL commit syncs them with it anyway.
-    const level = this.db.pragma("synchronous", { simple: true }) as number;
-    this.db.pragma("synchronous = NORMAL");
-    try {
-      return this.db.transaction(() => ids.reduce((sum, id) => sum + remove.run(id).changes, 0))();
-    } finally {
-      this.db.pragma(`synchronous = ${level}`);
-    }
+    // A deletion a power cut takes back only sends the message again (the center drops it).
+    return withoutDiskSync(this.db, () =>
+      this.db.transaction(() => ids.reduce((sum, id) => sum + remove.run(id).changes, 0))(),
+    );
   }
 
   stats(): { count: number; bytes: number } {

@@ -217,17 +217,31 @@ export class SegmentRepository {
   }
 
   /**
-   * The oldest stored segments in `state` that no lock holds at `nowMs`, for eviction. The
+   * The oldest stored segments in `state` that no lock or clip request holds at `nowMs`, for
+   * eviction. The
    * (state, start_ms) index makes this cost the same with a thousand rows or a million.
    */
   evictable(state: "closed" | "forwarded", nowMs: number, limit: number): SegmentRecord[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM segments WHERE state = ? AND coalesce(locked_until_ms, 0) <= ?
+           AND id NOT IN (SELECT segment_id FROM video_requests)
          ORDER BY start_ms LIMIT ?`,
       )
       .all(state, nowMs, limit) as SegmentRow[];
     return rows.map(fromRow);
+  }
+
+  /** A camera's oldest or newest closed segment not yet forwarded, through (state, camera, start). */
+  unforwarded(cameraId: string, which: "oldest" | "newest"): SegmentRecord | undefined {
+    const order = which === "oldest" ? "ASC" : "DESC";
+    const row = this.db
+      .prepare(
+        `SELECT * FROM segments WHERE state = 'closed' AND camera_id = ?
+         ORDER BY start_ms ${order} LIMIT 1`,
+      )
+      .get(cameraId) as SegmentRow | undefined;
+    return row && fromRow(row);
   }
 
   /** Marks segments whose files are gone: `evicted` by the ring buffer, `lost` otherwise. */

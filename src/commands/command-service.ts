@@ -1,0 +1,217 @@
+import { readFile } from "node:fs/promises";
+import { createPublicKey } from "node:crypto";
+import type { IPublishPacket, MqttClient } from "mqtt";
+import type { AccessLog } from "../access/index.js";
+import { CamgateError } from "../errors.js";
+import type { Component } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import type { Store } from "../store/index.js";
+import { CONTENT_TYPE, encodePayload, type SiteTopics } from "../uplink/index.js";
+import { authorize } from "./authorization.js";
+import { CommandRefusedError } from "./errors.js";
+import {
+  type Authorization,
+  type CommandArgs,
+  type CommandName,
+  COMMANDS,
+  isCommandName,
+  MAX_COMMAND_BYTES,
+} from "./schemas.js";
+
+export class CommandConfigError extends CamgateError {}
+
+/** Commands carried out at the same time, at most; more are refused as busy. */
+const MAX_RUNNING = 8;
+
+export type CommandHandlers = {
+  [N in CommandName]: (args: CommandArgs<N>, requestId: string) => Promise<Record<string, unknown>>;
+};
+
+export interface CommandServiceDeps {
+  topics: SiteTopics;
+  handlers: CommandHandlers;
+  store: Pick<Store, "repos">;
+  accessLog: AccessLog;
+  /** The center's public key (PEM file); when set, video commands must be signed by it. */
+  signingKeyFile: string | undefined;
+  session: { readonly client: MqttClient | undefined };
+  logger: Logger;
+  now?: () => number;
+}
+
+interface Decoded {
+  name: CommandName;
+  args: Record<string, unknown>;
+}
+
+/**
+ * Carries out the center's commands (`cmd/<name>`): each payload size-capped, parsed and checked
+ * against its schema; video commands authorised (validity window, nonce, signature); every
+ * command, done or refused, appended to the access log; the outcome replied to the MQTT 5
+ * response topic with the request's correlation data. Bad input gets an error reply, never a crash.
+ */
+export class CommandService implements Component {
+  readonly name = "commands";
+  #signingKey: string | undefined;
+  #stopped = true;
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: CommandServiceDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    const file = this.deps.signingKeyFile;
+    if (file !== undefined) {
+      const pem = await readFile(file, "utf8").catch((error: unknown) => {
+        throw new CommandConfigError(`cannot read uplink.commandSigningKey ${file}`, {
+          cause: error,
+        });
+      });
+      try {
+        createPublicKey(pem);
+      } catch (error) {
+        throw new CommandConfigError(`uplink.commandSigningKey ${file} is not a public key`, {
+          cause: error,
+        });
+      }
+      this.#signingKey = pem;
+    }
+    signal.throwIfAborted();
+    this.#stopped = false;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /** A message on `cmd/+` (from the session). */
+  receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (this.#stopped) return;
+    const name = topic.slice(topic.lastIndexOf("/") + 1);
+    const work = this.#handle(name, payload, packet).catch((error: unknown) =>
+      this.deps.logger.error({ err: error, command: name }, "command handling failed"),
+    );
+    this.#running.add(work);
+    void work.finally(() => this.#running.delete(work));
+  }
+
+  async #handle(name: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const now = (this.deps.now ?? Date.now)();
+    let decoded: Decoded | undefined;
+    let signed = false;
+    try {
+      if (this.#running.size > MAX_RUNNING)
+        throw new CommandRefusedError("busy", "too many commands at once; try again");
+      decoded = decode(name, payload);
+      if (COMMANDS[decoded.name].video) {
+        signed = authorize({
+          payload: decoded.args,
+          fields: decoded.args as unknown as Authorization,
+          signature: userProperty(packet, "signature"),
+          signingKey: this.#signingKey,
+          nonces: this.deps.store.repos.commandNonces,
+          nowMs: now,
+        }).signed;
+      }
+      const nonce = decoded.args["nonce"];
+      const requestId = typeof nonce === "string" ? nonce : String(now);
+      const handler = this.deps.handlers[decoded.name] as (
+        args: Record<string, unknown>,
+        requestId: string,
+      ) => Promise<Record<string, unknown>>;
+      const result = await handler(decoded.args, requestId);
+      this.#record(name, decoded, now, { result: "ok", signed });
+      this.#reply(packet, name, { ok: true, result });
+    } catch (error) {
+      const refusal = error instanceof CommandRefusedError ? error : undefined;
+      const code = refusal?.code ?? "failed";
+      const message = error instanceof Error ? error.message : String(error);
+      if (refusal)
+        this.deps.logger.warn({ command: name, code, reason: message }, "command refused");
+      else this.deps.logger.error({ command: name, err: error }, "command failed");
+      this.#record(name, decoded, now, {
+        result: refusal ? "refused" : "failed",
+        signed,
+        code,
+        error: message,
+      });
+      this.#reply(packet, name, { ok: false, error: { code, message } });
+    }
+  }
+
+  #record(
+    name: string,
+    decoded: Decoded | undefined,
+    tsMs: number,
+    outcome: { result: string; signed: boolean; code?: string; error?: string },
+  ): void {
+    const { requester, purpose, camera, ...args } = decoded?.args ?? {};
+    const { result, ...detail } = outcome;
+    this.deps.accessLog.append({
+      tsMs,
+      actor: typeof requester === "string" ? requester : "center",
+      action: `cmd/${name.slice(0, 64)}`,
+      target: typeof camera === "string" ? camera : "box",
+      purpose: typeof purpose === "string" ? purpose : null,
+      result,
+      detail: { ...args, ...detail },
+    });
+  }
+
+  #reply(packet: IPublishPacket, command: string, body: Record<string, unknown>): void {
+    const responseTopic = packet.properties?.responseTopic;
+    if (responseTopic === undefined) return;
+    const client = this.deps.session.client;
+    if (!this.deps.topics.isReplyTopic(responseTopic)) {
+      this.deps.logger.warn({ command }, "reply not sent: the response topic is not ours");
+      return;
+    }
+    if (!client) return;
+    const correlationData = packet.properties?.correlationData;
+    client.publish(
+      responseTopic,
+      encodePayload("reply", { command: command.slice(0, 64), ...body }),
+      {
+        qos: 1,
+        properties: {
+          contentType: CONTENT_TYPE,
+          ...(correlationData ? { correlationData } : {}),
+        },
+      },
+      (error) => {
+        if (error) this.deps.logger.warn({ command, err: error }, "reply not delivered");
+      },
+    );
+  }
+}
+
+function userProperty(packet: IPublishPacket, name: string): string | undefined {
+  const value = packet.properties?.userProperties?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Untrusted bytes to a known command with valid arguments, or a refusal saying what is wrong. */
+export function decode(name: string, payload: Buffer): Decoded {
+  if (payload.length > MAX_COMMAND_BYTES)
+    throw new CommandRefusedError("too_large", `a command is at most ${MAX_COMMAND_BYTES} bytes`);
+  if (!isCommandName(name))
+    throw new CommandRefusedError(
+      "unknown_command",
+      `unknown command ${JSON.stringify(name.slice(0, 64))}`,
+    );
+  let json: unknown;
+  try {
+    json = payload.length === 0 ? {} : JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new CommandRefusedError("bad_request", "the payload is not JSON");
+  }
+  const parsed = COMMANDS[name].schema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 10)
+      .map((issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`)
+      .join("; ");
+    throw new CommandRefusedError("bad_request", problems.slice(0, 1000));
+  }
+  return { name, args: parsed.data };
+}

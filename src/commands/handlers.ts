@@ -1,0 +1,101 @@
+import type { AgentEvents } from "../agent-events.js";
+import type { StorageConfig } from "../config/index.js";
+import type { EventBus } from "../lifecycle/index.js";
+import type { LiveSessionInfo } from "../live/index.js";
+import { LockRefusedError, lockRecordings } from "../retention/index.js";
+import type { Store } from "../store/index.js";
+import type { CommandHandlers } from "./command-service.js";
+import { CommandRefusedError } from "./errors.js";
+
+export interface CommandHandlerDeps {
+  store: Pick<Store, "repos">;
+  bus: EventBus<AgentEvents>;
+  storage: StorageConfig;
+  live:
+    | {
+        begin(camera: string, seconds: number): Promise<LiveSessionInfo>;
+        end(camera: string): Promise<boolean>;
+      }
+    | undefined;
+  discovery: { runOnce(): Promise<unknown> } | undefined;
+  audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
+  /** What `status.get` answers: the figures health reports. */
+  status: () => Record<string, unknown>;
+  now?: () => number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What each command does in the agent; arguments arrive checked and authorised. */
+export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
+  const now = () => (deps.now ?? Date.now)();
+  const camera = (id: string) => {
+    if (!deps.store.repos.cameras.get(id))
+      throw new CommandRefusedError("not_found", `no camera ${id}`);
+    return id;
+  };
+  const needs = <T>(part: T | undefined, what: string): T => {
+    if (part === undefined) throw new CommandRefusedError("unavailable", `${what} is disabled`);
+    return part;
+  };
+  return {
+    "clip.request": async (args, requestId) => {
+      const { repos } = deps.store;
+      const segments = repos.segments.overlapping(
+        camera(args.camera),
+        Date.parse(args.from),
+        Date.parse(args.to),
+      );
+      const queued = repos.videoTransfers.request(
+        segments.map((segment) => segment.id),
+        requestId,
+        now(),
+      );
+      deps.bus.emit("videoRequested", { segmentIds: segments.map((segment) => segment.id) });
+      return {
+        queued,
+        segments: segments.map((segment) => ({
+          id: segment.id,
+          start: iso(segment.startMs),
+          end: iso(segment.endMs),
+          bytes: segment.bytes,
+          sha256: segment.sha256,
+        })),
+      };
+    },
+    "recordings.lock": async (args) => {
+      const { repos } = deps.store;
+      try {
+        return lockRecordings(
+          repos.segments,
+          deps.storage,
+          {
+            cameraId: camera(args.camera),
+            fromMs: Date.parse(args.from),
+            toMs: Date.parse(args.to),
+            untilMs: Date.parse(args.until),
+          },
+          { now: now() },
+        );
+      } catch (error) {
+        if (error instanceof LockRefusedError)
+          throw new CommandRefusedError("refused", error.message, { cause: error });
+        throw error;
+      }
+    },
+    "live.start": async (args) => ({
+      ...(await needs(deps.live, "live view").begin(camera(args.camera), args.seconds)),
+    }),
+    "live.stop": async (args) => ({
+      stopped: await needs(deps.live, "live view").end(camera(args.camera)),
+    }),
+    "audit.run": async (args) => {
+      const audit = needs(deps.audit, "the audit");
+      return {
+        reports: await audit.runNow(args.camera === undefined ? undefined : camera(args.camera)),
+      };
+    },
+    "discovery.run": async () => ({ round: await needs(deps.discovery, "discovery").runOnce() }),
+    "status.get": async () => deps.status(),
+  };
+}

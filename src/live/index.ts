@@ -1,0 +1,6 @@
+export {
+  LIVE_CONTENT_TYPE,
+  type LiveSessionInfo,
+  type LiveSource,
+  LiveStreams,
+} from "./live-streams.js";

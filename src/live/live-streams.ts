@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+import type { MqttClient } from "mqtt";
+import { CommandRefusedError } from "../commands/errors.js";
+import type { Component } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import {
+  FfmpegProcess,
+  LineRing,
+  liveArgs,
+  type RecordingTarget,
+  redactForTarget,
+} from "../recorder/index.js";
+import type { SiteTopics, TokenBucket } from "../uplink/index.js";
+
+export const LIVE_CONTENT_TYPE = "video/mp4";
+/** Fragments published and not yet acknowledged before ffmpeg's output is paused. */
+const MAX_IN_FLIGHT = 32;
+/** After the requested time, ffmpeg gets this long to end by itself before it is stopped. */
+const GRACE_MS = 5000;
+
+export type LiveSource = { ffmpeg: string; target: RecordingTarget } | { skip: string };
+
+export interface LiveStreamsDeps {
+  /** The camera's live source (its smallest stream), or why there is none. */
+  source: (cameraId: string) => LiveSource;
+  session: { readonly client: MqttClient | undefined };
+  topics: SiteTopics;
+  bucket: TokenBucket | undefined;
+  transport: "tcp" | "udp";
+  connectTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface LiveSessionInfo {
+  session: string;
+  camera: string;
+  topic: string;
+  endsAt: string;
+}
+
+interface LiveSession extends LiveSessionInfo {
+  process: FfmpegProcess;
+  timer: NodeJS.Timeout;
+  ended: Promise<void>;
+}
+
+/**
+ * Live views on request: an ffmpeg per camera copying its sub-stream into fragmented MP4 on a
+ * pipe, each piece published on `cameras/<id>/live` (QoS 1, with the session id and a sequence
+ * number) as it comes, and a last empty message when the view ends (time up, `live.stop`,
+ * camera gone, link down). The pipe is paused while too much waits for acknowledgement.
+ */
+export class LiveStreams implements Component {
+  readonly name = "live";
+  readonly #sessions = new Map<string, LiveSession>();
+
+  constructor(private readonly deps: LiveStreamsDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#sessions.keys()].map((camera) => this.end(camera)));
+  }
+
+  sessions(): LiveSessionInfo[] {
+    return [...this.#sessions.values()].map(({ session, camera, topic, endsAt }) => ({
+      session,
+      camera,
+      topic,
+      endsAt,
+    }));
+  }
+
+  /** Starts (or restarts) a camera's live view for `seconds`. */
+  async begin(cameraId: string, seconds: number): Promise<LiveSessionInfo> {
+    const source = this.deps.source(cameraId);
+    if ("skip" in source) throw new CommandRefusedError("unavailable", source.skip);
+    const client = this.deps.session.client;
+    if (!client) throw new CommandRefusedError("unavailable", "the uplink is down");
+    await this.end(cameraId);
+    const session = randomBytes(8).toString("hex");
+    const topic = this.deps.topics.live(cameraId);
+    const logger = this.deps.logger.child({ camera: cameraId, session });
+    const stderr = new LineRing(10);
+    const process = new FfmpegProcess(
+      source.ffmpeg,
+      liveArgs({
+        input: source.target.url,
+        transport: this.deps.transport,
+        connectTimeoutMs: this.deps.connectTimeoutMs,
+        seconds,
+      }),
+      { stdout: "raw", stderr: (line) => stderr.push(redactForTarget(line, source.target)) },
+    );
+    const info: LiveSessionInfo = {
+      session,
+      camera: cameraId,
+      topic,
+      endsAt: new Date(Date.now() + seconds * 1000).toISOString(),
+    };
+    const timer = setTimeout(() => void this.end(cameraId), seconds * 1000 + GRACE_MS);
+    const ended = this.#relay(client, info, process).then(async () => {
+      clearTimeout(timer);
+      const exit = await process.exited;
+      if (this.#sessions.get(cameraId)?.session === session) this.#sessions.delete(cameraId);
+      logger.info({ exit, lastError: stderr.last ?? null }, "live view ended");
+    });
+    this.#sessions.set(cameraId, { ...info, process, timer, ended });
+    logger.info({ seconds, url: source.target.displayUrl }, "live view started");
+    return info;
+  }
+
+  /** Ends a camera's live view; false if it had none. */
+  async end(cameraId: string): Promise<boolean> {
+    const live = this.#sessions.get(cameraId);
+    if (!live) return false;
+    this.#sessions.delete(cameraId);
+    clearTimeout(live.timer);
+    await live.process.stop({ quitMs: 2000, termMs: 2000 });
+    await live.ended;
+    return true;
+  }
+
+  /** Publishes ffmpeg's output as it comes; resolves after the closing message. */
+  #relay(client: MqttClient, info: LiveSessionInfo, process: FfmpegProcess): Promise<void> {
+    const output = process.output;
+    let seq = 0;
+    let inFlight = 0;
+    const publish = (payload: Buffer, final: boolean) => {
+      if (!client.connected) {
+        process.kill();
+        return;
+      }
+      this.deps.bucket?.draw(payload.length);
+      inFlight++;
+      client.publish(
+        info.topic,
+        payload,
+        {
+          qos: 1,
+          properties: {
+            contentType: LIVE_CONTENT_TYPE,
+            userProperties: {
+              session: info.session,
+              seq: String(seq++),
+              ...(final ? { final: "true" } : {}),
+            },
+          },
+        },
+        () => {
+          inFlight--;
+          if (inFlight < MAX_IN_FLIGHT / 2 && output?.isPaused()) output.resume();
+        },
+      );
+      if (inFlight >= MAX_IN_FLIGHT) output?.pause();
+    };
+    output?.on("data", (chunk: Buffer) => publish(chunk, false));
+    return process.exited.then(() => publish(Buffer.alloc(0), true));
+  }
+}

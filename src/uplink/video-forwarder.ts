@@ -1,0 +1,291 @@
+import { type FileHandle, open } from "node:fs/promises";
+import type { IClientPublishOptions, MqttClient } from "mqtt";
+import type { AgentEvents } from "../agent-events.js";
+import { CamgateError } from "../errors.js";
+import { type Component, type EventBus, WakeUp } from "../lifecycle/index.js";
+import type { EventLog } from "../events/index.js";
+import type { Logger } from "../log/index.js";
+import type { SegmentRecord, Store } from "../store/index.js";
+import type { TokenBucket } from "./token-bucket.js";
+import type { SiteTopics } from "./topics.js";
+
+export type ForwardMode = "continuous" | "on-demand" | "off";
+
+/** The segment's file is gone or no longer what the index says: the transfer is given up. */
+export class SegmentUnavailableError extends CamgateError {}
+/** The connection went during a transfer: it resumes from the last acknowledged chunk. */
+export class LinkDownError extends CamgateError {}
+/** The broker refused a chunk (PUBACK reason code): resending at once cannot help. */
+export class ChunkRefusedError extends CamgateError {}
+
+export const VIDEO_CONTENT_TYPE = "video/mp2t";
+
+export interface VideoForwarderDeps {
+  store: Pick<Store, "repos" | "db">;
+  session: { readonly client: MqttClient | undefined };
+  /** Video goes only when the outbox (status, events, replies...) has nothing waiting. */
+  sender: { whenIdle(signal: AbortSignal): Promise<void> };
+  bus: EventBus<AgentEvents>;
+  events: EventLog;
+  topics: SiteTopics;
+  logger: Logger;
+  chunkBytes: number;
+  bucket: TokenBucket | undefined;
+  /** Each camera's forwarding mode (its override, else the default), read at every pick. */
+  forwardMode: (cameraId: string) => ForwardMode;
+  /** A segment that ended this recently counts as live: it goes before the backlog. */
+  freshMs: number;
+  now?: () => number;
+}
+
+export interface VideoForwarderStatus {
+  /** Closed segments of continuous cameras not yet at the center. */
+  backlog: { segments: number; bytes: number };
+  segmentsSent: number;
+  bytesSent: number;
+  chunksSent: number;
+  requested: number;
+  current: { segmentId: number; chunk: number; chunks: number } | null;
+}
+
+interface ChunkPlan {
+  segment: SegmentRecord;
+  chunkBytes: number;
+  chunks: number;
+  firstChunk: number;
+}
+
+/**
+ * Sends closed segments to the center as chunks of `uplink.chunkBytes`, QoS 1, one chunk in
+ * flight: read from disk into one reused buffer (never a whole file in memory), acknowledged
+ * progress committed per chunk so a drop or a crash resends at most the chunk in flight, and the
+ * segment marked forwarded when its last chunk is acknowledged. Order: segments the center asked
+ * for, then the newest (live) segment, then the backlog oldest first; all under the upload cap.
+ */
+export class VideoForwarder implements Component {
+  readonly name = "uplink-video";
+  readonly #wakeUp = new WakeUp();
+  #abort: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  #linkDown = new AbortController();
+  #unsubscribe: (() => void)[] = [];
+  /** Two reused buffers: the next chunk is read while the one before is in flight. */
+  #buffers: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
+  readonly #status: Omit<VideoForwarderStatus, "backlog"> = {
+    segmentsSent: 0,
+    bytesSent: 0,
+    chunksSent: 0,
+    requested: 0,
+    current: null,
+  };
+
+  constructor(private readonly deps: VideoForwarderDeps) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const { bus } = this.deps;
+    this.#unsubscribe = [
+      bus.on("segmentClosed", () => this.#wakeUp.notify()),
+      bus.on("videoRequested", () => this.#wakeUp.notify()),
+      bus.on("uplinkState", ({ connected }) => {
+        if (connected) this.#linkDown = new AbortController();
+        else this.#linkDown.abort();
+        this.#wakeUp.notify();
+      }),
+    ];
+    this.#abort = new AbortController();
+    this.#loop = this.#run(this.#abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    this.#abort?.abort();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  status(): VideoForwarderStatus {
+    const { repos } = this.deps.store;
+    const backlog = { segments: 0, bytes: 0 };
+    for (const usage of repos.segments.usage()) {
+      if (usage.state !== "closed" || this.deps.forwardMode(usage.cameraId) !== "continuous")
+        continue;
+      backlog.segments += usage.segments;
+      backlog.bytes += usage.bytes;
+    }
+    return { ...this.#status, backlog, requested: repos.videoTransfers.requested() };
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    const { logger } = this.deps;
+    while (!signal.aborted) {
+      if (!this.deps.session.client) {
+        await this.#wakeUp.wait(signal);
+        continue;
+      }
+      await this.deps.sender.whenIdle(signal);
+      const segment = this.#next();
+      if (!segment) {
+        await this.#wakeUp.wait(signal);
+        continue;
+      }
+      try {
+        await this.#send(this.#plan(segment), signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof SegmentUnavailableError) {
+          this.#lost(segment, error);
+        } else if (error instanceof LinkDownError) {
+          logger.debug({ segmentId: segment.id }, "transfer paused until the link is back");
+        } else {
+          // Refused, or the store failing: try again at the next change rather than spin.
+          logger.error({ segmentId: segment.id, err: error }, "video forwarding failed");
+          await this.#wakeUp.wait(signal);
+        }
+      } finally {
+        this.#status.current = null;
+      }
+    }
+  }
+
+  #lost(segment: SegmentRecord, error: SegmentUnavailableError): void {
+    const { repos } = this.deps.store;
+    this.deps.logger.warn({ segmentId: segment.id, err: error }, "segment cannot be forwarded");
+    repos.videoTransfers.abandon(segment.id);
+    repos.segments.markGone([segment.id], "lost");
+    this.deps.events.record("segment_lost_unforwarded", segment.cameraId, {
+      segmentId: segment.id,
+      startMs: segment.startMs,
+      endMs: segment.endMs,
+      bytes: segment.bytes,
+      reason: error.message,
+    });
+  }
+
+  #next(): SegmentRecord | undefined {
+    const { repos } = this.deps.store;
+    const requested = repos.videoTransfers.nextRequested();
+    if (requested !== undefined) return repos.segments.get(requested);
+    const now = (this.deps.now ?? Date.now)();
+    let live: SegmentRecord | undefined;
+    let oldest: SegmentRecord | undefined;
+    for (const camera of repos.cameras.list()) {
+      if (this.deps.forwardMode(camera.id) !== "continuous") continue;
+      const newest = repos.segments.unforwarded(camera.id, "newest");
+      if (newest && newest.endMs >= now - this.deps.freshMs && newest.endMs > (live?.endMs ?? 0))
+        live = newest;
+      const first = repos.segments.unforwarded(camera.id, "oldest");
+      if (first && first.startMs < (oldest?.startMs ?? Infinity)) oldest = first;
+    }
+    return live ?? oldest;
+  }
+
+  #plan(segment: SegmentRecord): ChunkPlan {
+    const progress = this.deps.store.repos.videoTransfers.progress(segment.id);
+    // A transfer keeps the chunk size it started with, even if the config changed since.
+    const chunkBytes = progress?.chunkBytes ?? this.deps.chunkBytes;
+    return {
+      segment,
+      chunkBytes,
+      chunks: Math.max(1, Math.ceil(segment.bytes / chunkBytes)),
+      firstChunk: progress?.ackedChunks ?? 0,
+    };
+  }
+
+  async #send(plan: ChunkPlan, signal: AbortSignal): Promise<void> {
+    const { segment, chunkBytes, chunks } = plan;
+    if (segment.sha256 === null) throw new SegmentUnavailableError("the segment has no hash");
+    if (this.#buffers[0].length < chunkBytes)
+      this.#buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+    const file = await open(segment.path, "r").catch((error: unknown) => {
+      throw new SegmentUnavailableError(`cannot open ${segment.path}`, { cause: error });
+    });
+    const read = (chunk: number) => {
+      const reading = this.#read(file, plan, chunk, this.#buffers[chunk % 2] as Buffer);
+      reading.catch(() => undefined); // awaited below; a failed prefetch must not go unhandled
+      return reading;
+    };
+    try {
+      let next = read(plan.firstChunk);
+      for (let chunk = plan.firstChunk; chunk < chunks; chunk++) {
+        this.#status.current = { segmentId: segment.id, chunk, chunks };
+        const payload = await next;
+        await this.deps.bucket?.take(payload.length, signal);
+        await this.deps.sender.whenIdle(signal);
+        const acknowledged = this.#publish(plan, chunk, payload, signal);
+        if (chunk + 1 < chunks) next = read(chunk + 1);
+        await acknowledged;
+        this.deps.store.repos.videoTransfers.saveProgress(
+          segment.id,
+          { chunkBytes, ackedChunks: chunk + 1 },
+          (this.deps.now ?? Date.now)(),
+        );
+        this.#status.chunksSent++;
+        this.#status.bytesSent += payload.length;
+      }
+    } finally {
+      await file.close();
+    }
+    this.deps.store.repos.videoTransfers.complete(segment.id, (this.deps.now ?? Date.now)());
+    this.#status.segmentsSent++;
+    this.deps.logger.debug({ segmentId: segment.id, chunks }, "segment forwarded");
+  }
+
+  async #read(file: FileHandle, plan: ChunkPlan, chunk: number, buffer: Buffer): Promise<Buffer> {
+    const { segment, chunkBytes } = plan;
+    const length = Math.min(chunkBytes, segment.bytes - chunk * chunkBytes);
+    const { bytesRead } = await file.read(buffer, 0, length, chunk * chunkBytes);
+    if (bytesRead !== length) {
+      throw new SegmentUnavailableError(
+        `${segment.path} is shorter than its ${segment.bytes} indexed bytes`,
+      );
+    }
+    return buffer.subarray(0, length);
+  }
+
+  /** Resolves on the broker's PUBACK; rejects with LinkDownError if the connection goes first. */
+  #publish(plan: ChunkPlan, chunk: number, payload: Buffer, signal: AbortSignal): Promise<void> {
+    const client = this.deps.session.client;
+    const linkDown = this.#linkDown.signal;
+    if (!client || linkDown.aborted) return Promise.reject(new LinkDownError("link is down"));
+    const { segment } = plan;
+    const options: IClientPublishOptions = {
+      qos: 1,
+      properties: {
+        contentType: VIDEO_CONTENT_TYPE,
+        userProperties: {
+          "segment-id": String(segment.id),
+          chunk: String(chunk),
+          chunks: String(plan.chunks),
+          "chunk-bytes": String(plan.chunkBytes),
+          bytes: String(segment.bytes),
+          sha256: segment.sha256 ?? "",
+          start: new Date(segment.startMs).toISOString(),
+          end: new Date(segment.endMs).toISOString(),
+        },
+      },
+    };
+    const topic = this.deps.topics.video(segment.cameraId, segment.id);
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        linkDown.removeEventListener("abort", onDown);
+        signal.removeEventListener("abort", onDown);
+      };
+      const onDown = () => {
+        cleanup();
+        reject(new LinkDownError("the connection went before the chunk was acknowledged"));
+      };
+      linkDown.addEventListener("abort", onDown, { once: true });
+      signal.addEventListener("abort", onDown, { once: true });
+      client.publish(topic, payload, options, (error) => {
+        cleanup();
+        const code = (error as { code?: unknown } | undefined)?.code;
+        if (!error) resolve();
+        else if (typeof code === "number")
+          reject(new ChunkRefusedError(`the broker refused the chunk (${code})`, { cause: error }));
+        else reject(new LinkDownError("chunk not acknowledged", { cause: error }));
+      });
+    });
+  }
+}
