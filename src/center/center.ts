@@ -148,11 +148,6 @@ export class Center implements Component {
     return this.#live?.sessions() ?? [];
   }
 
-  /** The MQTT client, for sending commands as the center (tests, `center` tooling). */
-  get client(): MqttClient | undefined {
-    return this.#client;
-  }
-
   async #receiveMedia(
     topic: ParsedMediaTopic,
     payload: Buffer,
