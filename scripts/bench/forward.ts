@@ -10,10 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
-import type { AgentEvents } from "../../src/agent-events.js";
 import { parseConfigText, type UplinkConfig } from "../../src/config/index.js";
 import { EventLog } from "../../src/events/index.js";
-import { EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { hashFile } from "../../src/recorder/index.js";
 import { Store } from "../../src/store/index.js";
@@ -22,10 +20,10 @@ import {
   readTlsMaterial,
   SiteTopics,
   tlsOptions,
-  UplinkSession,
   VideoForwarder,
 } from "../../src/uplink/index.js";
 import { TestBroker, TestPki } from "../../test/helpers/mosquitto.js";
+import { benchSession } from "./bench-session.js";
 import { type Figures, measure, median } from "./figures.js";
 import { Cleanups } from "../../test/helpers/temp.js";
 
@@ -114,21 +112,7 @@ async function throughForwarder(
       state: "closed",
     });
   }
-  const bus = new EventBus<AgentEvents>(() => undefined);
-  const logger = silentLogger();
-  const will = {
-    topic: "camgate/v1/bench-site/status",
-    payload: "{}",
-    options: { qos: 1 as const },
-  };
-  const session = new UplinkSession({
-    config,
-    clientId: "camgate-bench-site",
-    will,
-    birth: () => will,
-    bus,
-    logger,
-  });
+  const { bus, logger, session, connected } = benchSession(config);
   const sender = new OutboxSender({ store, session, bus, logger });
   const forwarder = new VideoForwarder({
     store,
@@ -146,9 +130,6 @@ async function throughForwarder(
   const signal = new AbortController().signal;
   await sender.start(signal);
   // Measured from a connected session, as the bare loop is.
-  const connected = new Promise<void>((resolve) => {
-    const off = bus.on("uplinkState", ({ connected: up }) => up && (off(), resolve()));
-  });
   await session.start(signal);
   await connected;
   const figures = await measure(async () => {

@@ -14,9 +14,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
-import type { AgentEvents } from "../../src/agent-events.js";
 import { parseConfigText, type UplinkConfig } from "../../src/config/index.js";
-import { EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { Store } from "../../src/store/index.js";
 import {
@@ -25,9 +23,9 @@ import {
   type OutgoingMessage,
   readTlsMaterial,
   tlsOptions,
-  UplinkSession,
 } from "../../src/uplink/index.js";
 import { TestBroker, TestPki } from "../../test/helpers/mosquitto.js";
+import { benchSession } from "./bench-session.js";
 import { type Figures, measure, median } from "./figures.js";
 import { Cleanups } from "../../test/helpers/temp.js";
 
@@ -101,21 +99,7 @@ async function throughOutbox(
 ): Promise<Figures> {
   const store = new Store(join(dir, `${name}.db`), silentLogger());
   store.open();
-  const bus = new EventBus<AgentEvents>(() => undefined);
-  const logger = silentLogger();
-  const will = {
-    topic: "camgate/v1/bench-site/status",
-    payload: "{}",
-    options: { qos: 1 as const },
-  };
-  const session = new UplinkSession({
-    config,
-    clientId: "camgate-bench-site",
-    will,
-    birth: () => will,
-    bus,
-    logger,
-  });
+  const { bus, logger, session, connected } = benchSession(config);
   const sender = new OutboxSender({ store, session, bus, logger });
   const outbox = new Outbox(store, config, bus);
   const produce = async () => {
@@ -129,9 +113,7 @@ async function throughOutbox(
   const signal = new AbortController().signal;
   await sender.start(signal);
   await session.start(signal);
-  await new Promise<void>((resolve) => {
-    const off = bus.on("uplinkState", ({ connected }) => connected && (off(), resolve()));
-  });
+  await connected;
   const figures = await measure(async () => {
     const drained = new Promise<void>((resolve) => {
       const timer = setInterval(() => {

@@ -18,12 +18,7 @@ import {
 import { writeFileAtomic } from "../util/files.js";
 import { CenterFiles } from "./center-files.js";
 import { CenterLive, type LiveRecording } from "./center-live.js";
-import {
-  CenterVideo,
-  chunkHeader,
-  type MissingChunks,
-  type ReceivedSegment,
-} from "./center-video.js";
+import { CenterVideo, chunkHeader, type ReceivedSegment } from "./center-video.js";
 import type { CenterConfig } from "./center-config.js";
 
 export interface CenterSummary {
@@ -137,11 +132,6 @@ export class Center implements Component {
   /** Segments received whole (verified or not), in arrival order. */
   receivedSegments(): readonly ReceivedSegment[] {
     return this.#video?.received() ?? [];
-  }
-
-  /** Segment transfers begun and not complete, with their missing chunks. */
-  missingChunks(): MissingChunks[] {
-    return this.#video?.missing() ?? [];
   }
 
   liveRecordings(): LiveRecording[] {

@@ -57,7 +57,7 @@ interface ChunkPlan {
 
 /**
  * Sends closed segments to the center as chunks of `uplink.chunkBytes`, QoS 1, one chunk in
- * flight: read from disk into one reused buffer (never a whole file in memory), acknowledged
+ * flight: read from disk into two reused buffers (never a whole file in memory), acknowledged
  * progress committed per chunk so a drop or a crash resends at most the chunk in flight, and the
  * segment marked forwarded when its last chunk is acknowledged. Order: segments the center asked
  * for, then the newest (live) segment, then the backlog oldest first; all under the upload cap.
@@ -71,11 +71,10 @@ export class VideoForwarder implements Component {
   #unsubscribe: (() => void)[] = [];
   /** Two reused buffers: the next chunk is read while the one before is in flight. */
   #buffers: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
-  readonly #status: Omit<VideoForwarderStatus, "backlog"> = {
+  readonly #status: Omit<VideoForwarderStatus, "backlog" | "requested"> = {
     segmentsSent: 0,
     bytesSent: 0,
     chunksSent: 0,
-    requested: 0,
     current: null,
   };
 
@@ -124,7 +123,7 @@ export class VideoForwarder implements Component {
         await this.#wakeUp.wait(signal);
         continue;
       }
-      await this.deps.sender.whenIdle(signal);
+      // #send waits for an idle outbox before each chunk, the first included.
       const segment = this.#next();
       if (!segment) {
         await this.#wakeUp.wait(signal);
