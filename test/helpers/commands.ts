@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import mqtt, { type MqttClient } from "mqtt";
-import type { CleanupScope } from "./temp.js";
+import { type CleanupScope, defer } from "./temp.js";
 import type { UplinkWorld } from "./uplink.js";
 
 export interface Reply {
@@ -33,7 +33,7 @@ export class CommandClient {
       key: await readFile(world.centerIdentity.key, "utf8"),
       rejectUnauthorized: true,
     });
-    t.after(() => client.endAsync());
+    defer(t, () => client.endAsync());
     await client.subscribeAsync("camgate/v1/+/reply/#", { qos: 1 });
     return new CommandClient(client);
   }

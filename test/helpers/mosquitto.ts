@@ -11,7 +11,7 @@ import {
   issueCertificate,
 } from "../../src/pki/index.js";
 import { writeFileAtomic } from "../../src/util/files.js";
-import type { CleanupScope } from "./temp.js";
+import { type CleanupScope, defer } from "./temp.js";
 import { waitFor } from "./recording.js";
 
 export interface Identity {
@@ -133,7 +133,7 @@ export class TestBroker {
         "",
       ].join("\n"),
     );
-    t.after(() => broker.stop());
+    defer(t, () => broker.stop());
     await broker.resume();
     return broker;
   }

@@ -9,7 +9,7 @@ import { CredentialVault, type Credentials } from "../../src/discovery/index.js"
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { Store } from "../../src/store/index.js";
-import type { CleanupScope } from "./temp.js";
+import { type CleanupScope, defer } from "./temp.js";
 
 const run = promisify(execFile);
 const GST_SERVER = fileURLToPath(
@@ -26,7 +26,7 @@ export async function startGstRtspServer(
   const child = spawn("/usr/bin/python3", [GST_SERVER, address, String(port), path], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  t.after(async () => {
+  defer(t, async () => {
     if (child.exitCode === null) {
       child.kill("SIGTERM");
       await once(child, "exit");

@@ -4,7 +4,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { Simulator } from "../../src/sim/index.js";
 import { Store } from "../../src/store/index.js";
-import type { CleanupScope } from "./temp.js";
+import { type CleanupScope, defer } from "./temp.js";
 
 /** The factory pair the cameras of `factoryPasswordCameras` keep. */
 export const FACTORY_CREDENTIALS = { username: "admin", password: "12345" };
@@ -27,7 +27,7 @@ export async function factoryPasswordCameras(
     multicast: false,
   });
   await sim.start();
-  t.after(() => sim.stop());
+  defer(t, () => sim.stop());
   return sim;
 }
 

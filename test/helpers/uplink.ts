@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { Center, centerConfigSchema } from "../../src/center/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { type Identity, TestBroker, TestPki } from "./mosquitto.js";
-import type { CleanupScope } from "./temp.js";
+import { type CleanupScope, defer } from "./temp.js";
 
 export interface UplinkWorld {
   dir: string;
@@ -52,7 +52,7 @@ export async function startCenter(
     logger: silentLogger(),
   });
   await center.start(new AbortController().signal);
-  t.after(() => center.stop());
+  defer(t, () => center.stop());
   await center.subscribed;
   return center;
 }

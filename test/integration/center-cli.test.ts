@@ -7,7 +7,7 @@ import mqtt from "mqtt";
 import { readTlsMaterial, tlsOptions } from "../../src/uplink/index.js";
 import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { waitFor } from "../helpers/recording.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 import { uplinkWorld } from "../helpers/uplink.js";
 
 describe("camgate center", () => {
@@ -42,7 +42,7 @@ describe("camgate center", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const output = collect(child);
-    t.after(() => child.kill("SIGKILL"));
+    defer(t, () => child.kill("SIGKILL"));
     await waitFor(
       "the center subscribed",
       async () => {
@@ -58,7 +58,7 @@ describe("camgate center", () => {
       reconnectPeriod: 0,
       ...tlsOptions(new URL(world.broker.url), await readTlsMaterial({ ca: world.pki.ca, ...box })),
     });
-    t.after(() => client.endAsync());
+    defer(t, () => client.endAsync());
     const status = { schema: "camgate.status/1", state: "online", siteId: "site-cli" };
     await client.publishAsync("camgate/v1/site-cli/status", JSON.stringify(status), {
       qos: 1,

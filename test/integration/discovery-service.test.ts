@@ -9,7 +9,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { type Store } from "../../src/store/index.js";
 import { factoryPasswordCameras, setSiteDefaultCredentials } from "../helpers/site.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 
 describe("discovery inside the agent", () => {
   it("fills the inventory and reports cameras that appear, go away and come back", async (t) => {
@@ -38,7 +38,7 @@ describe("discovery inside the agent", () => {
     }
     const service = agent.components.find((c) => c.name === "discovery") as DiscoveryService;
     await agent.start(new AbortController().signal);
-    t.after(() => agent.stop());
+    defer(t, () => agent.stop());
 
     const first = await service.runOnce(); // the scheduled first round, already under way
     assert.deepEqual(first, { found: 3, interrogated: 3, failed: 0, offline: 0 });

@@ -11,7 +11,7 @@ import {
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { Store } from "../../src/store/index.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 
 const URN = "urn:uuid:11111111-2222-4333-8444-555555555555";
 
@@ -32,7 +32,7 @@ describe("inventory", () => {
     const dir = await tempDir(t);
     const store = new Store(join(dir, "camgate.db"), silentLogger());
     const repos = store.open();
-    t.after(() => store.close());
+    defer(t, () => store.close());
     const inventory = new Inventory(repos);
     const vault = new CredentialVault(repos, await SecretSealer.open(join(dir, "seal.key")));
 

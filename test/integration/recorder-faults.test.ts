@@ -24,7 +24,7 @@ import {
   waitFor,
   writeRecorderConfig,
 } from "../helpers/recording.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 
 const run = promisify(execFile);
 
@@ -75,7 +75,7 @@ async function assertIndexMatchesDisk(config: Config): Promise<SegmentRecord[]> 
 describe("recorder under faults", { concurrency: true }, () => {
   it("keeps disk use within quota + one segment per camera, oldest first, locks kept", async (t) => {
     const sim = await simulator("127.0.31.10", 4, 43731);
-    t.after(() => sim.stop());
+    defer(t, () => sim.stop());
     const dir = await tempDir(t);
     const quota = 1_500_000;
     const config = recorderConfig(dir, [
@@ -88,7 +88,7 @@ describe("recorder under faults", { concurrency: true }, () => {
     agent.bus.on("boxEvent", (e) => e.kind === "segment_lost_unforwarded" && lost.push(e));
     agent.bus.on("segmentClosed", ({ segment }) => closed.push(segment));
     await agent.start(new AbortController().signal);
-    t.after(() => agent.stop());
+    defer(t, () => agent.stop());
     const store = agent.components.find((c) => c.name === "store") as Store;
 
     await waitFor(
@@ -142,7 +142,7 @@ describe("recorder under faults", { concurrency: true }, () => {
 
   it("survives kill -9 of the agent ten times in a row: index and disk agree", async (t) => {
     const sim = await simulator("127.0.32.10", 2, 43732);
-    t.after(() => sim.stop());
+    defer(t, () => sim.stop());
     const dir = await tempDir(t);
     const storage = `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`;
     const { config, file: configFile } = await writeRecorderConfig(dir, [storage]);
@@ -208,12 +208,12 @@ describe("recorder under faults", { concurrency: true }, () => {
       t.skip(`cannot mount a small tmpfs here: ${(error as Error).message.split("\n")[0]}`);
       return;
     }
-    t.after(async () => {
+    defer(t, async () => {
       await run("umount", ["-l", mountPoint]);
       await rm(mountPoint, { recursive: true });
     });
     const sim = await simulator("127.0.33.10", 2, 43733);
-    t.after(() => sim.stop());
+    defer(t, () => sim.stop());
     const config = recorderConfig(dir, [
       `storage: {dir: ${mountPoint}, segmentSeconds: 2, maxPercent: 100, minFreeBytes: 0}`,
     ]);
@@ -224,7 +224,7 @@ describe("recorder under faults", { concurrency: true }, () => {
     agent.bus.on("boxEvent", (e) => events.push(e.kind));
     agent.bus.on("segmentClosed", () => events.includes("disk_full") && closedAfterFull++);
     await agent.start(new AbortController().signal);
-    t.after(() => agent.stop());
+    defer(t, () => agent.stop());
     await waitFor("the disk to fill", () => events.includes("disk_full"), 120_000);
     await waitFor("recording to go on", () => closedAfterFull >= 4, 60_000);
     await agent.stop();

@@ -10,14 +10,14 @@ import {
   type Repositories,
   Store,
 } from "../../src/store/index.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 
 async function openStore(
   t: TestContext,
 ): Promise<{ repos: Repositories; store: Store; path: string }> {
   const path = join(await tempDir(t), "camgate.db");
   const store = new Store(path, silentLogger());
-  t.after(() => store.close());
+  defer(t, () => store.close());
   return { repos: store.open(), store, path };
 }
 

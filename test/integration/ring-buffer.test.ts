@@ -15,7 +15,7 @@ import {
 } from "../../src/retention/index.js";
 import { type SegmentRecord, type SegmentState, Store } from "../../src/store/index.js";
 import { segmentFiles } from "../helpers/recording.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 
 const SEGMENT = 1000;
 
@@ -29,7 +29,7 @@ async function setUp(t: TestContext, storage: string) {
   );
   const store = new Store(config.store.path, silentLogger());
   const repos = store.open();
-  t.after(() => store.close());
+  defer(t, () => store.close());
   const bus = new EventBus<AgentEvents>(() => undefined);
   const events: AgentEvents["boxEvent"][] = [];
   bus.on("boxEvent", (event) => events.push(event));

@@ -14,7 +14,7 @@ import { PAYLOAD_SCHEMAS, SiteTopics } from "../../src/uplink/index.js";
 import { keptPayloads, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
 import { cleanEnv, MAIN_JS } from "../helpers/cli.js";
 import { seedCameras, waitFor } from "../helpers/recording.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
 const OUTAGE_MS = 120_000;
@@ -169,11 +169,11 @@ describe("uplink through a broker outage", () => {
       discoveryPort: 43741,
     });
     await sim.start();
-    t.after(() => sim.stop());
+    defer(t, () => sim.stop());
     const boxA = await prepareBox(world, dir, "site-a", sim, [0, 1]);
     const boxB = await prepareBox(world, dir, "site-b", sim, [2, 3]);
     const boxes = [boxA, boxB];
-    t.after(() => Promise.all(boxes.map(killBox)));
+    defer(t, () => Promise.all(boxes.map(killBox)));
     boxes.forEach(startBox);
     const segmentsAtCenter = (box: Box, index: number) =>
       keptLines(

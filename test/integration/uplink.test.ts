@@ -16,7 +16,7 @@ import { CommandClient } from "../helpers/commands.js";
 import { type Identity, TestBroker, TestPki } from "../helpers/mosquitto.js";
 import { seedCameras, waitFor } from "../helpers/recording.js";
 import { factoryPasswordCameras, setSiteDefaultCredentials } from "../helpers/site.js";
-import { tempDir } from "../helpers/temp.js";
+import { tempDir, defer } from "../helpers/temp.js";
 import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
 interface Kept {
@@ -122,7 +122,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     agent.bus.on("auditCompleted", ({ cameraId }) => audited.add(cameraId));
     await agent.start(new AbortController().signal);
     let stopped = false;
-    t.after(() => (stopped ? undefined : agent.stop()));
+    defer(t, () => (stopped ? undefined : agent.stop()));
     const site = join(centerDir, "site-a");
 
     await waitFor(
@@ -282,7 +282,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       reconnectPeriod: 0,
       ...tlsOptions(new URL(world.broker.url), material),
     });
-    t.after(() => client.endAsync());
+    defer(t, () => client.endAsync());
     await client.publishAsync("camgate/v1/site-a/events", "{}", { qos: 1 });
     await assert.rejects(
       client.publishAsync("camgate/v1/site-b/status", "{}", { qos: 1 }),
@@ -333,7 +333,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
         logger: silentLogger(),
       });
       await session.start(new AbortController().signal);
-      t.after(() => session.stop());
+      defer(t, () => session.stop());
       await waitFor(
         `${name}: the box gives up on the broker`,
         () => {
@@ -365,7 +365,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     ]);
     const agent = Agent.fromConfig(config, silentLogger());
     await agent.start(new AbortController().signal);
-    t.after(() => agent.stop());
+    defer(t, () => agent.stop());
     const store = agentStore(agent);
     const events = new EventLog(store, agent.bus, silentLogger());
     // Link down: 2 inventory messages (priority 3), 80 segment entries (4), 60 events (2).

@@ -13,7 +13,7 @@ import type { SegmentRecord, Store } from "../../src/store/index.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
 import { runCamgate } from "../helpers/cli.js";
 import { probeVideo, seedCameras, waitFor } from "../helpers/recording.js";
-import { type CleanupScope, tempDir } from "../helpers/temp.js";
+import { type CleanupScope, tempDir, defer } from "../helpers/temp.js";
 import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
 const sha256 = async (path: string) =>
@@ -63,7 +63,7 @@ async function startBox(
   const agent = Agent.fromConfig(config, silentLogger());
   await agent.start(new AbortController().signal);
   let stopped = false;
-  t.after(() => (stopped ? undefined : agent.stop()));
+  defer(t, () => (stopped ? undefined : agent.stop()));
   const store = agent.components.find((c) => c.name === "store") as Store;
   const stop = async () => {
     stopped = true;
@@ -82,7 +82,7 @@ async function simulator(t: CleanupScope, baseIp: string, cameras: number, port:
     discoveryPort: port,
   });
   await sim.start();
-  t.after(() => sim.stop());
+  defer(t, () => sim.stop());
   return sim.describe().map((camera, index) => ({
     id: `cam-${index}`,
     ip: camera.address,
