@@ -36,8 +36,11 @@ export interface ReceivedSegment {
   /** The file's hash equals the one sent with the chunks and the one in the segment index. */
   verified: boolean;
   index: "match" | "mismatch" | "unknown";
+  /** Chunks that arrived again, already kept (a resend after a lost acknowledgement). */
   duplicates: number;
   file: string;
+  /** When the last chunk arrived (center clock). */
+  receivedAt: string;
 }
 
 export interface MissingChunks {
@@ -133,6 +136,8 @@ export class CenterVideo {
     if (payload.length !== length) return "refused";
     if (transfer.received.has(header.chunk)) {
       transfer.duplicates++;
+      // A late resend of a segment already whole: nothing is missing from it.
+      if (transfer.received.size === header.chunks) this.#transfers.delete(key);
       return "duplicate";
     }
     const file = await open(`${key}.part`, constants.O_RDWR | constants.O_CREAT, 0o644);
@@ -215,6 +220,7 @@ export class CenterVideo {
       index,
       duplicates: transfer.duplicates,
       file,
+      receivedAt: new Date().toISOString(),
     };
     await appendFile(join(transfer.dir, "received.jsonl"), `${JSON.stringify(segment)}\n`);
     this.#received.push(segment);

@@ -1,23 +1,29 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Center, ReceivedSegment } from "../../src/center/index.js";
 import { type Config, parseConfigText } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { Simulator } from "../../src/sim/index.js";
-import { Store } from "../../src/store/index.js";
+import { type SegmentRecord, STORED_STATES, Store } from "../../src/store/index.js";
 import { eventBody, segmentBody } from "../../src/uplink/payloads.js";
 import { PAYLOAD_SCHEMAS, SiteTopics } from "../../src/uplink/index.js";
 import { keptPayloads, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
 import { cleanEnv, MAIN_JS } from "../helpers/cli.js";
+import { CommandClient } from "../helpers/commands.js";
 import { seedCameras, waitFor } from "../helpers/recording.js";
 import { tempDir, defer } from "../helpers/temp.js";
 import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
 const OUTAGE_MS = 120_000;
+/** Two cameras at about 200 kbit/s each: the cap is three times what a box records. */
+const CAMERA_KBPS = 200;
+const CAP_BITS_PER_SECOND = 3 * 2 * CAMERA_KBPS * 1000;
 
 interface Box {
   siteId: string;
@@ -44,7 +50,7 @@ async function prepareBox(
     `storage: {dir: ${join(boxDir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
     "discovery: {enabled: false}",
     "audit: {enabled: false}",
-    uplinkLines(world, identity),
+    uplinkLines(world, identity, `, chunkBytes: 32KiB, maxBitsPerSecond: ${CAP_BITS_PER_SECOND}`),
   ].join("\n");
   const file = join(boxDir, "camgate.yaml");
   await writeFile(file, text);
@@ -146,13 +152,38 @@ function queued(box: Box): Map<string, unknown[]> {
   });
 }
 
+/** The box's segments still in its ring buffer. */
+function stored(box: Box): SegmentRecord[] {
+  return readBox(box, (store) =>
+    store.repos.segments
+      .after(0, 1_000_000)
+      .filter((segment) => (STORED_STATES as readonly string[]).includes(segment.state)),
+  );
+}
+
+/** Segments of a box the center received whole after `sinceMs`. */
+function receivedSince(center: Center, box: Box, sinceMs: number): ReceivedSegment[] {
+  return center
+    .receivedSegments()
+    .filter(
+      (segment) =>
+        segment.cameraId.startsWith(`${box.siteId}-`) && Date.parse(segment.receivedAt) > sinceMs,
+    );
+}
+
+async function sha256File(file: string): Promise<string> {
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
+}
+
 function fileOf(centerDir: string, topic: string): string {
   const [, , siteId, ...rest] = topic.split("/");
   return `${join(centerDir, siteId!, ...rest)}.jsonl`;
 }
 
 describe("uplink through a broker outage", () => {
-  it("every event and segment entry arrives once, in order, across a 2-minute outage and a kill -9", async (t) => {
+  it("events, segment entries and video all arrive once across a 2-minute outage and two kill -9s, video under the cap", async (t) => {
     const dir = await tempDir(t);
     const world = await uplinkWorld(t, dir);
     const centerDir = join(dir, "center");
@@ -167,6 +198,7 @@ describe("uplink through a broker outage", () => {
       ffmpeg: "ffmpeg",
       multicast: false,
       discoveryPort: 43741,
+      video: { kbps: CAMERA_KBPS },
     });
     await sim.start();
     defer(t, () => sim.stop());
@@ -214,10 +246,51 @@ describe("uplink through a broker outage", () => {
       readBox(box, (s) => s.repos.outbox.stats().count),
     );
     await world.broker.resume();
+    const resumedAt = Date.now();
 
     await waitFor(
       "both outboxes drained",
       () => boxes.every((box) => readBox(box, (s) => s.repos.outbox.stats().count) < 8),
+      120_000,
+    );
+    // The video backlog drains under the cap while status requests are answered; box B is
+    // killed again half-way through its backlog, in the middle of a transfer.
+    const commands = await CommandClient.connect(t, world);
+    const samples: { atMs: number; backlog: number }[] = [];
+    let boxBKilled = false;
+    for (;;) {
+      const reply = await commands.send("site-a", "status.get", {});
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      const video = reply.result?.["video"] as { backlog: { segments: number } };
+      samples.push({ atMs: Date.now(), backlog: video.backlog.segments });
+      if (!boxBKilled && receivedSince(center, boxB, resumedAt).length >= 5) {
+        await killBox(boxB);
+        startBox(boxB);
+        boxBKilled = true;
+      }
+      if (video.backlog.segments < 4 && boxBKilled) break;
+      assert.ok(Date.now() - resumedAt < 600_000, `the backlog drains: ${JSON.stringify(samples)}`);
+      await sleep(1_000);
+    }
+    const capped = samples.filter((sample) => sample.backlog >= 4);
+    assert.ok(capped.length >= 2, `a backlog to drain: ${JSON.stringify(samples)}`);
+    const [from, to] = [capped[0]!.atMs, capped.at(-1)!.atMs];
+    assert.ok(to - from >= 20_000, `a backlog for 20 s at least: ${JSON.stringify(samples)}`);
+    const drained = receivedSince(center, boxA, from).filter(
+      (segment) => Date.parse(segment.receivedAt) <= to,
+    );
+    const rate = (drained.reduce((sum, segment) => sum + segment.bytes, 0) * 8_000) / (to - from);
+
+    // Everything recorded until now reaches the center, then the boxes stop.
+    const recordedUntilNow = boxes.map((box) => readBox(box, (s) => s.repos.segments.lastId()));
+    await waitFor(
+      "every segment recorded until now forwarded",
+      () =>
+        boxes.every((box, index) =>
+          stored(box).every(
+            (segment) => segment.id > recordedUntilNow[index]! || segment.state === "forwarded",
+          ),
+        ),
       120_000,
     );
     await Promise.all(boxes.map(stopBox));
@@ -270,6 +343,40 @@ describe("uplink through a broker outage", () => {
       `queued: ${queuedDuringOutage.join("/")}`,
     );
     assert.equal(center.summary().refused, 0);
+    assert.ok(
+      Math.abs(rate / CAP_BITS_PER_SECOND - 1) <= 0.1,
+      `box A sent its backlog at ${Math.round(rate)} bit/s, capped at ${CAP_BITS_PER_SECOND}`,
+    );
+    // Every segment in the ring buffer is at the center, byte for byte, except what was
+    // recorded since (still queued); nothing was lost, and the only chunks sent twice are the
+    // one in flight when the broker went away (each box) and when box B was killed.
+    const received = new Map(center.receivedSegments().map((segment) => [segment.file, segment]));
+    for (const [index, box] of boxes.entries()) {
+      const rows = readBox(box, (store) => store.repos.segments.after(0, 1_000_000));
+      assert.deepEqual(
+        rows.filter((row) => row.state === "lost" || row.state === "evicted").map((row) => row.id),
+        [],
+        `${box.siteId}: no segment lost`,
+      );
+      for (const row of rows) {
+        if (row.state !== "forwarded") {
+          assert.ok(row.id > recordedUntilNow[index]!, `${box.siteId}: segment ${row.id} sent`);
+          continue;
+        }
+        const file = join(centerDir, box.siteId, "cameras", row.cameraId, "video", `${row.id}.ts`);
+        const copy = received.get(file);
+        assert.ok(copy, `${box.siteId}: segment ${row.id} at the center`);
+        assert.deepEqual(
+          { sha256: copy.sha256, verified: copy.verified, index: copy.index },
+          { sha256: row.sha256, verified: true, index: "match" },
+          `${box.siteId}: segment ${row.id} byte-identical`,
+        );
+        assert.equal(await sha256File(file), row.sha256);
+      }
+    }
+    const video = center.summary().video;
+    assert.equal(video.verified, video.segments, "no corrupt segment");
+    assert.ok(video.duplicates <= 3, `chunks received twice: ${video.duplicates}`);
     // What two recording boxes published (health with recorder and storage figures included)
     // conforms to docs/asyncapi.yaml.
     const validators = await payloadValidators();
@@ -281,7 +388,8 @@ describe("uplink through a broker outage", () => {
       `delivered ${delivered}, queued at the end of the outage ${queuedDuringOutage.join("/")}, ` +
         `resent and de-duplicated ${Object.values(center.summary().sites)
           .map((s) => s.duplicates)
-          .join("/")}`,
+          .join("/")}; video: ${video.segments} segments, ${video.duplicates} chunks twice, ` +
+        `backlog sent at ${Math.round(rate)} bit/s over ${to - from} ms (cap ${CAP_BITS_PER_SECOND})`,
     );
   });
 });
