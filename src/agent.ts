@@ -5,6 +5,14 @@ import type { Config } from "./config/index.js";
 import { DiscoveryService } from "./discovery/index.js";
 import { EventLog } from "./events/index.js";
 import {
+  notifyEnvironment,
+  type RuntimeFigures,
+  RuntimeStatusWriter,
+  runtimeStatusPath,
+  statusLine,
+  SystemdNotifier,
+} from "./health/index.js";
+import {
   type Component,
   ComponentGroup,
   EventBus,
@@ -16,6 +24,7 @@ import { RecorderService } from "./recorder/index.js";
 import { RingBuffer } from "./retention/index.js";
 import { Store } from "./store/index.js";
 import { createUplink } from "./uplink/index.js";
+import { packageVersion } from "./version.js";
 
 function recorderFigures(recorder: RecorderService): { cameras: number; running: number } {
   const processes = [...recorder.processes().values()];
@@ -24,6 +33,8 @@ function recorderFigures(recorder: RecorderService): { cameras: number; running:
     running: processes.filter((pid) => pid !== undefined).length,
   };
 }
+
+const RUNTIME_STATUS_EVERY_MS = 5_000;
 
 export interface AgentOptions {
   stopTimeoutMs: number;
@@ -108,12 +119,38 @@ export class Agent implements Runnable {
               ...(recorder ? { recorder: recorderFigures(recorder) } : {}),
             }),
           })
-        : [];
-    // Start order: the store first, the uplink before what feeds it, each part after what it needs.
+        : undefined;
+    const runtime = (): RuntimeFigures => ({
+      uplink: uplink?.status() ?? null,
+      recording: recorder
+        ? Object.fromEntries([...recorder.processes()].map(([id, pid]) => [id, pid !== undefined]))
+        : null,
+    });
+    const notify = notifyEnvironment(env);
+    // Start order: the store first, the uplink before what feeds it, each part after what it
+    // needs; systemd hears READY once everything else runs, and STOPPING before anything stops.
     const components: Component[] = [
       store,
-      ...uplink,
+      ...(uplink?.components ?? []),
       ...[discovery, audit, retention, recorder].filter((part) => part !== undefined),
+      new RuntimeStatusWriter({
+        file: runtimeStatusPath(config.store.path),
+        site: config.site.id,
+        version: packageVersion(),
+        intervalMs: RUNTIME_STATUS_EVERY_MS,
+        figures: runtime,
+        logger: child("runtime-status"),
+      }),
+      ...(notify
+        ? [
+            new SystemdNotifier({
+              environment: notify,
+              statusLine: () => statusLine(runtime()),
+              statusEveryMs: RUNTIME_STATUS_EVERY_MS,
+              logger: child("systemd"),
+            }),
+          ]
+        : []),
     ];
     return new Agent(components, bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
   }

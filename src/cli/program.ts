@@ -11,6 +11,7 @@ import { registerConfigCommands } from "./commands/config.js";
 import { registerDiscoveryCommands } from "./commands/discovery.js";
 import { registerRecordingCommands } from "./commands/recordings.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerStatusCommand } from "./commands/status.js";
 import { registerSimCommand } from "./commands/sim.js";
 import type { CliContext, CliOutcome } from "./context.js";
 
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerCertCommands(program, ctx, outcome);
   registerRecordingCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
+  registerStatusCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
   return program;
 }

@@ -22,7 +22,7 @@ export {
   type TopicFamily,
 } from "./topics.js";
 export { TokenBucket } from "./token-bucket.js";
-export { createUplink } from "./uplink.js";
+export { createUplink, type Uplink } from "./uplink.js";
 export {
   type ForwardMode,
   VIDEO_CONTENT_TYPE,

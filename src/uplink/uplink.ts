@@ -17,7 +17,7 @@ import { Outbox } from "./outbox.js";
 import { OutboxSender } from "./outbox-sender.js";
 import { CONTENT_TYPE, encodePayload, statusBody } from "./payloads.js";
 import { UplinkPublishers } from "./publishers.js";
-import { type SessionMessage, UplinkSession } from "./session.js";
+import { type SessionMessage, UplinkSession, type UplinkSessionStatus } from "./session.js";
 import { TokenBucket } from "./token-bucket.js";
 import { SiteTopics } from "./topics.js";
 import { type ForwardMode, VideoForwarder } from "./video-forwarder.js";
@@ -46,11 +46,15 @@ function statusMessage(topics: SiteTopics, body: Parameters<typeof statusBody>[0
   };
 }
 
-/**
- * The uplink's parts, wired, in start order: outbox sender, publishers, video forwarder, command
- * service, the session (once everything it feeds is ready), live views, health.
- */
-export function createUplink(deps: UplinkDeps): Component[] {
+export interface Uplink {
+  /** In start order: outbox sender, publishers, video forwarder, command service, the session
+   * (once everything it feeds is ready), live views, health. */
+  components: Component[];
+  status: () => UplinkSessionStatus;
+}
+
+/** The uplink's parts, wired. */
+export function createUplink(deps: UplinkDeps): Uplink {
   const { config, store, bus, events, logger } = deps;
   const topics = new SiteTopics(config.site.id);
   const readCertificate = () =>
@@ -164,5 +168,8 @@ export function createUplink(deps: UplinkDeps): Component[] {
     onTick: () => certificate.check(),
     logger: logger.child({ part: "health" }),
   });
-  return [sender, publishers, video, commands, session, ...(live ? [live] : []), health];
+  return {
+    components: [sender, publishers, video, commands, session, ...(live ? [live] : []), health],
+    status: () => session.status(),
+  };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -8,6 +9,15 @@ import { REPO_ROOT } from "../helpers/cli.js";
 const run = promisify(execFile);
 const UNIT = join(REPO_ROOT, "systemd/camgate.service");
 const MAX_EXPOSURE = 2.5;
+
+async function serviceKeys(): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const line of (await readFile(UNIT, "utf8")).split("\n")) {
+    const match = /^(\w+)=(.*)$/.exec(line);
+    if (match) keys.set(match[1]!, match[2]!);
+  }
+  return keys;
+}
 
 describe("systemd/camgate.service", () => {
   it("passes systemd-analyze verify with nothing to say", async () => {
@@ -22,5 +32,15 @@ describe("systemd/camgate.service", () => {
     const score = /Overall exposure level for camgate\.service: (\d+(?:\.\d+)?)/.exec(stdout);
     assert.ok(score, stdout.slice(-500));
     assert.ok(Number(score[1]) <= MAX_EXPOSURE, `exposure ${score[1]}`);
+  });
+
+  it("is a notify service with a watchdog, as `camgate run` serves it", async () => {
+    const keys = await serviceKeys();
+    assert.equal(keys.get("Type"), "notify");
+    assert.equal(keys.get("NotifyAccess"), "main", "only the agent itself, not ffmpeg, may notify");
+    assert.match(keys.get("WatchdogSec") ?? "", /^\d+s$/);
+    assert.match(keys.get("ExecStart") ?? "", / run --config \/etc\/camgate\/camgate\.yaml$/);
+    // The agent's own stop deadline (agent.stopTimeout, 20 s) must end before systemd's.
+    assert.ok(Number(/^(\d+)s$/.exec(keys.get("TimeoutStopSec") ?? "")?.[1]) > 20);
   });
 });

@@ -285,6 +285,23 @@ export class SegmentRepository {
     }
   }
 
+  /** A camera's latest stored segment end, and the bytes it recorded from `sinceMs` on. */
+  recent(cameraId: string, sinceMs: number): { newestMs: number | null; bytesSince: number } {
+    const newest = this.db
+      .prepare(
+        `SELECT end_ms AS endMs FROM segments WHERE camera_id = ? AND state IN ${STORED_SQL}
+         ORDER BY start_ms DESC LIMIT 1`,
+      )
+      .get(cameraId) as { endMs: number } | undefined;
+    const since = this.db
+      .prepare(
+        `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
+         WHERE camera_id = ? AND start_ms >= ? AND state IN ${STORED_SQL}`,
+      )
+      .get(cameraId, sinceMs) as { bytes: number };
+    return { newestMs: newest?.endMs ?? null, bytesSince: since.bytes };
+  }
+
   /** First start and last end of a camera's stored video. */
   span(cameraId: string): { oldestMs: number; newestMs: number } | undefined {
     const row = this.db

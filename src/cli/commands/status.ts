@@ -1,0 +1,104 @@
+import type { Command } from "commander";
+import { formatBytes } from "../../config/units.js";
+import { ExitCode } from "../../errors.js";
+import { withStore } from "../camera-access.js";
+import {
+  type CliContext,
+  type CliOutcome,
+  cliLogger,
+  exitWith,
+  formatTable,
+  globalOptions,
+  loadCommandConfig,
+  printJson,
+  printLines,
+} from "../context.js";
+import { type CameraStatus, gatherStatus, type StatusReport } from "../status-report.js";
+
+function age(seconds: number | null): string {
+  if (seconds === null) return "never";
+  if (seconds < 120) return `${seconds}s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m ago`;
+  return `${Math.round(seconds / 3600)}h ago`;
+}
+
+function auditCell(audit: CameraStatus["audit"]): string {
+  if (!audit) return "not audited";
+  const { pass = 0, fail = 0, unknown = 0 } = audit.summary;
+  return `${pass} pass, ${fail} fail, ${unknown} unknown`;
+}
+
+function render(report: StatusReport): string[] {
+  const { site, service, certificate, uplink, storage } = report;
+  const lines = [
+    `site      ${site.id}${site.name ? ` (${site.name})` : ""}`,
+    `service   ${service.state}${service.pid ? `, pid ${service.pid} since ${service.since}` : ""}`,
+    `cert      ${
+      certificate === null
+        ? "none configured"
+        : "error" in certificate
+          ? certificate.error
+          : `${certificate.daysLeft} days left (until ${certificate.notAfter})`
+    }`,
+    `uplink    ${
+      !uplink.configured
+        ? "not configured"
+        : uplink.connected === null
+          ? "unknown (agent not running)"
+          : uplink.connected
+            ? `connected to ${uplink.broker ?? "?"}`
+            : `down${uplink.lastError ? `: ${uplink.lastError}` : ""}`
+    }; outbox ${uplink.outbox.messages} messages; video backlog ${uplink.videoBacklog.segments} segments (${formatBytes(uplink.videoBacklog.bytes)})`,
+    `storage   ${formatBytes(storage.storedBytes)} of ${
+      storage.quotaBytes === null ? "?" : formatBytes(storage.quotaBytes)
+    } quota, ${formatBytes(storage.lockedBytes)} locked, ${
+      storage.freeBytes === null ? "?" : formatBytes(storage.freeBytes)
+    } free (${storage.dir})`,
+    "",
+    ...(report.cameras.length === 0
+      ? ["no cameras in the inventory yet (camgate discover --save, or camgate cameras add)"]
+      : cameraTable(report.cameras)),
+    "",
+  ];
+  if (report.attention.length === 0) lines.push("all well");
+  else lines.push("needs attention:", ...report.attention.map((reason) => `  - ${reason}`));
+  return lines;
+}
+
+function cameraTable(cameras: readonly CameraStatus[]): string[] {
+  return formatTable(
+    ["CAMERA", "IP", "ONLINE", "RECORDING", "LAST SEGMENT", "TODAY", "LAST AUDIT"],
+    cameras.map((camera) => [
+      camera.enabled ? camera.id : `${camera.id} (disabled)`,
+      camera.ip ?? "-",
+      camera.online ? "yes" : "no",
+      camera.recording === null ? "-" : camera.recording ? "yes" : "no",
+      age(camera.lastSegmentAgeSeconds),
+      formatBytes(camera.bytesToday),
+      auditCell(camera.audit),
+    ]),
+  );
+}
+
+export function registerStatusCommand(
+  program: Command,
+  ctx: CliContext,
+  outcome: CliOutcome,
+): void {
+  program
+    .command("status")
+    .description(
+      "the box on one screen: service, certificate, uplink, cameras, disk; exits 1 when something needs attention",
+    )
+    .action(
+      exitWith(outcome, async (_options: unknown, command: Command) => {
+        const { config } = await loadCommandConfig(command, ctx);
+        const report = await withStore(config, cliLogger(command, ctx, config), (repos) =>
+          gatherStatus(config, repos),
+        );
+        if (globalOptions(command).json) printJson(ctx, report);
+        else printLines(ctx, render(report));
+        return report.attention.length === 0 ? ExitCode.ok : ExitCode.failure;
+      }),
+    );
+}

@@ -1,0 +1,168 @@
+import { readFile } from "node:fs/promises";
+import type { Config } from "../config/index.js";
+import { readRuntimeStatus, runtimeStatusPath, type ServiceState } from "../health/index.js";
+import { summarize } from "../pki/index.js";
+import { quotaBytes, readDisk } from "../retention/index.js";
+import type { Repositories } from "../store/index.js";
+
+/** What `camgate status --json` prints; a documented, stable shape. */
+export interface StatusReport {
+  site: { id: string; name: string | null };
+  service: {
+    state: ServiceState;
+    pid: number | null;
+    since: string | null;
+    version: string | null;
+  };
+  certificate: { subject: string; notAfter: string; daysLeft: number } | { error: string } | null;
+  uplink: {
+    configured: boolean;
+    /** null when the agent does not run: nobody knows. */
+    connected: boolean | null;
+    broker: string | null;
+    lastError: string | null;
+    outbox: { messages: number; bytes: number };
+    videoBacklog: { segments: number; bytes: number };
+  };
+  cameras: CameraStatus[];
+  storage: {
+    dir: string;
+    storedBytes: number;
+    quotaBytes: number | null;
+    freeBytes: number | null;
+    lockedBytes: number;
+  };
+  /** Why the exit code is not 0; empty when all is well. */
+  attention: string[];
+}
+
+export interface CameraStatus {
+  id: string;
+  name: string | null;
+  ip: string | null;
+  enabled: boolean;
+  online: boolean;
+  /** Is its ffmpeg running; null when the agent does not run or records no such camera. */
+  recording: boolean | null;
+  lastSegmentAgeSeconds: number | null;
+  bytesToday: number;
+  audit: { finishedAt: string; summary: Record<string, number> } | null;
+}
+
+const CERTIFICATE_WARN_DAYS = 30;
+
+function startOfLocalDay(nowMs: number): number {
+  const day = new Date(nowMs);
+  day.setHours(0, 0, 0, 0);
+  return day.getTime();
+}
+
+async function certificateStatus(
+  config: Config,
+  nowMs: number,
+): Promise<StatusReport["certificate"]> {
+  if (!config.uplink.cert) return null;
+  try {
+    const summary = summarize(await readFile(config.uplink.cert, "utf8"), nowMs);
+    return { subject: summary.subject, notAfter: summary.notAfter, daysLeft: summary.daysLeft };
+  } catch (error) {
+    return { error: `${config.uplink.cert}: ${(error as Error).message}` };
+  }
+}
+
+/** The box on one screen, from the store, the files and the running agent's runtime status. */
+export async function gatherStatus(
+  config: Config,
+  repos: Repositories,
+  nowMs = Date.now(),
+): Promise<StatusReport> {
+  const { status: runtime, service } = await readRuntimeStatus(
+    runtimeStatusPath(config.store.path),
+    nowMs,
+  );
+  const live = service === "running" || service === "stopping" || service === "stale";
+  const alive = live ? runtime : undefined;
+  const segmentMs = config.storage.segmentSeconds * 1000;
+  const today = startOfLocalDay(nowMs);
+  const cameras = repos.cameras.list().map((camera): CameraStatus => {
+    const recent = repos.segments.recent(camera.id, today);
+    const [audit] = repos.auditReports.latest(camera.id);
+    return {
+      id: camera.id,
+      name: camera.name,
+      ip: camera.ip,
+      enabled: camera.enabled,
+      online: camera.reachable,
+      recording: alive?.recording?.[camera.id] ?? null,
+      lastSegmentAgeSeconds:
+        recent.newestMs === null ? null : Math.max(0, Math.round((nowMs - recent.newestMs) / 1000)),
+      bytesToday: recent.bytesSince,
+      audit: audit
+        ? { finishedAt: new Date(audit.finishedMs).toISOString(), summary: audit.summary }
+        : null,
+    };
+  });
+  const usage = repos.segments.usage().filter((entry) => entry.state === "closed");
+  let disk: ReturnType<typeof readDisk> | undefined;
+  try {
+    disk = readDisk(config.storage.dir);
+  } catch {
+    disk = undefined;
+  }
+  const report: StatusReport = {
+    site: { id: config.site.id, name: config.site.name ?? null },
+    service: {
+      state: service,
+      pid: alive?.pid ?? null,
+      since: alive?.startedAt ?? null,
+      version: alive?.version ?? null,
+    },
+    certificate: await certificateStatus(config, nowMs),
+    uplink: {
+      configured: config.uplink.brokers.length > 0,
+      connected: alive?.uplink ? alive.uplink.connected : null,
+      broker: alive?.uplink?.broker ?? null,
+      lastError: alive?.uplink?.lastError ?? null,
+      outbox: (({ count, bytes }) => ({ messages: count, bytes }))(repos.outbox.stats()),
+      videoBacklog: {
+        segments: usage.reduce((sum, entry) => sum + entry.segments, 0),
+        bytes: usage.reduce((sum, entry) => sum + entry.bytes, 0),
+      },
+    },
+    cameras,
+    storage: {
+      dir: config.storage.dir,
+      storedBytes: repos.segments.storedBytes(),
+      quotaBytes: disk ? quotaBytes(config.storage, disk) : null,
+      freeBytes: disk?.freeBytes ?? null,
+      lockedBytes: repos.segments.lockedBytes(nowMs),
+    },
+    attention: [],
+  };
+  report.attention = attention(report, segmentMs);
+  return report;
+}
+
+function attention(report: StatusReport, segmentMs: number): string[] {
+  const reasons: string[] = [];
+  const { service, certificate, uplink, storage } = report;
+  if (service.state === "stopped") reasons.push("the agent is not running");
+  if (service.state === "stale") reasons.push("the agent runs but has not reported for a while");
+  if (certificate && "error" in certificate) reasons.push(`certificate: ${certificate.error}`);
+  else if (certificate && certificate.daysLeft < CERTIFICATE_WARN_DAYS)
+    reasons.push(`the box certificate ends in ${certificate.daysLeft} days`);
+  if (uplink.configured && uplink.connected === false)
+    reasons.push(`uplink down${uplink.lastError ? `: ${uplink.lastError}` : ""}`);
+  for (const camera of report.cameras.filter((c) => c.enabled)) {
+    if (!camera.online) reasons.push(`camera ${camera.id} is offline`);
+    if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
+    else if (
+      camera.recording === true &&
+      (camera.lastSegmentAgeSeconds === null || camera.lastSegmentAgeSeconds * 1000 > 3 * segmentMs)
+    )
+      reasons.push(`camera ${camera.id} has closed no segment lately`);
+  }
+  if (storage.quotaBytes !== null && storage.storedBytes > storage.quotaBytes)
+    reasons.push("recordings are over their quota (only locked segments left to evict)");
+  return reasons;
+}

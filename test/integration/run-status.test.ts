@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import unixDgram from "unix-dgram";
+import type { StatusReport } from "../../src/cli/status-report.js";
+import { Simulator } from "../../src/sim/index.js";
+import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
+import { seedCameras, waitFor, writeRecorderConfig } from "../helpers/recording.js";
+import { defer, tempDir } from "../helpers/temp.js";
+import { uplinkLines, uplinkWorld } from "../helpers/uplink.js";
+
+/** systemd's end of sd_notify: a datagram socket that keeps what the service says. */
+function notifySocket(t: Parameters<typeof tempDir>[0], path: string): string[] {
+  const messages: string[] = [];
+  const socket = unixDgram.createSocket("unix_dgram", (message) =>
+    messages.push(message.toString("utf8")),
+  );
+  socket.bind(path);
+  defer(t, () => socket.close());
+  return messages;
+}
+
+async function status(file: string): Promise<{ code: number | null; report: StatusReport }> {
+  const result = await runCamgate(["status", "--json", "--config", file]);
+  return { code: result.code, report: JSON.parse(result.stdout) as StatusReport };
+}
+
+describe("camgate run under systemd, and camgate status", () => {
+  it("READY once running, WATCHDOG at half the period, a STATUS line, STOPPING; status tells", async (t) => {
+    const dir = await tempDir(t);
+    const world = await uplinkWorld(t, dir);
+    const sim = new Simulator({
+      baseIp: "127.0.43.10",
+      cameras: 2,
+      profile: "hardened",
+      ffmpeg: "ffmpeg",
+      multicast: false,
+      discoveryPort: 43744,
+    });
+    await sim.start();
+    defer(t, () => sim.stop());
+    const { config, file } = await writeRecorderConfig(dir, [
+      `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+      uplinkLines(world, await world.pki.issue("rec-site")),
+    ]);
+    await seedCameras(
+      config,
+      sim.describe().map((camera, index) => ({
+        id: `cam-${index}`,
+        ip: camera.address,
+        streamUri: camera.streams[0]!,
+        credentials: { username: camera.username, password: camera.password },
+      })),
+    );
+    const messages = notifySocket(t, join(dir, "notify"));
+    const child = spawn(process.execPath, [MAIN_JS, "run", "--config", file], {
+      env: cleanEnv({ NOTIFY_SOCKET: join(dir, "notify"), WATCHDOG_USEC: "1000000" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const done = collect(child);
+    defer(t, () => (child.exitCode === null ? child.kill("SIGKILL") : undefined));
+
+    await waitFor("READY=1", () => messages.some((m) => m.startsWith("READY=1\n")), 60_000);
+    await waitFor(
+      "a status line with both cameras recording and the uplink up",
+      () => messages.some((m) => m.includes("STATUS=2 cameras recording, uplink up")),
+      60_000,
+    );
+    await waitFor(
+      "watchdog pings",
+      () => messages.filter((m) => m === "WATCHDOG=1").length >= 3,
+      30_000,
+    );
+    await waitFor(
+      "a segment of each camera",
+      async () => (await status(file)).report.cameras.every((c) => c.bytesToday > 0),
+      60_000,
+    );
+    const running = await status(file);
+    assert.equal(running.report.service.state, "running");
+    assert.equal(running.report.service.pid, child.pid);
+    assert.equal(running.report.uplink.connected, true);
+    assert.deepEqual(
+      running.report.cameras.map((c) => [c.id, c.online, c.recording]),
+      [
+        ["cam-0", true, true],
+        ["cam-1", true, true],
+      ],
+    );
+    assert.ok((running.report.certificate as { daysLeft: number }).daysLeft > 30);
+    assert.deepEqual(running.report.attention, [], JSON.stringify(running.report));
+    assert.equal(running.code, 0);
+    const table = await runCamgate(["status", "--config", file]);
+    assert.match(table.stdout, /service {3}running, pid \d+/);
+    assert.match(table.stdout, /cam-0 +127\.0\.43\.10 +yes +yes/);
+    assert.match(table.stdout, /all well/);
+
+    // A camera goes away: the box needs attention, and says why.
+    await sim.cameras[1]!.stop();
+    await waitFor(
+      "cam-1 reported",
+      async () => (await status(file)).report.attention.some((r) => r.includes("cam-1")),
+      60_000,
+    );
+    assert.equal((await status(file)).code, 1);
+
+    child.kill("SIGTERM");
+    const result = await done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(
+      messages.some((m) => m.startsWith("STOPPING=1")),
+      messages.join(" | "),
+    );
+    const readyAt = messages.findIndex((m) => m.startsWith("READY=1"));
+    assert.equal(
+      readyAt,
+      messages.findLastIndex((m) => m.startsWith("READY=1")),
+      "READY once",
+    );
+    const stopped = await status(file);
+    assert.equal(stopped.code, 1);
+    assert.equal(stopped.report.service.state, "stopped");
+    assert.equal(stopped.report.uplink.connected, null, "nobody knows while the agent is down");
+    assert.ok(stopped.report.attention.includes("the agent is not running"));
+  });
+});
