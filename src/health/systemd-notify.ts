@@ -64,13 +64,16 @@ export class SystemdNotifier implements Component {
       this.deps.logger.warn({ err: error }, "systemd notify failed"),
     );
     this.#socket = socket;
-    await this.#send(`READY=1\nSTATUS=${this.#status()}`);
+    this.#lastStatus = this.#status();
+    await this.#send(`READY=1\nSTATUS=${this.#lastStatus}`);
     const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms));
     if (environment.watchdogEveryMs !== undefined)
       every(environment.watchdogEveryMs, () => void this.#send("WATCHDOG=1"));
     every(statusEveryMs, () => {
       const status = this.#status();
-      if (status !== this.#lastStatus) void this.#send(`STATUS=${status}`);
+      if (status === this.#lastStatus) return;
+      this.#lastStatus = status;
+      void this.#send(`STATUS=${status}`);
     });
   }
 
@@ -85,8 +88,7 @@ export class SystemdNotifier implements Component {
   }
 
   #status(): string {
-    this.#lastStatus = this.deps.statusLine().replace(/\n/g, " ");
-    return this.#lastStatus;
+    return this.deps.statusLine().replace(/\n/g, " ");
   }
 
   #send(message: string): Promise<void> {
