@@ -12,6 +12,7 @@ import { registerDiscoveryCommands } from "./commands/discovery.js";
 import { registerRecordingCommands } from "./commands/recordings.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerStatusCommand } from "./commands/status.js";
+import { registerDemoCommand } from "./commands/demo.js";
 import { registerSimCommand } from "./commands/sim.js";
 import type { CliContext, CliOutcome } from "./context.js";
 
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerRecordingCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
   registerStatusCommand(program, ctx, outcome);
+  registerDemoCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
   return program;
 }

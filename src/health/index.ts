@@ -9,3 +9,4 @@ export {
   statusLine,
 } from "./runtime-status.js";
 export { notifyEnvironment, SystemdNotifier, SystemdNotifyError } from "./systemd-notify.js";
+export { type BoxStatus, type CameraStatus, gatherStatus } from "./box-status.js";

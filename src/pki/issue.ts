@@ -110,11 +110,14 @@ export interface DevPkiFiles {
   brokerKey: string;
   clientCert: string;
   clientKey: string;
+  /** The reference center's client certificate (CN "center", as the deployment ACL expects). */
+  centerCert: string;
+  centerKey: string;
 }
 
 /**
- * A development PKI in `dir`: a CA, a broker certificate for the given names, and a client
- * certificate for the site. Keys are written 0600.
+ * A development PKI in `dir`: a CA, a broker certificate for the given names, and client
+ * certificates for the site and for the center. Keys are written 0600.
  */
 export async function createDevPki(
   dir: string,
@@ -125,6 +128,7 @@ export async function createDevPki(
   const authority = createAuthority("camgate development CA");
   const broker = keyPair(2048);
   const client = keyPair(2048);
+  const center = keyPair(2048);
   const files: DevPkiFiles = {
     ca: join(dir, "ca.pem"),
     caKey: join(dir, "ca.key"),
@@ -132,6 +136,8 @@ export async function createDevPki(
     brokerKey: join(dir, "broker.key"),
     clientCert: join(dir, `${siteId}.pem`),
     clientKey: join(dir, `${siteId}.key`),
+    centerCert: join(dir, "center.pem"),
+    centerKey: join(dir, "center.key"),
   };
   await writeFileAtomic(files.ca, authority.certPem);
   await writeFileAtomic(files.caKey, authority.keyPem, 0o600);
@@ -154,5 +160,14 @@ export async function createDevPki(
     }),
   );
   await writeFileAtomic(files.clientKey, client.pem, 0o600);
+  await writeFileAtomic(
+    files.centerCert,
+    issueCertificate(authority, {
+      commonName: "center",
+      publicKey: center.publicKey,
+      usage: "client",
+    }),
+  );
+  await writeFileAtomic(files.centerKey, center.pem, 0o600);
   return files;
 }

@@ -1,7 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import forge from "node-forge";
 import {
@@ -10,9 +7,9 @@ import {
   generatePrivateKeyPem,
   issueCertificate,
 } from "../../src/pki/index.js";
+import { freePort, MosquittoBroker } from "../../src/demo/index.js";
 import { writeFileAtomic } from "../../src/util/files.js";
 import { type CleanupScope, defer } from "./temp.js";
-import { waitFor } from "./recording.js";
 
 export interface Identity {
   cert: string;
@@ -61,44 +58,20 @@ export class TestPki {
   }
 }
 
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const server = createServer();
-  server.listen(0, host);
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
-
-/**
- * The ACL of a real deployment: each box (its certificate's CN is its MQTT username) writes only
- * under its own site root and reads only its commands; the center reads everything.
- */
-export const DEPLOYMENT_ACL = [
-  "user center",
-  "topic read camgate/v1/#",
-  "topic write camgate/v1/+/cmd/#",
-  "",
-  "pattern write camgate/v1/%u/#",
-  "pattern read camgate/v1/%u/cmd/#",
-  "",
-].join("\n");
-
 /**
  * Debian's mosquitto on a free loopback port with one mutual-TLS listener: client certificates
  * required, the certificate's CN as username, the deployment ACL, and persistence so sessions
- * outlive a restart. Stopped when the test ends.
+ * outlive a restart. Stopped when the test ends; stop() and resume() make an outage.
  */
 export class TestBroker {
-  #child: ChildProcess | undefined;
+  #broker: MosquittoBroker | undefined;
   readonly url: string;
 
   private constructor(
     readonly dir: string,
     readonly port: number,
     readonly host: string,
+    private readonly tls: { ca: string; cert: string; key: string },
   ) {
     this.url = `mqtts://${host}:${port}`;
   }
@@ -108,31 +81,10 @@ export class TestBroker {
     options: { dir: string; ca: string; server: Identity; host?: string },
   ): Promise<TestBroker> {
     const host = options.host ?? "127.0.0.1";
-    const broker = new TestBroker(options.dir, await freePort(host), host);
-    await writeFile(join(options.dir, "acl"), DEPLOYMENT_ACL);
-    await writeFile(
-      join(options.dir, "mosquitto.conf"),
-      [
-        "per_listener_settings false",
-        "allow_anonymous false",
-        "user root",
-        "persistence true",
-        `persistence_location ${options.dir}/`,
-        "autosave_interval 1",
-        `log_dest file ${join(options.dir, "mosquitto.log")}`,
-        "log_type all",
-        "connection_messages true",
-        `acl_file ${join(options.dir, "acl")}`,
-        `listener ${broker.port} ${host}`,
-        `cafile ${options.ca}`,
-        `certfile ${options.server.cert}`,
-        `keyfile ${options.server.key}`,
-        "require_certificate true",
-        "use_identity_as_username true",
-        "tls_version tlsv1.2",
-        "",
-      ].join("\n"),
-    );
+    const broker = new TestBroker(options.dir, await freePort(host), host, {
+      ca: options.ca,
+      ...options.server,
+    });
     defer(t, () => broker.stop());
     await broker.resume();
     return broker;
@@ -140,32 +92,20 @@ export class TestBroker {
 
   /** Starts (again) on the same port, with the same persistent state. */
   async resume(): Promise<void> {
-    const before = (await this.log()).length;
-    const child = spawn("mosquitto", ["-c", join(this.dir, "mosquitto.conf")], {
-      stdio: ["ignore", "ignore", "pipe"],
+    const broker = new MosquittoBroker({
+      dir: this.dir,
+      host: this.host,
+      port: this.port,
+      ...this.tls,
     });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    this.#child = child;
-    await waitFor(
-      "mosquitto listening",
-      async () => {
-        if (child.exitCode !== null) throw new Error(`mosquitto exited: ${stderr}`);
-        return (await this.log()).slice(before).includes(`listen socket on port ${this.port}`);
-      },
-      20_000,
-      50,
-    );
+    await broker.start(new AbortController().signal);
+    this.#broker = broker;
   }
 
   async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (!child || child.exitCode !== null) return;
-    child.kill("SIGTERM");
-    await once(child, "exit");
+    const broker = this.#broker;
+    this.#broker = undefined;
+    await broker?.stop();
   }
 
   async log(): Promise<string> {

@@ -190,11 +190,12 @@ describe("box identity", () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     const files = JSON.parse(result.stdout) as Record<string, string>;
-    for (const key of ["caKey", "brokerKey", "clientKey"])
+    for (const key of ["caKey", "brokerKey", "clientKey", "centerKey"])
       assert.equal((await stat(files[key]!)).mode & 0o777, 0o600, key);
     for (const [cert, purpose] of [
       [files.brokerCert!, "sslserver"],
       [files.clientCert!, "sslclient"],
+      [files.centerCert!, "sslclient"],
     ] as const) {
       const { stdout } = await run("openssl", [
         "verify",
@@ -210,6 +211,7 @@ describe("box identity", () => {
     assert.ok(broker.checkIP("127.0.0.1"));
     assert.ok(broker.checkHost("localhost"));
     assert.match(new X509Certificate(await readFile(files.clientCert!)).subject, /CN=hn-test-01/);
+    assert.match(new X509Certificate(await readFile(files.centerCert!)).subject, /CN=center/);
   });
 });
 

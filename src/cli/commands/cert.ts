@@ -145,7 +145,9 @@ export function registerCertCommands(program: Command, ctx: CliContext, outcome:
     .command("pki")
     .description("development PKI (tests and demos; production certificates come from the center)")
     .command("dev-ca")
-    .description("create a CA, a broker certificate and a client certificate in a directory")
+    .description(
+      "create a CA, a broker certificate and client certificates for the site and the center",
+    )
     .requiredOption("--out <dir>", "directory to write into")
     .option("--site <id>", "site id for the client certificate", "dev-site")
     .option(

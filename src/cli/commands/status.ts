@@ -13,7 +13,7 @@ import {
   printJson,
   printLines,
 } from "../context.js";
-import { type CameraStatus, gatherStatus, type StatusReport } from "../status-report.js";
+import { type BoxStatus, type CameraStatus, gatherStatus } from "../../health/index.js";
 
 function age(seconds: number | null): string {
   if (seconds === null) return "never";
@@ -28,7 +28,7 @@ function auditCell(audit: CameraStatus["audit"]): string {
   return `${pass} pass, ${fail} fail, ${unknown} unknown`;
 }
 
-function render(report: StatusReport): string[] {
+function render(report: BoxStatus): string[] {
   const { site, service, certificate, uplink, storage } = report;
   const lines = [
     `site      ${site.id}${site.name ? ` (${site.name})` : ""}`,

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.js";
-import { readRuntimeStatus, runtimeStatusPath, type ServiceState } from "../health/index.js";
+import { readRuntimeStatus, runtimeStatusPath, type ServiceState } from "./runtime-status.js";
 import { summarize } from "../pki/index.js";
 import { quotaBytes, readDisk } from "../retention/index.js";
 import type { Repositories } from "../store/index.js";
 
 /** What `camgate status --json` prints; a documented, stable shape. */
-export interface StatusReport {
+export interface BoxStatus {
   site: { id: string; name: string | null };
   service: {
     state: ServiceState;
@@ -57,10 +57,7 @@ function startOfLocalDay(nowMs: number): number {
   return day.getTime();
 }
 
-async function certificateStatus(
-  config: Config,
-  nowMs: number,
-): Promise<StatusReport["certificate"]> {
+async function certificateStatus(config: Config, nowMs: number): Promise<BoxStatus["certificate"]> {
   if (!config.uplink.cert) return null;
   try {
     const summary = summarize(await readFile(config.uplink.cert, "utf8"), nowMs);
@@ -75,7 +72,7 @@ export async function gatherStatus(
   config: Config,
   repos: Repositories,
   nowMs = Date.now(),
-): Promise<StatusReport> {
+): Promise<BoxStatus> {
   const { status: runtime, service } = await readRuntimeStatus(
     runtimeStatusPath(config.store.path),
     nowMs,
@@ -109,7 +106,7 @@ export async function gatherStatus(
   } catch {
     disk = undefined;
   }
-  const report: StatusReport = {
+  const report: BoxStatus = {
     site: { id: config.site.id, name: config.site.name ?? null },
     service: {
       state: service,
@@ -143,7 +140,7 @@ export async function gatherStatus(
   return report;
 }
 
-function attention(report: StatusReport, segmentMs: number): string[] {
+function attention(report: BoxStatus, segmentMs: number): string[] {
   const reasons: string[] = [];
   const { service, certificate, uplink, storage } = report;
   if (service.state === "stopped") reasons.push("the agent is not running");

@@ -1,0 +1,293 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Writable } from "node:stream";
+import { Agent } from "../agent.js";
+import { type AuditReport, renderHtml } from "../audit/index.js";
+import { Center, centerConfigSchema } from "../center/index.js";
+import { type Config, parseConfigText } from "../config/index.js";
+import { CredentialVault, Inventory, interrogate } from "../discovery/index.js";
+import { ComponentGroup, type Component, type StopReport } from "../lifecycle/index.js";
+import { createLogger, type Logger } from "../log/index.js";
+import { createDevPki, type DevPkiFiles, SecretSealer } from "../pki/index.js";
+import {
+  type ProfileName,
+  type SimCameraInfo,
+  Simulator,
+  UNPRIVILEGED_PORTS,
+} from "../sim/index.js";
+import { Store } from "../store/index.js";
+import { DemoView } from "./demo-view.js";
+import { freePort, MosquittoBroker } from "./mosquitto-broker.js";
+
+export const DEMO_SITE = "demo-site";
+
+export interface DemoOptions {
+  dir: string;
+  cameras: number;
+  profile: ProfileName;
+  ffmpeg: string;
+  /** First simulated camera; the discovery sweep covers its /26. */
+  baseIp: string;
+  /** An existing broker, with the PKI of `camgate pki dev-ca --out <pki>` it trusts. */
+  broker?: { url: string; pki: string } | undefined;
+  /** Where the live view draws; none without. */
+  out?: (Writable & { isTTY?: boolean }) | undefined;
+  logger: Logger;
+}
+
+/** Where the demo keeps everything, for the closing summary. */
+export interface DemoLayout {
+  dir: string;
+  boxConfig: string;
+  boxLog: string;
+  recordings: string;
+  center: string;
+  auditReport: string;
+}
+
+export function demoLayout(dir: string): DemoLayout {
+  return {
+    dir,
+    boxConfig: join(dir, "box", "camgate.yaml"),
+    boxLog: join(dir, "box", "camgate.log"),
+    recordings: join(dir, "box", "recordings"),
+    center: join(dir, "center"),
+    auditReport: join(dir, "audit-report.html"),
+  };
+}
+
+function sweepOf(baseIp: string): string {
+  const [a, b, c, d = "0"] = baseIp.split(".");
+  return `${a}.${b}.${c}.${Number(d) & 0xc0}/26`;
+}
+
+function boxConfigText(layout: DemoLayout, options: DemoOptions, tls: TlsFiles, url: string) {
+  const box = join(layout.dir, "box");
+  return [
+    "# Written by camgate demo: a box on simulated cameras. Try: camgate status --config <this file>",
+    `site: {id: ${DEMO_SITE}, name: camgate demo}`,
+    `store: {path: ${join(box, "camgate.db")}}`,
+    `secrets: {keyFile: ${join(box, "seal.key")}}`,
+    `storage: {dir: ${layout.recordings}, segmentSeconds: 4, maxBytes: 2GiB, minFreeBytes: 256MiB}`,
+    `discovery: {multicast: false, cidrs: [${sweepOf(options.baseIp)}], intervalSeconds: 60, probeTimeout: 1s}`,
+    "audit: {interval: 15m, credentialTrySpacing: 200ms, concurrency: 2}",
+    `uplink: {brokers: ["${url}"], ca: ${tls.ca}, cert: ${tls.cert}, key: ${tls.key}, healthSeconds: 10}`,
+    "log: {level: info, format: json}",
+    "",
+  ].join("\n");
+}
+
+interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+  centerCert: string;
+  centerKey: string;
+}
+
+function tlsOf(
+  files: Pick<DevPkiFiles, "ca" | "clientCert" | "clientKey" | "centerCert" | "centerKey">,
+): TlsFiles {
+  return {
+    ca: files.ca,
+    cert: files.clientCert,
+    key: files.clientKey,
+    centerCert: files.centerCert,
+    centerKey: files.centerKey,
+  };
+}
+
+/** A component from a start and a stop, for the parts that are not components themselves. */
+function part(name: string, start: () => Promise<void>, stop: () => Promise<unknown>): Component {
+  return { name, start: () => start(), stop: async () => void (await stop()) };
+}
+
+/**
+ * `camgate demo`: the whole pipeline on one machine. Simulated cameras, a broker with mutual TLS
+ * (mosquitto, unless one is given), the agent discovering, auditing, recording and forwarding,
+ * and the reference center receiving; everything under one directory that outlives the run.
+ */
+export class Demo {
+  readonly layout: DemoLayout;
+  readonly simulator: Simulator;
+  #group: ComponentGroup | undefined;
+  #agent: Agent | undefined;
+  #center: Center | undefined;
+  #config: Config | undefined;
+  #brokerUrl = "";
+  #log: WriteStream | undefined;
+
+  constructor(private readonly options: DemoOptions) {
+    this.layout = demoLayout(options.dir);
+    this.simulator = new Simulator({
+      cameras: options.cameras,
+      baseIp: options.baseIp,
+      profile: options.profile,
+      ffmpeg: options.ffmpeg,
+      ports: UNPRIVILEGED_PORTS,
+      multicast: false,
+    });
+  }
+
+  get agent(): Agent | undefined {
+    return this.#agent;
+  }
+
+  get center(): Center | undefined {
+    return this.#center;
+  }
+
+  get config(): Config | undefined {
+    return this.#config;
+  }
+
+  get brokerUrl(): string {
+    return this.#brokerUrl;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { options, layout } = this;
+    await mkdir(join(layout.dir, "box"), { recursive: true, mode: 0o700 });
+    await mkdir(layout.center, { recursive: true });
+    const parts: Component[] = [
+      part(
+        "simulator",
+        () => this.simulator.start(),
+        () => this.simulator.stop(),
+      ),
+    ];
+    let tls: TlsFiles;
+    if (options.broker) {
+      const pki = options.broker.pki;
+      tls = tlsOf({
+        ca: join(pki, "ca.pem"),
+        clientCert: join(pki, `${DEMO_SITE}.pem`),
+        clientKey: join(pki, `${DEMO_SITE}.key`),
+        centerCert: join(pki, "center.pem"),
+        centerKey: join(pki, "center.key"),
+      });
+      this.#brokerUrl = options.broker.url;
+    } else {
+      const files = await createDevPki(join(layout.dir, "pki"), DEMO_SITE, [
+        "localhost",
+        "127.0.0.1",
+      ]);
+      tls = tlsOf(files);
+      const brokerDir = join(layout.dir, "broker");
+      await mkdir(brokerDir, { recursive: true });
+      const broker = new MosquittoBroker({
+        dir: brokerDir,
+        host: "127.0.0.1",
+        port: await freePort("127.0.0.1"),
+        ca: files.ca,
+        cert: files.brokerCert,
+        key: files.brokerKey,
+      });
+      this.#brokerUrl = broker.url;
+      parts.push(broker);
+    }
+    await writeFile(layout.boxConfig, boxConfigText(layout, options, tls, this.#brokerUrl), {
+      mode: 0o600,
+    });
+    const config = parseConfigText(
+      boxConfigText(layout, options, tls, this.#brokerUrl),
+      layout.boxConfig,
+      {},
+    );
+    this.#config = config;
+    this.#log = createWriteStream(layout.boxLog, { flags: "a", mode: 0o600 });
+    const boxLogger = createLogger({ level: "info", format: "json", destination: this.#log });
+    const center = new Center({
+      config: centerConfigSchema.parse({
+        brokers: [this.#brokerUrl],
+        ca: tls.ca,
+        cert: tls.centerCert,
+        key: tls.centerKey,
+        dir: layout.center,
+        clientId: "camgate-demo-center",
+      }),
+      logger: boxLogger.child({ component: "center" }),
+    });
+    this.#center = center;
+    const agent = Agent.fromConfig(config, boxLogger.child({ site: DEMO_SITE }));
+    this.#agent = agent;
+    parts.push(
+      part(
+        "credentials",
+        () => this.#enterCredentials(config),
+        () => Promise.resolve(),
+      ),
+      part(
+        "center",
+        () => center.start(signal),
+        () => center.stop(),
+      ),
+      part(
+        "agent",
+        () => agent.start(signal),
+        async () => {
+          const report = await agent.stop();
+          if (report.failures.length > 0) throw new AggregateError(report.failures, "agent stop");
+        },
+      ),
+    );
+    if (options.out) parts.push(new DemoView(this, config, options.out, options.logger));
+    this.#group = new ComponentGroup(parts, options.logger);
+    await this.#group.start(signal);
+  }
+
+  async stop(): Promise<StopReport> {
+    const report = (await this.#group?.stop(60_000)) ?? { stopped: [], failures: [] };
+    if (this.#config)
+      await this.#writeAuditReport(this.#config).catch((error: unknown) =>
+        report.failures.push(error as Error),
+      );
+    await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
+    return report;
+  }
+
+  /** What a technician does on site: each camera's credentials, entered once, sealed. */
+  async #enterCredentials(config: Config): Promise<void> {
+    const store = new Store(config.store.path, this.options.logger.child({ component: "store" }));
+    try {
+      const repos = store.open();
+      const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
+      const inventory = new Inventory(repos);
+      for (const camera of this.simulator.describe()) {
+        const credentials = { username: camera.username, password: camera.password };
+        const report = await interrogate(camera.xaddr, {
+          credentials,
+          callTimeoutMs: config.discovery.callTimeout,
+        });
+        report.name = camera.name;
+        vault.setForCamera(inventory.record(report).camera.id, credentials);
+      }
+    } finally {
+      store.close();
+    }
+  }
+
+  async #writeAuditReport(config: Config): Promise<void> {
+    const store = new Store(config.store.path, this.options.logger.child({ component: "store" }));
+    try {
+      const repos = store.open();
+      const reports = repos.cameras
+        .list()
+        .flatMap((camera) => repos.auditReports.latest(camera.id))
+        .map((record) => record.report as AuditReport);
+      if (reports.length > 0)
+        await writeFile(
+          this.layout.auditReport,
+          renderHtml(reports, "camgate demo: security audit"),
+        );
+    } finally {
+      store.close();
+    }
+  }
+
+  /** The simulated camera at an address: its name and profile, for the view. */
+  simulated(ip: string | null): SimCameraInfo | undefined {
+    return this.simulator.describe().find((camera) => camera.address === ip);
+  }
+}
