@@ -31,6 +31,8 @@ export interface AgentEvents {
   videoRequested: { segmentIds: number[] };
   /** An entry was appended to the access log; the uplink publishes it. */
   accessLogged: { seq: number };
+  /** SIGHUP applied a new config's reloadable keys (quotas, camera overrides, forward modes). */
+  configReloaded: { applied: string[] };
   /** Messages were written to the outbox; the sender wakes up. */
   outboxQueued: { count: number };
   /** An event row the box stored (see EventLog); the uplink forwards these. */

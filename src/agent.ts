@@ -1,7 +1,8 @@
 import { AccessLog } from "./access/index.js";
 import type { AgentEvents } from "./agent-events.js";
 import { AuditService } from "./audit/index.js";
-import type { Config } from "./config/index.js";
+import { applyReload, type Config, planReload } from "./config/index.js";
+import { CamgateError } from "./errors.js";
 import { DiscoveryService } from "./discovery/index.js";
 import { EventLog } from "./events/index.js";
 import {
@@ -36,8 +37,14 @@ function recorderFigures(recorder: RecorderService): { cameras: number; running:
 
 const RUNTIME_STATUS_EVERY_MS = 5_000;
 
+export class ReloadUnavailableError extends CamgateError {}
+
 export interface AgentOptions {
   stopTimeoutMs: number;
+  /** The config the components were built with; SIGHUP updates its reloadable keys in place. */
+  config?: Config;
+  /** Reads the config file again (SIGHUP); without it the agent cannot reload. */
+  loadConfig?: () => Promise<Config>;
 }
 
 /**
@@ -51,7 +58,7 @@ export class Agent implements Runnable {
   constructor(
     readonly components: readonly Component[],
     readonly bus: EventBus<AgentEvents>,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly options: AgentOptions,
   ) {
     this.#group = new ComponentGroup(components, logger, {
@@ -60,7 +67,12 @@ export class Agent implements Runnable {
     });
   }
 
-  static fromConfig(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Agent {
+  static fromConfig(
+    config: Config,
+    logger: Logger,
+    env: NodeJS.ProcessEnv = process.env,
+    loadConfig?: () => Promise<Config>,
+  ): Agent {
     const bus = new EventBus<AgentEvents>((event, error) =>
       logger.error({ err: error, event: String(event) }, "event listener failed"),
     );
@@ -152,7 +164,11 @@ export class Agent implements Runnable {
           ]
         : []),
     ];
-    return new Agent(components, bus, logger, { stopTimeoutMs: config.agent.stopTimeout });
+    return new Agent(components, bus, logger, {
+      stopTimeoutMs: config.agent.stopTimeout,
+      config,
+      ...(loadConfig ? { loadConfig } : {}),
+    });
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -161,5 +177,25 @@ export class Agent implements Runnable {
 
   stop(): Promise<StopReport> {
     return this.#group.stop(this.options.stopTimeoutMs);
+  }
+
+  /**
+   * Reads the config file again and applies what can change while running; a file that does
+   * not validate changes nothing (ConfigError, every problem listed).
+   */
+  async reload(): Promise<void> {
+    const { config, loadConfig } = this.options;
+    if (!config || !loadConfig) throw new ReloadUnavailableError("this agent has no config file");
+    const next = await loadConfig();
+    const plan = planReload(config, next);
+    if (plan.restart.length > 0)
+      this.logger.warn({ keys: plan.restart }, "these changes take effect after a restart");
+    if (plan.apply.length === 0) {
+      this.logger.info("reload: nothing to apply");
+      return;
+    }
+    applyReload(config, next);
+    this.logger.info({ keys: plan.apply }, "config reloaded");
+    this.bus.emit("configReloaded", { applied: plan.apply });
   }
 }

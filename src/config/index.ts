@@ -9,5 +9,6 @@ export {
   parseConfigText,
   resolveConfigPath,
 } from "./load.js";
+export { applyReload, planReload, RELOADABLE_PATHS, type ReloadPlan } from "./reload.js";
 export * from "./schema.js";
 export { formatBytes, parseDuration, parseSize } from "./units.js";

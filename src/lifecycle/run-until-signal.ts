@@ -5,17 +5,19 @@ import type { StopReport } from "./component-group.js";
 export interface Runnable {
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<StopReport>;
+  /** SIGHUP: take what can change without a restart; may reject (the old config stays). */
+  reload?(): Promise<void>;
 }
 
 /**
- * Runs `target` until SIGINT or SIGTERM, then stops it. Resolves to the process exit code:
+ * Runs `target` until SIGINT or SIGTERM, then stops it; SIGHUP reloads it when it can. Resolves to the process exit code:
  * 0 after a clean stop, 1 when start failed or any component failed to stop in time.
  * A second signal while stopping exits at once.
  */
 export async function runUntilSignal(
   target: Runnable,
   logger: Logger,
-  processLike: Pick<NodeJS.Process, "once" | "off" | "exit"> = process,
+  processLike: Pick<NodeJS.Process, "once" | "on" | "off" | "exit"> = process,
 ): Promise<number> {
   const controller = new AbortController();
   let resolveStopRequested: (signal: NodeJS.Signals) => void = () => undefined;
@@ -33,8 +35,23 @@ export async function runUntilSignal(
     resolveStopRequested(signal);
     processLike.once(signal, onSignal);
   };
+  let reloading = Promise.resolve();
+  const onHangup = () => {
+    const reload = target.reload?.bind(target);
+    if (!reload || controller.signal.aborted) return;
+    logger.info("reload requested");
+    reloading = reloading
+      .then(() => reload())
+      .catch((error: unknown) =>
+        logger.error(
+          error instanceof CamgateError ? {} : { err: error },
+          `reload refused: ${describeError(error)}`,
+        ),
+      );
+  };
   processLike.once("SIGINT", onSignal);
   processLike.once("SIGTERM", onSignal);
+  processLike.on("SIGHUP", onHangup);
   // Signal listeners do not keep the event loop alive; without this a daemon whose components
   // hold no handle (SQLite is synchronous) would exit as soon as it started.
   const keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -51,6 +68,7 @@ export async function runUntilSignal(
     }
     if (!controller.signal.aborted) logger.info("running");
     await stopRequested;
+    await reloading;
     const report = await target.stop();
     if (report.failures.length > 0) {
       logger.error({ failures: report.failures.map((f) => f.message) }, "stopped with failures");
@@ -62,6 +80,7 @@ export async function runUntilSignal(
     clearInterval(keepAlive);
     processLike.off("SIGINT", onSignal);
     processLike.off("SIGTERM", onSignal);
+    processLike.off("SIGHUP", onHangup);
   }
 }
 

@@ -61,7 +61,19 @@ export class RecorderService implements Component {
     this.#vault = new CredentialVault(store.repos, await SecretSealer.open(this.deps.keyFile));
     const follow = ({ cameraId }: { cameraId: string }) =>
       this.#enqueue(() => this.#apply(cameraId));
-    this.#unsubscribe = [bus.on("cameraDiscovered", follow), bus.on("cameraChanged", follow)];
+    // A reload may enable, disable or re-profile any camera: every one is looked at again.
+    const followAll = () => {
+      const ids = new Set([
+        ...store.repos.cameras.list().map((camera) => camera.id),
+        ...this.#recorders.keys(),
+      ]);
+      for (const cameraId of ids) follow({ cameraId });
+    };
+    this.#unsubscribe = [
+      bus.on("cameraDiscovered", follow),
+      bus.on("cameraChanged", follow),
+      bus.on("configReloaded", followAll),
+    ];
     for (const camera of store.repos.cameras.list()) await this.#apply(camera.id);
   }
 

@@ -57,7 +57,7 @@ async function removeEmptyFolders(paths: readonly string[]): Promise<void> {
  */
 export class RingBuffer implements Component {
   readonly name = "retention";
-  #unsubscribe: (() => void) | undefined;
+  #unsubscribe: (() => void)[] = [];
   #pass: Promise<void> | undefined;
   #again = 0;
   #alarm = false;
@@ -70,13 +70,17 @@ export class RingBuffer implements Component {
   async start(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     await mkdir(this.deps.config.dir, { recursive: true, mode: 0o750 });
-    this.#unsubscribe = this.deps.bus.on("segmentClosed", () => void this.enforce());
+    // A reload may have lowered the quota: enforced at once, not at the next segment.
+    this.#unsubscribe = [
+      this.deps.bus.on("segmentClosed", () => void this.enforce()),
+      this.deps.bus.on("configReloaded", () => void this.enforce()),
+    ];
     await this.enforce();
   }
 
   async stop(): Promise<void> {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
     await this.#pass;
   }
 

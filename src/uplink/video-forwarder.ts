@@ -86,6 +86,8 @@ export class VideoForwarder implements Component {
     this.#unsubscribe = [
       bus.on("segmentClosed", () => this.#wakeUp.notify()),
       bus.on("videoRequested", () => this.#wakeUp.notify()),
+      // A camera may have been switched to continuous.
+      bus.on("configReloaded", () => this.#wakeUp.notify()),
       bus.on("uplinkState", ({ connected }) => {
         if (connected) this.#linkDown = new AbortController();
         else this.#linkDown.abort();

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import unixDgram from "unix-dgram";
-import type { BoxStatus } from "../../src/health/index.js";
+import { type BoxStatus, readRuntimeStatus, runtimeStatusPath } from "../../src/health/index.js";
 import { Simulator } from "../../src/sim/index.js";
 import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { seedCameras, waitFor, writeRecorderConfig } from "../helpers/recording.js";
@@ -59,6 +60,9 @@ describe("camgate run under systemd, and camgate status", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const done = collect(child);
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    const log = () => stdout;
     defer(t, () => (child.exitCode === null ? child.kill("SIGKILL") : undefined));
 
     await waitFor("READY=1", () => messages.some((m) => m.startsWith("READY=1\n")), 60_000);
@@ -100,11 +104,38 @@ describe("camgate run under systemd, and camgate status", () => {
     assert.match(table.stdout, /cam-0 +127\.0\.43\.10 +yes +yes/);
     assert.match(table.stdout, /all well/);
 
-    // A camera goes away: the box needs attention, and says why.
-    await sim.cameras[1]!.stop();
+    // SIGHUP: a file that does not validate changes nothing; a valid one stops cam-1's
+    // recorder (a reloadable key) and notes that the site name needs a restart.
+    const original = await readFile(file, "utf8");
+    await writeFile(file, `${original}\nrecorder: {cameras: {cam-1: {enabled: maybe}}}\n`);
+    child.kill("SIGHUP");
+    await waitFor("the bad file refused", () => log().includes("reload refused"), 30_000);
+    assert.match(log(), /recorder\.cameras\.cam-1\.enabled/);
+    const runtime = await readRuntimeStatus(runtimeStatusPath(config.store.path));
+    assert.equal(runtime.status?.recording?.["cam-1"], true, "the old config still holds");
+    await writeFile(
+      file,
+      `${original.replace("id: rec-site", "id: rec-site, name: Renamed")}\n` +
+        "recorder: {cameras: {cam-1: {enabled: false}}}\n",
+    );
+    child.kill("SIGHUP");
     await waitFor(
-      "cam-1 reported",
-      async () => (await status(file)).report.attention.some((r) => r.includes("cam-1")),
+      "cam-1 no longer recorded",
+      async () => (await status(file)).report.cameras[1]!.recording === null,
+      30_000,
+    );
+    assert.match(log(), /"keys":\["recorder\.cameras\.cam-1"\],"msg":"config reloaded"/);
+    assert.match(
+      log(),
+      /"keys":\["site\.name"\],"msg":"these changes take effect after a restart"/,
+    );
+    assert.equal(child.exitCode, null, "still running");
+
+    // A camera goes away: the box needs attention, and says why.
+    await sim.cameras[0]!.stop();
+    await waitFor(
+      "cam-0 reported",
+      async () => (await status(file)).report.attention.some((r) => r.includes("cam-0")),
       60_000,
     );
     assert.equal((await status(file)).code, 1);

@@ -40,6 +40,7 @@ describe("systemd/camgate.service", () => {
     assert.equal(keys.get("NotifyAccess"), "main", "only the agent itself, not ffmpeg, may notify");
     assert.match(keys.get("WatchdogSec") ?? "", /^\d+s$/);
     assert.match(keys.get("ExecStart") ?? "", / run --config \/etc\/camgate\/camgate\.yaml$/);
+    assert.equal(keys.get("ExecReload"), "/bin/kill -HUP $MAINPID", "reload is SIGHUP");
     // The agent's own stop deadline (agent.stopTimeout, 20 s) must end before systemd's.
     assert.ok(Number(/^(\d+)s$/.exec(keys.get("TimeoutStopSec") ?? "")?.[1]) > 20);
   });

@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import {
+  applyReload,
   ConfigError,
   configJsonSchema,
   configSchema,
   envNameFor,
   envOverrideTable,
   parseConfigText,
+  planReload,
 } from "../../src/config/index.js";
 import { listLeaves } from "../../src/config/introspect.js";
 import { REPO_ROOT } from "../helpers/cli.js";
@@ -174,5 +176,39 @@ describe("environment overrides", () => {
       "two keys share an environment variable name",
     );
     assert.equal(envNameFor(["uplink", "maxBitsPerSecond"]), "CAMGATE_UPLINK_MAX_BITS_PER_SECOND");
+  });
+});
+
+describe("config reload", () => {
+  const base = [
+    "site: {id: s1}",
+    "store: {path: /tmp/x.db}",
+    "storage: {dir: /tmp/rec, maxBytes: 1GiB}",
+    "recorder: {forward: continuous}",
+  ];
+  const parse = (lines: string[]) => parseConfigText(lines.join("\n"), "camgate.yaml", {});
+
+  it("applies quotas, camera overrides and forward modes, and names what needs a restart", () => {
+    const current = parse(base);
+    const next = parse([
+      "site: {id: s1, name: Renamed}",
+      "store: {path: /tmp/x.db}",
+      "storage: {dir: /tmp/rec, maxBytes: 2GiB, minFreeBytes: 5GiB}",
+      "recorder: {forward: on-demand, cameras: {cam-1: {enabled: false}}}",
+    ]);
+    const plan = planReload(current, next);
+    assert.deepEqual(plan.apply.sort(), [
+      "recorder.cameras.cam-1",
+      "recorder.forward",
+      "storage.maxBytes",
+      "storage.minFreeBytes",
+    ]);
+    assert.deepEqual(plan.restart, ["site.name"]);
+    const storage = current.storage;
+    applyReload(current, next);
+    assert.equal(storage.maxBytes, 2 * 1024 ** 3, "in place: components hold the slices");
+    assert.equal(current.recorder.forward, "on-demand");
+    assert.equal(current.recorder.cameras["cam-1"]?.enabled, false);
+    assert.equal(current.site.name, undefined, "not reloadable, not applied");
   });
 });

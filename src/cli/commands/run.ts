@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { Agent } from "../../agent.js";
+import { loadConfigFile } from "../../config/index.js";
 import { runUntilSignal } from "../../lifecycle/index.js";
 import { createLogger } from "../../log/index.js";
 import {
@@ -16,14 +17,15 @@ export function registerRunCommand(program: Command, ctx: CliContext, outcome: C
     .description("run the agent until SIGINT/SIGTERM (what the systemd unit starts)")
     .action(
       exitWith(outcome, async (_options: unknown, command: Command) => {
-        const { config } = await loadCommandConfig(command, ctx);
+        const { config, file } = await loadCommandConfig(command, ctx);
         // The daemon's log is its output: JSON lines on stdout (journald) unless a TTY asks otherwise.
         const logger = createLogger({
           level: globalOptions(command).logLevel ?? config.log.level,
           format: config.log.format,
           destination: ctx.stdout,
         }).child({ site: config.site.id });
-        return runUntilSignal(Agent.fromConfig(config, logger), logger);
+        const reread = async () => (await loadConfigFile(file, ctx.env)).config;
+        return runUntilSignal(Agent.fromConfig(config, logger, ctx.env, reread), logger);
       }),
     );
 }
