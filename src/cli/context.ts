@@ -5,7 +5,7 @@ import { createLogger, type Logger } from "../log/index.js";
 
 /** What a command may touch of the outside world; tests hand in their own. */
 export interface CliContext {
-  stdin: NodeJS.ReadableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;

@@ -13,6 +13,7 @@ import { registerRecordingCommands } from "./commands/recordings.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerStatusCommand } from "./commands/status.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerProvisionCommand } from "./commands/provision.js";
 import { registerSimCommand } from "./commands/sim.js";
 import type { CliContext, CliOutcome } from "./context.js";
 
@@ -52,6 +53,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerRunCommand(program, ctx, outcome);
   registerStatusCommand(program, ctx, outcome);
   registerDemoCommand(program, ctx, outcome);
+  registerProvisionCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
   return program;
 }

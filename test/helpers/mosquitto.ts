@@ -6,6 +6,7 @@ import {
   createAuthority,
   generatePrivateKeyPem,
   issueCertificate,
+  issueFromCsr,
 } from "../../src/pki/index.js";
 import { freePort, MosquittoBroker } from "../../src/demo/index.js";
 import { writeFileAtomic } from "../../src/util/files.js";
@@ -29,6 +30,13 @@ export class TestPki {
     const ca = join(dir, `${name.replaceAll(" ", "-")}.pem`);
     await writeFileAtomic(ca, authority.certPem);
     return new TestPki(dir, ca, authority);
+  }
+
+  /** Signs a box's CSR as the center's CA does; returns the certificate's file. */
+  async sign(csrPem: string): Promise<string> {
+    const file = join(this.dir, `signed-${Math.random().toString(36).slice(2, 8)}.pem`);
+    await writeFileAtomic(file, issueFromCsr(this.authority, csrPem));
+    return file;
   }
 
   /** Issues a certificate (client by default) with its key written 0600. */

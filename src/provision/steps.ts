@@ -1,0 +1,400 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import mqtt from "mqtt";
+import {
+  AuditRunner,
+  hasBlockingFailure,
+  loadAuditData,
+  renderHtml,
+  settingsFromConfig,
+} from "../audit/index.js";
+import { formatTable } from "../cli/context.js";
+import { brokerUrlSchema, type Config, parseConfigText } from "../config/index.js";
+import { CredentialVault, Inventory, discover, surveyDevice } from "../discovery/index.js";
+import { CamgateError } from "../errors.js";
+import type { Logger } from "../log/index.js";
+import {
+  createCsrPem,
+  generatePrivateKeyPem,
+  readPrivateKey,
+  SecretSealer,
+  verifyBoxCertificate,
+  writeNewKey,
+} from "../pki/index.js";
+import { Store } from "../store/index.js";
+import { readTlsMaterial, tlsOptions } from "../uplink/index.js";
+import { writeFileAtomic } from "../util/files.js";
+import type { Answers, Credentials, ProvisionState } from "./answers.js";
+import { findAccount, handOver } from "./ownership.js";
+import type { Prompter } from "./prompter.js";
+
+/** Stops the flow with what to do next; the progress so far is kept. */
+export class ProvisionStepError extends CamgateError {}
+
+export interface ProvisionPaths {
+  configFile: string;
+  stateDir: string;
+  stateFile: string;
+  key: string;
+  csr: string;
+  cert: string;
+  ca: string;
+  reports: string;
+}
+
+export interface StepContext {
+  answers: Answers;
+  prompter: Prompter;
+  state: ProvisionState;
+  paths: ProvisionPaths;
+  say: (line: string) => void;
+  logger: Logger;
+}
+
+async function askValid(
+  ctx: StepContext,
+  key: string,
+  question: string,
+  fallback: string | undefined,
+  check: (value: string) => string | undefined,
+): Promise<string> {
+  for (;;) {
+    const value = await ctx.prompter.ask(key, question, fallback);
+    const problem = check(value);
+    if (!problem) return value;
+    if (!ctx.prompter.interactive) throw new ProvisionStepError(`${key}: ${problem}`);
+    ctx.say(`  ${problem}`);
+  }
+}
+
+/** The box's config as provisioning knows it so far; parsing it checks every key. */
+export function configText(state: ProvisionState, paths: ProvisionPaths): string {
+  const site = state.site;
+  const quote = (value: string) => JSON.stringify(value);
+  const lines = [
+    "# Written by camgate provision. Reference: config.example.yaml; check: camgate config check",
+    `site: {id: ${quote(site?.id ?? "")}` +
+      (site?.name ? `, name: ${quote(site.name)}` : "") +
+      (site?.location ? `, location: {description: ${quote(site.location)}}` : "") +
+      "}",
+    `store: {path: ${quote(join(paths.stateDir, "camgate.db"))}}`,
+    `secrets: {keyFile: ${quote(join(paths.stateDir, "keys", "seal.key"))}}`,
+    `storage: {dir: ${quote(join(paths.stateDir, "recordings"))}}`,
+    `discovery: {multicast: ${String(state.discovery?.multicast ?? true)}, cidrs: ${JSON.stringify(state.discovery?.cidrs ?? [])}}`,
+    `recorder: {enabled: ${String(state.recording ?? true)}}`,
+  ];
+  if (state.broker)
+    lines.push(
+      `uplink: {brokers: [${quote(state.broker)}], ca: ${quote(paths.ca)}, cert: ${quote(paths.cert)}, key: ${quote(paths.key)}}`,
+    );
+  return `${lines.join("\n")}\n`;
+}
+
+export function draftConfig(ctx: StepContext): Config {
+  return parseConfigText(configText(ctx.state, ctx.paths), ctx.paths.configFile, {});
+}
+
+export async function siteStep(ctx: StepContext): Promise<void> {
+  const { answers, state } = ctx;
+  const id = await askValid(ctx, "site.id", "Site id", answers.site?.id ?? state.site?.id, (id) =>
+    /^[a-z0-9][a-z0-9-]{0,62}$/.test(id)
+      ? undefined
+      : "lower-case letters, digits and '-', at most 63 characters",
+  );
+  const optional = async (key: "name" | "location", question: string) =>
+    answers.site?.[key] ??
+    ((ctx.prompter.interactive
+      ? await ctx.prompter.ask(`site.${key}`, question, state.site?.[key] ?? "")
+      : state.site?.[key]) ||
+      undefined);
+  state.site = {
+    id,
+    name: await optional("name", "Site name"),
+    location: await optional("location", "Where the box is installed"),
+  };
+  ctx.say(`site ${id}${state.site.name ? ` (${state.site.name})` : ""}`);
+}
+
+export async function identityStep(ctx: StepContext): Promise<void> {
+  const { paths } = ctx;
+  if (existsSync(paths.key)) ctx.say(`key ${paths.key} exists; kept`);
+  else {
+    await writeNewKey(paths.key, generatePrivateKeyPem(3072));
+    ctx.say(`wrote the box's key ${paths.key} (mode 0600)`);
+  }
+  const serial = (await readFile("/etc/machine-id", "utf8").catch(() => "")).trim() || hostname();
+  const csr = createCsrPem(await readPrivateKey(paths.key), ctx.state.site?.id ?? "", serial);
+  await writeFileAtomic(paths.csr, csr);
+  ctx.say(`certificate signing request ${paths.csr}; send it to the center's CA:`);
+  ctx.say(csr.trimEnd());
+}
+
+export async function certificateStep(ctx: StepContext): Promise<void> {
+  const { answers, paths, prompter } = ctx;
+  const certFile =
+    answers.certificate?.cert ??
+    (await prompter.ask(
+      "certificate.cert",
+      "Path of the certificate the center issued (empty: not yet)",
+      "",
+    ));
+  if (certFile === "")
+    throw new ProvisionStepError(
+      `no certificate yet: have ${paths.csr} signed by the center's CA, then run camgate provision again (it resumes here)`,
+    );
+  const caFile =
+    answers.certificate?.ca ??
+    (await prompter.ask("certificate.ca", "Path of the center's CA certificate"));
+  const [certPem, caPem] = await Promise.all(
+    [certFile, caFile].map((file) =>
+      readFile(file, "utf8").catch((error: unknown) => {
+        throw new ProvisionStepError(`cannot read ${file}`, { cause: error });
+      }),
+    ),
+  );
+  const summary = verifyBoxCertificate(certPem ?? "", caPem ?? "", await readPrivateKey(paths.key));
+  if (summary.subject !== `CN=${ctx.state.site?.id ?? ""}`)
+    throw new ProvisionStepError(
+      `the certificate is for ${summary.subject}, this box is site ${ctx.state.site?.id ?? "?"}`,
+    );
+  await writeFileAtomic(paths.ca, caPem ?? "");
+  await writeFileAtomic(paths.cert, certPem ?? "");
+  ctx.say(
+    `installed ${paths.cert} (${summary.subject}, ${summary.daysLeft} days left) and CA ${paths.ca}`,
+  );
+}
+
+export async function uplinkStep(ctx: StepContext): Promise<void> {
+  const { answers, state } = ctx;
+  state.broker = await askValid(
+    ctx,
+    "broker",
+    "Broker of the commune center (mqtts://host:port)",
+    answers.broker ?? state.broker,
+    (url) => (brokerUrlSchema.safeParse(url).success ? undefined : "expected mqtts://host:port"),
+  );
+  const url = new URL(state.broker);
+  const material = await readTlsMaterial({
+    ca: ctx.paths.ca,
+    cert: ctx.paths.cert,
+    key: ctx.paths.key,
+  });
+  ctx.say(`connecting to ${state.broker} with the box's certificate...`);
+  const client = await mqtt
+    .connectAsync(
+      state.broker,
+      {
+        protocolVersion: 5,
+        clientId: `camgate-${state.site?.id ?? ""}-provision`,
+        clean: true,
+        connectTimeout: 10_000,
+        reconnectPeriod: 0,
+        ...tlsOptions(url, material),
+      },
+      false,
+    )
+    .catch((error: unknown) => {
+      throw new ProvisionStepError(
+        `cannot connect to ${state.broker}: ${(error as Error).message}; check the address, the firewall and that the broker trusts this CA, then run camgate provision again`,
+        { cause: error },
+      );
+    });
+  await client.endAsync();
+  ctx.say("connected: the broker accepts this box's certificate");
+}
+
+/** Finds the cameras, asks for their credentials, interrogates them into the inventory. */
+export async function camerasStep(ctx: StepContext): Promise<void> {
+  const { answers, state, prompter } = ctx;
+  const cidrText = await askValid(
+    ctx,
+    "discovery.cidrs",
+    "Address ranges to sweep, comma-separated (empty: multicast only)",
+    (answers.discovery?.cidrs ?? state.discovery?.cidrs ?? []).join(","),
+    (text) =>
+      text
+        .split(",")
+        .every((cidr) => cidr.trim() === "" || /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr.trim()))
+        ? undefined
+        : "expected CIDRs such as 192.0.2.0/24",
+  );
+  const cidrs = cidrText
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+  state.discovery = {
+    cidrs,
+    multicast: answers.discovery?.multicast ?? state.discovery?.multicast ?? true,
+  };
+  const config = draftConfig(ctx);
+  ctx.say(`looking for cameras (${cidrs.length > 0 ? cidrs.join(", ") : "multicast"})...`);
+  let found = 0;
+  const { devices, warnings } = await discover({
+    cidrs,
+    interfaces: [],
+    multicast: state.discovery.multicast,
+    timeoutMs: config.discovery.probeTimeout,
+    onDevice: () => ctx.say(`  found ${++found}`),
+  });
+  for (const warning of warnings) ctx.say(`  warning: ${warning}`);
+  if (devices.length === 0)
+    ctx.say(
+      "no camera answered; run camgate provision --redo cameras once they are on the network",
+    );
+  const store = new Store(config.store.path, ctx.logger.child({ component: "store" }));
+  try {
+    const repos = store.open();
+    const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
+    const fallback =
+      answers.credentials?.default ??
+      (await askCredentials(prompter, "site default", devices.length > 0));
+    if (fallback) vault.setSiteDefault(fallback);
+    const rows: string[][] = [];
+    for (const device of devices.filter((d) => d.xaddr !== undefined)) {
+      const address = device.addresses[0] ?? device.urn;
+      const deps = {
+        repos,
+        inventory: new Inventory(repos),
+        vault,
+        callTimeoutMs: config.discovery.callTimeout,
+      };
+      let result = await surveyDevice(device, device.xaddr ?? "", deps);
+      const own =
+        answers.credentials?.cameras?.[address] ?? answers.credentials?.cameras?.[result.camera.id];
+      const retry =
+        own ?? (result.error ? await askCredentials(prompter, address, true) : undefined);
+      if (retry) {
+        vault.setForCamera(result.camera.id, retry);
+        result = await surveyDevice(device, device.xaddr ?? "", deps);
+      }
+      rows.push([
+        result.camera.id,
+        address,
+        `${result.camera.manufacturer ?? "?"} ${result.camera.model ?? ""}`.trim(),
+        result.error ? `not interrogated: ${result.error.message}` : "ok",
+      ]);
+    }
+    for (const line of formatTable(["CAMERA", "ADDRESS", "MODEL", "ONVIF"], rows)) ctx.say(line);
+  } finally {
+    store.close();
+  }
+}
+
+async function askCredentials(
+  prompter: Prompter,
+  whose: string,
+  wanted: boolean,
+): Promise<Credentials | undefined> {
+  if (!prompter.interactive || !wanted) return undefined;
+  const username = await prompter.ask(
+    "credentials.username",
+    `Camera username (${whose}; empty: none)`,
+    "",
+  );
+  if (username === "") return undefined;
+  return {
+    username,
+    password: await prompter.secret("credentials.password", `Password for ${username}`),
+  };
+}
+
+export async function auditStep(ctx: StepContext): Promise<void> {
+  const config = draftConfig(ctx);
+  const store = new Store(config.store.path, ctx.logger.child({ component: "store" }));
+  let reports;
+  try {
+    const repos = store.open();
+    const runner = new AuditRunner({
+      repos,
+      vault: new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile)),
+      data: loadAuditData(),
+      settings: settingsFromConfig(config.audit, {}),
+      concurrency: config.audit.concurrency,
+      signingKeyFile: config.uplink.key,
+      logger: ctx.logger.child({ component: "audit" }),
+    });
+    const targets = runner.enabledTargets();
+    if (targets.length === 0) {
+      ctx.say("no camera to audit");
+      return;
+    }
+    ctx.say(`auditing ${targets.length} camera(s) against ${config.audit.baseline}...`);
+    reports = (
+      await runner.runEach(targets, { onDone: (n) => ctx.say(`  audited ${n}/${targets.length}`) })
+    ).map((r) => r.report);
+  } finally {
+    store.close();
+  }
+  const rows = reports.map((report) => [
+    report.camera.address,
+    String(report.summary.pass),
+    String(report.summary.fail),
+    String(report.summary.unknown + report.summary.manual),
+    hasBlockingFailure(report) ? "yes" : "no",
+  ]);
+  for (const line of formatTable(
+    ["CAMERA", "PASS", "FAIL", "TO CHECK", "HIGH/CRITICAL FAILING"],
+    rows,
+  ))
+    ctx.say(line);
+  await mkdir(ctx.paths.reports, { recursive: true, mode: 0o750 });
+  const file = join(
+    ctx.paths.reports,
+    `audit-${new Date().toISOString().replace(/[:.]/g, "-")}.html`,
+  );
+  await writeFile(file, renderHtml(reports), { mode: 0o640 });
+  ctx.say(`report for the camera owners: ${file}`);
+}
+
+export async function recordingStep(ctx: StepContext): Promise<void> {
+  const answer =
+    ctx.answers.recording ??
+    /^y/i.test(
+      await ctx.prompter.ask(
+        "recording",
+        "Record every camera? (yes/no)",
+        ctx.state.recording === false ? "no" : "yes",
+      ),
+    );
+  ctx.state.recording = answer;
+  ctx.say(answer ? "recording: every enabled camera" : "recording: off");
+}
+
+export async function configStep(ctx: StepContext, owner: string | undefined): Promise<void> {
+  const { paths } = ctx;
+  const text = configText(ctx.state, paths);
+  parseConfigText(text, paths.configFile, {});
+  await writeFileAtomic(paths.configFile, text, 0o640);
+  ctx.say(`wrote ${paths.configFile}`);
+  if (owner === undefined) return;
+  const account = await findAccount(owner);
+  if (!account) {
+    ctx.say(`no ${owner} account here: the files stay with the user who ran provision`);
+    return;
+  }
+  await handOver(account, paths.stateDir, [paths.configFile, paths.cert, paths.ca]);
+  ctx.say(`${paths.stateDir} now belongs to ${owner}; the config files to root, group ${owner}`);
+}
+
+export async function serviceStep(ctx: StepContext, enabled: boolean): Promise<void> {
+  if (!enabled) {
+    ctx.say("start the agent: systemctl enable --now camgate");
+    return;
+  }
+  try {
+    await promisify(execFile)("systemctl", ["restart", "camgate"]);
+    ctx.say("camgate.service restarted; see: camgate status");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") ctx.say("no systemctl here: start the agent with camgate run");
+    else
+      throw new ProvisionStepError(
+        `systemctl restart camgate failed: ${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`,
+        { cause: error },
+      );
+  }
+}

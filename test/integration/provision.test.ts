@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { stringify } from "yaml";
+import { Simulator } from "../../src/sim/index.js";
+import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
+import { freePort } from "../../src/demo/index.js";
+import { findAccount } from "../../src/provision/ownership.js";
+import { defer, tempDir } from "../helpers/temp.js";
+import { uplinkWorld } from "../helpers/uplink.js";
+
+describe("camgate provision", () => {
+  it("scripted: stops with a way forward at each failure, resumes, and leaves a working config", async (t) => {
+    const dir = await tempDir(t);
+    const world = await uplinkWorld(t, dir);
+    const sim = new Simulator({
+      baseIp: "127.0.45.10",
+      cameras: 2,
+      profile: "hardened",
+      ffmpeg: "ffmpeg",
+      multicast: false,
+    });
+    await sim.start();
+    defer(t, () => sim.stop());
+    const cameras = sim.describe();
+    const configOut = join(dir, "etc", "camgate.yaml");
+    const stateDir = join(dir, "state");
+    const answersFile = join(dir, "answers.yaml");
+    const provision = async (answers: Record<string, unknown>) => {
+      await writeFile(answersFile, stringify(answers), { mode: 0o600 });
+      return runCamgate([
+        "provision",
+        "--answers",
+        answersFile,
+        "--config-out",
+        configOut,
+        "--state-dir",
+        stateDir,
+        "--no-service",
+        "--owner",
+        "nobody",
+      ]);
+    };
+    const site = { id: "hn-prov-01", name: "Phường Thử", location: "pole 12" };
+
+    // 1. No certificate yet: the key and the CSR are made, and the run says what to do next.
+    const first = await provision({ site });
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    assert.match(first.stdout, /-----BEGIN CERTIFICATE REQUEST-----/);
+    assert.match(
+      first.stderr,
+      /no certificate yet: have .*box\.csr signed .* run camgate provision again/,
+    );
+    assert.equal(existsSync(configOut), false, "no config before the end");
+    const csr = await readFile(join(stateDir, "box.csr"), "utf8");
+
+    // 2. A certificate for another site is refused; nothing is installed.
+    const other = await world.pki.issue("other-site");
+    const wrong = await provision({ site, certificate: { cert: other.cert, ca: world.pki.ca } });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /the certificate is not for this box's key/);
+    assert.match(wrong.stdout, /\[1\/9\] site: done earlier/);
+    assert.equal(existsSync(join(dir, "etc", "box.pem")), false);
+
+    // 3. The right certificate, a broker nobody listens on: the connection test says so.
+    const certificate = { cert: await world.pki.sign(csr), ca: world.pki.ca };
+    const closed = `mqtts://127.0.0.1:${await freePort("127.0.0.1")}`;
+    const unreachable = await provision({ site, certificate, broker: closed });
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stdout, /installed .*box\.pem \(CN=hn-prov-01/);
+    assert.match(
+      unreachable.stderr,
+      new RegExp(`cannot connect to ${closed}.*run camgate provision again`),
+    );
+
+    // 4. Everything: resumes after the certificate, finds and interrogates both cameras with
+    //    their own passwords, audits them, writes the config.
+    const done = await provision({
+      site,
+      broker: world.broker.url,
+      discovery: { cidrs: ["127.0.45.8/29"], multicast: false },
+      credentials: {
+        cameras: Object.fromEntries(
+          cameras.map((camera) => [
+            camera.address,
+            { username: camera.username, password: camera.password },
+          ]),
+        ),
+      },
+      recording: true,
+    });
+    assert.equal(done.code, 0, done.stdout + done.stderr);
+    assert.match(done.stdout, /\[3\/9\] certificate from the center: done earlier/);
+    assert.match(done.stdout, /connected: the broker accepts this box's certificate/);
+    for (const camera of cameras)
+      assert.match(done.stdout, new RegExp(`${camera.address.replaceAll(".", "\\.")} .* ok`));
+    assert.match(done.stdout, /report for the camera owners: .*\.html/);
+    assert.match(done.stdout, /start the agent: systemctl enable --now camgate/);
+    for (const camera of cameras)
+      assert.ok(!done.stdout.includes(camera.password), "passwords never printed");
+    // Run as root (as here), the data directory goes to the service account.
+    const nobody = await findAccount("nobody");
+    if (process.getuid?.() === 0 && nobody) {
+      assert.match(done.stdout, /now belongs to nobody/);
+      for (const file of ["keys", "keys/box.key", "keys/seal.key", "camgate.db", "reports"])
+        assert.equal((await stat(join(stateDir, file))).uid, nobody.uid, file);
+      const config = await stat(configOut);
+      assert.deepEqual([config.uid, config.gid, config.mode & 0o777], [0, nobody.gid, 0o640]);
+    }
+    const reports = await readdir(join(stateDir, "reports"));
+    assert.equal(reports.filter((name) => name.endsWith(".html")).length, 1);
+
+    const check = await runCamgate(["config", "check", "--config", configOut]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const text = await readFile(configOut, "utf8");
+    assert.match(text, /id: "hn-prov-01", name: "Phường Thử"/);
+    assert.match(text, new RegExp(`brokers: \\["${world.broker.url}"\\]`));
+    assert.doesNotMatch(
+      text,
+      /password/i,
+      "credentials live sealed in the store, not in the config",
+    );
+    const listed = await runCamgate(["cameras", "list", "--json", "--config", configOut]);
+    const inventory = JSON.parse(listed.stdout) as { ip: string; manufacturer: string }[];
+    assert.deepEqual(
+      inventory.map((camera) => camera.ip).sort(),
+      cameras.map((camera) => camera.address).sort(),
+    );
+    assert.ok(
+      inventory.every((camera) => camera.manufacturer === "CamgateSim"),
+      listed.stdout,
+    );
+  });
+
+  it("interactive: asks with defaults, explains a bad answer and asks again", async (t) => {
+    const dir = await tempDir(t);
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN_JS,
+        "provision",
+        "--interactive",
+        "--config-out",
+        join(dir, "camgate.yaml"),
+        "--state-dir",
+        join(dir, "state"),
+        "--no-service",
+      ],
+      { env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] },
+    );
+    const done = collect(child);
+    // Answers one prompt at a time, as a technician types them.
+    let pending = "";
+    let waiter: { prompt: RegExp; line: string; resolve: () => void } | undefined;
+    const check = () => {
+      if (!waiter || !waiter.prompt.test(pending)) return;
+      pending = "";
+      child.stdin.write(`${waiter.line}\n`);
+      const { resolve } = waiter;
+      waiter = undefined;
+      resolve();
+    };
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      pending += chunk;
+      check();
+    });
+    const answer = (prompt: RegExp, line: string) =>
+      new Promise<void>((resolve) => {
+        waiter = { prompt, line, resolve };
+        check();
+      });
+    await answer(/Site id: $/, "Bad Id!");
+    await answer(/lower-case letters[\s\S]*Site id: $/, "hn-prov-02");
+    await answer(/Site name: $/, "");
+    await answer(/Where the box is installed: $/, "cabinet 3");
+    await answer(/certificate the center issued \(empty: not yet\)/, "");
+    const result = await done;
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /-----BEGIN CERTIFICATE REQUEST-----/);
+    assert.match(result.stderr, /no certificate yet/);
+    const state = JSON.parse(await readFile(join(dir, "state", "provision.json"), "utf8")) as {
+      site: { id: string; location: string };
+      done: string[];
+    };
+    assert.deepEqual(state.site, { id: "hn-prov-02", location: "cabinet 3" });
+    assert.deepEqual(state.done, ["site", "identity"]);
+  });
+});
