@@ -72,31 +72,13 @@ function boxConfigText(layout: DemoLayout, options: DemoOptions, tls: TlsFiles, 
     `storage: {dir: ${layout.recordings}, segmentSeconds: 4, maxBytes: 2GiB, minFreeBytes: 256MiB}`,
     `discovery: {multicast: false, cidrs: [${sweepOf(options.baseIp)}], intervalSeconds: 60, probeTimeout: 1s}`,
     "audit: {interval: 15m, credentialTrySpacing: 200ms, concurrency: 2}",
-    `uplink: {brokers: ["${url}"], ca: ${tls.ca}, cert: ${tls.cert}, key: ${tls.key}, healthSeconds: 10}`,
+    `uplink: {brokers: ["${url}"], ca: ${tls.ca}, cert: ${tls.clientCert}, key: ${tls.clientKey}, healthSeconds: 10}`,
     "log: {level: info, format: json}",
     "",
   ].join("\n");
 }
 
-interface TlsFiles {
-  ca: string;
-  cert: string;
-  key: string;
-  centerCert: string;
-  centerKey: string;
-}
-
-function tlsOf(
-  files: Pick<DevPkiFiles, "ca" | "clientCert" | "clientKey" | "centerCert" | "centerKey">,
-): TlsFiles {
-  return {
-    ca: files.ca,
-    cert: files.clientCert,
-    key: files.clientKey,
-    centerCert: files.centerCert,
-    centerKey: files.centerKey,
-  };
-}
+type TlsFiles = Pick<DevPkiFiles, "ca" | "clientCert" | "clientKey" | "centerCert" | "centerKey">;
 
 /** A component from a start and a stop, for the parts that are not components themselves. */
 function part(name: string, start: () => Promise<void>, stop: () => Promise<unknown>): Component {
@@ -112,7 +94,6 @@ export class Demo {
   readonly layout: DemoLayout;
   readonly simulator: Simulator;
   #group: ComponentGroup | undefined;
-  #agent: Agent | undefined;
   #center: Center | undefined;
   #config: Config | undefined;
   #brokerUrl = "";
@@ -130,16 +111,8 @@ export class Demo {
     });
   }
 
-  get agent(): Agent | undefined {
-    return this.#agent;
-  }
-
   get center(): Center | undefined {
     return this.#center;
-  }
-
-  get config(): Config | undefined {
-    return this.#config;
   }
 
   get brokerUrl(): string {
@@ -160,20 +133,20 @@ export class Demo {
     let tls: TlsFiles;
     if (options.broker) {
       const pki = options.broker.pki;
-      tls = tlsOf({
+      tls = {
         ca: join(pki, "ca.pem"),
         clientCert: join(pki, `${DEMO_SITE}.pem`),
         clientKey: join(pki, `${DEMO_SITE}.key`),
         centerCert: join(pki, "center.pem"),
         centerKey: join(pki, "center.key"),
-      });
+      };
       this.#brokerUrl = options.broker.url;
     } else {
       const files = await createDevPki(join(layout.dir, "pki"), DEMO_SITE, [
         "localhost",
         "127.0.0.1",
       ]);
-      tls = tlsOf(files);
+      tls = files;
       const brokerDir = join(layout.dir, "broker");
       await mkdir(brokerDir, { recursive: true });
       const broker = new MosquittoBroker({
@@ -187,14 +160,9 @@ export class Demo {
       this.#brokerUrl = broker.url;
       parts.push(broker);
     }
-    await writeFile(layout.boxConfig, boxConfigText(layout, options, tls, this.#brokerUrl), {
-      mode: 0o600,
-    });
-    const config = parseConfigText(
-      boxConfigText(layout, options, tls, this.#brokerUrl),
-      layout.boxConfig,
-      {},
-    );
+    const text = boxConfigText(layout, options, tls, this.#brokerUrl);
+    const config = parseConfigText(text, layout.boxConfig, {});
+    await writeFile(layout.boxConfig, text, { mode: 0o600 });
     this.#config = config;
     this.#log = createWriteStream(layout.boxLog, { flags: "a", mode: 0o600 });
     const boxLogger = createLogger({ level: "info", format: "json", destination: this.#log });
@@ -211,7 +179,6 @@ export class Demo {
     });
     this.#center = center;
     const agent = Agent.fromConfig(config, boxLogger.child({ site: DEMO_SITE }));
-    this.#agent = agent;
     parts.push(
       part(
         "credentials",

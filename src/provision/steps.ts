@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import mqtt from "mqtt";
 import {
+  type AuditReport,
   AuditRunner,
   hasBlockingFailure,
   loadAuditData,
@@ -305,7 +306,7 @@ async function askCredentials(
 export async function auditStep(ctx: StepContext): Promise<void> {
   const config = draftConfig(ctx);
   const store = new Store(config.store.path, ctx.logger.child({ component: "store" }));
-  let reports;
+  let reports: AuditReport[];
   try {
     const repos = store.open();
     const runner = new AuditRunner({
