@@ -45,8 +45,8 @@ export class AuditService implements Component {
       logger,
     });
     this.#abort = new AbortController();
-    // The first round waits a minute, so that discovery has filled the inventory.
-    this.#schedule(Math.min(60_000, config.interval));
+    // The first round waits (a minute by default), so that discovery has filled the inventory.
+    this.#schedule(Math.min(config.startDelay, config.interval));
   }
 
   async stop(): Promise<void> {

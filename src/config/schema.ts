@@ -113,6 +113,7 @@ const auditSchema = z.strictObject({
   enabled: z.boolean().default(true),
   baseline: z.enum(BASELINES).default("qcvn11-2026"),
   interval: duration("Period of scheduled audits").prefault("24h"),
+  startDelay: duration("Wait before the first round after start").prefault("60s"),
   enable: z.array(z.string().min(1)).default([]).describe("Opt-in checks to run"),
   concurrency: z.number().int().min(1).max(64).default(4),
   probeTimeout: duration("Timeout of one probe").prefault("5s"),

@@ -27,7 +27,7 @@ function auditCell(audit: BoxStatus["cameras"][number]["audit"]): string {
 }
 
 /**
- * What flows, redrawn every second on a terminal, or one line every 15 s when piped: cameras
+ * What flows, redrawn every second on a terminal, or one line every 10 s when piped: cameras
  * and their recording, the link, what reached the center. Figures come from the same place as
  * `camgate status` (the store and the agent's runtime status) and from the center.
  */
@@ -35,7 +35,6 @@ export class DemoView implements Component {
   readonly name = "view";
   #timer: NodeJS.Timeout | undefined;
   #store: Store | undefined;
-  #startedAt = 0;
 
   constructor(
     private readonly demo: Demo,
@@ -45,11 +44,10 @@ export class DemoView implements Component {
   ) {}
 
   async start(_signal: AbortSignal): Promise<void> {
-    this.#startedAt = Date.now();
     this.#store = new Store(this.config.store.path, this.logger.child({ component: "store" }));
     this.#store.open();
     const tty = this.out.isTTY === true;
-    this.#timer = setInterval(() => void this.#draw(tty), tty ? 1000 : 15_000);
+    this.#timer = setInterval(() => void this.#draw(tty), tty ? 1000 : 10_000);
   }
 
   async stop(): Promise<void> {
@@ -72,13 +70,13 @@ export class DemoView implements Component {
   }
 
   #line(status: BoxStatus): string {
-    const recording = status.cameras.filter((c) => c.recording === true).length;
-    const received = this.demo.center?.summary().video;
-    const audited = status.cameras.filter((c) => c.audit !== null).length;
+    const count = (test: (camera: BoxStatus["cameras"][number]) => boolean) =>
+      status.cameras.filter(test).length;
     return (
-      `demo ${elapsed(Date.now() - this.#startedAt)}: ${recording}/${status.cameras.length} cameras recording, ` +
-      `uplink ${status.uplink.connected ? "up" : "down"}, ${received?.verified ?? 0} segments verified at the center, ` +
-      `${audited} cameras audited`
+      `demo ${elapsed(Date.now() - this.demo.startedAt)}: ${status.cameras.length} cameras discovered, ` +
+      `${count((c) => c.recording === true)} recording, ${count((c) => c.audit !== null)} audited, ` +
+      `uplink ${status.uplink.connected ? "up" : "down"}, ` +
+      `${this.demo.center?.summary().video.verified ?? 0} segments verified at the center`
     );
   }
 
@@ -90,7 +88,7 @@ export class DemoView implements Component {
       0,
     );
     const header = [
-      `camgate demo · site ${status.site.id} · ${elapsed(Date.now() - this.#startedAt)} · Ctrl-C to stop`,
+      `camgate demo · site ${status.site.id} · ${elapsed(Date.now() - this.demo.startedAt)} · Ctrl-C to stop`,
       `broker  ${this.demo.brokerUrl} (mutual TLS) · uplink ${status.uplink.connected ? "up" : "down"} · ` +
         `outbox ${status.uplink.outbox.messages} · video backlog ${status.uplink.videoBacklog.segments}`,
       `center  ${messages} messages · ${summary?.video.segments ?? 0} segments received, ` +

@@ -71,7 +71,7 @@ function boxConfigText(layout: DemoLayout, options: DemoOptions, tls: TlsFiles, 
     `secrets: {keyFile: ${join(box, "seal.key")}}`,
     `storage: {dir: ${layout.recordings}, segmentSeconds: 4, maxBytes: 2GiB, minFreeBytes: 256MiB}`,
     `discovery: {multicast: false, cidrs: [${sweepOf(options.baseIp)}], intervalSeconds: 60, probeTimeout: 1s}`,
-    "audit: {interval: 15m, credentialTrySpacing: 200ms, concurrency: 2}",
+    "audit: {interval: 15m, startDelay: 5s, credentialTrySpacing: 200ms, concurrency: 2}",
     `uplink: {brokers: ["${url}"], ca: ${tls.ca}, cert: ${tls.clientCert}, key: ${tls.clientKey}, healthSeconds: 10}`,
     "log: {level: info, format: json}",
     "",
@@ -97,6 +97,8 @@ export class Demo {
   #center: Center | undefined;
   #config: Config | undefined;
   #brokerUrl = "";
+  /** When start() began: the view counts from here. */
+  startedAt = Date.now();
   #log: WriteStream | undefined;
 
   constructor(private readonly options: DemoOptions) {
@@ -120,6 +122,7 @@ export class Demo {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    this.startedAt = Date.now();
     const { options, layout } = this;
     await mkdir(join(layout.dir, "box"), { recursive: true, mode: 0o700 });
     await mkdir(layout.center, { recursive: true });

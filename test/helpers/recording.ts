@@ -37,15 +37,19 @@ export async function startGstRtspServer(
   return `rtsp://${address}:${port}${path}`;
 }
 
+/** Defaults for everything under `dir`; a line of `extra` for the same top-level key replaces it. */
 function recorderConfigText(dir: string, extra: readonly string[]): string {
+  const overridden = new Set(extra.map((line) => line.split(":")[0]));
   return [
     "site: {id: rec-site}",
     `store: {path: ${join(dir, "camgate.db")}}`,
     `secrets: {keyFile: ${join(dir, "seal.key")}}`,
     "discovery: {enabled: false}",
     "audit: {enabled: false}",
-    ...extra,
-  ].join("\n");
+  ]
+    .filter((line) => !overridden.has(line.split(":")[0]))
+    .concat(extra)
+    .join("\n");
 }
 
 /** An agent config for recorder tests: everything under `dir`, discovery and audit off. */
@@ -65,6 +69,8 @@ export async function writeRecorderConfig(
 
 export interface SeedCamera {
   id: string;
+  /** The device's own URN, so that discovery recognises it; default urn:uuid:<id>. */
+  urn?: string;
   ip: string;
   streamUri: string;
   credentials?: Credentials;
@@ -78,7 +84,7 @@ export async function seedCameras(config: Config, cameras: readonly SeedCamera[]
   for (const camera of cameras) {
     repos.cameras.upsert({
       id: camera.id,
-      urn: `urn:uuid:${camera.id}`,
+      urn: camera.urn ?? `urn:uuid:${camera.id}`,
       mac: null,
       ip: camera.ip,
       xaddrs: [],

@@ -10,7 +10,8 @@ import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { freePort } from "../../src/demo/index.js";
 import { findAccount } from "../../src/provision/ownership.js";
 import { defer, tempDir } from "../helpers/temp.js";
-import { uplinkWorld } from "../helpers/uplink.js";
+import { waitFor } from "../helpers/recording.js";
+import { startCenter, uplinkWorld } from "../helpers/uplink.js";
 
 describe("camgate provision", () => {
   it("scripted: stops with a way forward at each failure, resumes, and leaves a working config", async (t) => {
@@ -133,6 +134,30 @@ describe("camgate provision", () => {
       inventory.every((camera) => camera.manufacturer === "CamgateSim"),
       listed.stdout,
     );
+
+    // The config runs: the agent records both cameras and the center receives their video.
+    const center = await startCenter(t, world, join(dir, "center"));
+    const agent = spawn(process.execPath, [MAIN_JS, "run", "--config", configOut], {
+      env: cleanEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stopped = collect(agent);
+    defer(t, () => (agent.exitCode === null ? agent.kill("SIGKILL") : undefined));
+    const verifiedCameras = () =>
+      new Set(
+        center
+          .receivedSegments()
+          .filter((segment) => segment.verified)
+          .map((segment) => segment.cameraId),
+      );
+    await waitFor(
+      "verified video of both cameras at the center",
+      () => verifiedCameras().size === 2,
+      120_000,
+    );
+    agent.kill("SIGTERM");
+    const result = await stopped;
+    assert.equal(result.code, 0, result.stderr);
   });
 
   it("interactive: asks with defaults, explains a bad answer and asks again", async (t) => {

@@ -37,18 +37,19 @@ describe("camgate run under systemd, and camgate status", () => {
       profile: "hardened",
       ffmpeg: "ffmpeg",
       multicast: false,
-      discoveryPort: 43744,
     });
     await sim.start();
     defer(t, () => sim.stop());
     const { config, file } = await writeRecorderConfig(dir, [
       `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+      "discovery: {multicast: false, cidrs: [127.0.43.8/29], intervalSeconds: 30, probeTimeout: 1s}",
       uplinkLines(world, await world.pki.issue("rec-site")),
     ]);
     await seedCameras(
       config,
       sim.describe().map((camera, index) => ({
         id: `cam-${index}`,
+        urn: camera.urn,
         ip: camera.address,
         streamUri: camera.streams[0]!,
         credentials: { username: camera.username, password: camera.password },
@@ -139,6 +140,26 @@ describe("camgate run under systemd, and camgate status", () => {
       60_000,
     );
     assert.equal((await status(file)).code, 1);
+    await waitFor(
+      "discovery finds cam-0 gone",
+      async () => (await status(file)).report.cameras[0]!.online === false,
+      120_000,
+    );
+    const offline = (await status(file)).report;
+    assert.ok(offline.attention.includes("camera cam-0 is offline"), JSON.stringify(offline));
+
+    // The broker goes away: the uplink is reported down, with the reason.
+    await world.broker.stop();
+    await waitFor(
+      "the uplink reported down",
+      async () => (await status(file)).report.uplink.connected === false,
+      60_000,
+    );
+    const down = (await status(file)).report;
+    assert.ok(
+      down.attention.some((reason) => reason.startsWith("uplink down")),
+      JSON.stringify(down),
+    );
 
     child.kill("SIGTERM");
     const result = await done;
