@@ -2,7 +2,7 @@ import type { Config } from "../../src/config/index.js";
 import { CredentialVault } from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
-import { Simulator } from "../../src/sim/index.js";
+import { Simulator, type SimulatorOptions } from "../../src/sim/index.js";
 import { Store } from "../../src/store/index.js";
 import { type CleanupScope, defer } from "./temp.js";
 
@@ -10,25 +10,35 @@ import { type CleanupScope, defer } from "./temp.js";
 export const FACTORY_CREDENTIALS = { username: "admin", password: "12345" };
 
 /**
- * Hardened simulated cameras that still have their factory password (authentication enforced:
- * a wrong password is refused), on consecutive addresses from `baseIp`; stopped when the test ends.
+ * Hardened simulated cameras (a unique strong password each, WS-Discovery on the standard port)
+ * on consecutive addresses from `baseIp`; stopped when the test ends.
  */
-export async function factoryPasswordCameras(
+export async function hardenedCameras(
   t: CleanupScope,
   baseIp: string,
   cameras: number,
+  override?: SimulatorOptions["override"],
 ): Promise<Simulator> {
   const sim = new Simulator({
     baseIp,
     cameras,
     profile: "hardened",
-    override: () => ({ weaknesses: { defaultCredentials: true } }),
     ffmpeg: "ffmpeg",
     multicast: false,
+    ...(override ? { override } : {}),
   });
   await sim.start();
   defer(t, () => sim.stop());
   return sim;
+}
+
+/** The same, still with their factory password (a wrong password is refused). */
+export function factoryPasswordCameras(
+  t: CleanupScope,
+  baseIp: string,
+  cameras: number,
+): Promise<Simulator> {
+  return hardenedCameras(t, baseIp, cameras, () => ({ weaknesses: { defaultCredentials: true } }));
 }
 
 /** What a technician does before discovery: the site's default credentials, sealed in the store. */

@@ -5,10 +5,10 @@ import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import { Simulator } from "../../src/sim/index.js";
 import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { freePort } from "../../src/demo/index.js";
 import { findAccount } from "../../src/provision/ownership.js";
+import { hardenedCameras } from "../helpers/site.js";
 import { defer, tempDir } from "../helpers/temp.js";
 import { waitFor } from "../helpers/recording.js";
 import { startCenter, uplinkWorld } from "../helpers/uplink.js";
@@ -17,15 +17,7 @@ describe("camgate provision", () => {
   it("scripted: stops with a way forward at each failure, resumes, and leaves a working config", async (t) => {
     const dir = await tempDir(t);
     const world = await uplinkWorld(t, dir);
-    const sim = new Simulator({
-      baseIp: "127.0.45.10",
-      cameras: 2,
-      profile: "hardened",
-      ffmpeg: "ffmpeg",
-      multicast: false,
-    });
-    await sim.start();
-    defer(t, () => sim.stop());
+    const sim = await hardenedCameras(t, "127.0.45.10", 2);
     const cameras = sim.describe();
     const configOut = join(dir, "etc", "camgate.yaml");
     const stateDir = join(dir, "state");

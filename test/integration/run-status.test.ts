@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import unixDgram from "unix-dgram";
 import { type BoxStatus, readRuntimeStatus, runtimeStatusPath } from "../../src/health/index.js";
-import { Simulator } from "../../src/sim/index.js";
 import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { seedCameras, waitFor, writeRecorderConfig } from "../helpers/recording.js";
+import { hardenedCameras } from "../helpers/site.js";
 import { defer, tempDir } from "../helpers/temp.js";
 import { uplinkLines, uplinkWorld } from "../helpers/uplink.js";
 
@@ -31,15 +31,7 @@ describe("camgate run under systemd, and camgate status", () => {
   it("READY once running, WATCHDOG at half the period, a STATUS line, STOPPING; status tells", async (t) => {
     const dir = await tempDir(t);
     const world = await uplinkWorld(t, dir);
-    const sim = new Simulator({
-      baseIp: "127.0.43.10",
-      cameras: 2,
-      profile: "hardened",
-      ffmpeg: "ffmpeg",
-      multicast: false,
-    });
-    await sim.start();
-    defer(t, () => sim.stop());
+    const sim = await hardenedCameras(t, "127.0.43.10", 2);
     const { config, file } = await writeRecorderConfig(dir, [
       `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
       "discovery: {multicast: false, cidrs: [127.0.43.8/29], intervalSeconds: 30, probeTimeout: 1s}",
