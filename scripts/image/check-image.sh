@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Checks an image from scripts/build-image.sh: mounts its root partition read-only (a loop
+# device at the partition's offset) and runs camgate inside it under qemu-aarch64 (binfmt_misc):
+# camgate --version and camgate config check on the example config. Needs root.
+#   sudo scripts/image/check-image.sh camgate-arm64.img
+set -euo pipefail
+IMAGE=$(realpath "$1")
+[ "$(id -u)" -eq 0 ] || { echo "check-image: run as root" >&2; exit 1; }
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { echo "check-image: qemu-aarch64 is not registered with binfmt_misc" >&2; exit 1; }
+MNT=$(mktemp -d)
+read -r start sectors < <(sfdisk --dump "$IMAGE" | awk -F'[=,]' '/type=83/ {print $2, $4; exit}')
+mount -o loop,ro,offset=$((start * 512)),sizelimit=$((sectors * 512)) "$IMAGE" "$MNT"
+trap 'umount "$MNT"; rmdir "$MNT"' EXIT
+echo "root partition: $(df -h --output=size,used "$MNT" | tail -1)"
+echo "kernel: $(ls "$MNT"/boot/vmlinuz-* 2>/dev/null | xargs -n1 basename)"
+echo "enabled: $(ls "$MNT"/etc/systemd/system/multi-user.target.wants/ | tr '\n' ' ')"
+echo "\$ camgate --version (arm64, under qemu)"
+chroot "$MNT" /usr/local/bin/camgate --version
+echo "\$ camgate config check --config /opt/camgate/config.example.yaml"
+chroot "$MNT" /usr/local/bin/camgate config check --config /opt/camgate/config.example.yaml
+echo "\$ file /opt/camgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+file -b "$MNT/opt/camgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node" 2>/dev/null || od -An -tx1 -j18 -N2 "$MNT/opt/camgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
