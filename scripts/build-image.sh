@@ -171,7 +171,7 @@ install -m 0755 "$REPO/scripts/image/camgate-firstboot" "$ROOT/usr/local/sbin/ca
 in_root systemctl enable camgate.service camgate-firstboot.service systemd-networkd systemd-timesyncd ssh >/dev/null
 cat >"$ROOT/etc/fstab" <<FSTAB
 LABEL=CAMGATE_ROOT  /                 ext4  noatime,errors=remount-ro        0 1
-LABEL=CAMGATE_BOOT  /boot/firmware    vfat  noatime,umask=0077,nofail        0 2
+LABEL=CAMGATEBOOT   /boot/firmware    vfat  noatime,umask=0077,nofail        0 2
 LABEL=CAMGATE_DATA  /var/lib/camgate  ext4  noatime,nodev,nosuid,noexec      0 2
 FSTAB
 mkdir -p "$ROOT/etc/systemd/journald.conf.d" "$ROOT/etc/systemd/network" "$ROOT/var/lib/camgate"
@@ -198,7 +198,7 @@ rm -f "$ROOT/usr/bin/qemu-aarch64-static" "$ROOT/etc/resolv.conf"
 say "assembling $OUT"
 mkdir -p "$WORK/parts"
 rm -f "$WORK/parts/"*.img
-mkfs.vfat -C -F 32 -n CAMGATE_BOOT "$WORK/parts/boot.img" $((BOOT_MB * 1024)) >/dev/null
+mkfs.vfat -C -F 32 -n CAMGATEBOOT "$WORK/parts/boot.img" $((BOOT_MB * 1024)) >/dev/null
 mcopy -s -i "$WORK/parts/boot.img" "$ROOT/boot/firmware/"* ::/
 mkdir -p "$WORK/data" && chown "$(stat -c %u:%g "$ROOT/var/lib/camgate")" "$WORK/data"
 mke2fs -q -t ext4 -L CAMGATE_DATA -d "$WORK/data" "$WORK/parts/data.img" "${DATA_MB}M"

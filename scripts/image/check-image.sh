@@ -18,5 +18,7 @@ echo "\$ camgate --version (arm64, under qemu)"
 chroot "$MNT" /usr/local/bin/camgate --version
 echo "\$ camgate config check --config /opt/camgate/config.example.yaml"
 chroot "$MNT" /usr/local/bin/camgate config check --config /opt/camgate/config.example.yaml
+echo "\$ node: better-sqlite3 (arm64 build) opens a database"
+chroot "$MNT" /usr/local/bin/node -e "const Db = require('/opt/camgate/node_modules/better-sqlite3'); console.log(new Db(':memory:').prepare('select sqlite_version() as version').get())"
 echo "\$ file /opt/camgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
 file -b "$MNT/opt/camgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node" 2>/dev/null || od -An -tx1 -j18 -N2 "$MNT/opt/camgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
