@@ -1,4 +1,4 @@
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 import type { ConfigIssue } from "./errors.js";
 import { type ConfigLeaf, listLeaves } from "./introspect.js";
 import { configSchema } from "./schema.js";
@@ -60,9 +60,12 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv): {
   return { overrides, issues };
 }
 
+/** A value as YAML when it reads cleanly as YAML; otherwise the text itself (the schema judges). */
 function parseScalar(raw: string): unknown {
+  const doc = parseDocument(raw, { logLevel: "silent" });
+  if (doc.errors.length > 0 || doc.warnings.length > 0) return raw;
   try {
-    return parseYaml(raw, { maxAliasCount: 0 });
+    return doc.toJS({ maxAliasCount: 0 });
   } catch {
     return raw;
   }

@@ -61,16 +61,24 @@ function parseYamlWith<S extends z.ZodType>(
   { overrides, issues: envIssues }: ReturnType<typeof readEnvOverrides>,
 ): z.output<S> {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Warnings (an unknown tag or directive) are refused like errors, not printed to stderr: the
+  // file does not say what its author meant.
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    logLevel: "silent",
+  });
   const at = (offset: number | undefined): ConfigIssue["source"] => {
     if (offset === undefined) return { kind: "file", file };
     const { line, col } = lineCounter.linePos(offset);
     return { kind: "file", file, line, column: col };
   };
 
-  if (doc.errors.length > 0) {
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
     throw new ConfigError(
-      doc.errors.map((error) => ({
+      problems.map((error) => ({
         path: "",
         message: `YAML: ${error.message.split("\n")[0]}`,
         source: at(error.pos[0]),

@@ -38,7 +38,11 @@ export function safeRtspUri(uri: string, cameraHost: string): URL | undefined {
   return url;
 }
 
-function parse(text: string): RtspReply | undefined {
+/**
+ * An RTSP reply from the bytes received so far (latin1): undefined while incomplete, an
+ * RtspProbeError when it is not RTSP. The caller bounds what it accumulates.
+ */
+export function parseRtspReply(text: string): RtspReply | undefined {
   const end = text.indexOf("\r\n\r\n");
   if (end === -1) return undefined;
   const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
@@ -101,7 +105,7 @@ export function rtspRequest(
         return;
       }
       try {
-        const reply = parse(received);
+        const reply = parseRtspReply(received);
         if (reply) finish(undefined, reply);
       } catch (error) {
         finish(error as RtspProbeError);
