@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 #   python3, make, g++   build better-sqlite3 when no prebuilt binary can be fetched
 #   python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-*   GStreamer's RTSP server,
 #              the second RTSP implementation the recorder tests pull from
+#   faketime   libfaketime, with which the soak jumps the agent's clock
 PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates systemd
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-ugly)
+  gstreamer1.0-plugins-ugly faketime)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -9,7 +9,7 @@
 //          [--width 1280 --height 720 --fps 15]
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,6 +22,7 @@ import { hashFile } from "../../src/recorder/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { Simulator } from "../../src/sim/index.js";
 import { Store } from "../../src/store/index.js";
+import { childrenOf, cpuSeconds, rssMiB } from "../lib/processes.js";
 
 const { values } = parseArgs({
   options: {
@@ -82,31 +83,6 @@ async function hashCost(dir: string, bytes: number): Promise<number> {
   return ((used.user + used.system) / 1e6) * (bytes / Math.max(1, hashed));
 }
 const MAIN_JS = fileURLToPath(new URL("../../src/main.js", import.meta.url));
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** CPU seconds (user + system) a live process has used, from /proc/<pid>/stat. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
-async function childrenOf(pid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[1]) === pid) found.push(Number(entry));
-  }
-  return found;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
 const sim = new Simulator({
   baseIp: values["base-ip"],
   cameras,
@@ -218,7 +194,7 @@ try {
     return [pid, ...ffmpegs];
   });
   const node = await cpuOver(async () => [pid]);
-  const rss = await rssMiB(pid);
+  const rss = (await rssMiB(pid)) ?? 0;
   agent.kill("SIGTERM");
   await once(agent, "exit");
   const agentCpu = whole.during;

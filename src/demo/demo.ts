@@ -6,10 +6,9 @@ import { Agent } from "../agent.js";
 import { type AuditReport, renderHtml } from "../audit/index.js";
 import { Center, centerConfigSchema } from "../center/index.js";
 import { type Config, parseConfigText } from "../config/index.js";
-import { CredentialVault, Inventory, interrogate } from "../discovery/index.js";
 import { ComponentGroup, type Component, type StopReport } from "../lifecycle/index.js";
 import { createLogger, type Logger } from "../log/index.js";
-import { createDevPki, type DevPkiFiles, SecretSealer } from "../pki/index.js";
+import { createDevPki, type DevPkiFiles } from "../pki/index.js";
 import {
   type ProfileName,
   type SimCameraInfo,
@@ -18,6 +17,7 @@ import {
 } from "../sim/index.js";
 import { Store } from "../store/index.js";
 import { DemoView } from "./demo-view.js";
+import { enrolCameras } from "./enrol.js";
 import { freePort, MosquittoBroker } from "./mosquitto-broker.js";
 
 export const DEMO_SITE = "demo-site";
@@ -185,7 +185,7 @@ export class Demo {
     parts.push(
       part(
         "credentials",
-        () => this.#enterCredentials(config),
+        async () => void (await enrolCameras(config, this.simulator.describe(), options.logger)),
         () => Promise.resolve(),
       ),
       part(
@@ -215,27 +215,6 @@ export class Demo {
       );
     await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
     return report;
-  }
-
-  /** What a technician does on site: each camera's credentials, entered once, sealed. */
-  async #enterCredentials(config: Config): Promise<void> {
-    const store = new Store(config.store.path, this.options.logger.child({ component: "store" }));
-    try {
-      const repos = store.open();
-      const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
-      const inventory = new Inventory(repos);
-      for (const camera of this.simulator.describe()) {
-        const credentials = { username: camera.username, password: camera.password };
-        const report = await interrogate(camera.xaddr, {
-          credentials,
-          callTimeoutMs: config.discovery.callTimeout,
-        });
-        report.name = camera.name;
-        vault.setForCamera(inventory.record(report).camera.id, credentials);
-      }
-    } finally {
-      store.close();
-    }
   }
 
   async #writeAuditReport(config: Config): Promise<void> {

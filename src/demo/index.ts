@@ -1,5 +1,6 @@
 export { Demo, DEMO_SITE, type DemoLayout, type DemoOptions, demoLayout } from "./demo.js";
 export { DemoView } from "./demo-view.js";
+export { enrolCameras } from "./enrol.js";
 export {
   BrokerStartError,
   DEPLOYMENT_ACL,
