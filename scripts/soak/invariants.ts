@@ -244,9 +244,10 @@ function offsetAt(clock: readonly ClockChange[], atMs: number): number {
 }
 
 /**
- * Recording gaps only where a fault explains them: each gap (in box time, between consecutive
- * segments of a camera) must overlap the box-time window of a fault that stops recording, from
- * its start to `recoveryMs` after its end (ffmpeg's backoff, the stall watchdog, a restart).
+ * Recording gaps only where faults explain them: each gap (in box time, between consecutive
+ * segments of a camera) must be covered, end to end, by the box-time windows of faults that stop
+ * recording, each from its start to `recoveryMs` after its end (ffmpeg's backoff, the stall
+ * watchdog, a restart). A gap that outlasts its fault by more than that is not explained.
  */
 export function gapsExplained(input: {
   segments: readonly SegmentRecord[];
@@ -254,7 +255,6 @@ export function gapsExplained(input: {
   clock: readonly ClockChange[];
   segmentMs: number;
   recoveryMs: number;
-  chaosStartMs: number;
 }): Verdict {
   const windows = input.faults
     .filter((fault) => GAP_CAUSES.includes(fault.kind))
@@ -262,13 +262,22 @@ export function gapsExplained(input: {
       const offsets = input.clock
         .filter((c) => c.atMs >= fault.fromMs - 2_000 && c.atMs <= fault.toMs + input.recoveryMs)
         .map((c) => c.offsetMs)
-        .concat(offsetAt(input.clock, fault.fromMs));
+        .concat(offsetAt(input.clock, fault.fromMs - 1));
       return {
-        fault,
+        cameraId: fault.cameraId,
         fromMs: fault.fromMs + Math.min(...offsets) - input.segmentMs,
         toMs: fault.toMs + input.recoveryMs + Math.max(...offsets),
       };
-    });
+    })
+    .sort((a, b) => a.fromMs - b.fromMs);
+  const covered = (cameraId: string, fromMs: number, toMs: number) => {
+    let reached = fromMs;
+    for (const w of windows) {
+      if (w.cameraId !== undefined && w.cameraId !== cameraId) continue;
+      if (w.fromMs <= reached) reached = Math.max(reached, w.toMs);
+    }
+    return reached >= toMs;
+  };
   const byCamera = new Map<string, SegmentRecord[]>();
   for (const segment of input.segments)
     byCamera.set(segment.cameraId, [...(byCamera.get(segment.cameraId) ?? []), segment]);
@@ -280,13 +289,7 @@ export function gapsExplained(input: {
       const [prev, next] = [segments[i - 1], segments[i]];
       if (!prev || !next || next.startMs - prev.endMs <= input.segmentMs / 2) continue;
       gaps++;
-      const explained = windows.some(
-        (w) =>
-          (w.fault.cameraId === undefined || w.fault.cameraId === cameraId) &&
-          w.fromMs <= next.startMs &&
-          prev.endMs <= w.toMs,
-      );
-      if (!explained)
+      if (!covered(cameraId, prev.endMs, next.startMs))
         unexplained.push(
           `${cameraId} ${new Date(prev.endMs).toISOString()} -> ${new Date(next.startMs).toISOString()}`,
         );
@@ -297,7 +300,7 @@ export function gapsExplained(input: {
     holds: unexplained.length === 0,
     detail:
       unexplained.length === 0
-        ? `${gaps} gaps, each during a fault`
+        ? `${gaps} gaps, each covered by a fault`
         : `unexplained: ${unexplained.slice(0, 4).join("; ")}`,
   };
 }

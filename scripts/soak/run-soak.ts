@@ -147,7 +147,6 @@ async function soak(
   });
   log(`chaos for ${options.chaosMinutes} min, seed ${options.seed}: ${plan.length} faults planned`);
   const injector = new ChaosInjector(world, seededRandom(options.seed ^ 0x5eed), log);
-  const chaosStartMs = Date.now();
   await injector.run(plan);
 
   log("chaos over; draining the backlog");
@@ -195,6 +194,18 @@ async function soak(
   }
   const accessVerify = await cli(["access", "verify"]);
   const boxLog = await readFile(join(parts.config.store.path, "..", "camgate.log"), "utf8");
+  // What happened when, kept beside the run for whoever reads its table later.
+  const evidence = { seed: options.seed, plan, faults: injector.done, skipped: injector.skipped };
+  await writeFile(
+    join(options.dir, "evidence.json"),
+    JSON.stringify({
+      ...evidence,
+      clock: injector.clock,
+      disk,
+      rss: parts.agent.rss,
+      exits: parts.agent.exits,
+    }),
+  );
 
   const verdicts: Verdict[] = [];
   const allowance =
@@ -227,7 +238,6 @@ async function soak(
         // ffmpeg's restart backoff (capped at 30 s), the stall watchdog (3 segments), a restart
         // of the agent (RestartSec 5 s, start-up, reconcile) and the first segment to close.
         recoveryMs: 30_000 + 3 * SEGMENT_SECONDS * 1000 + 15_000,
-        chaosStartMs,
       }),
     );
   } finally {

@@ -66,13 +66,12 @@ describe("soak invariants: each one fails when it should", () => {
   });
 
   it("a gap no fault explains breaks it; a kill, or a clock jump mapped to box time, explains it", () => {
-    const segments = [segment(1, 0, 4), segment(2, 4, 8), segment(3, 60, 64)];
+    const segments = [segment(1, 0, 4), segment(2, 4, 8), segment(3, 24, 28)];
     const base = {
       segments,
       clock: [{ atMs: 0, offsetMs: 0 }],
       segmentMs: 4000,
       recoveryMs: 20_000,
-      chaosStartMs: T0,
     };
     assert.equal(gapsExplained({ ...base, faults: [] }).holds, false);
     const kill: FaultRecord = {
@@ -82,6 +81,12 @@ describe("soak invariants: each one fails when it should", () => {
       detail: "",
     };
     assert.equal(gapsExplained({ ...base, faults: [kill] }).holds, true);
+    const longGap = [...segments.slice(0, 2), segment(3, 60, 64)];
+    assert.equal(
+      gapsExplained({ ...base, segments: longGap, faults: [kill] }).holds,
+      false,
+      "a gap that outlasts its fault and the recovery",
+    );
     const otherCamera: FaultRecord = { ...kill, kind: "camera-stop", cameraId: "cam-b" };
     assert.equal(
       gapsExplained({ ...base, faults: [otherCamera] }).holds,
@@ -105,7 +110,9 @@ describe("soak invariants: each one fails when it should", () => {
       { atMs: 0, offsetMs: 0 },
       { atMs: T0 + 8_000, offsetMs: 50_000 },
     ];
-    assert.equal(gapsExplained({ ...base, clock, faults: [jump] }).holds, true);
+    const jumped = [...segments.slice(0, 2), segment(3, 58, 62)];
+    assert.equal(gapsExplained({ ...base, segments: jumped, clock, faults: [jump] }).holds, true);
+    assert.equal(gapsExplained({ ...base, segments: jumped, faults: [] }).holds, false);
   });
 
   it("RSS over the cap, or growing through a long run, breaks it", () => {
