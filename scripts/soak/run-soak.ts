@@ -43,6 +43,8 @@ export interface SoakOptions {
   /** Mean pause between two faults starting. */
   meanGapMs?: number;
   log: (line: string) => void;
+  /** Ends the soak early (Ctrl-C): everything it started is stopped, no table. */
+  signal?: AbortSignal;
 }
 
 export interface SoakResult {
@@ -61,8 +63,17 @@ const RSS_CAP_MIB = 256;
  */
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const stops: (() => Promise<unknown>)[] = [];
+  const aborted = new Promise<never>((_, reject) => {
+    const abort = () => reject(new Error("soak aborted"));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener("abort", abort, { once: true });
+  });
+  aborted.catch(() => undefined); // an abort after the end is nobody's concern
   try {
-    return await soak(options, (stop) => stops.push(stop));
+    const running = soak(options, (stop) => stops.push(stop));
+    // Once aborted, the run fails against what the clean-up stops; that is not news.
+    running.catch(() => undefined);
+    return await Promise.race([running, aborted]);
   } finally {
     for (const stop of stops.reverse())
       await stop().catch((error: unknown) => options.log(`clean-up: ${String(error)}`));
@@ -117,7 +128,7 @@ async function soak(
   const statusAnswered = { ok: 0, sent: 0 };
   let sampling = true;
   const sampler = (async () => {
-    for (let tick = 0; sampling; tick++) {
+    for (let tick = 0; sampling && !options.signal?.aborted; tick++) {
       const used = [...(await filesUnder(parts.storage.dir)).values()].reduce((a, b) => a + b, 0);
       const fs = await statfs(parts.storage.mount);
       const quota = quotaBytes(parts.config.storage, {
@@ -147,6 +158,7 @@ async function soak(
   });
   log(`chaos for ${options.chaosMinutes} min, seed ${options.seed}: ${plan.length} faults planned`);
   const injector = new ChaosInjector(world, seededRandom(options.seed ^ 0x5eed), log);
+  options.signal?.addEventListener("abort", () => injector.abort(), { once: true });
   await injector.run(plan);
 
   log("chaos over; draining the backlog");

@@ -25,6 +25,9 @@ const { values } = parseArgs({
 });
 const dir = values.dir ?? (await mkdtemp(join(tmpdir(), "camgate-soak-")));
 const started = Date.now();
+const interrupted = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => interrupted.abort());
 const stamp = () => `[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s]`;
 try {
   const result = await runSoak({
@@ -35,6 +38,7 @@ try {
     cameras: Number(values.cameras),
     baseIp: values["base-ip"],
     log: (line) => console.log(`${stamp()} ${line}`),
+    signal: interrupted.signal,
   });
   console.log(`\nsoak of ${values.minutes} min, seed ${values.seed}, ${values.cameras} cameras`);
   console.log(
@@ -48,7 +52,13 @@ try {
   );
   console.log(table(result.verdicts));
   process.exitCode = result.verdicts.every((verdict) => verdict.holds) ? 0 : 1;
+} catch (error) {
+  if (!interrupted.signal.aborted) throw error;
+  console.log(`${stamp()} interrupted: everything the soak started is stopped`);
+  process.exitCode = 130;
 } finally {
   if (values.keep) console.log(`kept: ${dir}`);
   else await rm(dir, { recursive: true, force: true });
 }
+// Everything is stopped; a fault that was waiting out its duration need not be waited for.
+process.exit();

@@ -75,7 +75,8 @@ export class CommandClient {
         resolve(value);
       });
     });
-    await this.client.publishAsync(
+    // The timeout runs from now, also while the publish waits for a broker that is away.
+    const published = this.client.publishAsync(
       `camgate/v1/${site}/cmd/${name}`,
       Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
       {
@@ -87,7 +88,7 @@ export class CommandClient {
         },
       },
     );
-    return reply;
+    return Promise.race([published.then(() => reply), reply]);
   }
 
   async close(): Promise<void> {
