@@ -127,24 +127,28 @@ async function soak(
   started(() => commands.close());
   const statusAnswered = { ok: 0, sent: 0 };
   let sampling = true;
+  const sample = async (tick: number) => {
+    const used = [...(await filesUnder(parts.storage.dir)).values()].reduce((a, b) => a + b, 0);
+    const fs = await statfs(parts.storage.mount);
+    const quota = quotaBytes(parts.config.storage, {
+      totalBytes: fs.blocks * fs.bsize,
+      freeBytes: fs.bavail * fs.bsize,
+    });
+    disk.push({ atMs: Date.now(), usedBytes: used, quotaBytes: quota });
+    if (tick % 15 === 0) {
+      const status = await cli(["status", "--json"]);
+      await writeFile(join(outputs, `status-${tick}.json`), status.stdout);
+      statusAnswered.sent++;
+      commands
+        .send(SOAK_SITE, "status.get", {}, { timeoutMs: 20_000 })
+        .then((reply) => void (reply.ok && statusAnswered.ok++))
+        .catch(() => undefined); // the broker or the link may be down: counted, not fatal
+    }
+  };
   const sampler = (async () => {
     for (let tick = 0; sampling && !options.signal?.aborted; tick++) {
-      const used = [...(await filesUnder(parts.storage.dir)).values()].reduce((a, b) => a + b, 0);
-      const fs = await statfs(parts.storage.mount);
-      const quota = quotaBytes(parts.config.storage, {
-        totalBytes: fs.blocks * fs.bsize,
-        freeBytes: fs.bavail * fs.bsize,
-      });
-      disk.push({ atMs: Date.now(), usedBytes: used, quotaBytes: quota });
-      if (tick % 15 === 0) {
-        const status = await cli(["status", "--json"]);
-        await writeFile(join(outputs, `status-${tick}.json`), status.stdout);
-        statusAnswered.sent++;
-        commands
-          .send(SOAK_SITE, "status.get", {}, { timeoutMs: 20_000 })
-          .then((reply) => void (reply.ok && statusAnswered.ok++))
-          .catch(() => undefined); // the broker or the link may be down: counted, not fatal
-      }
+      // A sample that fails is said, not fatal: the chaos goes on, and a missing sample shows.
+      await sample(tick).catch((error: unknown) => log(`sample ${tick} failed: ${String(error)}`));
       await sleep(2_000);
     }
   })();

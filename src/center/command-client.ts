@@ -91,7 +91,8 @@ export class CommandClient {
     return Promise.race([published.then(() => reply), reply]);
   }
 
+  /** Ends at once: a command still waiting for a broker that is away is dropped, not awaited. */
   async close(): Promise<void> {
-    await this.client.endAsync();
+    await this.client.endAsync(true);
   }
 }
