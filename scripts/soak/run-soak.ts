@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { CommandClient } from "../../src/center/index.js";
+import type { Config } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { quotaBytes } from "../../src/retention/index.js";
 import { Store } from "../../src/store/index.js";
@@ -251,9 +252,7 @@ async function soak(
         faults: injector.done,
         clock: injector.clock,
         segmentMs: SEGMENT_SECONDS * 1000,
-        // ffmpeg's restart backoff (capped at 30 s), the stall watchdog (3 segments), a restart
-        // of the agent (RestartSec 5 s, start-up, reconcile) and the first segment to close.
-        recoveryMs: 30_000 + 3 * SEGMENT_SECONDS * 1000 + 15_000,
+        recoveryMs: recoveryMs(parts.config),
       }),
     );
   } finally {
@@ -274,6 +273,16 @@ async function soak(
     skipped: injector.skipped.map((s) => `${s.kind}: ${s.why}`),
     statusAnswered,
   };
+}
+
+/**
+ * How long recording may take to come back after a fault ends: ffmpeg's longest restart delay,
+ * its connect timeout, the stall watchdog (3 segments), and a restart of the agent (RestartSec
+ * 5 s, start-up, reconcile) with its first segment to close.
+ */
+function recoveryMs(config: Config): number {
+  const { restartDelayMax, connectTimeout } = config.recorder;
+  return restartDelayMax + connectTimeout + 3 * config.storage.segmentSeconds * 1000 + 15_000;
 }
 
 /** The secrets of this soak: camera passwords, every private key, the sealing key. */
