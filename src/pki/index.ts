@@ -17,6 +17,6 @@ export {
   issueCertificate,
   issueFromCsr,
 } from "./issue.js";
-export { assertPrivateFile, SecretSealer } from "./sealer.js";
+export { assertPrivateFile, assertPrivateFiles, SecretSealer } from "./sealer.js";
 export { signPayload, verifyPayload } from "./signing.js";
 export { type CertificateHealth, CertificateWatch, EXPIRY_WARNING_DAYS } from "./expiry-watch.js";

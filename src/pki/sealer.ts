@@ -21,6 +21,16 @@ export async function assertPrivateFile(path: string): Promise<void> {
   }
 }
 
+/** Each key file that exists must be private; run before anything starts (one may not exist yet). */
+export async function assertPrivateFiles(paths: readonly (string | undefined)[]): Promise<void> {
+  for (const path of paths) {
+    if (path === undefined) continue;
+    await assertPrivateFile(path).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    });
+  }
+}
+
 /**
  * Seals small secrets (camera credentials) with AES-256-GCM under a key kept in its own file,
  * outside the database. The context (for example the camera id) is bound as associated data,

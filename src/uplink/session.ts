@@ -157,6 +157,7 @@ export class UplinkSession implements Component {
       try {
         connectedFor = await this.#session(broker, material, signal);
       } catch (error) {
+        if (signal.aborted) break; // stopped while connecting: not a failure of the link
         this.#status.lastError = describe(error);
         logger.warn({ broker, err: error }, "uplink connection failed");
       }
@@ -194,6 +195,9 @@ export class UplinkSession implements Component {
       const onAbort = () => client.end(false);
       signal.addEventListener("abort", onAbort, { once: true });
       client.on("connect", () => {
+        // Stopped while connecting: the CONNACK may still arrive after end(), and publishing on
+        // an ended client throws inside mqtt.js, out of any handler.
+        if (signal.aborted || client.disconnecting) return;
         upSince = Date.now();
         this.#status = {
           ...this.#status,

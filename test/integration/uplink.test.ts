@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import mqtt from "mqtt";
 import { Agent } from "../../src/agent.js";
 import type { AgentEvents } from "../../src/agent-events.js";
@@ -346,6 +347,34 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       assert.equal(session.status().connects, 0);
       await session.stop();
     }
+  });
+
+  it("a session stopped while it connects ends cleanly, even when the broker accepts it after", async (t) => {
+    const dir = await tempDir(t);
+    const world = await uplinkWorld(t, dir);
+    const box = await world.pki.issue("site-a");
+    const config = boxConfig(dir, "site-a", [uplinkLines(world, box)]);
+    const will = { topic: "camgate/v1/site-a/status", payload: "{}", options: { qos: 1 as const } };
+    const states: boolean[] = [];
+    const bus = new EventBus<AgentEvents>(() => undefined);
+    bus.on("uplinkState", ({ connected }) => states.push(connected));
+    // Stopped at once, the TLS handshake and the CONNACK still on their way: what the agent does
+    // when a later component fails to start. It used to publish on the ended client and crash.
+    for (let round = 0; round < 5; round++) {
+      const session = new UplinkSession({
+        config: config.uplink,
+        clientId: "camgate-site-a",
+        will,
+        birth: () => will,
+        bus,
+        logger: silentLogger(),
+      });
+      await session.start(new AbortController().signal);
+      await session.stop();
+      assert.equal(session.status().lastError, null, "a stop is not a link failure");
+    }
+    await sleep(500); // a late CONNACK would arrive now
+    assert.deepEqual(states, []);
   });
 
   it("a full outbox drops the oldest segment entries first and says so once the link is back", async (t) => {
