@@ -90,7 +90,8 @@ function valueOf(kind: FaultKind, random: () => number, cameras: number): number
 
 /**
  * The faults of a run, from its seed: every kind at least once, in a shuffled order, then more
- * at random until the chaos period is full. Moments are random; a kind never overlaps itself.
+ * at random until the chaos period is full. Moments are random; a kind (or the link) is never
+ * hit twice at once.
  */
 export function planFaults(options: {
   seed: number;
@@ -105,7 +106,9 @@ export function planFaults(options: {
     const j = Math.floor(random() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j] as FaultKind, kinds[i] as FaultKind];
   }
-  const busyUntil = new Map<FaultKind, number>();
+  // The link faults set one relay's mode: they share one slot, as each kind has its own.
+  const slotOf = (kind: FaultKind) => (kind.startsWith("link-") ? "link" : kind);
+  const busyUntil = new Map<string, number>();
   const planned: PlannedFault[] = [];
   let at = 0;
   const gapFor = (left: number) => Math.min(left, -Math.log(1 - random()) * options.meanGapMs);
@@ -118,8 +121,10 @@ export function planFaults(options: {
     at += first
       ? ((options.chaosMs * 0.8) / kinds.length) * (0.5 + random() * 0.5)
       : gapFor(options.chaosMs);
+    const freeAt = busyUntil.get(slotOf(kind)) ?? 0;
+    if (first) at = Math.max(at, freeAt);
+    else if (freeAt > at) continue;
     if (at >= options.chaosMs) break;
-    if ((busyUntil.get(kind) ?? 0) > at) continue;
     const durationMs = Math.min(durationOf(kind, random, options.chaosMs), options.chaosMs - at);
     planned.push({
       kind,
@@ -127,7 +132,7 @@ export function planFaults(options: {
       durationMs,
       value: valueOf(kind, random, options.cameras),
     });
-    busyUntil.set(kind, at + durationMs + 5_000);
+    busyUntil.set(slotOf(kind), at + durationMs + 5_000);
   }
   return planned;
 }

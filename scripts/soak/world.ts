@@ -36,11 +36,6 @@ export interface StorageSetup {
   ownFilesystem: boolean;
 }
 
-/**
- * Everything a soak runs against, all real: simulated cameras, mosquitto with mutual TLS and the
- * deployment ACL behind a faulty link, the reference center, and `camgate run` as a separate
- * process (so it can be killed), with a quota small enough that the ring buffer turns over.
- */
 export interface SoakWorldParts {
   sim: Simulator;
   center: Center;
@@ -56,10 +51,18 @@ export interface SoakWorldParts {
   storage: StorageSetup;
 }
 
+/**
+ * Everything a soak runs against, all real: simulated cameras, mosquitto with mutual TLS and the
+ * deployment ACL behind a faulty link, the reference center, and `camgate run` as a separate
+ * process (so it can be killed), with a quota small enough that the ring buffer turns over.
+ */
 export class SoakWorld {
   private constructor(readonly parts: SoakWorldParts) {}
 
-  /** Sets everything up and starts it; `stop` undoes what got started even if this throws. */
+  /**
+   * Sets everything up and starts it. Each part is handed to `started` as it starts, so that a
+   * failure half-way leaves nothing running once the caller stops what it was given.
+   */
   static async create(options: WorldOptions, started: (stop: () => Promise<unknown>) => void) {
     const { dir } = options;
     const boxDir = join(dir, "box");
