@@ -45,7 +45,11 @@ export function judgeAudit(
 ): AuditVerdict {
   if (!report.vulnerabilities) {
     const why = report.error?.summary || report.message || "npm audit returned no report";
-    return { kind: "unavailable", why: why.slice(0, 300) };
+    // npm's message names the registry's URL; which registry is the machine's business.
+    return {
+      kind: "unavailable",
+      why: why.replace(/\b[a-z]+:\/\/\S+/gi, "<registry>").slice(0, 300),
+    };
   }
   const blocking: Finding[] = [];
   const excused: (Finding & { reason: string })[] = [];

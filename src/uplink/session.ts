@@ -192,7 +192,9 @@ export class UplinkSession implements Component {
     return new Promise<number>((resolve, reject) => {
       let upSince: number | undefined;
       let failure: Error | undefined;
-      const onAbort = () => client.end(false);
+      // Connected: end cleanly (in-flight acknowledgements settle). Still connecting: drop the
+      // socket now; a graceful end would wait out the connect timeout.
+      const onAbort = () => client.end(!client.connected);
       signal.addEventListener("abort", onAbort, { once: true });
       client.on("connect", () => {
         // Stopped while connecting: the CONNACK may still arrive after end(), and publishing on

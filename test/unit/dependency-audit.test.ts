@@ -61,13 +61,17 @@ describe("dependency audit", () => {
 
   it("a registry that serves no advisories is reported as such, not as a clean bill", () => {
     const verdict = judgeAudit(
-      { message: "405 Method Not Allowed - POST .../advisories/bulk", statusCode: 405 },
+      {
+        message:
+          "405 Method Not Allowed - POST https://mirror.invalid/-/npm/v1/security/advisories/bulk",
+        statusCode: 405,
+      },
       [],
       "2026-11-23",
     );
     assert.deepEqual(verdict, {
       kind: "unavailable",
-      why: "405 Method Not Allowed - POST .../advisories/bulk",
+      why: "405 Method Not Allowed - POST <registry>",
     });
   });
 });
