@@ -8,7 +8,7 @@ import type { Logger } from "../log/index.js";
 import { type SegmentRecord, STORED_STATES, type Store } from "../store/index.js";
 import { bytesToFree, type DiskReader, quotaBytes, readDisk } from "./quota.js";
 
-const BATCH = 256;
+const BATCH = 1024;
 const MIN_HEADROOM = 1024 * 1024;
 /** Evicted and lost rows are kept this long, for `recordings list` and stats, then forgotten. */
 const HISTORY_MS = 30 * 24 * 3600 * 1000;
