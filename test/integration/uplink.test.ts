@@ -101,6 +101,19 @@ function closeSegment(agent: Agent, cameraId: string, dir: string, bytes: number
   agent.bus.emit("segmentClosed", { segment });
 }
 
+/** A session of site-a alone, with no outbox or publishers: the connection and nothing else. */
+function bareSession(config: Config, bus: EventBus<AgentEvents>): UplinkSession {
+  const will = { topic: "camgate/v1/site-a/status", payload: "{}", options: { qos: 1 as const } };
+  return new UplinkSession({
+    config: config.uplink,
+    clientId: "camgate-site-a",
+    will,
+    birth: () => will,
+    bus,
+    logger: silentLogger(),
+  });
+}
+
 describe("uplink to a real mosquitto with mutual TLS", () => {
   it("a box is heard: status, health, inventory, state, signed audits, events, segments", async (t) => {
     const dir = await tempDir(t);
@@ -320,19 +333,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       const bus = new EventBus<AgentEvents>(() => undefined);
       const connected: boolean[] = [];
       bus.on("uplinkState", ({ connected: up }) => connected.push(up));
-      const will = {
-        topic: "camgate/v1/site-a/status",
-        payload: "{}",
-        options: { qos: 1 as const },
-      };
-      const session = new UplinkSession({
-        config: config.uplink,
-        clientId: "camgate-site-a",
-        will,
-        birth: () => will,
-        bus,
-        logger: silentLogger(),
-      });
+      const session = bareSession(config, bus);
       await session.start(new AbortController().signal);
       defer(t, () => session.stop());
       await waitFor(
@@ -354,21 +355,13 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     const world = await uplinkWorld(t, dir);
     const box = await world.pki.issue("site-a");
     const config = boxConfig(dir, "site-a", [uplinkLines(world, box)]);
-    const will = { topic: "camgate/v1/site-a/status", payload: "{}", options: { qos: 1 as const } };
     const states: boolean[] = [];
     const bus = new EventBus<AgentEvents>(() => undefined);
     bus.on("uplinkState", ({ connected }) => states.push(connected));
     // Stopped at once, the TLS handshake and the CONNACK still on their way: what the agent does
     // when a later component fails to start. It used to publish on the ended client and crash.
     for (let round = 0; round < 5; round++) {
-      const session = new UplinkSession({
-        config: config.uplink,
-        clientId: "camgate-site-a",
-        will,
-        birth: () => will,
-        bus,
-        logger: silentLogger(),
-      });
+      const session = bareSession(config, bus);
       await session.start(new AbortController().signal);
       const stopping = Date.now();
       await session.stop();
