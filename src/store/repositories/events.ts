@@ -1,4 +1,4 @@
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 
 export interface EventRecord {
   id: number;
@@ -28,12 +28,21 @@ function fromRow(row: EventRow): EventRecord {
 
 /** The box's own history: gaps, reconnects, losses, alarms. Kept for diagnostics and upstream. */
 export class EventRepository {
+  // Prepared once: an eviction pass records an event per segment lost, hundreds in one commit.
+  #insert: Statement | undefined;
+
   constructor(private readonly db: Database) {}
 
   append(event: Omit<EventRecord, "id">): number {
-    const result = this.db
-      .prepare("INSERT INTO events (ts_ms, camera_id, kind, detail) VALUES (?, ?, ?, ?)")
-      .run(event.tsMs, event.cameraId, event.kind, JSON.stringify(event.detail));
+    this.#insert ??= this.db.prepare(
+      "INSERT INTO events (ts_ms, camera_id, kind, detail) VALUES (?, ?, ?, ?)",
+    );
+    const result = this.#insert.run(
+      event.tsMs,
+      event.cameraId,
+      event.kind,
+      JSON.stringify(event.detail),
+    );
     return Number(result.lastInsertRowid);
   }
 
