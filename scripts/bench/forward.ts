@@ -9,21 +9,13 @@ import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import mqtt from "mqtt";
-import { parseConfigText, type UplinkConfig } from "../../src/config/index.js";
+import type { UplinkConfig } from "../../src/config/index.js";
 import { EventLog } from "../../src/events/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { hashFile } from "../../src/recorder/index.js";
 import { Store } from "../../src/store/index.js";
-import {
-  OutboxSender,
-  readTlsMaterial,
-  SiteTopics,
-  tlsOptions,
-  VideoForwarder,
-} from "../../src/uplink/index.js";
-import { TestBroker, TestPki } from "../../test/helpers/mosquitto.js";
-import { benchSession } from "./bench-session.js";
+import { OutboxSender, SiteTopics, VideoForwarder } from "../../src/uplink/index.js";
+import { bareClient, benchBroker, benchSession } from "./bench-session.js";
 import { type Figures, measure, median } from "./figures.js";
 import { Cleanups } from "../../test/helpers/temp.js";
 
@@ -48,13 +40,7 @@ interface SegmentFile {
 
 /** The baseline: each file read chunk by chunk and published, one chunk awaiting its PUBACK. */
 async function bareLoop(config: UplinkConfig, files: readonly SegmentFile[]): Promise<Figures> {
-  const url = config.brokers[0] ?? "";
-  const client = await mqtt.connectAsync(url, {
-    protocolVersion: 5,
-    clientId: "bench-bare",
-    reconnectPeriod: 0,
-    ...tlsOptions(new URL(url), await readTlsMaterial(config)),
-  });
+  const client = await bareClient(config);
   const buffer = Buffer.allocUnsafe(CHUNK);
   const figures = await measure(async () => {
     for (const [index, file] of files.entries()) {
@@ -148,17 +134,7 @@ async function throughForwarder(
 const dir = await mkdtemp(join(tmpdir(), "camgate-bench-forward-"));
 const cleanups = new Cleanups();
 try {
-  const pki = await TestPki.create(dir);
-  const server = await pki.issue("broker", { usage: "server", altNames: ["127.0.0.1"] });
-  await mkdir(join(dir, "broker"));
-  const broker = await TestBroker.start(cleanups, { dir: join(dir, "broker"), ca: pki.ca, server });
-  const box = await pki.issue("bench-site");
-  const config = parseConfigText(
-    `site: {id: bench-site}\nuplink: {brokers: ["${broker.url}"], ca: ${pki.ca}, ` +
-      `cert: ${box.cert}, key: ${box.key}}`,
-    "bench.yaml",
-    {},
-  ).uplink;
+  const config = await benchBroker(cleanups, dir);
   const files: SegmentFile[] = [];
   await mkdir(join(dir, "video"));
   for (let index = 0; index < SEGMENTS; index++) {

@@ -1,9 +1,9 @@
 // The segment index at scale. Each figure is measured twice in the same run: with a small
 // index (the baseline) and with a large one, so the ratio shows whether cost grows with the
 // number of stored segments. Targets: range query < 5 ms, evicting 1000 segments < 100 ms,
-// reconcile of 100,000 files < 30 s.
+// reconcile of 100,000 files < 30 s. Eviction is the median of several passes.
 // Usage: node dist/scripts/bench/index.js [--rows 1000000] [--files 100000]
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +25,8 @@ const { values } = parseArgs({
 const CAMERAS = 8;
 const SEGMENT_MS = 10_000;
 const BYTES = 100;
+/** Eviction is timed over several passes: one pass on a shared machine measures its neighbours. */
+const EVICT_PASSES = 5;
 const EPOCH_MS = Date.now() - 30 * 24 * 3600 * 1000 + 3600 * 1000;
 
 interface Fixture {
@@ -83,9 +85,10 @@ async function close(f: Fixture): Promise<void> {
   await rm(f.dir, { recursive: true, force: true });
 }
 
-/** Range queries and one eviction pass of 1000 segments over an index of `rows`. */
+/** Range queries, then eviction passes of 1000 segments each, over an index of `rows`. */
 async function queryAndEvict(rows: number) {
-  const f = await fixture(rows, 1000);
+  // Forwarded segments go first, and every third row is one: these rows cover every pass.
+  const f = await fixture(rows, 3 * EVICT_PASSES * 1000);
   const { segments } = f.store.repos;
   const spanMs = Math.floor(rows / CAMERAS) * SEGMENT_MS;
   let probe = 0;
@@ -94,27 +97,33 @@ async function queryAndEvict(rows: number) {
     segments.overlapping("cam-3", fromMs, fromMs + 3_600_000);
   }, 200);
   const bus = new EventBus<AgentEvents>(() => undefined);
-  const config = parseConfigText(
-    `site: {id: b}\nstorage: {dir: ${f.storageDir}, maxBytes: ${(rows - 1000) * BYTES}, minFreeBytes: 0}`,
-    "bench.yaml",
-    {},
-  );
-  const ring = new RingBuffer({
-    config: config.storage,
-    store: f.store,
-    events: new EventLog(f.store, bus, silentLogger()),
-    bus,
-    logger: silentLogger(),
-    disk: () => ({ totalBytes: 1e15, freeBytes: 1e15 }),
-  });
-  const started = performance.now();
-  await ring.enforce();
-  const evictMs = performance.now() - started;
+  const evictMs: number[] = [];
+  for (let pass = 1; pass <= EVICT_PASSES; pass++) {
+    const config = parseConfigText(
+      `site: {id: b}\nstorage: {dir: ${f.storageDir}, maxBytes: ${(rows - pass * 1000) * BYTES}, minFreeBytes: 0}`,
+      "bench.yaml",
+      {},
+    );
+    const ring = new RingBuffer({
+      config: config.storage,
+      store: f.store,
+      events: new EventLog(f.store, bus, silentLogger()),
+      bus,
+      logger: silentLogger(),
+      disk: () => ({ totalBytes: 1e15, freeBytes: 1e15 }),
+    });
+    const started = performance.now();
+    await ring.enforce();
+    evictMs.push(performance.now() - started);
+  }
   const evicted = segments
     .usage()
     .reduce((n, u) => n + (u.state === "evicted" ? u.segments : 0), 0);
+  const remaining = (await readdir(f.storageDir, { recursive: true, withFileTypes: true })).filter(
+    (entry) => entry.isFile(),
+  ).length;
   await close(f);
-  return { rangeMs, evictMs, evicted };
+  return { rangeMs, evictMs, evicted, unlinked: 3 * EVICT_PASSES * 1000 - remaining };
 }
 
 /** A start after a clean stop: `files` segment files, each with its row. */
@@ -140,7 +149,12 @@ const small = await queryAndEvict(10_000);
 const large = await queryAndEvict(rows);
 const smallReconcile = await reconcile(files / 10);
 const largeReconcile = await reconcile(files);
-if (large.evicted !== 1000 || largeReconcile.report.files !== files)
+const evictedAll = EVICT_PASSES * 1000;
+if (
+  large.evicted !== evictedAll ||
+  large.unlinked !== evictedAll ||
+  largeReconcile.report.files !== files
+)
   throw new Error(
     `bench did not do what it measures: ${JSON.stringify({ large, largeReconcile })}`,
   );
@@ -152,7 +166,11 @@ console.log(
   `${"".padEnd(36)} ${"baseline".padStart(10)} ${"at scale".padStart(12)} ${"ratio".padStart(7)}  target`,
 );
 line(`range query, 1 h (ms; 10k/${rows} rows)`, small.rangeMs, large.rangeMs, "< 5 ms");
-line(`evict 1000 (ms; 10k/${rows} rows)`, small.evictMs, large.evictMs, "< 100 ms");
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? NaN;
+line(`evict 1000 (ms; 10k/${rows} rows)`, median(small.evictMs), median(large.evictMs), "< 100 ms");
+console.log(
+  `  each of ${EVICT_PASSES} passes at scale (ms): ${large.evictMs.map((ms) => ms.toFixed(1)).join(", ")}; the line above is their median`,
+);
 line(
   `reconcile (ms; ${files / 10}/${files} files)`,
   smallReconcile.ms,

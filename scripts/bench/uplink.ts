@@ -8,24 +8,16 @@
 // drained when it returns (when throughput matters); "live", a producer committing --batch
 // messages per transaction while the sender drains (1: one fsync per message, as one segment
 // close does).
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import mqtt from "mqtt";
-import { parseConfigText, type UplinkConfig } from "../../src/config/index.js";
+import type { UplinkConfig } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { Store } from "../../src/store/index.js";
-import {
-  Outbox,
-  OutboxSender,
-  type OutgoingMessage,
-  readTlsMaterial,
-  tlsOptions,
-} from "../../src/uplink/index.js";
-import { TestBroker, TestPki } from "../../test/helpers/mosquitto.js";
-import { benchSession } from "./bench-session.js";
+import { Outbox, OutboxSender, type OutgoingMessage } from "../../src/uplink/index.js";
+import { bareClient, benchBroker, benchSession } from "./bench-session.js";
 import { type Figures, measure, median } from "./figures.js";
 import { Cleanups } from "../../test/helpers/temp.js";
 
@@ -62,13 +54,7 @@ function segmentMessage(index: number): OutgoingMessage {
 
 /** The baseline: the same payloads, published by mqtt.js with at most WINDOW unacknowledged. */
 async function bareLoop(config: UplinkConfig, payloads: readonly Buffer[]): Promise<Figures> {
-  const url = config.brokers[0] ?? "";
-  const client = await mqtt.connectAsync(url, {
-    protocolVersion: 5,
-    clientId: "bench-bare",
-    reconnectPeriod: 0,
-    ...tlsOptions(new URL(url), await readTlsMaterial(config)),
-  });
+  const client = await bareClient(config);
   const figures = await measure(async () => {
     let next = 0;
     const worker = async () => {
@@ -134,17 +120,7 @@ async function throughOutbox(
 const dir = await mkdtemp(join(tmpdir(), "camgate-bench-uplink-"));
 const cleanups = new Cleanups();
 try {
-  const pki = await TestPki.create(dir);
-  const server = await pki.issue("broker", { usage: "server", altNames: ["127.0.0.1"] });
-  await mkdir(join(dir, "broker"));
-  const broker = await TestBroker.start(cleanups, { dir: join(dir, "broker"), ca: pki.ca, server });
-  const box = await pki.issue("bench-site");
-  const config = parseConfigText(
-    `site: {id: bench-site}\nuplink: {brokers: ["${broker.url}"], ca: ${pki.ca}, ` +
-      `cert: ${box.cert}, key: ${box.key}, outbox: {maxMessages: ${MESSAGES * 2}}}`,
-    "bench.yaml",
-    {},
-  ).uplink;
+  const config = await benchBroker(cleanups, dir, `outbox: {maxMessages: ${MESSAGES * 2}}`);
   const payloads = Array.from({ length: MESSAGES }, (_, index) =>
     Buffer.from(JSON.stringify({ schema: "camgate.segment/1", ...segmentMessage(index).body })),
   );

@@ -108,19 +108,25 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
   const rows: SegmentRecord[] = [...segments.stored()];
   const evicted: number[] = [];
   const lost: number[] = [];
+  /** The local copy is gone; unless the center has the segment, it is told of the loss. */
+  const markLost = (row: SegmentRecord, reason: string) => {
+    lost.push(row.id);
+    if (row.state !== "forwarded")
+      events.record("segment_lost_unforwarded", row.cameraId, {
+        segmentId: row.id,
+        startMs: row.startMs,
+        endMs: row.endMs,
+        bytes: row.bytes,
+        reason,
+      });
+  };
   for (const row of rows) {
     const file = files.get(row.path);
     files.delete(row.path);
     if (!file) {
-      (row.state === "forwarded" ? evicted : lost).push(row.id);
-      if (row.state !== "forwarded")
-        events.record("segment_lost_unforwarded", row.cameraId, {
-          segmentId: row.id,
-          startMs: row.startMs,
-          endMs: row.endMs,
-          bytes: row.bytes,
-          reason: "file missing at start",
-        });
+      // A forwarded segment whose file is missing was evicted just before a crash.
+      if (row.state === "forwarded") evicted.push(row.id);
+      else markLost(row, "file missing at start");
       continue;
     }
     if (file.bytes === row.bytes) continue;
@@ -130,7 +136,7 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
       segments.updateFile(row.id, facts.bytes, facts.sha256);
     } else {
       await unlink(row.path).catch(() => undefined);
-      lost.push(row.id);
+      markLost(row, "file damaged at start");
     }
   }
   segments.markGone(evicted, "evicted");

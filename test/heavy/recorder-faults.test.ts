@@ -13,7 +13,7 @@ import type { Config } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { hashFile } from "../../src/recorder/index.js";
 import { lockRecordings } from "../../src/retention/index.js";
-import { Simulator } from "../../src/sim/index.js";
+import type { Simulator } from "../../src/sim/index.js";
 import { type SegmentRecord, Store } from "../../src/store/index.js";
 import { cleanEnv, MAIN_JS } from "../helpers/cli.js";
 import {
@@ -24,22 +24,10 @@ import {
   waitFor,
   writeRecorderConfig,
 } from "../helpers/recording.js";
+import { hardenedCameras } from "../helpers/site.js";
 import { tempDir, defer } from "../helpers/temp.js";
 
 const run = promisify(execFile);
-
-async function simulator(baseIp: string, cameras: number, discoveryPort: number) {
-  const sim = new Simulator({
-    baseIp,
-    cameras,
-    profile: "hardened",
-    ffmpeg: "ffmpeg",
-    multicast: false,
-    discoveryPort,
-  });
-  await sim.start();
-  return sim;
-}
 
 async function seedFrom(config: Config, sim: Simulator): Promise<void> {
   await seedCameras(
@@ -74,8 +62,7 @@ async function assertIndexMatchesDisk(config: Config): Promise<SegmentRecord[]> 
 
 describe("recorder under faults", { concurrency: true }, () => {
   it("keeps disk use within quota + one segment per camera, oldest first, locks kept", async (t) => {
-    const sim = await simulator("127.0.31.10", 4, 43731);
-    defer(t, () => sim.stop());
+    const sim = await hardenedCameras(t, "127.0.31.10", 4, { discoveryPort: 43731 });
     const dir = await tempDir(t);
     const quota = 1_500_000;
     const config = recorderConfig(dir, [
@@ -141,8 +128,7 @@ describe("recorder under faults", { concurrency: true }, () => {
   });
 
   it("survives kill -9 of the agent ten times in a row: index and disk agree", async (t) => {
-    const sim = await simulator("127.0.32.10", 2, 43732);
-    defer(t, () => sim.stop());
+    const sim = await hardenedCameras(t, "127.0.32.10", 2, { discoveryPort: 43732 });
     const dir = await tempDir(t);
     const storage = `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`;
     const { config, file: configFile } = await writeRecorderConfig(dir, [storage]);
@@ -212,8 +198,7 @@ describe("recorder under faults", { concurrency: true }, () => {
       await run("umount", ["-l", mountPoint]);
       await rm(mountPoint, { recursive: true });
     });
-    const sim = await simulator("127.0.33.10", 2, 43733);
-    defer(t, () => sim.stop());
+    const sim = await hardenedCameras(t, "127.0.33.10", 2, { discoveryPort: 43733 });
     const config = recorderConfig(dir, [
       `storage: {dir: ${mountPoint}, segmentSeconds: 2, maxPercent: 100, minFreeBytes: 0}`,
     ]);

@@ -8,11 +8,11 @@ import { Agent } from "../../src/agent.js";
 import { type Config, parseConfigText } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { signPayload } from "../../src/pki/index.js";
-import { Simulator } from "../../src/sim/index.js";
 import type { SegmentRecord, Store } from "../../src/store/index.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
 import { runCamgate } from "../helpers/cli.js";
 import { probeVideo, seedCameras, waitFor } from "../helpers/recording.js";
+import { hardenedCameras } from "../helpers/site.js";
 import { type CleanupScope, tempDir, defer } from "../helpers/temp.js";
 import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
@@ -73,16 +73,7 @@ async function startBox(
 }
 
 async function simulator(t: CleanupScope, baseIp: string, cameras: number, port: number) {
-  const sim = new Simulator({
-    baseIp,
-    cameras,
-    profile: "hardened",
-    ffmpeg: "ffmpeg",
-    multicast: false,
-    discoveryPort: port,
-  });
-  await sim.start();
-  defer(t, () => sim.stop());
+  const sim = await hardenedCameras(t, baseIp, cameras, { discoveryPort: port });
   return sim.describe().map((camera, index) => ({
     id: `cam-${index}`,
     ip: camera.address,

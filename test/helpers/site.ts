@@ -17,7 +17,7 @@ export async function hardenedCameras(
   t: CleanupScope,
   baseIp: string,
   cameras: number,
-  override?: SimulatorOptions["override"],
+  options: Pick<SimulatorOptions, "override" | "discoveryPort"> = {},
 ): Promise<Simulator> {
   const sim = new Simulator({
     baseIp,
@@ -25,7 +25,7 @@ export async function hardenedCameras(
     profile: "hardened",
     ffmpeg: "ffmpeg",
     multicast: false,
-    ...(override ? { override } : {}),
+    ...options,
   });
   await sim.start();
   defer(t, () => sim.stop());
@@ -38,7 +38,9 @@ export function factoryPasswordCameras(
   baseIp: string,
   cameras: number,
 ): Promise<Simulator> {
-  return hardenedCameras(t, baseIp, cameras, () => ({ weaknesses: { defaultCredentials: true } }));
+  return hardenedCameras(t, baseIp, cameras, {
+    override: () => ({ weaknesses: { defaultCredentials: true } }),
+  });
 }
 
 /** What a technician does before discovery: the site's default credentials, sealed in the store. */

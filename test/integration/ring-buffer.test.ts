@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import type { AgentEvents } from "../../src/agent-events.js";
@@ -101,6 +101,30 @@ describe("ring buffer", () => {
     assert.equal(repos.segments.get(segments[6]?.id ?? 0)?.state, "evicted");
     assert.equal(repos.segments.get(segments[0]?.id ?? 0)?.state, "closed", "locked survives");
     assert.equal(repos.segments.storedBytes(), 5 * SEGMENT);
+  });
+
+  it("keeps evicting past a file it cannot remove, whose row stays", async (t) => {
+    const { repos, ringBuffer, add, recordings } = await setUp(
+      t,
+      "maxBytes: 3000, minFreeBytes: 0",
+    );
+    const segments: SegmentRecord[] = [];
+    for (let i = 0; i < 6; i++) segments.push(await add("forwarded"));
+    // A directory where the oldest file was: unlink fails with EISDIR, as on a damaged card.
+    const stuck = segments[0]?.path ?? "";
+    await rm(stuck);
+    await mkdir(join(stuck, "x"), { recursive: true });
+    await ringBuffer.enforce(); // logs the failure, records what did go
+    assert.equal(repos.segments.get(segments[0]?.id ?? 0)?.state, "forwarded");
+    assert.deepEqual(
+      segments.slice(1).map((s) => repos.segments.get(s.id)?.state),
+      ["evicted", "evicted", "forwarded", "forwarded", "forwarded"],
+    );
+    await add("forwarded");
+    await ringBuffer.enforce(); // the next close: the stuck one is tried again, the others go
+    assert.equal(repos.segments.get(segments[3]?.id ?? 0)?.state, "evicted");
+    const files = (await segmentFiles(recordings)).map((f) => f.path).sort();
+    assert.equal(files.length, 3, "files and rows agree apart from the stuck one");
   });
 
   it("raises an alarm when only locked video is left, and clears it", async (t) => {

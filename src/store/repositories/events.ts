@@ -1,4 +1,5 @@
-import type { Database, Statement } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
+import { StatementCache } from "./statements.js";
 
 export interface EventRecord {
   id: number;
@@ -29,43 +30,38 @@ function fromRow(row: EventRow): EventRecord {
 /** The box's own history: gaps, reconnects, losses, alarms. Kept for diagnostics and upstream. */
 export class EventRepository {
   // Prepared once: an eviction pass records an event per segment lost, hundreds in one commit.
-  #insert: Statement | undefined;
+  readonly #sql: StatementCache;
 
-  constructor(private readonly db: Database) {}
+  constructor(db: Database) {
+    this.#sql = new StatementCache(db);
+  }
 
   append(event: Omit<EventRecord, "id">): number {
-    this.#insert ??= this.db.prepare(
-      "INSERT INTO events (ts_ms, camera_id, kind, detail) VALUES (?, ?, ?, ?)",
-    );
-    const result = this.#insert.run(
-      event.tsMs,
-      event.cameraId,
-      event.kind,
-      JSON.stringify(event.detail),
-    );
+    const result = this.#sql
+      .get("INSERT INTO events (ts_ms, camera_id, kind, detail) VALUES (?, ?, ?, ?)")
+      .run(event.tsMs, event.cameraId, event.kind, JSON.stringify(event.detail));
     return Number(result.lastInsertRowid);
   }
 
   /** Events stored after `id`, oldest first. */
   after(id: number, limit: number): EventRecord[] {
-    const rows = this.db
-      .prepare("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?")
+    const rows = this.#sql
+      .get("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?")
       .all(id, limit) as EventRow[];
     return rows.map(fromRow);
   }
 
   lastId(): number {
-    return (
-      this.db.prepare("SELECT coalesce(max(id), 0) AS id FROM events").get() as { id: number }
-    ).id;
+    return (this.#sql.get("SELECT coalesce(max(id), 0) AS id FROM events").get() as { id: number })
+      .id;
   }
 
   /** Newest first. */
   list(
     filter: { cameraId?: string; kind?: string; sinceMs?: number; limit?: number } = {},
   ): EventRecord[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.#sql
+      .get(
         `SELECT * FROM events
          WHERE (@cameraId IS NULL OR camera_id = @cameraId)
            AND (@kind IS NULL OR kind = @kind)

@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import { StatementCache } from "./statements.js";
 
 export const SEGMENT_STATES = ["recording", "closed", "forwarded", "evicted", "lost"] as const;
 export type SegmentState = (typeof SEGMENT_STATES)[number];
@@ -43,32 +44,26 @@ export interface SegmentRecord {
   forwardedMs: number | null;
 }
 
-interface SegmentRow {
-  id: number;
-  camera_id: string;
-  path: string;
-  start_ms: number;
-  end_ms: number;
-  bytes: number;
-  sha256: string | null;
-  state: SegmentState;
-  locked_until_ms: number | null;
-  forwarded_ms: number | null;
-}
+/** A segment row as an array in this column order: no intermediate object per row. */
+const COLUMNS =
+  "id, camera_id, path, start_ms, end_ms, bytes, sha256, state, locked_until_ms, forwarded_ms";
+type SegmentTuple = [
+  number,
+  string,
+  string,
+  number,
+  number,
+  number,
+  string | null,
+  SegmentState,
+  number | null,
+  number | null,
+];
 
-function fromRow(row: SegmentRow): SegmentRecord {
-  return {
-    id: row.id,
-    cameraId: row.camera_id,
-    path: row.path,
-    startMs: row.start_ms,
-    endMs: row.end_ms,
-    bytes: row.bytes,
-    sha256: row.sha256,
-    state: row.state,
-    lockedUntilMs: row.locked_until_ms,
-    forwardedMs: row.forwarded_ms,
-  };
+function fromRow(row: SegmentTuple): SegmentRecord {
+  const [id, cameraId, path, startMs, endMs, bytes, sha256, state, lockedUntilMs, forwardedMs] =
+    row;
+  return { id, cameraId, path, startMs, endMs, bytes, sha256, state, lockedUntilMs, forwardedMs };
 }
 
 export type NewSegment = Pick<
@@ -78,13 +73,23 @@ export type NewSegment = Pick<
 
 /** The index of recorded video. Queries go through (camera_id, start_ms) or (state, start_ms). */
 export class SegmentRepository {
-  constructor(private readonly db: Database) {}
+  // Prepared once: eviction, range queries and the recorder run these per segment.
+  readonly #sql: StatementCache;
+
+  constructor(db: Database) {
+    this.#sql = new StatementCache(db);
+  }
+
+  /** `SELECT <COLUMNS> FROM segments <rest>`, returning rows as arrays (see fromRow). */
+  #select(rest: string) {
+    return this.#sql.get(`SELECT ${COLUMNS} FROM segments ${rest}`).raw(true);
+  }
 
   /** Indexes a segment; one claimed longer than MAX_SEGMENT_MS keeps its end, its start moves up. */
   insert(input: NewSegment): SegmentRecord {
     const segment = { ...input, startMs: Math.max(input.startMs, input.endMs - MAX_SEGMENT_MS) };
-    const result = this.db
-      .prepare(
+    const result = this.#sql
+      .get(
         `INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, sha256, state)
          VALUES (@cameraId, @path, @startMs, @endMs, @bytes, @sha256, @state)`,
       )
@@ -99,48 +104,41 @@ export class SegmentRepository {
 
   /** Segments indexed after `id`, oldest first (the uplink's segment-index feed). */
   after(id: number, limit: number): SegmentRecord[] {
-    return (
-      this.db
-        .prepare("SELECT * FROM segments WHERE id > ? ORDER BY id LIMIT ?")
-        .all(id, limit) as SegmentRow[]
-    ).map(fromRow);
+    return (this.#select("WHERE id > ? ORDER BY id LIMIT ?").all(id, limit) as SegmentTuple[]).map(
+      fromRow,
+    );
   }
 
   lastId(): number {
     return (
-      this.db.prepare("SELECT coalesce(max(id), 0) AS id FROM segments").get() as { id: number }
+      this.#sql.get("SELECT coalesce(max(id), 0) AS id FROM segments").get() as { id: number }
     ).id;
   }
 
   findByPath(path: string): SegmentRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM segments WHERE path = ?").get(path) as
-      SegmentRow | undefined;
+    const row = this.#select("WHERE path = ?").get(path) as SegmentTuple | undefined;
     return row && fromRow(row);
   }
 
   get(id: number): SegmentRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM segments WHERE id = ?").get(id) as
-      SegmentRow | undefined;
+    const row = this.#select("WHERE id = ?").get(id) as SegmentTuple | undefined;
     return row && fromRow(row);
   }
 
   /** Stored segments of a camera that overlap [fromMs, toMs), oldest first; -1: no limit. */
   overlapping(cameraId: string, fromMs: number, toMs: number, limit = -1): SegmentRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM segments
-         WHERE camera_id = ? AND start_ms < ? AND end_ms > ? AND start_ms > ?
-           AND state IN ${STORED_SQL}
-         ORDER BY start_ms LIMIT ?`,
-      )
-      .all(cameraId, toMs, fromMs, fromMs - MAX_SEGMENT_MS, limit) as SegmentRow[];
+    const rows = this.#select(
+      `WHERE camera_id = ? AND start_ms < ? AND end_ms > ? AND start_ms > ?
+         AND state IN ${STORED_SQL}
+       ORDER BY start_ms LIMIT ?`,
+    ).all(cameraId, toMs, fromMs, fromMs - MAX_SEGMENT_MS, limit) as SegmentTuple[];
     return rows.map(fromRow);
   }
 
   setState(id: number, state: SegmentState, nowMs: number): boolean {
     return (
-      this.db
-        .prepare(
+      this.#sql
+        .get(
           `UPDATE segments SET state = @state,
              forwarded_ms = CASE WHEN @state = 'forwarded' THEN @nowMs ELSE forwarded_ms END
            WHERE id = @id`,
@@ -151,8 +149,8 @@ export class SegmentRepository {
 
   /** Holds every stored segment of a camera overlapping the range until `untilMs`. */
   lock(cameraId: string, fromMs: number, toMs: number, untilMs: number): number {
-    return this.db
-      .prepare(
+    return this.#sql
+      .get(
         `UPDATE segments SET locked_until_ms = max(coalesce(locked_until_ms, 0), @untilMs)
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
            AND start_ms > @fromMs - ${MAX_SEGMENT_MS}
@@ -163,8 +161,8 @@ export class SegmentRepository {
 
   /** Releases every hold on a camera's segments overlapping the range. */
   unlock(cameraId: string, fromMs: number, toMs: number): number {
-    return this.db
-      .prepare(
+    return this.#sql
+      .get(
         `UPDATE segments SET locked_until_ms = NULL
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
            AND start_ms > @fromMs - ${MAX_SEGMENT_MS}
@@ -175,8 +173,8 @@ export class SegmentRepository {
 
   /** Bytes a lock of the range would newly hold (segments not already held at `nowMs`). */
   unlockedBytesIn(cameraId: string, fromMs: number, toMs: number, nowMs: number): number {
-    const row = this.db
-      .prepare(
+    const row = this.#sql
+      .get(
         `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
          WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
            AND start_ms > @fromMs - ${MAX_SEGMENT_MS}
@@ -188,8 +186,8 @@ export class SegmentRepository {
 
   /** Bytes held by locks at `nowMs`; goes through the partial index of locked rows. */
   lockedBytes(nowMs: number): number {
-    const row = this.db
-      .prepare(
+    const row = this.#sql
+      .get(
         `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
          WHERE locked_until_ms > ? AND state IN ${STORED_SQL}`,
       )
@@ -199,8 +197,8 @@ export class SegmentRepository {
 
   /** Segment count and bytes per camera and state, from the trigger-kept totals. */
   usage(): SegmentUsage[] {
-    return this.db
-      .prepare(
+    return this.#sql
+      .get(
         "SELECT camera_id AS cameraId, state, segments, bytes FROM segment_usage WHERE segments > 0",
       )
       .all() as SegmentUsage[];
@@ -208,8 +206,8 @@ export class SegmentRepository {
 
   /** Bytes of video on disk according to the index. */
   storedBytes(): number {
-    const row = this.db
-      .prepare(
+    const row = this.#sql
+      .get(
         `SELECT coalesce(sum(bytes), 0) AS bytes FROM segment_usage WHERE state IN ${STORED_SQL}`,
       )
       .get() as { bytes: number };
@@ -218,29 +216,24 @@ export class SegmentRepository {
 
   /**
    * The oldest stored segments in `state` that no lock or clip request holds at `nowMs`, for
-   * eviction. The
-   * (state, start_ms) index makes this cost the same with a thousand rows or a million.
+   * eviction. The (state, start_ms) index makes this cost the same with a thousand rows or a
+   * million.
    */
   evictable(state: "closed" | "forwarded", nowMs: number, limit: number): SegmentRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM segments WHERE state = ? AND coalesce(locked_until_ms, 0) <= ?
-           AND id NOT IN (SELECT segment_id FROM video_requests)
-         ORDER BY start_ms LIMIT ?`,
-      )
-      .all(state, nowMs, limit) as SegmentRow[];
+    const rows = this.#select(
+      `WHERE state = ? AND coalesce(locked_until_ms, 0) <= ?
+         AND id NOT IN (SELECT segment_id FROM video_requests)
+       ORDER BY start_ms LIMIT ?`,
+    ).all(state, nowMs, limit) as SegmentTuple[];
     return rows.map(fromRow);
   }
 
   /** A camera's oldest or newest closed segment not yet forwarded, through (state, camera, start). */
   unforwarded(cameraId: string, which: "oldest" | "newest"): SegmentRecord | undefined {
     const order = which === "oldest" ? "ASC" : "DESC";
-    const row = this.db
-      .prepare(
-        `SELECT * FROM segments WHERE state = 'closed' AND camera_id = ?
-         ORDER BY start_ms ${order} LIMIT 1`,
-      )
-      .get(cameraId) as SegmentRow | undefined;
+    const row = this.#select(
+      `WHERE state = 'closed' AND camera_id = ? ORDER BY start_ms ${order} LIMIT 1`,
+    ).get(cameraId) as SegmentTuple | undefined;
     return row && fromRow(row);
   }
 
@@ -249,8 +242,8 @@ export class SegmentRepository {
     if (ids.length === 0) return;
     // One statement for the batch: a statement per row cost the ring buffer most of its
     // eviction time (scripts/bench/index).
-    this.db
-      .prepare(
+    this.#sql
+      .get(
         `UPDATE segments SET state = ?, locked_until_ms = NULL
          WHERE id IN (SELECT value FROM json_each(?))`,
       )
@@ -259,9 +252,7 @@ export class SegmentRepository {
 
   /** Updates what is known of a file after it was checked again (reconcile). */
   updateFile(id: number, bytes: number, sha256: string): void {
-    this.db
-      .prepare("UPDATE segments SET bytes = ?, sha256 = ? WHERE id = ?")
-      .run(bytes, sha256, id);
+    this.#sql.get("UPDATE segments SET bytes = ?, sha256 = ? WHERE id = ?").run(bytes, sha256, id);
   }
 
   /**
@@ -269,8 +260,8 @@ export class SegmentRepository {
    * row always stays: ids must keep growing, since the uplink's segment feed reads "after id".
    */
   pruneHistory(beforeMs: number, limit: number): number {
-    return this.db
-      .prepare(
+    return this.#sql
+      .get(
         `DELETE FROM segments WHERE id IN (
            SELECT id FROM segments WHERE state IN ('evicted', 'lost') AND start_ms < ?
              AND id < (SELECT max(id) FROM segments)
@@ -281,23 +272,22 @@ export class SegmentRepository {
 
   /** Every segment that should have a file on disk, for reconciling index and disk. */
   *stored(): Generator<SegmentRecord> {
-    for (const row of this.db
-      .prepare(`SELECT * FROM segments WHERE state IN ${STORED_SQL}`)
-      .iterate() as Iterable<SegmentRow>) {
+    const rows = this.#select(`WHERE state IN ${STORED_SQL}`).iterate();
+    for (const row of rows as Iterable<SegmentTuple>) {
       yield fromRow(row);
     }
   }
 
   /** A camera's latest stored segment end, and the bytes it recorded from `sinceMs` on. */
   recent(cameraId: string, sinceMs: number): { newestMs: number | null; bytesSince: number } {
-    const newest = this.db
-      .prepare(
+    const newest = this.#sql
+      .get(
         `SELECT end_ms AS endMs FROM segments WHERE camera_id = ? AND state IN ${STORED_SQL}
          ORDER BY start_ms DESC LIMIT 1`,
       )
       .get(cameraId) as { endMs: number } | undefined;
-    const since = this.db
-      .prepare(
+    const since = this.#sql
+      .get(
         `SELECT coalesce(sum(bytes), 0) AS bytes FROM segments
          WHERE camera_id = ? AND start_ms >= ? AND state IN ${STORED_SQL}`,
       )
@@ -307,8 +297,8 @@ export class SegmentRepository {
 
   /** First start and last end of a camera's stored video. */
   span(cameraId: string): { oldestMs: number; newestMs: number } | undefined {
-    const row = this.db
-      .prepare(
+    const row = this.#sql
+      .get(
         `SELECT min(start_ms) AS oldestMs, max(end_ms) AS newestMs FROM segments
          WHERE camera_id = ? AND state IN ${STORED_SQL}`,
       )
@@ -320,8 +310,8 @@ export class SegmentRepository {
 
   /** Per camera: stored segments, bytes, recorded time, first and last instant, gaps over `gapMs`. */
   cameraStats(gapMs: number): CameraSegmentStats[] {
-    return this.db
-      .prepare(
+    return this.#sql
+      .get(
         `SELECT camera_id AS cameraId, count(*) AS segments, sum(bytes) AS bytes,
            sum(end_ms - start_ms) AS durationMs, min(start_ms) AS oldestMs, max(end_ms) AS newestMs,
            sum(CASE WHEN start_ms - previous_end > @gapMs THEN 1 ELSE 0 END) AS gaps
