@@ -38,6 +38,8 @@ export interface CameraRecorderDeps {
   space: SpaceKeeper;
   logger: Logger;
   now?: () => number;
+  /** hashFile's read buffer, shared by the service's recorders (see hashScratch). */
+  hashBuffer?: Buffer;
 }
 
 function isDiskFull(error: unknown): boolean {
@@ -229,7 +231,7 @@ export class CameraRecorder {
   async #file(file: string, startMs: number, endMs: number): Promise<void> {
     const { deps } = this;
     const input = { storageDir: deps.storageDir, cameraId: this.cameraId, file, startMs, endMs };
-    this.#indexed(await this.#withRoom(() => fileSegment(deps.segments, input)));
+    this.#indexed(await this.#withRoom(() => fileSegment(deps.segments, input, deps.hashBuffer)));
   }
 
   #indexed(segment: SegmentRecord): void {

@@ -11,7 +11,14 @@ export { locateFfprobe, probeMedia } from "./media-probe.js";
 export { reconcileStorage, type ReconcileReport } from "./reconcile.js";
 export { RecorderService, type RecorderServiceDeps } from "./recorder-service.js";
 export { recordingTarget, redactForTarget, type RecordingTarget } from "./recording-target.js";
-export { cameraDir, fileSegment, hashFile, incomingDir, segmentPath } from "./segment-files.js";
+export {
+  cameraDir,
+  fileSegment,
+  hashFile,
+  hashScratch,
+  incomingDir,
+  segmentPath,
+} from "./segment-files.js";
 export { parseSegmentListLine, SegmentListError } from "./segment-list.js";
 export { type ExportRequest, type ExportResult, ExportError, exportRange } from "./export.js";
 export { findGaps, type Gap, GAP_TOLERANCE_MS } from "./gaps.js";

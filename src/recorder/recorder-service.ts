@@ -11,6 +11,7 @@ import { locateFfmpeg } from "./ffmpeg-binary.js";
 import { locateFfprobe } from "./media-probe.js";
 import { reconcileStorage } from "./reconcile.js";
 import { type RecordingTarget, recordingTarget } from "./recording-target.js";
+import { hashScratch } from "./segment-files.js";
 
 export interface RecorderServiceDeps {
   config: Pick<Config, "recorder" | "storage">;
@@ -33,6 +34,7 @@ export class RecorderService implements Component {
   readonly #recorders = new Map<string, CameraRecorder>();
   #ffmpeg = "";
   #ffprobe = "";
+  #hashBuffer: Buffer | undefined;
   #vault: CredentialVault | undefined;
   #unsubscribe: (() => void)[] = [];
   #sync: Promise<void> = Promise.resolve();
@@ -136,6 +138,7 @@ export class RecorderService implements Component {
       target: next,
       ffmpeg: this.#ffmpeg,
       ffprobe: this.#ffprobe,
+      hashBuffer: (this.#hashBuffer ??= hashScratch()),
       storageDir: config.storage.dir,
       segmentSeconds: config.storage.segmentSeconds,
       transport: config.recorder.rtspTransport,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { copyFile, mkdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { it } from "node:test";
@@ -8,7 +9,13 @@ import type { AgentEvents } from "../../src/agent-events.js";
 import { EventLog } from "../../src/events/index.js";
 import { EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
-import { hashFile, incomingDir, reconcileStorage, segmentPath } from "../../src/recorder/index.js";
+import {
+  hashFile,
+  hashScratch,
+  incomingDir,
+  reconcileStorage,
+  segmentPath,
+} from "../../src/recorder/index.js";
 import { type SegmentState, Store } from "../../src/store/index.js";
 import { segmentFiles } from "../helpers/recording.js";
 import { defer, tempDir } from "../helpers/temp.js";
@@ -114,4 +121,25 @@ it("reconcile makes index and disk agree, and reports every unforwarded loss", a
   assert.deepEqual(await readFile(filed.path), await readFile(sample));
   for (const removed of [unindexedGarbage.target, partial.target, staleEvicted.path])
     await assert.rejects(stat(removed), { code: "ENOENT" });
+});
+
+it("hashFile: files hashed at once through one shared buffer each keep their own hash", async (t) => {
+  const dir = await tempDir(t);
+  const files = await Promise.all(
+    [0, 1, 2, 3].map(async (index) => {
+      const path = join(dir, `${index}.ts`);
+      // Several slices each, not a whole number of them.
+      await writeFile(path, randomBytes(3 * 1024 * 1024 + 1000 * index));
+      return path;
+    }),
+  );
+  const scratch = hashScratch();
+  const hashed = await Promise.all(files.map((path) => hashFile(path, scratch)));
+  for (const [index, path] of files.entries()) {
+    const content = await readFile(path);
+    assert.deepEqual(hashed[index], {
+      sha256: createHash("sha256").update(content).digest("hex"),
+      bytes: content.length,
+    });
+  }
 });
