@@ -1,9 +1,11 @@
 // The segment index at scale. Each figure is measured twice in the same run: with a small
 // index (the baseline) and with a large one, so the ratio shows whether cost grows with the
 // number of stored segments. Targets: range query < 5 ms, evicting 1000 segments < 100 ms,
-// reconcile of 100,000 files < 30 s. Eviction is the median of several passes.
+// reconcile of 100,000 files < 30 s. Eviction is the median of several passes, each set beside
+// 1000 unlinks of files like its own without any index: the filesystem's share of it.
 // Usage: node dist/scripts/bench/index.js [--rows 1000000] [--files 100000]
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -34,10 +36,15 @@ interface Fixture {
   dir: string;
   store: Store;
   storageDir: string;
+  /** Files of the same size outside the index, for timing the filesystem's unlinks alone. */
+  bare: string[];
 }
 
-/** An index of `rows` segments over 8 cameras, in 10 s steps; the first `files` have files. */
-async function fixture(rows: number, files: number): Promise<Fixture> {
+/**
+ * An index of `rows` segments over 8 cameras, in 10 s steps; the first `files` have files, and
+ * `bare` more files lie outside it.
+ */
+async function fixture(rows: number, files: number, bare = 0): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), "camgate-bench-index-"));
   const storageDir = join(dir, "rec");
   const store = new Store(join(dir, "camgate.db"), silentLogger());
@@ -71,10 +78,19 @@ async function fixture(rows: number, files: number): Promise<Fixture> {
     }
     await writeFile(segment.path, Buffer.alloc(BYTES));
   }
+  const barePaths: string[] = [];
+  for (let i = 0; i < bare; i++) {
+    const folder = join(dir, "bare", String(Math.floor(i / 360)));
+    if (i % 360 === 0) await mkdir(folder, { recursive: true });
+    barePaths.push(join(folder, `${i}.ts`));
+    await writeFile(barePaths[i] ?? "", Buffer.alloc(BYTES));
+  }
   store.db.pragma("synchronous = FULL");
-  // The filling's write-ahead log goes into the database now, not into the first timed pass.
+  // The filling's write-ahead log and files go to disk now, not into the first timed commit
+  // (on ext4 the first fsync would write out every file created since).
   store.db.pragma("wal_checkpoint(TRUNCATE)");
-  return { dir, store, storageDir };
+  execFileSync("sync");
+  return { dir, store, storageDir, bare: barePaths };
 }
 
 function time(work: () => void, repeat: number): number {
@@ -88,10 +104,21 @@ async function close(f: Fixture): Promise<void> {
   await rm(f.dir, { recursive: true, force: true });
 }
 
+/** The baseline of an eviction pass: the same number of files unlinked, 8 at a time, as it does. */
+async function unlinkAlone(paths: readonly string[]): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < paths.length; index = next++) await unlink(paths[index] ?? "");
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return performance.now() - started;
+}
+
 /** Range queries, then eviction passes of 1000 segments each, over an index of `rows`. */
 async function queryAndEvict(rows: number) {
   // Forwarded segments go first, and every third row is one: these rows cover every pass.
-  const f = await fixture(rows, 3 * EVICT_PASSES * 1000);
+  const f = await fixture(rows, 3 * EVICT_PASSES * 1000, EVICT_PASSES * 1000);
   const { segments } = f.store.repos;
   const spanMs = Math.floor(rows / CAMERAS) * SEGMENT_MS;
   let probe = 0;
@@ -101,6 +128,7 @@ async function queryAndEvict(rows: number) {
   }, 200);
   const bus = new EventBus<AgentEvents>(() => undefined);
   const evictMs: number[] = [];
+  const unlinkMs: number[] = [];
   for (let pass = 1; pass <= EVICT_PASSES; pass++) {
     const config = parseConfigText(
       `site: {id: b}\nstorage: {dir: ${f.storageDir}, maxBytes: ${(rows - pass * 1000) * BYTES}, minFreeBytes: 0}`,
@@ -118,6 +146,7 @@ async function queryAndEvict(rows: number) {
     const started = performance.now();
     await ring.enforce();
     evictMs.push(performance.now() - started);
+    unlinkMs.push(await unlinkAlone(f.bare.slice((pass - 1) * 1000, pass * 1000)));
   }
   const evicted = segments
     .usage()
@@ -126,7 +155,13 @@ async function queryAndEvict(rows: number) {
     (entry) => entry.isFile(),
   ).length;
   await close(f);
-  return { rangeMs, evictMs, evicted, unlinked: 3 * EVICT_PASSES * 1000 - remaining };
+  return {
+    rangeMs,
+    evictMs,
+    unlinkMs,
+    evicted,
+    unlinked: 3 * EVICT_PASSES * 1000 - remaining,
+  };
 }
 
 /** A start after a clean stop: `files` segment files, each with its row. */
@@ -170,8 +205,21 @@ console.log(
 );
 line(`range query, 1 h (ms; 10k/${rows} rows)`, small.rangeMs, large.rangeMs, "< 5 ms");
 line(`evict 1000 (ms; 10k/${rows} rows)`, median(small.evictMs), median(large.evictMs), "< 100 ms");
+line(
+  "  the filesystem: 1000 unlinks alone",
+  median(small.unlinkMs),
+  median(large.unlinkMs),
+  "(baseline, no index)",
+);
+const ownMs = (figures: { evictMs: number[]; unlinkMs: number[] }) =>
+  median(figures.evictMs.map((ms, pass) => ms - (figures.unlinkMs[pass] ?? 0)));
+line("  camgate's own part (evict - unlinks)", ownMs(small), ownMs(large), "");
 console.log(
-  `  each of ${EVICT_PASSES} passes at scale (ms): ${large.evictMs.map((ms) => ms.toFixed(1)).join(", ")}; the line above is their median`,
+  `  each of ${EVICT_PASSES} passes at scale, evict / unlinks alone (ms): ` +
+    large.evictMs
+      .map((ms, pass) => `${ms.toFixed(1)} / ${(large.unlinkMs[pass] ?? 0).toFixed(1)}`)
+      .join(", ") +
+    `; ${BYTES}-byte files, synced before timing; lines above are medians`,
 );
 line(
   `reconcile (ms; ${files / 10}/${files} files)`,
