@@ -12,10 +12,10 @@ import { parseArgs } from "node:util";
 import type { AgentEvents } from "../../src/agent-events.js";
 import { parseConfigText } from "../../src/config/index.js";
 import { EventLog } from "../../src/events/index.js";
-import { EventBus } from "../../src/lifecycle/index.js";
+import { eachLimited, EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { reconcileStorage, segmentPath } from "../../src/recorder/index.js";
-import { RingBuffer } from "../../src/retention/index.js";
+import { RingBuffer, UNLINKS_IN_FLIGHT } from "../../src/retention/index.js";
 import { Store } from "../../src/store/index.js";
 import { median } from "./figures.js";
 
@@ -82,8 +82,9 @@ async function fixture(rows: number, files: number, bare = 0): Promise<Fixture> 
   for (let i = 0; i < bare; i++) {
     const folder = join(dir, "bare", String(Math.floor(i / 360)));
     if (i % 360 === 0) await mkdir(folder, { recursive: true });
-    barePaths.push(join(folder, `${i}.ts`));
-    await writeFile(barePaths[i] ?? "", Buffer.alloc(BYTES));
+    const path = join(folder, `${i}.ts`);
+    await writeFile(path, Buffer.alloc(BYTES));
+    barePaths.push(path);
   }
   store.db.pragma("synchronous = FULL");
   // The filling's write-ahead log and files go to disk now, not into the first timed commit
@@ -104,14 +105,10 @@ async function close(f: Fixture): Promise<void> {
   await rm(f.dir, { recursive: true, force: true });
 }
 
-/** The baseline of an eviction pass: the same number of files unlinked, 8 at a time, as it does. */
+/** The baseline of an eviction pass: as many files unlinked as it does, as many at a time. */
 async function unlinkAlone(paths: readonly string[]): Promise<number> {
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < paths.length; index = next++) await unlink(paths[index] ?? "");
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await eachLimited(paths, UNLINKS_IN_FLIGHT, (path) => unlink(path));
   return performance.now() - started;
 }
 

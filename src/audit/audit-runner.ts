@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { AgentEvents } from "../agent-events.js";
 import type { CredentialVault } from "../discovery/index.js";
-import type { EventBus } from "../lifecycle/index.js";
+import { eachLimited, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import { readPrivateKey } from "../pki/certificates.js";
 import type { CameraRecord, Repositories } from "../store/index.js";
@@ -84,15 +84,12 @@ export class AuditRunner {
     targets: readonly AuditTarget[],
     options: { signal?: AbortSignal; onDone?: (done: number) => void } = {},
   ): Promise<{ report: AuditReport; previous?: AuditReport }[]> {
-    const queue = [...targets];
     const results: { report: AuditReport; previous?: AuditReport }[] = [];
-    const worker = async () => {
-      for (let next = queue.shift(); next && !options.signal?.aborted; next = queue.shift()) {
-        results.push(await this.run(next, options.signal));
-        options.onDone?.(results.length);
-      }
-    };
-    await Promise.all(Array.from({ length: this.deps.concurrency }, worker));
+    await eachLimited(targets, this.deps.concurrency, async (target) => {
+      if (options.signal?.aborted) return;
+      results.push(await this.run(target, options.signal));
+      options.onDone?.(results.length);
+    });
     return results;
   }
 

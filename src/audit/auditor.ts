@@ -1,5 +1,6 @@
 import type { Config } from "../config/index.js";
 import { CamgateError } from "../errors.js";
+import { eachLimited } from "../lifecycle/index.js";
 import {
   type BaselineId,
   CONTROLS,
@@ -115,12 +116,13 @@ export async function auditCamera(
       runnable.push(control);
     }
   }
-  const queue = runnable.filter((control) => control.id !== RUN_LAST);
-  const workers = Array.from({ length: CHECKS_IN_PARALLEL }, async () => {
-    for (let control = queue.shift(); control; control = queue.shift())
+  await eachLimited(
+    runnable.filter((control) => control.id !== RUN_LAST),
+    CHECKS_IN_PARALLEL,
+    async (control) => {
       outcomes.set(control.id, await runCheck(control, ctx, checkTimeoutMs));
-  });
-  await Promise.all(workers);
+    },
+  );
   const last = runnable.find((control) => control.id === RUN_LAST);
   if (last) {
     const triesTimeout = checkTimeoutMs + settings.credentialTrySpacingMs * 9;

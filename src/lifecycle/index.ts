@@ -5,3 +5,4 @@ export { EventBus } from "./event-bus.js";
 export { type Runnable, runUntilSignal } from "./run-until-signal.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export { WakeUp } from "./wake-up.js";
+export { eachLimited } from "./each-limited.js";

@@ -8,4 +8,9 @@ export {
   quotaBytes,
   readDisk,
 } from "./quota.js";
-export { RingBuffer, type RingBufferDeps, type RingBufferStatus } from "./ring-buffer.js";
+export {
+  RingBuffer,
+  type RingBufferDeps,
+  type RingBufferStatus,
+  UNLINKS_IN_FLIGHT,
+} from "./ring-buffer.js";

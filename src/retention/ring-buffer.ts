@@ -3,13 +3,14 @@ import { dirname } from "node:path";
 import type { AgentEvents } from "../agent-events.js";
 import type { StorageConfig } from "../config/index.js";
 import type { EventLog } from "../events/index.js";
-import type { Component, EventBus } from "../lifecycle/index.js";
+import { type Component, eachLimited, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import { type SegmentRecord, STORED_STATES, type Store } from "../store/index.js";
 import { bytesToFree, type DiskReader, quotaBytes, readDisk } from "./quota.js";
 
 const BATCH = 1024;
-const UNLINKS_IN_FLIGHT = 8;
+/** Unlinks the ring buffer keeps in flight (scripts/bench/index times the same without it). */
+export const UNLINKS_IN_FLIGHT = 8;
 const MIN_HEADROOM = 1024 * 1024;
 /** Evicted and lost rows are kept this long, for `recordings list` and stats, then forgotten. */
 const HISTORY_MS = 30 * 24 * 3600 * 1000;
@@ -47,20 +48,16 @@ async function removeFiles<T extends { path: string }>(
 ): Promise<{ gone: T[]; failure?: NodeJS.ErrnoException }> {
   const removed: boolean[] = [];
   let failure: NodeJS.ErrnoException | undefined;
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < files.length; index = next++) {
-      removed[index] = await unlink((files[index] as T).path).then(
-        () => true,
-        (error: NodeJS.ErrnoException) => {
-          if (error.code === "ENOENT") return true;
-          failure ??= error;
-          return false;
-        },
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: UNLINKS_IN_FLIGHT }, worker));
+  await eachLimited(files, UNLINKS_IN_FLIGHT, async (file, index) => {
+    removed[index] = await unlink(file.path).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return true;
+        failure ??= error;
+        return false;
+      },
+    );
+  });
   const gone = files.filter((_, index) => removed[index]);
   return failure ? { gone, failure } : { gone };
 }

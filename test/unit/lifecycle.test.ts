@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   ComponentGroup,
   ComponentStartError,
+  eachLimited,
   EventBus,
   StopTimeoutError,
 } from "../../src/lifecycle/index.js";
@@ -106,5 +107,23 @@ describe("event bus", () => {
     bus.emit("uplinkConnected", { broker: "x" });
     assert.ok(reached);
     assert.deepEqual(errors, ["uplinkConnected: listener broke"]);
+  });
+});
+
+describe("eachLimited", () => {
+  it("runs every item once, in order of start, never more than the limit at a time", async () => {
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    await eachLimited([0, 1, 2, 3, 4, 5, 6], 3, async (item, index) => {
+      assert.equal(item, index);
+      started.push(item);
+      most = Math.max(most, ++running);
+      // Uneven lengths: a slot freed early takes the next item.
+      await new Promise((resolve) => setTimeout(resolve, (item % 3) * 5));
+      running--;
+    });
+    assert.deepEqual(started, [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(most, 3);
   });
 });
