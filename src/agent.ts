@@ -3,7 +3,7 @@ import type { AgentEvents } from "./agent-events.js";
 import { AuditService } from "./audit/index.js";
 import { applyReload, type Config, planReload } from "./config/index.js";
 import { CamgateError } from "./errors.js";
-import { DiscoveryService } from "./discovery/index.js";
+import { AgentVault, DiscoveryService, InventoryWatch } from "./discovery/index.js";
 import { EventLog } from "./events/index.js";
 import {
   notifyEnvironment,
@@ -36,6 +36,8 @@ function recorderFigures(recorder: RecorderService): { cameras: number; running:
 }
 
 const RUNTIME_STATUS_EVERY_MS = 5_000;
+/** How often the agent looks for what the CLI changed in the inventory (approvals, credentials). */
+const INVENTORY_WATCH_EVERY_MS = 2_000;
 
 export class ReloadUnavailableError extends CamgateError {}
 
@@ -79,20 +81,22 @@ export class Agent implements Runnable {
     const child = (component: string) => logger.child({ component });
     const store = new Store(config.store.path, child("store"));
     const events = new EventLog(store, bus, child("events"));
+    const vault = new AgentVault(store, config.secrets.keyFile);
     const discovery = config.discovery.enabled
       ? new DiscoveryService({
           config: config.discovery,
           callTimeoutMs: config.discovery.callTimeout,
-          keyFile: config.secrets.keyFile,
           store,
+          vault,
           bus,
+          events,
           logger: child("discovery"),
         })
       : undefined;
     const audit = config.audit.enabled
       ? new AuditService({
           config: config.audit,
-          keyFile: config.secrets.keyFile,
+          vault,
           signingKeyFile: config.uplink.key,
           store,
           bus,
@@ -105,7 +109,7 @@ export class Agent implements Runnable {
     const recorder = retention
       ? new RecorderService({
           config,
-          keyFile: config.secrets.keyFile,
+          vault,
           store,
           bus,
           events,
@@ -143,6 +147,14 @@ export class Agent implements Runnable {
     // needs; systemd hears READY once everything else runs, and STOPPING before anything stops.
     const components: Component[] = [
       store,
+      vault,
+      new InventoryWatch({
+        store,
+        vault,
+        bus,
+        logger: child("inventory-watch"),
+        intervalMs: INVENTORY_WATCH_EVERY_MS,
+      }),
       ...(uplink?.components ?? []),
       ...[discovery, audit, retention, recorder].filter((part) => part !== undefined),
       new RuntimeStatusWriter({

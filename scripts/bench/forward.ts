@@ -69,23 +69,26 @@ async function throughForwarder(
 ): Promise<Figures> {
   const store = new Store(join(dir, `${name}.db`), silentLogger());
   const repos = store.open();
-  repos.cameras.upsert({
-    id: "cam-0",
-    urn: "urn:uuid:cam-0",
-    mac: null,
-    ip: "127.0.0.1",
-    xaddrs: [],
-    manufacturer: "Bench",
-    model: "B-1",
-    firmware: "1",
-    serial: null,
-    hardware: null,
-    name: "cam-0",
-    profiles: [],
-    clockOffsetMs: 0,
-    lastSeenMs: Date.now(),
-    reachable: true,
-  });
+  repos.cameras.upsert(
+    {
+      id: "cam-0",
+      urn: "urn:uuid:cam-0",
+      mac: null,
+      ip: "127.0.0.1",
+      xaddrs: [],
+      manufacturer: "Bench",
+      model: "B-1",
+      firmware: "1",
+      serial: null,
+      hardware: null,
+      name: "cam-0",
+      profiles: [],
+      clockOffsetMs: 0,
+      lastSeenMs: Date.now(),
+      reachable: true,
+    },
+    { trust: "approved" },
+  );
   const startMs = Date.now() - files.length * 10_000;
   for (const [index, file] of files.entries()) {
     repos.segments.insert({

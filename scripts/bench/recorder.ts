@@ -127,23 +127,26 @@ async function startAgent(): Promise<ChildProcess> {
   const repos = store.open();
   const vault = new CredentialVault(repos, await SecretSealer.open(parsed.secrets.keyFile));
   for (const [index, camera] of described.entries()) {
-    repos.cameras.upsert({
-      id: `cam-${index}`,
-      urn: camera.urn,
-      mac: camera.mac,
-      ip: camera.address,
-      xaddrs: [camera.xaddr],
-      manufacturer: null,
-      model: null,
-      firmware: null,
-      serial: null,
-      hardware: null,
-      name: camera.name,
-      profiles: [{ token: "main", width: 1, height: 1, streamUri: camera.streams[0] }],
-      clockOffsetMs: 0,
-      lastSeenMs: Date.now(),
-      reachable: true,
-    });
+    repos.cameras.upsert(
+      {
+        id: `cam-${index}`,
+        urn: camera.urn,
+        mac: camera.mac,
+        ip: camera.address,
+        xaddrs: [camera.xaddr],
+        manufacturer: null,
+        model: null,
+        firmware: null,
+        serial: null,
+        hardware: null,
+        name: camera.name,
+        profiles: [{ token: "main", width: 1, height: 1, streamUri: camera.streams[0] }],
+        clockOffsetMs: 0,
+        lastSeenMs: Date.now(),
+        reachable: true,
+      },
+      { trust: "approved" },
+    );
     vault.setForCamera(`cam-${index}`, { username: camera.username, password: camera.password });
   }
   store.close();

@@ -42,7 +42,7 @@ export class AuditRunner {
       host: camera.ip,
       xaddr,
       cameraId: camera.id,
-      credentials: this.deps.vault?.forCamera(camera.id),
+      credentials: this.deps.vault?.forCamera(camera),
     };
   }
 

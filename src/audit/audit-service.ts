@@ -1,9 +1,8 @@
 import type { AgentEvents } from "../agent-events.js";
 import type { Config } from "../config/index.js";
-import { CredentialVault } from "../discovery/index.js";
+import type { VaultHandle } from "../discovery/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import { SecretSealer } from "../pki/index.js";
 import type { Store } from "../store/index.js";
 import { CamgateError } from "../errors.js";
 import { AuditRunner } from "./audit-runner.js";
@@ -13,7 +12,7 @@ import { loadAuditData } from "./vendor-data.js";
 
 export interface AuditServiceDeps {
   config: Config["audit"];
-  keyFile: string;
+  vault: VaultHandle;
   signingKeyFile: string | undefined;
   store: Store;
   bus: EventBus<AgentEvents>;
@@ -33,10 +32,9 @@ export class AuditService implements Component {
   async start(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const { config, store, bus, logger } = this.deps;
-    const sealer = await SecretSealer.open(this.deps.keyFile);
     this.#runner = new AuditRunner({
       repos: store.repos,
-      vault: new CredentialVault(store.repos, sealer),
+      vault: this.deps.vault.vault,
       data: loadAuditData(),
       settings: settingsFromConfig(config),
       concurrency: config.concurrency,

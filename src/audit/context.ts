@@ -4,7 +4,11 @@ import {
   interrogate,
   OnvifCallError,
 } from "../discovery/index.js";
-import { extractServices, extractSystemDateAndTime } from "../discovery/extract.js";
+import {
+  extractServices,
+  extractSystemDateAndTime,
+  networkProtocols,
+} from "../discovery/extract.js";
 import { soapCall } from "../discovery/soap-client.js";
 import { NS } from "../onvif/namespaces.js";
 import type { XmlElement } from "../onvif/xml.js";
@@ -296,31 +300,4 @@ export interface LockoutSetting {
   /** As reported; NaN when absent. */
   maxFailures: number;
   periodSeconds: number;
-}
-
-export interface NetworkProtocol {
-  name: string;
-  enabled: boolean;
-  ports: number[];
-}
-
-export function networkProtocols(envelope: XmlElement): NetworkProtocol[] {
-  const found: NetworkProtocol[] = [];
-  const visit = (element: XmlElement) => {
-    if (element.local === "NetworkProtocols") {
-      const field = (name: string) =>
-        element.children.filter((c) => c.local === name).map((c) => c.text.trim());
-      found.push({
-        name: (field("Name")[0] ?? "").toUpperCase(),
-        enabled: field("Enabled")[0] === "true",
-        ports: field("Port")
-          .map(Number)
-          .filter((p) => Number.isInteger(p) && p > 0 && p < 65536),
-      });
-      return;
-    }
-    for (const child of element.children) visit(child);
-  };
-  visit(envelope);
-  return found.slice(0, 16);
 }

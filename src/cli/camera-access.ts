@@ -1,8 +1,10 @@
+import { Option } from "commander";
 import type { Config } from "../config/index.js";
-import { CamgateError } from "../errors.js";
+import { CamgateError, ExitCode } from "../errors.js";
 import { CredentialVault, type Credentials, Inventory } from "../discovery/index.js";
 import type { Logger } from "../log/index.js";
 import { SecretSealer } from "../pki/index.js";
+import { LinePrompter } from "../provision/prompter.js";
 import { type Repositories, Store } from "../store/index.js";
 import type { CliContext } from "./context.js";
 
@@ -61,21 +63,42 @@ export interface CredentialFlags {
   passwordStdin?: boolean;
 }
 
-/** -u with -p or --password-stdin; undefined when no user was given. */
+/**
+ * `-u USER` and `--password-stdin`. A password is never taken as an argument: every local user
+ * can read a command line (ps, /proc/PID/cmdline). `-p` stays only to say so.
+ */
+export const PASSWORD_STDIN_HELP = "read the password from standard input (asked, on a terminal)";
+
+/** The hidden `-p`: refused with the reason, instead of commander's "unknown option". */
+export function refusedPasswordOption(): Option {
+  return new Option("-p, --password <password>").hideHelp();
+}
+
+/** -u with --password-stdin (or asked on a terminal); undefined when no user was given. */
 export async function credentialsFrom(
   flags: CredentialFlags,
   ctx: CliContext,
 ): Promise<Credentials | undefined> {
-  if (flags.password !== undefined && flags.passwordStdin) {
-    throw new CamgateError("give the password with -p or --password-stdin, not both", {
-      exitCode: 2,
-    });
-  }
+  if (flags.password !== undefined)
+    throw new CamgateError(
+      "camgate takes no password on the command line, where other users can read it: " +
+        "use --password-stdin (e.g. read -rs P; printf '%s' \"$P\" | camgate ... --password-stdin), " +
+        "or leave it out on a terminal to be asked",
+      { exitCode: ExitCode.usage },
+    );
   if (flags.user === undefined) {
-    if (flags.password !== undefined || flags.passwordStdin)
-      throw new CamgateError("a password needs -u USER", { exitCode: 2 });
+    if (flags.passwordStdin) throw new CamgateError("a password needs -u USER", { exitCode: 2 });
     return undefined;
   }
-  const password = flags.passwordStdin ? await readStdin(ctx.stdin) : (flags.password ?? "");
-  return { username: flags.user, password };
+  if (flags.passwordStdin) return { username: flags.user, password: await readStdin(ctx.stdin) };
+  if (ctx.stdin.isTTY !== true) return { username: flags.user, password: "" };
+  const prompter = new LinePrompter(ctx.stdin, ctx.stderr);
+  try {
+    return {
+      username: flags.user,
+      password: await prompter.secret("password", `Password for ${flags.user}`),
+    };
+  } finally {
+    prompter.close();
+  }
 }

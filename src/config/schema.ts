@@ -107,6 +107,27 @@ const discoverySchema = z.strictObject({
   probeTimeout: duration("How long to collect ProbeMatches").prefault("3s"),
   callTimeout: duration("Timeout of one ONVIF call while interrogating a camera").prefault("5s"),
   concurrency: z.number().int().min(1).max(1024).default(64),
+  autoApprove: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Labs only: approve every new device at once and try the site default password on it",
+    ),
+  maxCameras: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(128)
+    .describe("Hard cap on the inventory; a device past it is not recorded (event inventory_full)"),
+  maxPending: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(64)
+    .describe("Devices awaiting a technician's approval kept at most"),
+  pendingExpiry: duration("A pending device not seen for this long is forgotten").prefault("7d"),
 });
 
 const auditSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import type { Config } from "../config/index.js";
-import { CredentialVault, Inventory, interrogate } from "../discovery/index.js";
+import { CredentialVault, Inventory, interrogate, readPin } from "../discovery/index.js";
 import type { Logger } from "../log/index.js";
 import { SecretSealer } from "../pki/index.js";
 import type { SimCameraInfo } from "../sim/index.js";
@@ -7,7 +7,7 @@ import { Store } from "../store/index.js";
 
 /**
  * What a technician does on site, for simulated cameras: each camera interrogated with its
- * credentials, recorded in the inventory, its credentials sealed. Returns the camera ids, in the
+ * credentials, recorded in the inventory, approved and pinned, its credentials sealed. Returns the camera ids, in the
  * order of `cameras`.
  */
 export async function enrolCameras(
@@ -28,7 +28,8 @@ export async function enrolCameras(
         callTimeoutMs: config.discovery.callTimeout,
       });
       report.name = camera.name;
-      const id = inventory.record(report).camera.id;
+      const id = inventory.record(report, { trust: "approved" }).camera.id;
+      repos.cameras.approve(id, await readPin(report, config.discovery.callTimeout));
       vault.setForCamera(id, credentials);
       ids.push(id);
     }

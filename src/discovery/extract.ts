@@ -247,3 +247,31 @@ export function decodeScopes(scopes: readonly string[]): DecodedScopes {
   }
   return decoded;
 }
+
+/** GetNetworkProtocols: each protocol's name (upper case), whether enabled, and its ports. */
+export interface NetworkProtocol {
+  name: string;
+  enabled: boolean;
+  ports: number[];
+}
+
+export function networkProtocols(envelope: XmlElement): NetworkProtocol[] {
+  const found: NetworkProtocol[] = [];
+  const visit = (element: XmlElement) => {
+    if (element.local === "NetworkProtocols") {
+      const field = (name: string) =>
+        element.children.filter((c) => c.local === name).map((c) => c.text.trim());
+      found.push({
+        name: (field("Name")[0] ?? "").toUpperCase(),
+        enabled: field("Enabled")[0] === "true",
+        ports: field("Port")
+          .map(Number)
+          .filter((p) => Number.isInteger(p) && p > 0 && p < 65536),
+      });
+      return;
+    }
+    for (const child of element.children) visit(child);
+  };
+  visit(envelope);
+  return found.slice(0, 16);
+}

@@ -11,6 +11,7 @@ import {
   extractServices,
   extractSystemDateAndTime,
   type MediaProfile,
+  networkProtocols,
 } from "./extract.js";
 import { type Credentials, soapCall } from "./soap-client.js";
 
@@ -33,6 +34,8 @@ export interface DeviceReport {
   clockOffsetMs: number | undefined;
   dateTimeType: "NTP" | "Manual" | undefined;
   services: Record<string, string>;
+  /** Where the device serves HTTPS, as GetNetworkProtocols says (authenticated reports only). */
+  httpsPort: number | undefined;
   scopes: string[];
   name: string | undefined;
   location: string | undefined;
@@ -43,6 +46,11 @@ export interface DeviceReport {
 
 export interface InterrogateOptions {
   credentials?: Credentials | undefined;
+  /**
+   * Only what a device tells anyone (clock, services, identity where it is public): how a device
+   * nobody approved yet is looked at. No credential, no media calls; only the clock must answer.
+   */
+  anonymous?: boolean;
   callTimeoutMs?: number;
   deviceTimeoutMs?: number;
   signal?: AbortSignal;
@@ -87,7 +95,7 @@ export async function interrogate(
   let clockOffsetMs: number | undefined;
   const call = (target: string, body: string, authenticated = true) =>
     soapCall(target, body, {
-      credentials: authenticated ? options.credentials : undefined,
+      credentials: authenticated && !options.anonymous ? options.credentials : undefined,
       clockOffsetMs: clockOffsetMs ?? 0,
       timeoutMs: options.callTimeoutMs ?? 5000,
       signal,
@@ -141,10 +149,20 @@ export async function interrogate(
     [...services].map(([ns, address]) => [ns, reachableXAddr(address, reached)]),
   );
 
-  const info = extractDeviceInformation(await call(xaddr, "<tds:GetDeviceInformation/>"));
+  const deviceInformation = async () =>
+    extractDeviceInformation(await call(xaddr, "<tds:GetDeviceInformation/>"));
+  const info = options.anonymous
+    ? await optional("GetDeviceInformation", deviceInformation)
+    : await deviceInformation();
   const mac = await optional("GetNetworkInterfaces", async () =>
     extractMac(await call(xaddr, "<tds:GetNetworkInterfaces/>")),
   );
+  const protocols = options.anonymous
+    ? undefined
+    : await optional("GetNetworkProtocols", async () =>
+        networkProtocols(await call(xaddr, "<tds:GetNetworkProtocols/>")),
+      );
+  const https = protocols?.find((protocol) => protocol.name === "HTTPS" && protocol.enabled);
   const scopes =
     (await optional("GetScopes", async () =>
       extractScopes(await call(xaddr, "<tds:GetScopes/>")),
@@ -154,7 +172,9 @@ export async function interrogate(
   const media2 = serviceMap[NS.tr2];
   const media1 = serviceMap[NS.trt];
   const profiles: ProfileReport[] = [];
-  if (media2 || media1) {
+  if (options.anonymous) {
+    // A device nobody approved is not asked for its streams.
+  } else if (media2 || media1) {
     const useMedia2 = media2 !== undefined;
     const mediaXAddr = (media2 ?? media1) as string;
     const prefix = useMedia2 ? "tr2" : "trt";
@@ -202,6 +222,7 @@ export async function interrogate(
     clockOffsetMs,
     dateTimeType: clock?.dateTimeType,
     services: serviceMap,
+    httpsPort: https?.ports[0],
     scopes,
     name: decoded.name,
     location: decoded.location,

@@ -14,7 +14,10 @@ export type BoxEventKind =
   | "disk_full"
   | "outbox_dropped"
   | "certificate_expiring"
-  | "uplink_down";
+  | "uplink_down"
+  | "camera_pending"
+  | "camera_identity_changed"
+  | "inventory_full";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {

@@ -37,6 +37,8 @@ export const answersSchema = z.strictObject({
       cameras: z.record(z.string(), credentialsSchema).optional(),
     })
     .optional(),
+  /** The cameras found that the technician approves: all, none, or their addresses or ids. */
+  approve: z.union([z.enum(["all", "none"]), z.array(z.string().min(1)).min(1)]).optional(),
   recording: z.boolean().optional(),
 });
 

@@ -2,9 +2,9 @@ import { dirname, join } from "node:path";
 import type { Logger } from "../log/index.js";
 import { type Answers, loadState, type ProvisionState, saveState } from "./answers.js";
 import type { Prompter } from "./prompter.js";
+import { camerasStep } from "./cameras-step.js";
 import {
   auditStep,
-  camerasStep,
   certificateStep,
   configStep,
   identityStep,

@@ -15,7 +15,7 @@ import {
 } from "../audit/index.js";
 import { formatTable } from "../cli/context.js";
 import { brokerUrlSchema, type Config, parseConfigText } from "../config/index.js";
-import { CredentialVault, Inventory, discover, surveyDevice } from "../discovery/index.js";
+import { CredentialVault } from "../discovery/index.js";
 import { CamgateError } from "../errors.js";
 import type { Logger } from "../log/index.js";
 import {
@@ -29,7 +29,7 @@ import {
 import { Store } from "../store/index.js";
 import { readTlsMaterial, tlsOptions } from "../uplink/index.js";
 import { writeFileAtomic } from "../util/files.js";
-import type { Answers, Credentials, ProvisionState } from "./answers.js";
+import type { Answers, ProvisionState } from "./answers.js";
 import { findAccount, handOver } from "./ownership.js";
 import type { Prompter } from "./prompter.js";
 
@@ -56,7 +56,7 @@ export interface StepContext {
   logger: Logger;
 }
 
-async function askValid(
+export async function askValid(
   ctx: StepContext,
   key: string,
   question: string,
@@ -206,101 +206,6 @@ export async function uplinkStep(ctx: StepContext): Promise<void> {
     });
   await client.endAsync();
   ctx.say("connected: the broker accepts this box's certificate");
-}
-
-/** Finds the cameras, asks for their credentials, interrogates them into the inventory. */
-export async function camerasStep(ctx: StepContext): Promise<void> {
-  const { answers, state, prompter } = ctx;
-  const cidrText = await askValid(
-    ctx,
-    "discovery.cidrs",
-    "Address ranges to sweep, comma-separated (empty: multicast only)",
-    (answers.discovery?.cidrs ?? state.discovery?.cidrs ?? []).join(","),
-    (text) =>
-      text
-        .split(",")
-        .every((cidr) => cidr.trim() === "" || /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr.trim()))
-        ? undefined
-        : "expected CIDRs such as 192.0.2.0/24",
-  );
-  const cidrs = cidrText
-    .split(",")
-    .map((c) => c.trim())
-    .filter(Boolean);
-  state.discovery = {
-    cidrs,
-    multicast: answers.discovery?.multicast ?? state.discovery?.multicast ?? true,
-  };
-  const config = draftConfig(ctx);
-  ctx.say(`looking for cameras (${cidrs.length > 0 ? cidrs.join(", ") : "multicast"})...`);
-  let found = 0;
-  const { devices, warnings } = await discover({
-    cidrs,
-    interfaces: [],
-    multicast: state.discovery.multicast,
-    timeoutMs: config.discovery.probeTimeout,
-    onDevice: () => ctx.say(`  found ${++found}`),
-  });
-  for (const warning of warnings) ctx.say(`  warning: ${warning}`);
-  if (devices.length === 0)
-    ctx.say(
-      "no camera answered; run camgate provision --redo cameras once they are on the network",
-    );
-  const store = new Store(config.store.path, ctx.logger.child({ component: "store" }));
-  try {
-    const repos = store.open();
-    const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
-    const fallback =
-      answers.credentials?.default ??
-      (await askCredentials(prompter, "site default", devices.length > 0));
-    if (fallback) vault.setSiteDefault(fallback);
-    const rows: string[][] = [];
-    for (const device of devices.filter((d) => d.xaddr !== undefined)) {
-      const address = device.addresses[0] ?? device.urn;
-      const deps = {
-        repos,
-        inventory: new Inventory(repos),
-        vault,
-        callTimeoutMs: config.discovery.callTimeout,
-      };
-      let result = await surveyDevice(device, device.xaddr ?? "", deps);
-      const own =
-        answers.credentials?.cameras?.[address] ?? answers.credentials?.cameras?.[result.camera.id];
-      const retry =
-        own ?? (result.error ? await askCredentials(prompter, address, true) : undefined);
-      if (retry) {
-        vault.setForCamera(result.camera.id, retry);
-        result = await surveyDevice(device, device.xaddr ?? "", deps);
-      }
-      rows.push([
-        result.camera.id,
-        address,
-        `${result.camera.manufacturer ?? "?"} ${result.camera.model ?? ""}`.trim(),
-        result.error ? `not interrogated: ${result.error.message}` : "ok",
-      ]);
-    }
-    for (const line of formatTable(["CAMERA", "ADDRESS", "MODEL", "ONVIF"], rows)) ctx.say(line);
-  } finally {
-    store.close();
-  }
-}
-
-async function askCredentials(
-  prompter: Prompter,
-  whose: string,
-  wanted: boolean,
-): Promise<Credentials | undefined> {
-  if (!prompter.interactive || !wanted) return undefined;
-  const username = await prompter.ask(
-    "credentials.username",
-    `Camera username (${whose}; empty: none)`,
-    "",
-  );
-  if (username === "") return undefined;
-  return {
-    username,
-    password: await prompter.secret("credentials.password", `Password for ${username}`),
-  };
 }
 
 export async function auditStep(ctx: StepContext): Promise<void> {

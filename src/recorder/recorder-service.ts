@@ -1,11 +1,10 @@
 import type { AgentEvents } from "../agent-events.js";
 import type { Config } from "../config/index.js";
-import { CredentialVault } from "../discovery/index.js";
+import type { VaultHandle } from "../discovery/index.js";
 import type { EventLog } from "../events/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import { SecretSealer } from "../pki/index.js";
-import type { Store } from "../store/index.js";
+import type { CameraRecord, Store } from "../store/index.js";
 import { CameraRecorder, type SpaceKeeper } from "./camera-recorder.js";
 import { locateFfmpeg } from "./ffmpeg-binary.js";
 import { locateFfprobe } from "./media-probe.js";
@@ -15,7 +14,7 @@ import { hashScratch } from "./segment-files.js";
 
 export interface RecorderServiceDeps {
   config: Pick<Config, "recorder" | "storage">;
-  keyFile: string;
+  vault: VaultHandle;
   store: Store;
   bus: EventBus<AgentEvents>;
   events: EventLog;
@@ -23,6 +22,17 @@ export interface RecorderServiceDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   now?: () => number;
+}
+
+/**
+ * Only a camera a technician approved, still at the identity it was pinned to, and enabled is
+ * recorded: a device that merely answered discovery, or one whose identity no longer matches,
+ * never gets a credential or a place in the evidence.
+ */
+export function isRecordable(
+  camera: Pick<CameraRecord, "enabled" | "trust" | "identityIssue">,
+): boolean {
+  return camera.enabled && camera.trust === "approved" && camera.identityIssue?.kind !== "mismatch";
 }
 
 /**
@@ -35,7 +45,6 @@ export class RecorderService implements Component {
   #ffmpeg = "";
   #ffprobe = "";
   #hashBuffer: Buffer | undefined;
-  #vault: CredentialVault | undefined;
   #unsubscribe: (() => void)[] = [];
   #sync: Promise<void> = Promise.resolve();
   #stopping = false;
@@ -60,7 +69,6 @@ export class RecorderService implements Component {
       logger,
     });
     signal.throwIfAborted();
-    this.#vault = new CredentialVault(store.repos, await SecretSealer.open(this.deps.keyFile));
     const follow = ({ cameraId }: { cameraId: string }) =>
       this.#enqueue(() => this.#apply(cameraId));
     // A reload may enable, disable or re-profile any camera: every one is looked at again.
@@ -93,8 +101,9 @@ export class RecorderService implements Component {
     const camera = this.deps.store.repos.cameras.get(cameraId);
     if (!camera) return { skip: `no camera ${cameraId} in the inventory` };
     if (!this.#ffmpeg) return { skip: "the recorder is not running" };
+    if (camera.trust !== "approved") return { skip: `camera ${cameraId} is not approved` };
     const target = recordingTarget(camera, {
-      credentials: this.#vault?.forCamera(cameraId),
+      credentials: this.deps.vault.vault.forCamera(camera),
       smallest: true,
     });
     return "skip" in target ? target : { ffmpeg: this.#ffmpeg, target };
@@ -119,11 +128,11 @@ export class RecorderService implements Component {
     const override = config.recorder.cameras[cameraId];
     const current = this.#recorders.get(cameraId);
     const log = logger.child({ camera: cameraId });
-    const wanted = camera?.enabled === true && override?.enabled !== false;
+    const wanted = camera !== undefined && isRecordable(camera) && override?.enabled !== false;
     const target = wanted
       ? recordingTarget(camera, {
           profile: override?.profile,
-          credentials: this.#vault?.forCamera(cameraId),
+          credentials: this.deps.vault.vault.forCamera(camera),
         })
       : undefined;
     if (target && "skip" in target) log.warn({ reason: target.skip }, "camera not recorded");

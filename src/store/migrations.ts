@@ -4,6 +4,12 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * The migration rebuilds a table that others reference: foreign keys are off while it runs
+   * (SQLite's documented way; inside a transaction the pragma would be ignored) and checked
+   * before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 /**
@@ -239,6 +245,53 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX segments_state_camera_start ON segments (state, camera_id, start_ms);
     `,
   },
+  {
+    version: 9,
+    name: "camera-trust",
+    // Devices on the camera LAN are untrusted until a technician approves them: a discovered
+    // device is 'pending' (never sent a credential, never recorded). An approved camera is pinned
+    // to what an authenticated session read of it (address, serial, MAC, HTTPS certificate); a
+    // claim or a mismatch waits in identity_issue for the technician. The URN is a claim, not a
+    // key: two devices may share one (cloned firmware), so it is no longer unique. Cameras that
+    // were in the inventory before this version were in use: they stay approved.
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE cameras_v9 (
+        id TEXT PRIMARY KEY,
+        urn TEXT,
+        mac TEXT,
+        ip TEXT,
+        xaddrs TEXT NOT NULL DEFAULT '[]',
+        manufacturer TEXT,
+        model TEXT,
+        firmware TEXT,
+        serial TEXT,
+        hardware TEXT,
+        name TEXT,
+        profiles TEXT NOT NULL DEFAULT '[]',
+        clock_offset_ms INTEGER,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        reachable INTEGER NOT NULL DEFAULT 1,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        trust TEXT NOT NULL DEFAULT 'pending' CHECK (trust IN ('pending', 'approved')),
+        pin TEXT,
+        identity_issue TEXT,
+        claims TEXT
+      ) STRICT;
+      INSERT INTO cameras_v9 (id, urn, mac, ip, xaddrs, manufacturer, model, firmware, serial,
+          hardware, name, profiles, clock_offset_ms, first_seen_ms, last_seen_ms, reachable,
+          enabled, trust)
+        SELECT id, urn, mac, ip, xaddrs, manufacturer, model, firmware, serial, hardware, name,
+          profiles, clock_offset_ms, first_seen_ms, last_seen_ms, reachable, enabled, 'approved'
+        FROM cameras;
+      DROP TABLE cameras;
+      ALTER TABLE cameras_v9 RENAME TO cameras;
+      CREATE INDEX cameras_urn ON cameras (urn);
+      CREATE INDEX cameras_mac ON cameras (mac);
+      CREATE INDEX cameras_trust ON cameras (trust, last_seen_ms);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
@@ -247,15 +300,30 @@ export function schemaVersion(db: Database): number {
   return db.pragma("user_version", { simple: true }) as number;
 }
 
+function checkForeignKeys(db: Database, migration: Migration): void {
+  const broken = db.pragma("foreign_key_check") as unknown[];
+  if (broken.length > 0)
+    throw new Error(
+      `migration ${migration.version} (${migration.name}) left ${broken.length} broken references`,
+    );
+}
+
 /** Applies every migration above the current version, up to `target`. Returns the versions applied. */
 export function applyMigrations(db: Database, target = LATEST_VERSION): number[] {
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
+    const foreignKeys = db.pragma("foreign_keys", { simple: true }) === 1;
+    if (migration.rebuildsTables) db.pragma("foreign_keys = OFF");
+    try {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        if (migration.rebuildsTables) checkForeignKeys(db, migration);
+        db.pragma(`user_version = ${migration.version}`);
+      })();
+    } finally {
+      if (migration.rebuildsTables && foreignKeys) db.pragma("foreign_keys = ON");
+    }
     applied.push(migration.version);
   }
   return applied;

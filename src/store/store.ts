@@ -103,6 +103,14 @@ export class Store implements Component {
     return this.#db;
   }
 
+  /**
+   * Changes when another connection (a CLI command) commits to the database; the agent's own
+   * writes leave it alone. Cheap enough to poll.
+   */
+  dataVersion(): number {
+    return this.db.pragma("data_version", { simple: true }) as number;
+  }
+
   async start(_signal: AbortSignal): Promise<void> {
     this.open();
   }

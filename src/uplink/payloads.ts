@@ -104,6 +104,14 @@ export function cameraInfoBody(camera: CameraRecord): Record<string, unknown> {
     profiles: camera.profiles.flatMap((profile) => profileSummary(profile) ?? []),
     clockOffsetMs: camera.clockOffsetMs,
     enabled: camera.enabled,
+    trust: camera.trust,
+    identityIssue: camera.identityIssue && {
+      kind: camera.identityIssue.kind,
+      address: camera.identityIssue.address,
+      detail: camera.identityIssue.detail,
+      claimant: camera.identityIssue.claimant,
+      since: iso(camera.identityIssue.sinceMs),
+    },
     firstSeen: iso(camera.firstSeenMs),
     lastSeen: iso(camera.lastSeenMs),
   };

@@ -76,29 +76,32 @@ export interface SeedCamera {
   credentials?: Credentials;
 }
 
-/** Puts cameras in the inventory as discovery would have, with their stream URI and password. */
+/** Puts approved cameras in the inventory, as a technician would have, with their stream URI and password. */
 export async function seedCameras(config: Config, cameras: readonly SeedCamera[]): Promise<void> {
   const store = new Store(config.store.path, silentLogger());
   const repos = store.open();
   const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
   for (const camera of cameras) {
-    repos.cameras.upsert({
-      id: camera.id,
-      urn: camera.urn ?? `urn:uuid:${camera.id}`,
-      mac: null,
-      ip: camera.ip,
-      xaddrs: [],
-      manufacturer: "Test",
-      model: "T-1",
-      firmware: "1",
-      serial: null,
-      hardware: null,
-      name: camera.id,
-      profiles: [{ token: "main", width: 320, height: 240, streamUri: camera.streamUri }],
-      clockOffsetMs: 0,
-      lastSeenMs: Date.now(),
-      reachable: true,
-    });
+    repos.cameras.upsert(
+      {
+        id: camera.id,
+        urn: camera.urn ?? `urn:uuid:${camera.id}`,
+        mac: null,
+        ip: camera.ip,
+        xaddrs: [],
+        manufacturer: "Test",
+        model: "T-1",
+        firmware: "1",
+        serial: null,
+        hardware: null,
+        name: camera.id,
+        profiles: [{ token: "main", width: 320, height: 240, streamUri: camera.streamUri }],
+        clockOffsetMs: 0,
+        lastSeenMs: Date.now(),
+        reachable: true,
+      },
+      { trust: "approved" },
+    );
     if (camera.credentials) vault.setForCamera(camera.id, camera.credentials);
   }
   store.close();

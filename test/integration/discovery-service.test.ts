@@ -4,7 +4,12 @@ import { describe, it } from "node:test";
 import { Agent } from "../../src/agent.js";
 import type { AgentEvents } from "../../src/agent-events.js";
 import { parseConfigText } from "../../src/config/index.js";
-import { CredentialVault, type DiscoveryService } from "../../src/discovery/index.js";
+import {
+  approveCamera,
+  CredentialVault,
+  type DiscoveryService,
+  Inventory,
+} from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { type Store } from "../../src/store/index.js";
@@ -41,21 +46,55 @@ describe("discovery inside the agent", () => {
     defer(t, () => agent.stop());
 
     const first = await service.runOnce(); // the scheduled first round, already under way
-    assert.deepEqual(first, { found: 3, interrogated: 3, failed: 0, offline: 0 });
+    assert.deepEqual(first, {
+      found: 3,
+      interrogated: 0,
+      failed: 0,
+      offline: 0,
+      pending: 3,
+      ignored: 0,
+    });
     assert.equal(events.filter((e) => e.startsWith("cameraDiscovered")).length, 3);
     const store = agent.components.find((c) => c.name === "store") as Store;
-    const cameras = store.repos.cameras.list();
-    assert.equal(cameras.length, 3);
+    assert.equal(store.repos.cameras.count("pending"), 3, "nobody approved them yet");
     assert.ok(
-      cameras.every((c) => c.manufacturer === "CamgateSim"),
-      "interrogated with the site default credentials",
+      store.repos.cameras.list().every((c) => c.profiles.length === 0),
+      "not interrogated with any credentials",
+    );
+    assert.equal(store.repos.events.list({}).filter((e) => e.kind === "camera_pending").length, 3);
+
+    // The technician approves them; the site default opens them.
+    const vault = new CredentialVault(store.repos, await SecretSealer.open(config.secrets.keyFile));
+    const access = { repos: store.repos, inventory: new Inventory(store.repos), vault };
+    for (const camera of store.repos.cameras.list())
+      await approveCamera({ ...access, callTimeoutMs: 5000 }, camera.id);
+    events.length = 0;
+    assert.deepEqual(await service.runOnce(), {
+      found: 3,
+      interrogated: 3,
+      failed: 0,
+      offline: 0,
+      pending: 0,
+      ignored: 0,
+    });
+    const cameras = store.repos.cameras.list();
+    assert.ok(
+      cameras.every((c) => c.manufacturer === "CamgateSim" && c.trust === "approved" && c.pin),
+      "interrogated with the site default credentials, pinned",
     );
 
     const gone = sim.cameras[1]!;
     const goneId = cameras.find((c) => c.ip === gone.state.host)!.id;
     await gone.stop();
     events.length = 0;
-    assert.deepEqual(await service.runOnce(), { found: 2, interrogated: 2, failed: 0, offline: 1 });
+    assert.deepEqual(await service.runOnce(), {
+      found: 2,
+      interrogated: 2,
+      failed: 0,
+      offline: 1,
+      pending: 0,
+      ignored: 0,
+    });
     assert.deepEqual(events, [`cameraOffline ${goneId}`]);
     assert.equal(store.repos.cameras.get(goneId)?.reachable, false);
 
@@ -70,10 +109,16 @@ describe("discovery inside the agent", () => {
     assert.equal(store.repos.cameras.list().length, 3);
 
     // Credentials that stop working: the cameras stay known, reachable, and keep their details.
-    const vault = new CredentialVault(store.repos, await SecretSealer.open(config.secrets.keyFile));
     vault.setSiteDefault({ username: "admin", password: "changed-on-the-camera" });
     events.length = 0;
-    assert.deepEqual(await service.runOnce(), { found: 3, interrogated: 0, failed: 3, offline: 0 });
+    assert.deepEqual(await service.runOnce(), {
+      found: 3,
+      interrogated: 0,
+      failed: 3,
+      offline: 0,
+      pending: 0,
+      ignored: 0,
+    });
     assert.deepEqual(events, []);
     for (const camera of store.repos.cameras.list()) {
       assert.equal(camera.manufacturer, "CamgateSim", "a failed interrogation erases nothing");

@@ -134,7 +134,9 @@ describe("discovery and interrogation against 30 simulated cameras", () => {
   });
 
   it("wrong credentials: a clear 'not authorized', exit 1", async () => {
-    const result = await runCamgate(["inspect", "127.0.6.1", "-u", "admin", "-p", "wrong"]);
+    const result = await runCamgate(["inspect", "127.0.6.1", "-u", "admin", "--password-stdin"], {
+      input: "wrong",
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /not authorized.*check the username and password/);
   });
@@ -170,89 +172,122 @@ describe("discovery and interrogation against 30 simulated cameras", () => {
     assert.equal(report.profiles.length, 2);
   });
 
-  it("--save records the inventory once, updates on re-run, and keeps ids when a camera moves", async (t) => {
+  it("--save keeps what answered as pending; approval pins; a moved camera is approved again", async (t) => {
     const dir = await tempDir(t);
     const config = join(dir, "camgate.yaml");
     await writeFile(
       config,
       `site:\n  id: test-site\nstore:\n  path: ${join(dir, "camgate.db")}\nsecrets:\n  keyFile: ${join(dir, "keys", "seal.key")}\n`,
     );
-    const weak = sim.cameras[1]!;
     const setDefault = await runCamgate(
       ["--config", config, "cameras", "default-credentials", "-u", "admin", "--password-stdin"],
       { input: "12345\n" },
     );
     assert.equal(setDefault.code, 0, setDefault.stderr);
-    for (let pass = 0; pass < 2; pass++) {
-      const saved = await runCamgate([
+    const save = (cidr: string) =>
+      runCamgate([
         "--config",
         config,
         "discover",
         "--cidr",
-        "127.0.6.0/27",
+        cidr,
         "--no-multicast",
         "--timeout",
         "1s",
         "--save",
       ]);
+    const list = async () =>
+      JSON.parse((await runCamgate(["--config", config, "cameras", "list", "--json"])).stdout) as {
+        id: string;
+        ip: string;
+        urn: string;
+        trust: string;
+        claims: string | null;
+        manufacturer: string | null;
+        hasCredentials: boolean;
+        identityIssue: { kind: string; address: string } | null;
+      }[];
+    for (let pass = 0; pass < 2; pass++) {
+      const saved = await save("127.0.6.0/27");
       assert.equal(saved.code, 0, saved.stderr);
       assert.match(
         saved.stderr,
         pass === 0
           ? /saved: 30 new, 0 changed, 0 unchanged/
-          : /saved: 0 new, \d+ changed, \d+ unchanged/,
+          : /saved: 0 new, 0 changed, 30 unchanged/,
       );
+      assert.match(saved.stderr, /30 device\(s\) await approval/);
     }
-    const listed = JSON.parse(
-      (await runCamgate(["--config", config, "cameras", "list", "--json"])).stdout,
-    ) as {
-      id: string;
-      ip: string;
-      urn: string;
-      manufacturer: string | null;
-      hasCredentials: boolean;
-    }[];
+    const listed = await list();
     assert.equal(listed.length, COUNT);
-    const weakRow = listed.find((c) => c.ip === weak.state.host);
-    assert.equal(
-      weakRow?.manufacturer,
-      "HIKVISION",
-      "interrogated with the site default credentials (a weak camera claims vulnerable Hikvision firmware)",
+    assert.ok(listed.every((c) => c.trust === "pending" && !c.hasCredentials));
+
+    // The technician approves the first camera with its own credentials: it is pinned.
+    const first = sim.cameras[0]!;
+    const firstRow = listed.find((c) => c.ip === first.state.host)!;
+    const approved = await runCamgate(
+      [
+        "--config",
+        config,
+        "cameras",
+        "approve",
+        firstRow.id,
+        "-u",
+        first.credentials.username,
+        "--password-stdin",
+      ],
+      { input: first.credentials.password },
+    );
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(
+      approved.stdout,
+      new RegExp(`approved ${firstRow.id} .*pinned to ${first.state.host}, serial SIM`),
     );
 
-    // The same cameras (same seed, same URNs) come back on other addresses.
+    // The same camera (same seed, same URN) answers from another address: a claim, not a move.
     const moved = new Simulator({
       baseIp: "127.0.6.101",
-      cameras: 2,
+      cameras: 1,
       profile: "mixed",
       ffmpeg: "ffmpeg",
       multicast: false,
     });
     await moved.start();
     try {
-      const result = await runCamgate([
-        "--config",
-        config,
-        "discover",
-        "--cidr",
-        "127.0.6.96/27",
-        "--no-multicast",
-        "--timeout",
-        "1s",
-        "--save",
-      ]);
-      assert.match(result.stderr, /saved: 0 new, 2 changed/);
+      assert.match((await save("127.0.6.96/27")).stderr, /saved: 1 new, 0 changed/);
+      let after = await list();
+      const original = after.find((c) => c.id === firstRow.id)!;
+      assert.equal(original.ip, first.state.host, "the approved camera keeps its address");
+      assert.equal(original.identityIssue?.kind, "claimed");
+      const claimant = after.find((c) => c.ip === "127.0.6.101")!;
+      assert.equal(claimant.trust, "pending");
+      assert.equal(claimant.claims, firstRow.id);
+
+      // It really moved: the technician says so, and the camera keeps its id.
+      const again = await runCamgate(
+        [
+          "--config",
+          config,
+          "cameras",
+          "approve",
+          claimant.id,
+          "--replaces",
+          firstRow.id,
+          "-u",
+          first.credentials.username,
+          "--password-stdin",
+        ],
+        { input: first.credentials.password },
+      );
+      assert.equal(again.code, 0, again.stderr);
+      after = await list();
+      const movedRow = after.find((c) => c.id === firstRow.id)!;
+      assert.equal(movedRow.ip, "127.0.6.101");
+      assert.equal(movedRow.identityIssue, null);
+      assert.equal(after.length, COUNT, "the claimant's row is gone");
     } finally {
       await moved.stop();
     }
-    const after = JSON.parse(
-      (await runCamgate(["--config", config, "cameras", "list", "--json"])).stdout,
-    ) as { id: string; ip: string; urn: string }[];
-    assert.equal(after.length, COUNT);
-    assert.equal(
-      after.find((c) => c.urn === listed.find((l) => l.ip === "127.0.6.1")?.urn)?.ip,
-      "127.0.6.101",
-    );
   });
 
   it("cameras add seals the credentials; they never appear in the database file or the output", async (t) => {

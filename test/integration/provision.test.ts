@@ -75,6 +75,7 @@ describe("camgate provision", () => {
       site,
       broker: world.broker.url,
       discovery: { cidrs: ["127.0.45.8/29"], multicast: false },
+      approve: "all",
       credentials: {
         cameras: Object.fromEntries(
           cameras.map((camera) => [
@@ -89,7 +90,10 @@ describe("camgate provision", () => {
     assert.match(done.stdout, /\[3\/9\] certificate from the center: done earlier/);
     assert.match(done.stdout, /connected: the broker accepts this box's certificate/);
     for (const camera of cameras)
-      assert.match(done.stdout, new RegExp(`${camera.address.replaceAll(".", "\\.")} .* ok`));
+      assert.match(
+        done.stdout,
+        new RegExp(`${camera.address.replaceAll(".", "\\.")} +approved \\(CamgateSim`),
+      );
     assert.match(done.stdout, /report for the camera owners: .*\.html/);
     assert.match(done.stdout, /start the agent: systemctl enable --now camgate/);
     for (const camera of cameras)

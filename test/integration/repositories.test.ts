@@ -48,7 +48,7 @@ describe("repositories", () => {
     t = context as TestContext;
   });
 
-  it("cameras: upsert keeps first-seen and enabled, finds by URN then MAC", async () => {
+  it("cameras: upsert keeps first-seen, enabled and trust, finds every claimant of a URN or MAC", async () => {
     const { repos } = await openStore(t);
     repos.cameras.upsert(camera("cam-1", { mac: "AA:BB:CC:00:11:22", lastSeenMs: 1000 }));
     repos.cameras.setEnabled("cam-1", false);
@@ -61,12 +61,41 @@ describe("repositories", () => {
     assert.equal(updated.enabled, false);
     assert.equal(repos.cameras.list().length, 1);
     assert.equal(repos.cameras.list({ enabledOnly: true }).length, 0);
-    assert.equal(repos.cameras.findByIdentity({ urn: "urn:uuid:cam-1" })?.id, "cam-1");
-    assert.equal(
-      repos.cameras.findByIdentity({ urn: "urn:uuid:other", mac: "AA:BB:CC:00:11:22" })?.id,
-      "cam-1",
+    assert.equal(updated.trust, "pending", "a new row waits for a technician");
+    assert.deepEqual(
+      repos.cameras.findClaimants({ urn: "urn:uuid:cam-1" }).map((c) => c.id),
+      ["cam-1"],
     );
-    assert.equal(repos.cameras.findByIdentity({ mac: "00:00:00:00:00:00" }), undefined);
+    assert.deepEqual(
+      repos.cameras
+        .findClaimants({ urn: "urn:uuid:other", mac: "AA:BB:CC:00:11:22" })
+        .map((c) => c.id),
+      ["cam-1"],
+    );
+    assert.deepEqual(repos.cameras.findClaimants({ mac: "00:00:00:00:00:00" }), []);
+
+    // Two devices may claim one URN; the approved one comes first.
+    repos.cameras.upsert(camera("cam-2", { urn: "urn:uuid:cam-1", ip: "127.0.0.98" }));
+    const pin = {
+      address: "127.0.0.98",
+      serial: "S2",
+      mac: null,
+      tlsFingerprint: null,
+      httpsPort: null,
+      pinnedMs: 1,
+    };
+    assert.ok(repos.cameras.approve("cam-2", pin));
+    assert.deepEqual(
+      repos.cameras.findClaimants({ urn: "urn:uuid:cam-1" }).map((c) => c.id),
+      ["cam-2", "cam-1"],
+    );
+    assert.deepEqual(repos.cameras.get("cam-2")?.pin, pin);
+    repos.cameras.upsert(camera("cam-2", { urn: "urn:uuid:cam-1", ip: "127.0.0.97" }));
+    assert.equal(repos.cameras.get("cam-2")?.trust, "approved", "discovery never un-approves");
+    assert.deepEqual(repos.cameras.get("cam-2")?.pin, pin, "nor re-pins");
+    assert.equal(repos.cameras.count("pending"), 1);
+    assert.deepEqual(repos.cameras.removeStalePending(6000), ["cam-1"]);
+    assert.equal(repos.cameras.count(), 1);
   });
 
   it("camera secrets: sealed values round-trip and go with their camera", async () => {

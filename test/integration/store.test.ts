@@ -77,6 +77,37 @@ describe("store on disk", () => {
     });
   }
 
+  it("migration 9 keeps cameras that were in use approved, with their sealed credentials", async (t) => {
+    const path = join(await tempDir(t), "camgate.db");
+    const db = new BetterSqlite3(path);
+    db.pragma("foreign_keys = ON");
+    applyMigrations(db, 8);
+    db.exec(
+      `INSERT INTO cameras (id, urn, ip, first_seen_ms, last_seen_ms) VALUES
+         ('cam-a', 'urn:uuid:a', '127.0.0.1', 1, 2), ('cam-b', NULL, '127.0.0.2', 1, 2);
+       INSERT INTO camera_secrets (camera_id, sealed, updated_ms) VALUES ('cam-a', 'sealed', 3);`,
+    );
+    applyMigrations(db);
+    assert.equal(db.pragma("foreign_keys", { simple: true }), 1, "foreign keys back on");
+    const rows = db.prepare("SELECT id, trust FROM cameras ORDER BY id").all();
+    assert.deepEqual(rows, [
+      { id: "cam-a", trust: "approved" },
+      { id: "cam-b", trust: "approved" },
+    ]);
+    assert.deepEqual(db.prepare("SELECT camera_id FROM camera_secrets").all(), [
+      { camera_id: "cam-a" },
+    ]);
+    // The secret still belongs to its camera: it goes when the camera goes, as before.
+    db.exec("DELETE FROM cameras WHERE id = 'cam-a'");
+    assert.deepEqual(db.prepare("SELECT camera_id FROM camera_secrets").all(), []);
+    // URNs are claims now: two devices may share one.
+    db.exec(
+      `INSERT INTO cameras (id, urn, first_seen_ms, last_seen_ms) VALUES
+         ('cam-c', 'urn:uuid:x', 1, 1), ('cam-d', 'urn:uuid:x', 1, 1)`,
+    );
+    db.close();
+  });
+
   it("leaves a database untouched when a migration fails half-way", async (t) => {
     const path = join(await tempDir(t), "camgate.db");
     const db = new BetterSqlite3(path);

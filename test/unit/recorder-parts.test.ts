@@ -31,6 +31,10 @@ function camera(profiles: unknown[]): CameraRecord {
     lastSeenMs: 0,
     reachable: true,
     enabled: true,
+    trust: "approved",
+    pin: null,
+    identityIssue: null,
+    claims: null,
   };
 }
 

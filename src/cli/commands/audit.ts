@@ -14,7 +14,13 @@ import {
 import { BASELINES } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
 import type { Credentials } from "../../discovery/index.js";
-import { credentialsFrom, deviceXAddr, withInventory } from "../camera-access.js";
+import {
+  credentialsFrom,
+  deviceXAddr,
+  PASSWORD_STDIN_HELP,
+  refusedPasswordOption,
+  withInventory,
+} from "../camera-access.js";
 import {
   type CliContext,
   type CliOutcome,
@@ -49,11 +55,8 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
       "camera id, device-service URL, host or host:port; default: every enabled camera",
     )
     .option("-u, --user <user>", "username (default: the credentials stored for the camera)")
-    .option(
-      "-p, --password <password>",
-      "password (prefer --password-stdin: the command line is visible to others)",
-    )
-    .option("--password-stdin", "read the password from standard input")
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
+    .addOption(refusedPasswordOption())
     .addOption(
       new Option("--baseline <id>", "baseline to report against (default: audit.baseline)").choices(
         BASELINES,

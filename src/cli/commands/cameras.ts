@@ -1,7 +1,15 @@
 import type { Command } from "commander";
 import { CamgateError, ExitCode } from "../../errors.js";
-import { interrogate } from "../../discovery/index.js";
-import { credentialsFrom, deviceXAddr, withInventory } from "../camera-access.js";
+import { approveCamera, changeCredentials, interrogate, readPin } from "../../discovery/index.js";
+import type { CameraRecord } from "../../store/index.js";
+import {
+  type CredentialFlags,
+  credentialsFrom,
+  deviceXAddr,
+  PASSWORD_STDIN_HELP,
+  refusedPasswordOption,
+  withInventory,
+} from "../camera-access.js";
 import {
   type CliContext,
   type CliOutcome,
@@ -23,11 +31,13 @@ export function registerCameraCommands(
 
   cameras
     .command("add")
-    .description("interrogate a camera and add it, with its credentials sealed")
+    .description(
+      "add a camera you name by address: interrogated with its credentials, approved and pinned",
+    )
     .argument("<target>", "device-service URL, host, or host:port")
     .option("-u, --user <user>", "username")
-    .option("-p, --password <password>", "password (prefer --password-stdin)")
-    .option("--password-stdin", "read the password from standard input")
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
+    .addOption(refusedPasswordOption())
     .option("--name <name>", "a name for the camera")
     .action(
       exitWith(
@@ -39,23 +49,98 @@ export function registerCameraCommands(
         ) => {
           const { config } = await loadCommandConfig(command, ctx);
           const credentials = await credentialsFrom(options, ctx);
-          const report = await interrogate(deviceXAddr(target), {
-            credentials,
-            callTimeoutMs: config.discovery.callTimeout,
-          });
+          const callTimeoutMs = config.discovery.callTimeout;
+          const report = await interrogate(deviceXAddr(target), { credentials, callTimeoutMs });
           if (options.name) report.name = options.name;
-          return withInventory(config, cliLogger(command, ctx, config), ({ inventory, vault }) => {
-            const { camera, change } = inventory.record(report);
-            if (credentials) vault.setForCamera(camera.id, credentials);
-            if (globalOptions(command).json) printJson(ctx, { id: camera.id, change });
+          const pin = await readPin(report, callTimeoutMs);
+          return withInventory(
+            config,
+            cliLogger(command, ctx, config),
+            ({ repos, inventory, vault }) => {
+              const here = repos.cameras.list().find((camera) => camera.ip === report.address);
+              const { camera, change } = inventory.record(report, {
+                ...(here ? { id: here.id } : {}),
+                trust: "approved",
+              });
+              repos.cameras.approve(camera.id, pin);
+              if (credentials) vault.setForCamera(camera.id, credentials);
+              if (globalOptions(command).json) printJson(ctx, { id: camera.id, change });
+              else
+                printLines(ctx, [
+                  `${change === "new" ? "added" : "updated"} ${camera.id} (${describe(camera)}), approved`,
+                ]);
+              return ExitCode.ok;
+            },
+          );
+        },
+      ),
+    );
+
+  cameras
+    .command("approve")
+    .description(
+      "approve a device discovery found: interrogated with its credentials, pinned, then recorded",
+    )
+    .argument("<id>", "the pending device (camgate cameras list)")
+    .option("-u, --user <user>", "username (default: the camera's own, else the site default)")
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
+    .addOption(refusedPasswordOption())
+    .option(
+      "--replaces <camera>",
+      "the device is this approved camera, moved or swapped: it keeps its id and recordings",
+    )
+    .action(
+      exitWith(
+        outcome,
+        async (id: string, options: CredentialFlags & { replaces?: string }, command: Command) => {
+          const { config } = await loadCommandConfig(command, ctx);
+          const credentials = await credentialsFrom(options, ctx);
+          return withInventory(config, cliLogger(command, ctx, config), async (access) => {
+            const { camera } = await approveCamera(
+              { ...access, callTimeoutMs: config.discovery.callTimeout },
+              id,
+              {
+                ...(credentials ? { credentials } : {}),
+                ...(options.replaces ? { replaces: options.replaces } : {}),
+              },
+            );
+            if (globalOptions(command).json) printJson(ctx, { id: camera.id, pin: camera.pin });
             else
               printLines(ctx, [
-                `${change === "new" ? "added" : "updated"} ${camera.id} (${camera.manufacturer ?? "?"} ${camera.model ?? "?"} at ${camera.ip ?? "?"})`,
+                `approved ${camera.id} (${describe(camera)}); pinned to ${pinText(camera)}`,
+                "the running agent records it within seconds",
               ]);
             return ExitCode.ok;
           });
         },
       ),
+    );
+
+  cameras
+    .command("credentials")
+    .description("change a camera's credentials: checked against the camera, then sealed")
+    .argument("<id>")
+    .requiredOption("-u, --user <user>", "username")
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
+    .addOption(refusedPasswordOption())
+    .action(
+      exitWith(outcome, async (id: string, options: CredentialFlags, command: Command) => {
+        const { config } = await loadCommandConfig(command, ctx);
+        const credentials = await credentialsFrom(options, ctx);
+        if (!credentials) throw new CamgateError("-u USER is required", { exitCode: 2 });
+        return withInventory(config, cliLogger(command, ctx, config), async (access) => {
+          const { camera } = await changeCredentials(
+            { ...access, callTimeoutMs: config.discovery.callTimeout },
+            id,
+            credentials,
+          );
+          printLines(ctx, [
+            `${camera.id} accepted the credentials of ${credentials.username}; sealed`,
+            "the running agent uses them within seconds",
+          ]);
+          return ExitCode.ok;
+        });
+      }),
     );
 
   cameras
@@ -74,6 +159,7 @@ export function registerCameraCommands(
                 xaddrs,
                 profiles,
                 hasCredentials: repos.cameraSecrets.get(camera.id) !== undefined,
+                lastSeen: new Date(camera.lastSeenMs).toISOString(),
               })),
             );
           } else {
@@ -86,6 +172,7 @@ export function registerCameraCommands(
                   "MANUFACTURER",
                   "MODEL",
                   "FIRMWARE",
+                  "TRUST",
                   "ENABLED",
                   "REACHABLE",
                   "LAST SEEN",
@@ -96,6 +183,7 @@ export function registerCameraCommands(
                   c.manufacturer ?? "",
                   c.model ?? "",
                   c.firmware ?? "",
+                  trustText(c),
                   c.enabled ? "yes" : "no",
                   c.reachable ? "yes" : "no",
                   new Date(c.lastSeenMs).toISOString(),
@@ -156,8 +244,8 @@ export function registerCameraCommands(
     .command("default-credentials")
     .description("set the credentials tried on cameras that have none of their own (sealed)")
     .requiredOption("-u, --user <user>", "username")
-    .option("-p, --password <password>", "password (prefer --password-stdin)")
-    .option("--password-stdin", "read the password from standard input")
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
+    .addOption(refusedPasswordOption())
     .action(
       exitWith(
         outcome,
@@ -169,10 +257,40 @@ export function registerCameraCommands(
           const credentials = await credentialsFrom(options, ctx);
           return withInventory(config, cliLogger(command, ctx, config), ({ vault }) => {
             if (credentials) vault.setSiteDefault(credentials);
-            printLines(ctx, ["site default credentials saved (sealed)"]);
+            printLines(ctx, [
+              "site default credentials saved (sealed); tried only on cameras you approve",
+            ]);
             return ExitCode.ok;
           });
         },
       ),
     );
+}
+
+function describe(camera: CameraRecord): string {
+  return `${camera.manufacturer ?? "?"} ${camera.model ?? "?"} at ${camera.ip ?? "?"}`;
+}
+
+function pinText(camera: CameraRecord): string {
+  const pin = camera.pin;
+  if (!pin) return "nothing (the camera told nothing to pin)";
+  return [
+    pin.address,
+    pin.serial ? `serial ${pin.serial}` : undefined,
+    pin.mac ? `MAC ${pin.mac}` : undefined,
+    pin.tlsFingerprint ? `HTTPS certificate ${pin.tlsFingerprint.slice(0, 23)}…` : undefined,
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
+/** pending, approved, or what is wrong with the camera's identity. */
+function trustText(camera: CameraRecord): string {
+  if (camera.trust === "pending")
+    return camera.claims ? `pending: claims ${camera.claims}` : "pending";
+  const issue = camera.identityIssue;
+  if (!issue) return "approved";
+  return issue.kind === "mismatch"
+    ? `HELD: ${issue.detail}`
+    : `approved; claimed by ${issue.claimant ?? issue.address}`;
 }

@@ -9,7 +9,13 @@ import {
   OnvifCallError,
   surveyDevice,
 } from "../../discovery/index.js";
-import { credentialsFrom, deviceXAddr, withInventory } from "../camera-access.js";
+import {
+  credentialsFrom,
+  deviceXAddr,
+  PASSWORD_STDIN_HELP,
+  refusedPasswordOption,
+  withInventory,
+} from "../camera-access.js";
 import {
   type CliContext,
   type CliOutcome,
@@ -150,22 +156,34 @@ export function registerDiscoveryCommands(
   async function save(devices: DiscoveredDevice[], command: Command): Promise<void> {
     const { config } = await loadCommandConfig(command, ctx);
     await withInventory(config, cliLogger(command, ctx, config), async (access) => {
-      const counts = { new: 0, changed: 0, unchanged: 0, failed: 0 };
+      const counts = { new: 0, changed: 0, unchanged: 0, pending: 0, ignored: 0, failed: 0 };
       for (const device of devices) {
         if (!device.xaddr) continue;
-        const { change, error } = await surveyDevice(device, device.xaddr, {
+        const result = await surveyDevice(device, device.xaddr, {
           ...access,
           callTimeoutMs: config.discovery.callTimeout,
+          limits: config.discovery,
+          autoApprove: config.discovery.autoApprove,
         });
-        counts[change]++;
-        if (error) {
+        if ("skipped" in result) {
+          counts.ignored++;
+          continue;
+        }
+        counts[result.change]++;
+        if (result.camera.trust === "pending") counts.pending++;
+        if (result.error) {
           counts.failed++;
-          ctx.stderr.write(`${device.addresses[0] ?? device.urn}: ${error.message}\n`);
+          ctx.stderr.write(`${device.addresses[0] ?? device.urn}: ${result.error.message}\n`);
         }
       }
       ctx.stderr.write(
-        `saved: ${counts.new} new, ${counts.changed} changed, ${counts.unchanged} unchanged; ${counts.failed} could not be interrogated\n`,
+        `saved: ${counts.new} new, ${counts.changed} changed, ${counts.unchanged} unchanged; ` +
+          `${counts.failed} could not be interrogated; ${counts.ignored} ignored (no ONVIF answer or inventory full)\n`,
       );
+      if (counts.pending > 0)
+        ctx.stderr.write(
+          `${counts.pending} device(s) await approval: camgate cameras list, then camgate cameras approve ID\n`,
+        );
     });
   }
 
@@ -176,11 +194,8 @@ export function registerDiscoveryCommands(
     )
     .argument("<target>", "device-service URL, host, or host:port")
     .option("-u, --user <user>", "username")
-    .option(
-      "-p, --password <password>",
-      "password (prefer --password-stdin: the command line is visible to others)",
-    )
-    .option("--password-stdin", "read the password from standard input")
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
+    .addOption(refusedPasswordOption())
     .option("--timeout <duration>", "timeout of one call", "5s")
     .action(
       exitWith(

@@ -27,6 +27,13 @@ class SealedValueRepository {
     return row?.sealed;
   }
 
+  updatedMs(key: string): number | undefined {
+    const row = this.db
+      .prepare(`SELECT updated_ms FROM ${this.table} WHERE ${this.key} = ?`)
+      .get(key) as { updated_ms: number } | undefined;
+    return row?.updated_ms;
+  }
+
   remove(key: string): boolean {
     return (
       this.db.prepare(`DELETE FROM ${this.table} WHERE ${this.key} = ?`).run(key).changes === 1
