@@ -107,16 +107,13 @@ export async function discover(
     }
     if (!parsed.relatesTo || !(ids as readonly string[]).includes(parsed.relatesTo)) return;
     for (const match of parsed.matches) {
+      // A URN or a MAC is what a device claims; the address it answered from (and the service
+      // address it gives) is what we saw. Cloned firmware gives many cameras one URN: each
+      // address stays a device of its own, and one that answers each probe with another URN is
+      // still one device.
+      const key = `${from} ${match.xaddrs.join(" ")}`;
+      if (devices.has(key)) continue;
       const scopes = decodeScopes(match.scopes);
-      const known =
-        devices.get(match.urn) ??
-        [...devices.values()].find(
-          (d) => (scopes.mac && d.scopes.mac === scopes.mac) || d.addresses.includes(from),
-        );
-      if (known) {
-        if (!known.addresses.includes(from)) known.addresses.push(from);
-        continue;
-      }
       const device: DiscoveredDevice = {
         urn: match.urn,
         addresses: [from],
@@ -126,7 +123,7 @@ export async function discover(
         scopes,
         errors: match.error ? [match.error] : [],
       };
-      devices.set(match.urn, device);
+      devices.set(key, device);
       options.onDevice?.(device);
     }
   };

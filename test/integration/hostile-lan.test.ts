@@ -1,0 +1,274 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Agent } from "../../src/agent.js";
+import type { Config } from "../../src/config/index.js";
+import {
+  approveCamera,
+  CredentialVault,
+  type Credentials,
+  type DiscoveryService,
+  Inventory,
+} from "../../src/discovery/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import type { RecorderService } from "../../src/recorder/index.js";
+import { Simulator } from "../../src/sim/index.js";
+import { Store } from "../../src/store/index.js";
+import { credentialTraces, startHostileDevice } from "../helpers/hostile-device.js";
+import { recorderConfig, waitFor } from "../helpers/recording.js";
+import { hardenedCameras, setSiteDefaultCredentials } from "../helpers/site.js";
+import { defer, type CleanupScope, tempDir } from "../helpers/temp.js";
+
+/** What a technician set as the site's default password before discovery ran. */
+const SITE_DEFAULT: Credentials = { username: "siteadmin", password: "S1te-Default!pw" };
+
+async function agentFor(
+  t: CleanupScope,
+  dir: string,
+  cidr: string,
+  options: { recorder?: boolean } = {},
+): Promise<{
+  agent: Agent;
+  config: Config;
+  store: Store;
+  discovery: DiscoveryService;
+  recorder?: RecorderService;
+}> {
+  const config = recorderConfig(dir, [
+    `discovery: {multicast: false, cidrs: [${cidr}], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600}`,
+    `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+    `recorder: {enabled: ${options.recorder === true}}`,
+  ]);
+  await setSiteDefaultCredentials(config, SITE_DEFAULT);
+  const agent = Agent.fromConfig(config, silentLogger());
+  const find = <T>(name: string) => agent.components.find((c) => c.name === name) as T;
+  return {
+    agent,
+    config,
+    store: find<Store>("store"),
+    discovery: find<DiscoveryService>("discovery"),
+    recorder: find<RecorderService | undefined>("recorder"),
+  };
+}
+
+/** Runs `work` and returns the longest the event loop was held meanwhile, in ms. */
+async function longestStall(work: () => Promise<unknown>): Promise<number> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  try {
+    await work();
+  } finally {
+    histogram.disable();
+  }
+  return histogram.max / 1e6;
+}
+
+/** What `camgate cameras approve` does, on a connection of its own as the CLI has. */
+async function approve(config: Config, id: string, credentials: Credentials) {
+  const store = new Store(config.store.path, silentLogger());
+  try {
+    const repos = store.open();
+    const vault = new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile));
+    return await approveCamera(
+      { repos, inventory: new Inventory(repos), vault, callTimeoutMs: 5000 },
+      id,
+      { credentials },
+    );
+  } finally {
+    store.close();
+  }
+}
+
+describe("a hostile device on the camera LAN", () => {
+  it("a new device with ONVIF and Basic-only RTSP gets no credential, is not recorded, is reported pending", async (t) => {
+    const dir = await tempDir(t);
+    const rogue = await startHostileDevice(t, { address: "127.0.47.10", urn: "urn:uuid:rogue-1" });
+    const { agent, store, discovery, recorder } = await agentFor(t, dir, "127.0.47.8/29", {
+      recorder: true,
+    });
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    for (let round = 0; round < 2; round++) {
+      const result = await discovery.runOnce();
+      assert.equal(result.pending, 1, JSON.stringify(result));
+    }
+    assert.deepEqual(credentialTraces(rogue.received(), SITE_DEFAULT), []);
+    assert.equal(rogue.rtspConnections(), 0, "nobody opened its stream");
+    const [row] = store.repos.cameras.list();
+    assert.equal(row?.trust, "pending");
+    assert.equal(recorder?.processes().size, 0);
+    const reported = store.repos.events.list({ kind: "camera_pending" });
+    assert.equal(reported.length, 1, "reported once, not every round");
+    assert.equal(reported[0]?.detail.address, "127.0.47.10");
+  });
+
+  it("a device claiming an approved camera's URN and MAC from elsewhere gets nothing; the camera keeps its address and recording", async (t) => {
+    const dir = await tempDir(t);
+    const sim = await hardenedCameras(t, "127.0.47.20", 1);
+    const [camera] = sim.describe();
+    const { agent, store, config, discovery, recorder } = await agentFor(t, dir, "127.0.47.16/28", {
+      recorder: true,
+    });
+    // The technician found and approved the real camera first.
+    store.open();
+    const inventory = new Inventory(store.repos);
+    const report = inventory.record(
+      {
+        xaddr: camera!.xaddr,
+        address: camera!.address,
+        manufacturer: undefined,
+        model: undefined,
+        firmwareVersion: undefined,
+        serialNumber: undefined,
+        hardwareId: undefined,
+        mac: camera!.mac,
+        clockOffsetMs: undefined,
+        dateTimeType: undefined,
+        services: {},
+        httpsPort: undefined,
+        scopes: [],
+        name: undefined,
+        location: undefined,
+        profiles: [],
+        warnings: [],
+      },
+      { urn: camera!.urn },
+    );
+    const { camera: approved } = await approve(config, report.camera.id, {
+      username: camera!.username,
+      password: camera!.password,
+    });
+    store.close();
+
+    const rogue = await startHostileDevice(t, {
+      address: "127.0.47.21",
+      urn: camera!.urn,
+      mac: camera!.mac,
+      serial: approved.serial ?? "",
+    });
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    await waitFor(
+      "the camera recording",
+      () => recorder?.processes().get(approved.id) !== undefined,
+      60_000,
+    );
+    const stall = await longestStall(() => discovery.runOnce());
+    assert.ok(stall < 1000, `event loop held ${stall} ms`);
+
+    const traces = credentialTraces(rogue.received(), {
+      username: camera!.username,
+      password: camera!.password,
+    });
+    assert.deepEqual(traces, []);
+    assert.deepEqual(credentialTraces(rogue.received(), SITE_DEFAULT), []);
+    assert.equal(rogue.rtspConnections(), 0);
+    const after = store.repos.cameras.get(approved.id)!;
+    assert.equal(after.ip, camera!.address, "the camera keeps its pinned address");
+    assert.equal(after.identityIssue?.kind, "claimed");
+    assert.equal(after.identityIssue?.address, "127.0.47.21");
+    assert.ok(recorder?.processes().get(approved.id) !== undefined, "still recording");
+    const claimant = store.repos.cameras.list().find((c) => c.ip === "127.0.47.21");
+    assert.equal(claimant?.trust, "pending");
+    assert.equal(claimant?.claims, approved.id);
+    const reported = store.repos.events.list({ kind: "camera_identity_changed" });
+    assert.equal(reported.length, 1);
+    assert.equal(reported[0]?.cameraId, approved.id);
+  });
+
+  it("100 addresses answering only WS-Discovery, a new URN each time, add nothing; the agent stays responsive", async (t) => {
+    const dir = await tempDir(t);
+    for (let i = 1; i <= 100; i++)
+      await startHostileDevice(t, { address: `127.0.48.${i}`, urn: "random", discoveryOnly: true });
+    const { agent, store, discovery } = await agentFor(t, dir, "127.0.48.0/25");
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    const rssBefore = process.memoryUsage().rss;
+    const stall = await longestStall(async () => {
+      for (let round = 0; round < 2; round++) {
+        const result = await discovery.runOnce();
+        // UDP: a few answers of a burst of 100 may be lost; what matters is that none is kept.
+        assert.ok(result.found > 50, JSON.stringify(result));
+        assert.equal(result.ignored, result.found);
+      }
+    });
+    assert.equal(store.repos.cameras.count(), 0, "no row for a device that never answered ONVIF");
+    assert.ok(stall < 1000, `event loop held ${stall} ms`);
+    const grown = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    assert.ok(grown < 128, `RSS grew ${grown.toFixed(0)} MiB`);
+  });
+
+  it("the inventory is capped: devices past it are ignored, with one inventory_full event", async (t) => {
+    const dir = await tempDir(t);
+    for (let i = 1; i <= 6; i++)
+      await startHostileDevice(t, { address: `127.0.49.${i}`, urn: "random" });
+    const config = recorderConfig(dir, [
+      "discovery: {multicast: false, cidrs: [127.0.49.0/29], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600, maxPending: 4}",
+      "recorder: {enabled: false}",
+    ]);
+    const agent = Agent.fromConfig(config, silentLogger());
+    const discovery = agent.components.find((c) => c.name === "discovery") as DiscoveryService;
+    const store = agent.components.find((c) => c.name === "store") as Store;
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    for (let round = 0; round < 3; round++) await discovery.runOnce();
+    assert.equal(store.repos.cameras.count("pending"), 4);
+    assert.equal(store.repos.events.list({ kind: "inventory_full" }).length, 1);
+  });
+
+  it("two cameras shipped with one URN stay two cameras, and both are recorded once approved", async (t) => {
+    const dir = await tempDir(t);
+    // Same seed, same index: the same URN (and the same MAC) on two devices, as cloned firmware.
+    const sims = [
+      new Simulator({
+        baseIp: "127.0.47.42",
+        cameras: 1,
+        profile: "hardened",
+        ffmpeg: "ffmpeg",
+        multicast: false,
+      }),
+      new Simulator({
+        baseIp: "127.0.47.43",
+        cameras: 1,
+        profile: "hardened",
+        ffmpeg: "ffmpeg",
+        multicast: false,
+      }),
+    ];
+    for (const sim of sims) {
+      await sim.start();
+      defer(t, () => sim.stop());
+    }
+    const [a, b] = sims.map((sim) => sim.describe()[0]!);
+    assert.equal(a!.urn, b!.urn);
+    const { agent, store, config, discovery, recorder } = await agentFor(t, dir, "127.0.47.40/29", {
+      recorder: true,
+    });
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    const round = await discovery.runOnce();
+    assert.equal(round.pending, 2, JSON.stringify(round));
+    const rows = store.repos.cameras.list();
+    assert.equal(rows.length, 2);
+    for (const device of [a!, b!]) {
+      const row = rows.find((c) => c.ip === device.address)!;
+      await approve(config, row.id, {
+        username: device.username,
+        password: device.password,
+      });
+    }
+    await waitFor(
+      "both recording",
+      () =>
+        [...(recorder?.processes().values() ?? [])].filter((pid) => pid !== undefined).length === 2,
+      60_000,
+    );
+    await waitFor(
+      "a segment from each",
+      () => rows.every((row) => store.repos.segments.span(row.id) !== undefined),
+      90_000,
+    );
+  });
+});
