@@ -14,8 +14,8 @@ import { defer } from "./temp.js";
  */
 export interface HostileDeviceOptions {
   address: string;
-  /** The identity it claims; a new random URN for each probe when "random". */
-  urn: string | "random";
+  /** The URN it claims; "random": a new random URN for each probe. */
+  urn: string;
   mac?: string;
   serial?: string;
   httpPort?: number;
