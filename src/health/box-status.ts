@@ -41,6 +41,10 @@ export interface CameraStatus {
   name: string | null;
   ip: string | null;
   enabled: boolean;
+  /** pending: discovery found it; it gets no credential and is not recorded until approved. */
+  trust: "pending" | "approved";
+  /** A claim on its identity, or a mismatch with its pin, in words; null when none. */
+  identityIssue: { kind: "claimed" | "mismatch"; detail: string } | null;
   online: boolean;
   /** Is its ffmpeg running; null when the agent does not run or records no such camera. */
   recording: boolean | null;
@@ -89,6 +93,11 @@ export async function gatherStatus(
       name: camera.name,
       ip: camera.ip,
       enabled: camera.enabled,
+      trust: camera.trust,
+      identityIssue: camera.identityIssue && {
+        kind: camera.identityIssue.kind,
+        detail: camera.identityIssue.detail,
+      },
       online: camera.reachable,
       recording: alive?.recording?.[camera.id] ?? null,
       lastSegmentAgeSeconds:
@@ -150,7 +159,20 @@ function attention(report: BoxStatus, segmentMs: number): string[] {
     reasons.push(`the box certificate ends in ${certificate.daysLeft} days`);
   if (uplink.configured && uplink.connected === false)
     reasons.push(`uplink down${uplink.lastError ? `: ${uplink.lastError}` : ""}`);
-  for (const camera of report.cameras.filter((c) => c.enabled)) {
+  for (const camera of report.cameras) {
+    const issue = camera.identityIssue;
+    if (camera.trust === "pending" && camera.online)
+      reasons.push(
+        `a device at ${camera.ip ?? "?"} (${camera.id}) awaits approval: camgate cameras approve ${camera.id}, or ignore it`,
+      );
+    else if (issue?.kind === "mismatch")
+      reasons.push(
+        `camera ${camera.id} is held, not recorded: ${issue.detail}; if it is the same camera, camgate cameras approve ${camera.id}`,
+      );
+    else if (issue?.kind === "claimed")
+      reasons.push(`camera ${camera.id}: ${issue.detail} (camgate cameras list)`);
+  }
+  for (const camera of report.cameras.filter((c) => c.enabled && c.trust === "approved")) {
     if (!camera.online) reasons.push(`camera ${camera.id} is offline`);
     if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
     else if (

@@ -69,7 +69,11 @@ function cameraTable(cameras: readonly CameraStatus[]): string[] {
   return formatTable(
     ["CAMERA", "IP", "ONLINE", "RECORDING", "LAST SEGMENT", "TODAY", "LAST AUDIT"],
     cameras.map((camera) => [
-      camera.enabled ? camera.id : `${camera.id} (disabled)`,
+      camera.trust === "pending"
+        ? `${camera.id} (pending)`
+        : camera.enabled
+          ? camera.id
+          : `${camera.id} (disabled)`,
       camera.ip ?? "-",
       camera.online ? "yes" : "no",
       camera.recording === null ? "-" : camera.recording ? "yes" : "no",
