@@ -10,13 +10,41 @@ export interface XmlElement {
   children: XmlElement[];
   text: string;
   /** Prefix → URI bindings in scope here, for QNames inside text (Types, Fault subcodes). */
-  scope: Readonly<Record<string, string>>;
+  scope: XmlScope;
+}
+
+/**
+ * The namespace bindings in scope at an element: its own declarations and a link to the
+ * enclosing scope. Elements that declare nothing share their parent's scope, so a document costs
+ * memory in proportion to its declarations, never declarations × elements.
+ */
+export class XmlScope {
+  constructor(
+    private readonly own: Readonly<Record<string, string>>,
+    readonly parent?: XmlScope,
+  ) {}
+
+  /** The URI `prefix` stands for here ("" for the default namespace); undefined when unbound. */
+  lookup(prefix: string): string | undefined {
+    for (let scope: XmlScope | undefined = this; scope; scope = scope.parent) {
+      if (Object.hasOwn(scope.own, prefix)) return scope.own[prefix];
+    }
+    return undefined;
+  }
 }
 
 export interface XmlLimits {
   maxBytes: number;
   maxDepth: number;
   maxElements: number;
+  /** Attributes (namespace declarations included) on one element. */
+  maxAttributesPerElement?: number;
+  /** Attributes (namespace declarations included) in the whole document. */
+  maxAttributes?: number;
+  /** Namespace declarations on one element. */
+  maxNamespacesPerElement?: number;
+  /** Namespace declarations in the whole document. */
+  maxNamespaces?: number;
   /**
    * Bind prefixes a device forgot to declare to the URI that prefix conventionally stands for
    * (trimmed or sloppy firmware does this). Off: an unbound prefix is an error.
@@ -44,11 +72,23 @@ const CONVENTIONAL_PREFIXES: Record<string, string> = {
   ter: NS.ter,
 };
 
+/**
+ * Real firmware (gSOAP) declares every namespace it knows on the Envelope: 56 is the most among
+ * the fixtures of real devices, and no fixture declares any elsewhere. The caps leave room for
+ * bigger builds, and refuse namespace and attribute bombs long before they cost anything.
+ */
 export const DEFAULT_XML_LIMITS: XmlLimits = {
   maxBytes: 1024 * 1024,
   maxDepth: 64,
   maxElements: 20_000,
+  maxAttributesPerElement: 256,
+  maxAttributes: 40_000,
+  maxNamespacesPerElement: 256,
+  maxNamespaces: 1024,
 };
+
+const UNLIMITED = Number.POSITIVE_INFINITY;
+const EMPTY_SCOPE = new XmlScope({});
 
 /** XML that is malformed, too large, too deep, or carries a DTD. The message says which. */
 export class XmlError extends CamgateError {}
@@ -89,13 +129,36 @@ export function parseXml(
     failure ??= new XmlError(message, { cause });
     throw failure;
   };
+  const caps = {
+    attrsPerElement: limits.maxAttributesPerElement ?? UNLIMITED,
+    attrs: limits.maxAttributes ?? UNLIMITED,
+    nsPerElement: limits.maxNamespacesPerElement ?? UNLIMITED,
+    ns: limits.maxNamespaces ?? UNLIMITED,
+  };
+  const counts = { attrsHere: 0, attrs: 0, nsHere: 0, ns: 0 };
 
   parser.on("doctype", () => fail("XML with a DOCTYPE is refused (entities are never expanded)"));
   parser.on("error", (error) => fail(`malformed XML: ${error.message}`, error));
+  parser.on("opentagstart", () => {
+    counts.attrsHere = 0;
+    counts.nsHere = 0;
+  });
+  // Counted as each attribute is read, so a bomb is refused before saxes resolves any of it.
+  parser.on("attribute", ({ name }) => {
+    if (name === "xmlns" || name.startsWith("xmlns:")) {
+      if (++counts.nsHere > caps.nsPerElement)
+        fail(`XML element declares more than ${caps.nsPerElement} namespaces`);
+      if (++counts.ns > caps.ns) fail(`XML declares more than ${caps.ns} namespaces`);
+    }
+    if (++counts.attrsHere > caps.attrsPerElement)
+      fail(`XML element has more than ${caps.attrsPerElement} attributes`);
+    if (++counts.attrs > caps.attrs) fail(`XML has more than ${caps.attrs} attributes`);
+  });
   parser.on("opentag", (tag: SaxesTagNS) => {
     if (++elements > limits.maxElements) fail(`XML has more than ${limits.maxElements} elements`);
     if (stack.length >= limits.maxDepth) fail(`XML nests deeper than ${limits.maxDepth} levels`);
     const parent = stack.at(-1);
+    const inherited = parent?.scope ?? EMPTY_SCOPE;
     const element: XmlElement = {
       ns: tag.uri,
       local: tag.local,
@@ -106,8 +169,7 @@ export function parseXml(
       })),
       children: [],
       text: "",
-      scope:
-        Object.keys(tag.ns).length === 0 ? (parent?.scope ?? {}) : { ...parent?.scope, ...tag.ns },
+      scope: counts.nsHere === 0 ? inherited : new XmlScope(tag.ns, inherited),
     };
     if (parent) parent.children.push(element);
     else root ??= element;
@@ -172,7 +234,10 @@ export function attr(element: XmlElement | undefined, local: string, ns = ""): s
 export function resolveQName(element: XmlElement, qname: string): { ns: string; local: string } {
   const colon = qname.indexOf(":");
   const prefix = colon === -1 ? "" : qname.slice(0, colon);
-  return { ns: element.scope[prefix] ?? "", local: colon === -1 ? qname : qname.slice(colon + 1) };
+  return {
+    ns: element.scope.lookup(prefix) ?? "",
+    local: colon === -1 ? qname : qname.slice(colon + 1),
+  };
 }
 
 const XML_ESCAPES: Record<string, string> = {
