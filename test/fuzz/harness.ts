@@ -1,5 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 
 /** Committed inputs that once broke a parser (or came close), replayed before the random ones. */
@@ -129,4 +131,44 @@ export function mutated(
         }
       }, seed),
     );
+}
+
+export interface Cost {
+  /** The fastest of a few runs: noise on a shared machine only ever adds time. */
+  ms: number;
+  /** Heap still held after a full collection while the result is alive (a deterministic proxy). */
+  retainedBytes: number;
+}
+
+let collectGarbage: (() => void) | undefined;
+/** The result being measured, reachable from here so that the collection cannot free it. */
+let retained: unknown;
+
+function fullGc(): void {
+  if (!collectGarbage) {
+    setFlagsFromString("--expose-gc");
+    collectGarbage = runInNewContext("gc") as () => void;
+  }
+  collectGarbage();
+}
+
+/**
+ * What `run` costs on `input`: best time of `runs` after one warm-up run, and the heap its
+ * result retains. `run` returns its result (or undefined when it refused the input).
+ */
+export function measureCost<T>(run: (input: T) => unknown, input: T, runs = 3): Cost {
+  run(input);
+  let ms = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    run(input);
+    ms = Math.min(ms, performance.now() - started);
+  }
+  fullGc();
+  const before = process.memoryUsage().heapUsed;
+  retained = run(input);
+  fullGc();
+  const retainedBytes = Math.max(0, process.memoryUsage().heapUsed - before);
+  retained = undefined;
+  return { ms, retainedBytes };
 }
