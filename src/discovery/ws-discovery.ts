@@ -4,7 +4,7 @@ import { networkInterfaces } from "node:os";
 import { NS, WSD_MULTICAST, WSD_PROBE_ACTION } from "../onvif/namespaces.js";
 import { bindUdp } from "../util/net.js";
 import { decodeScopes, type DecodedScopes } from "./extract.js";
-import { chooseXAddr, parseProbeMatches } from "./probe-matches.js";
+import { chooseXAddr, mayAnswerProbe, parseProbeMatches } from "./probe-matches.js";
 
 export interface DiscoveredDevice {
   urn: string;
@@ -32,6 +32,10 @@ export interface DiscoveryOptions {
 }
 
 export const MAX_SWEEP_ADDRESSES = 65_536;
+/** Unusable answers reported one by one; the rest are counted (a flood must not fill memory). */
+const MAX_ANSWER_WARNINGS = 32;
+/** A camera answers from one or two addresses; a flood of spoofed sources stops here. */
+const MAX_ADDRESSES_PER_DEVICE = 16;
 
 function probe(messageId: string, typed: boolean): string {
   const types = typed ? "<d:Types>dn:NetworkVideoTransmitter</d:Types>" : "";
@@ -94,15 +98,20 @@ export async function discover(
   const ids = [`urn:uuid:${randomUUID()}`, `urn:uuid:${randomUUID()}`] as const;
   const messages = [Buffer.from(probe(ids[0], true)), Buffer.from(probe(ids[1], false))];
   const devices = new Map<string, DiscoveredDevice>();
+  const byMac = new Map<string, DiscoveredDevice>();
+  const byAddress = new Map<string, DiscoveredDevice>();
   const warnings: string[] = [];
+  let unusable = 0;
   const sockets: Socket[] = [];
 
   const onAnswer = (datagram: Buffer, from: string) => {
+    if (!mayAnswerProbe(datagram, ids)) return;
     let parsed: ReturnType<typeof parseProbeMatches>;
     try {
       parsed = parseProbeMatches(datagram);
     } catch (error) {
-      warnings.push(`${from}: unusable ProbeMatches: ${(error as Error).message}`);
+      if (++unusable <= MAX_ANSWER_WARNINGS)
+        warnings.push(`${from}: unusable ProbeMatches: ${(error as Error).message}`);
       return;
     }
     if (!parsed.relatesTo || !(ids as readonly string[]).includes(parsed.relatesTo)) return;
@@ -110,11 +119,12 @@ export async function discover(
       const scopes = decodeScopes(match.scopes);
       const known =
         devices.get(match.urn) ??
-        [...devices.values()].find(
-          (d) => (scopes.mac && d.scopes.mac === scopes.mac) || d.addresses.includes(from),
-        );
+        (scopes.mac ? byMac.get(scopes.mac) : undefined) ??
+        byAddress.get(from);
       if (known) {
-        if (!known.addresses.includes(from)) known.addresses.push(from);
+        if (known.addresses.length < MAX_ADDRESSES_PER_DEVICE && !known.addresses.includes(from))
+          known.addresses.push(from);
+        if (!byAddress.has(from)) byAddress.set(from, known);
         continue;
       }
       const device: DiscoveredDevice = {
@@ -127,6 +137,8 @@ export async function discover(
         errors: match.error ? [match.error] : [],
       };
       devices.set(match.urn, device);
+      if (scopes.mac && !byMac.has(scopes.mac)) byMac.set(scopes.mac, device);
+      if (!byAddress.has(from)) byAddress.set(from, device);
       options.onDevice?.(device);
     }
   };
@@ -170,5 +182,7 @@ export async function discover(
   } finally {
     for (const socket of sockets) socket.close();
   }
+  if (unusable > MAX_ANSWER_WARNINGS)
+    warnings.push(`${unusable - MAX_ANSWER_WARNINGS} more unusable ProbeMatches not listed`);
   return { devices: [...devices.values()], warnings };
 }
