@@ -21,6 +21,7 @@ import {
   loadCommandConfig,
   printJson,
   printLines,
+  terminalSafe,
 } from "../context.js";
 
 function durationMs(text: string): number {
@@ -123,7 +124,7 @@ export function registerDiscoveryCommands(
             });
           });
           if (progress) ctx.stderr.write("\r\x1b[K");
-          for (const warning of warnings) ctx.stderr.write(`warning: ${warning}\n`);
+          for (const warning of warnings) ctx.stderr.write(`warning: ${terminalSafe(warning)}\n`);
           devices.sort((a, b) =>
             (a.addresses[0] ?? "").localeCompare(b.addresses[0] ?? "", "en", { numeric: true }),
           );
@@ -160,7 +161,9 @@ export function registerDiscoveryCommands(
         counts[change]++;
         if (error) {
           counts.failed++;
-          ctx.stderr.write(`${device.addresses[0] ?? device.urn}: ${error.message}\n`);
+          ctx.stderr.write(
+            terminalSafe(`${device.addresses[0] ?? device.urn}: ${error.message}`) + "\n",
+          );
         }
       }
       ctx.stderr.write(
