@@ -138,11 +138,11 @@ export interface Cost {
   ms: number;
   /** Heap still held after a full collection while the result is alive (a deterministic proxy). */
   retainedBytes: number;
+  /** `run` returned nothing: the input was refused. */
+  refused: boolean;
 }
 
 let collectGarbage: (() => void) | undefined;
-/** The result being measured, reachable from here so that the collection cannot free it. */
-let retained: unknown;
 
 function fullGc(): void {
   if (!collectGarbage) {
@@ -166,9 +166,9 @@ export function measureCost<T>(run: (input: T) => unknown, input: T, runs = 3): 
   }
   fullGc();
   const before = process.memoryUsage().heapUsed;
-  retained = run(input);
+  const result = run(input);
   fullGc();
+  // `result` is still alive here (it is read below), so the collection could not free it.
   const retainedBytes = Math.max(0, process.memoryUsage().heapUsed - before);
-  retained = undefined;
-  return { ms, retainedBytes };
+  return { ms, retainedBytes, refused: result === undefined };
 }

@@ -87,7 +87,7 @@ function describeCost(sizes: readonly number[], costs: readonly Cost[]): string 
     .map((c, i) => {
       const kib = (sizes[i] ?? 0) / 1024;
       const nsPerByte = (c.ms * 1e6) / (sizes[i] ?? 1);
-      return `${kib.toFixed(0)} KiB: ${c.ms.toFixed(2)} ms (${nsPerByte.toFixed(0)} ns/B), retains ${(c.retainedBytes / 1024).toFixed(0)} KiB`;
+      return `${kib.toFixed(0)} KiB: ${c.ms.toFixed(2)} ms (${nsPerByte.toFixed(0)} ns/B), ${c.refused ? "refused" : `retains ${(c.retainedBytes / 1024).toFixed(0)} KiB`}`;
     })
     .join("; ");
 }
