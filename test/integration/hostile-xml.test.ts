@@ -76,35 +76,52 @@ function probeMatch(relatesTo: string, scopes: readonly string[], host: string):
 
 interface AttackCost<T> {
   result: T;
+  loopSamples: number;
   maxLoopDelayMs: number;
   rssGrowth: number;
 }
 
-/** Runs `attack` while measuring the event loop's worst delay and how far RSS grew. */
+const TICK_MS = 10;
+
+/**
+ * Runs `attack` while measuring the event loop's worst delay and how far RSS grew. The
+ * histogram only counts from its second sample, so a block that starts at once would escape
+ * it: a ticker of our own, started before the attack, measures the longest gap as well.
+ */
 async function underAttack<T>(attack: () => Promise<T>): Promise<AttackCost<T>> {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  const histogram = monitorEventLoopDelay({ resolution: TICK_MS });
   const rssBefore = process.memoryUsage.rss();
   let rssPeak = rssBefore;
-  const sampler = setInterval(() => {
+  let lastTick = performance.now();
+  let longestGap = 0;
+  const tick = () => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - lastTick);
+    lastTick = now;
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-  }, 20);
+  };
+  const ticker = setInterval(tick, TICK_MS);
   histogram.enable();
   try {
+    await new Promise((resolve) => setTimeout(resolve, 5 * TICK_MS));
+    tick();
     const result = await attack();
+    tick();
     return {
       result,
-      maxLoopDelayMs: histogram.max / 1e6,
-      rssGrowth: Math.max(rssPeak, process.memoryUsage.rss()) - rssBefore,
+      loopSamples: histogram.count,
+      maxLoopDelayMs: Math.max(histogram.max / 1e6, longestGap - TICK_MS),
+      rssGrowth: rssPeak - rssBefore,
     };
   } finally {
     histogram.disable();
-    clearInterval(sampler);
+    clearInterval(ticker);
   }
 }
 
 function assertBounded(cost: AttackCost<unknown>, t: TestContext): void {
   t.diagnostic(
-    `event loop delay at most ${cost.maxLoopDelayMs.toFixed(1)} ms, RSS grew ${(cost.rssGrowth / 2 ** 20).toFixed(1)} MiB`,
+    `event loop delay at most ${cost.maxLoopDelayMs.toFixed(1)} ms (${cost.loopSamples} samples), RSS grew ${(cost.rssGrowth / 2 ** 20).toFixed(1)} MiB`,
   );
   assert.ok(
     cost.maxLoopDelayMs < MAX_LOOP_DELAY_MS,
@@ -249,12 +266,12 @@ describe("hostile XML from devices on the camera LAN", () => {
       const cost = await underAttack(() =>
         discover({ cidrs: [`${GENUINE}/32`, `${BOMBER}/32`], timeoutMs: 1500, multicast: false }),
       );
+      assertBounded(cost, t);
       const { devices, warnings } = cost.result;
       assert.deepEqual(devices.map((d) => d.scopes.name).sort(), ["Bomber", "Genuine"]);
       assert.deepEqual(warnings, [
         "127.0.212.22: unusable ProbeMatches: XML element declares more than 256 namespaces",
       ]);
-      assertBounded(cost, t);
     } finally {
       for (const socket of [genuine, bomber, big, answering, foreign]) socket.close();
     }
