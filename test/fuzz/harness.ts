@@ -152,23 +152,37 @@ function fullGc(): void {
   collectGarbage();
 }
 
-/**
- * What `run` costs on `input`: best time of `runs` after one warm-up run, and the heap its
- * result retains. `run` returns its result (or undefined when it refused the input).
- */
-export function measureCost<T>(run: (input: T) => unknown, input: T, runs = 3): Cost {
-  run(input);
-  let ms = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    run(input);
-    ms = Math.min(ms, performance.now() - started);
-  }
+function retainedBy<T>(run: (input: T) => unknown, input: T): Omit<Cost, "ms"> {
   fullGc();
   const before = process.memoryUsage().heapUsed;
   const result = run(input);
   fullGc();
   // `result` is still alive here (it is read below), so the collection could not free it.
   const retainedBytes = Math.max(0, process.memoryUsage().heapUsed - before);
-  return { ms, retainedBytes, refused: result === undefined };
+  return { retainedBytes, refused: result === undefined };
+}
+
+/**
+ * What `run` costs on each of `inputs`: the best time of `runs` after a warm-up run, and the
+ * heap its result retains. The inputs take turns, so a burst of load on the machine slows all
+ * of them alike. `run` returns its result (or undefined when it refused the input).
+ */
+export function measureCosts<T>(
+  run: (input: T) => unknown,
+  inputs: readonly T[],
+  runs = 3,
+): Cost[] {
+  for (const input of inputs) run(input);
+  const best = inputs.map(() => Number.POSITIVE_INFINITY);
+  for (let i = 0; i < runs; i++) {
+    inputs.forEach((input, index) => {
+      const started = performance.now();
+      run(input);
+      best[index] = Math.min(best[index] ?? Number.POSITIVE_INFINITY, performance.now() - started);
+    });
+  }
+  return inputs.map((input, index) => ({
+    ms: best[index] ?? Number.POSITIVE_INFINITY,
+    ...retainedBy(run, input),
+  }));
 }
