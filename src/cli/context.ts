@@ -62,15 +62,60 @@ export function printJson(ctx: CliContext, value: unknown): void {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function printLines(ctx: CliContext, lines: readonly string[]): void {
-  if (lines.length > 0) ctx.stdout.write(`${lines.join("\n")}\n`);
+// C0 controls (tab and newline listed apart), DEL, C1 controls, and the bidirectional overrides
+// that reorder what is shown.
+const CONTROLS = "\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069";
+const UNPRINTABLE = new RegExp(`[\\t\\n${CONTROLS}]`, "g");
+const UNPRINTABLE_IN_LINES = new RegExp(`[${CONTROLS}]`, "g");
+const SGR_OR_UNPRINTABLE = new RegExp(`\\u001B\\[[0-9;]*m|[${CONTROLS}]`, "g");
+
+/**
+ * Text a device (or anyone else) chose, made safe to print on a terminal: escape sequences and
+ * other control characters are stripped, so a camera's name cannot clear the screen, move the
+ * cursor or retitle the window.
+ */
+export function terminalSafe(text: string, options: { multiline?: boolean } = {}): string {
+  return text.replace(options.multiline ? UNPRINTABLE_IN_LINES : UNPRINTABLE, "");
 }
 
-/** Left-aligned columns sized to their widest cell. */
+/** terminalSafe applied to every string inside plain data (a report before it is rendered). */
+export function terminalSafeDeep<T>(value: T): T {
+  if (typeof value === "string") return terminalSafe(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => terminalSafeDeep(item)) as T;
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    Object.getPrototypeOf(value) === Object.prototype
+  )
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, terminalSafeDeep(item)]),
+    ) as T;
+  return value;
+}
+
+/**
+ * Prints lines on stdout with control characters stripped (tabs and newlines kept). `colour`
+ * keeps SGR colour sequences: only for lines whose untrusted parts went through terminalSafe.
+ */
+export function printLines(
+  ctx: CliContext,
+  lines: readonly string[],
+  options: { colour?: boolean } = {},
+): void {
+  if (lines.length === 0) return;
+  const text = lines.join("\n");
+  const safe = options.colour
+    ? text.replace(SGR_OR_UNPRINTABLE, (match) => (match.length > 1 ? match : ""))
+    : terminalSafe(text, { multiline: true });
+  ctx.stdout.write(`${safe}\n`);
+}
+
+/** Left-aligned columns sized to their widest cell; control characters in cells are stripped. */
 export function formatTable(
   headers: readonly string[],
-  rows: readonly (readonly string[])[],
+  rawRows: readonly (readonly string[])[],
 ): string[] {
+  const rows = rawRows.map((row) => row.map((cell) => terminalSafe(cell)));
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
   );

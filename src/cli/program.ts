@@ -15,7 +15,7 @@ import { registerStatusCommand } from "./commands/status.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerProvisionCommand } from "./commands/provision.js";
 import { registerSimCommand } from "./commands/sim.js";
-import type { CliContext, CliOutcome } from "./context.js";
+import { type CliContext, type CliOutcome, terminalSafe } from "./context.js";
 
 export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   const program = new Command("camgate")
@@ -76,11 +76,12 @@ function reportError(error: unknown, ctx: CliContext): number {
     return informational.includes(error.code) ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof ConfigError) {
-    ctx.stderr.write(`camgate: ${error.message}\n`);
+    ctx.stderr.write(`camgate: ${terminalSafe(error.message, { multiline: true })}\n`);
     return ExitCode.config;
   }
   const prefix = error instanceof CamgateError ? "camgate" : "camgate: unexpected error";
-  ctx.stderr.write(`${prefix}: ${describeError(error)}\n`);
+  // An error's message may quote a device (a SOAP Fault's reason, an XML error).
+  ctx.stderr.write(`${prefix}: ${terminalSafe(describeError(error), { multiline: true })}\n`);
   if (!(error instanceof CamgateError) && ctx.env.CAMGATE_DEBUG && error instanceof Error) {
     ctx.stderr.write(`${error.stack ?? ""}\n`);
   }

@@ -13,6 +13,11 @@ import {
 const WSA_NAMESPACES = [NS.wsa, "http://www.w3.org/2005/08/addressing"];
 export const MAX_XADDRS = 32;
 export const MAX_SCOPES = 64;
+/**
+ * A real ProbeMatches is 1-3 KB; a bigger datagram is dropped unread. Leaves room for a device
+ * that lists far too many XAddrs, which is refused for that device alone (with a reason).
+ */
+export const MAX_PROBE_MATCHES_BYTES = 48 * 1024;
 
 export interface ProbeMatch {
   /** EndpointReference address, normalised to lower case with a urn: prefix. */
@@ -46,11 +51,22 @@ function words(element: XmlElement | undefined): string[] {
   return (textOf(element) ?? "").split(/\s+/).filter(Boolean);
 }
 
+/**
+ * Whether a datagram may answer one of our Probes, tested before any parsing: it is small enough
+ * and carries one of our MessageIDs somewhere (a real answer has it in RelatesTo). Anyone on the
+ * LAN can send anything to our port; what fails this costs a byte search, never a parse.
+ */
+export function mayAnswerProbe(datagram: Uint8Array, messageIds: readonly string[]): boolean {
+  if (datagram.byteLength > MAX_PROBE_MATCHES_BYTES) return false;
+  const bytes = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  return messageIds.some((id) => bytes.includes(id));
+}
+
 /** Parses a ProbeMatches datagram (untrusted); throws XmlError when it is not usable XML. */
 export function parseProbeMatches(datagram: Uint8Array | string): ProbeMatchesMessage {
   const envelope = parseXml(datagram, {
     ...DEFAULT_XML_LIMITS,
-    maxBytes: 64 * 1024,
+    maxBytes: MAX_PROBE_MATCHES_BYTES,
     lenientPrefixes: true,
   });
   const soap = envelope.ns === NS.soap11 ? NS.soap11 : NS.soap12;

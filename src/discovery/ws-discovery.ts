@@ -4,7 +4,7 @@ import { networkInterfaces } from "node:os";
 import { NS, WSD_MULTICAST, WSD_PROBE_ACTION } from "../onvif/namespaces.js";
 import { bindUdp } from "../util/net.js";
 import { decodeScopes, type DecodedScopes } from "./extract.js";
-import { chooseXAddr, parseProbeMatches } from "./probe-matches.js";
+import { chooseXAddr, mayAnswerProbe, parseProbeMatches } from "./probe-matches.js";
 
 export interface DiscoveredDevice {
   urn: string;
@@ -32,6 +32,10 @@ export interface DiscoveryOptions {
 }
 
 export const MAX_SWEEP_ADDRESSES = 65_536;
+/** Unusable answers reported one by one; the rest are counted (a flood must not fill memory). */
+const MAX_ANSWER_WARNINGS = 32;
+/** Devices one address may present (a flood of made-up answers from one source stops here). */
+const MAX_DEVICES_PER_ADDRESS = 4;
 
 function probe(messageId: string, typed: boolean): string {
   const types = typed ? "<d:Types>dn:NetworkVideoTransmitter</d:Types>" : "";
@@ -94,15 +98,19 @@ export async function discover(
   const ids = [`urn:uuid:${randomUUID()}`, `urn:uuid:${randomUUID()}`] as const;
   const messages = [Buffer.from(probe(ids[0], true)), Buffer.from(probe(ids[1], false))];
   const devices = new Map<string, DiscoveredDevice>();
+  const perAddress = new Map<string, number>();
   const warnings: string[] = [];
+  let unusable = 0;
   const sockets: Socket[] = [];
 
   const onAnswer = (datagram: Buffer, from: string) => {
+    if (!mayAnswerProbe(datagram, ids)) return;
     let parsed: ReturnType<typeof parseProbeMatches>;
     try {
       parsed = parseProbeMatches(datagram);
     } catch (error) {
-      warnings.push(`${from}: unusable ProbeMatches: ${(error as Error).message}`);
+      if (++unusable <= MAX_ANSWER_WARNINGS)
+        warnings.push(`${from}: unusable ProbeMatches: ${(error as Error).message}`);
       return;
     }
     if (!parsed.relatesTo || !(ids as readonly string[]).includes(parsed.relatesTo)) return;
@@ -112,7 +120,9 @@ export async function discover(
       // address stays a device of its own, and one that answers each probe with another URN is
       // still one device.
       const key = `${from} ${match.xaddrs.join(" ")}`;
-      if (devices.has(key)) continue;
+      const fromHere = perAddress.get(from) ?? 0;
+      if (devices.has(key) || fromHere >= MAX_DEVICES_PER_ADDRESS) continue;
+      perAddress.set(from, fromHere + 1);
       const scopes = decodeScopes(match.scopes);
       const device: DiscoveredDevice = {
         urn: match.urn,
@@ -167,5 +177,7 @@ export async function discover(
   } finally {
     for (const socket of sockets) socket.close();
   }
+  if (unusable > MAX_ANSWER_WARNINGS)
+    warnings.push(`${unusable - MAX_ANSWER_WARNINGS} more unusable ProbeMatches not listed`);
   return { devices: [...devices.values()], warnings };
 }

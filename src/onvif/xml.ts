@@ -10,13 +10,38 @@ export interface XmlElement {
   children: XmlElement[];
   text: string;
   /** Prefix → URI bindings in scope here, for QNames inside text (Types, Fault subcodes). */
-  scope: Readonly<Record<string, string>>;
+  scope: XmlScope;
+}
+
+/**
+ * The namespace bindings in scope at an element: its own declarations and a link to the
+ * enclosing scope. Elements that declare nothing share their parent's scope, so a document costs
+ * memory in proportion to its declarations, never declarations × elements.
+ */
+export class XmlScope {
+  constructor(
+    private readonly own: Readonly<Record<string, string>>,
+    readonly parent?: XmlScope,
+  ) {}
+
+  /** The URI `prefix` stands for here ("" for the default namespace); undefined when unbound. */
+  lookup(prefix: string): string | undefined {
+    return Object.hasOwn(this.own, prefix) ? this.own[prefix] : this.parent?.lookup(prefix);
+  }
 }
 
 export interface XmlLimits {
   maxBytes: number;
   maxDepth: number;
   maxElements: number;
+  /** Attributes (namespace declarations included) on one element; default 256. */
+  maxAttributesPerElement?: number;
+  /** Attributes (namespace declarations included) in the whole document; default 40,000. */
+  maxAttributes?: number;
+  /** Namespace declarations on one element; default 256. */
+  maxNamespacesPerElement?: number;
+  /** Namespace declarations in the whole document; default 1024. */
+  maxNamespaces?: number;
   /**
    * Bind prefixes a device forgot to declare to the URI that prefix conventionally stands for
    * (trimmed or sloppy firmware does this). Off: an unbound prefix is an error.
@@ -44,14 +69,61 @@ const CONVENTIONAL_PREFIXES: Record<string, string> = {
   ter: NS.ter,
 };
 
+/**
+ * Real firmware (gSOAP) declares every namespace it knows on the Envelope: 56 is the most among
+ * the fixtures of real devices, and no fixture declares any elsewhere. The caps leave room for
+ * bigger builds, and refuse namespace and attribute bombs long before they cost anything. They
+ * apply to callers that give limits of their own without them, too.
+ */
+const DEFAULT_CAPS = {
+  maxAttributesPerElement: 256,
+  maxAttributes: 40_000,
+  maxNamespacesPerElement: 256,
+  maxNamespaces: 1024,
+} as const;
+
 export const DEFAULT_XML_LIMITS: XmlLimits = {
   maxBytes: 1024 * 1024,
   maxDepth: 64,
   maxElements: 20_000,
+  ...DEFAULT_CAPS,
 };
+
+const EMPTY_SCOPE = new XmlScope({});
 
 /** XML that is malformed, too large, too deep, or carries a DTD. The message says which. */
 export class XmlError extends CamgateError {}
+
+/**
+ * Counts attributes and namespace declarations as saxes reads each one, so a bomb is refused
+ * before saxes resolves any of it; `declaredHere` is the current element's declarations.
+ */
+function attributeCounter(limits: XmlLimits, fail: (message: string) => never) {
+  const caps = {
+    attrsPerElement: limits.maxAttributesPerElement ?? DEFAULT_CAPS.maxAttributesPerElement,
+    attrs: limits.maxAttributes ?? DEFAULT_CAPS.maxAttributes,
+    nsPerElement: limits.maxNamespacesPerElement ?? DEFAULT_CAPS.maxNamespacesPerElement,
+    ns: limits.maxNamespaces ?? DEFAULT_CAPS.maxNamespaces,
+  };
+  const counts = { attrsHere: 0, attrs: 0, nsHere: 0, ns: 0 };
+  return {
+    onTagStart: () => {
+      counts.attrsHere = 0;
+      counts.nsHere = 0;
+    },
+    onAttribute: ({ name }: { name: string }) => {
+      if (name === "xmlns" || name.startsWith("xmlns:")) {
+        if (++counts.nsHere > caps.nsPerElement)
+          fail(`XML element declares more than ${caps.nsPerElement} namespaces`);
+        if (++counts.ns > caps.ns) fail(`XML declares more than ${caps.ns} namespaces`);
+      }
+      if (++counts.attrsHere > caps.attrsPerElement)
+        fail(`XML element has more than ${caps.attrsPerElement} attributes`);
+      if (++counts.attrs > caps.attrs) fail(`XML has more than ${caps.attrs} attributes`);
+    },
+    declaredHere: () => counts.nsHere,
+  };
+}
 
 /**
  * Parses untrusted XML strictly, with namespaces. A DOCTYPE is refused outright (SOAP forbids
@@ -89,13 +161,17 @@ export function parseXml(
     failure ??= new XmlError(message, { cause });
     throw failure;
   };
+  const attributes = attributeCounter(limits, fail);
 
   parser.on("doctype", () => fail("XML with a DOCTYPE is refused (entities are never expanded)"));
   parser.on("error", (error) => fail(`malformed XML: ${error.message}`, error));
+  parser.on("opentagstart", attributes.onTagStart);
+  parser.on("attribute", attributes.onAttribute);
   parser.on("opentag", (tag: SaxesTagNS) => {
     if (++elements > limits.maxElements) fail(`XML has more than ${limits.maxElements} elements`);
     if (stack.length >= limits.maxDepth) fail(`XML nests deeper than ${limits.maxDepth} levels`);
     const parent = stack.at(-1);
+    const inherited = parent?.scope ?? EMPTY_SCOPE;
     const element: XmlElement = {
       ns: tag.uri,
       local: tag.local,
@@ -106,8 +182,7 @@ export function parseXml(
       })),
       children: [],
       text: "",
-      scope:
-        Object.keys(tag.ns).length === 0 ? (parent?.scope ?? {}) : { ...parent?.scope, ...tag.ns },
+      scope: attributes.declaredHere() === 0 ? inherited : new XmlScope(tag.ns, inherited),
     };
     if (parent) parent.children.push(element);
     else root ??= element;
@@ -172,7 +247,10 @@ export function attr(element: XmlElement | undefined, local: string, ns = ""): s
 export function resolveQName(element: XmlElement, qname: string): { ns: string; local: string } {
   const colon = qname.indexOf(":");
   const prefix = colon === -1 ? "" : qname.slice(0, colon);
-  return { ns: element.scope[prefix] ?? "", local: colon === -1 ? qname : qname.slice(colon + 1) };
+  return {
+    ns: element.scope.lookup(prefix) ?? "",
+    local: colon === -1 ? qname : qname.slice(colon + 1),
+  };
 }
 
 const XML_ESCAPES: Record<string, string> = {

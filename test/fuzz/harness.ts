@@ -1,5 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 
 /** Committed inputs that once broke a parser (or came close), replayed before the random ones. */
@@ -129,4 +131,58 @@ export function mutated(
         }
       }, seed),
     );
+}
+
+export interface Cost {
+  /** The fastest of a few runs: noise on a shared machine only ever adds time. */
+  ms: number;
+  /** Heap still held after a full collection while the result is alive (a deterministic proxy). */
+  retainedBytes: number;
+  /** `run` returned nothing: the input was refused. */
+  refused: boolean;
+}
+
+let collectGarbage: (() => void) | undefined;
+
+function fullGc(): void {
+  if (!collectGarbage) {
+    setFlagsFromString("--expose-gc");
+    collectGarbage = runInNewContext("gc") as () => void;
+  }
+  collectGarbage();
+}
+
+function retainedBy<T>(run: (input: T) => unknown, input: T): Omit<Cost, "ms"> {
+  fullGc();
+  const before = process.memoryUsage().heapUsed;
+  const result = run(input);
+  fullGc();
+  // `result` is still alive here (it is read below), so the collection could not free it.
+  const retainedBytes = Math.max(0, process.memoryUsage().heapUsed - before);
+  return { retainedBytes, refused: result === undefined };
+}
+
+/**
+ * What `run` costs on each of `inputs`: the best time of `runs` after a warm-up run, and the
+ * heap its result retains. The inputs take turns, so a burst of load on the machine slows all
+ * of them alike. `run` returns its result (or undefined when it refused the input).
+ */
+export function measureCosts<T>(
+  run: (input: T) => unknown,
+  inputs: readonly T[],
+  runs = 3,
+): Cost[] {
+  for (const input of inputs) run(input);
+  const best = inputs.map(() => Number.POSITIVE_INFINITY);
+  for (let i = 0; i < runs; i++) {
+    inputs.forEach((input, index) => {
+      const started = performance.now();
+      run(input);
+      best[index] = Math.min(best[index] ?? Number.POSITIVE_INFINITY, performance.now() - started);
+    });
+  }
+  return inputs.map((input, index) => ({
+    ms: best[index] ?? Number.POSITIVE_INFINITY,
+    ...retainedBy(run, input),
+  }));
 }

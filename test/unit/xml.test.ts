@@ -35,6 +35,48 @@ describe("untrusted XML", () => {
     });
   });
 
+  it("resolves QNames through linked scopes: inner declarations shadow outer ones", () => {
+    const root = parseXml(
+      `<r xmlns:p="urn:outer" xmlns="urn:default"><a><b xmlns:p="urn:inner" xmlns:q="urn:q"><c/></b></a></r>`,
+    );
+    const a = root.children[0]!;
+    const c = a.children[0]!.children[0]!;
+    assert.equal(a.scope, root.scope, "an element that declares nothing shares its parent's scope");
+    assert.deepEqual(resolveQName(a, "p:X"), { ns: "urn:outer", local: "X" });
+    assert.deepEqual(resolveQName(c, "p:X"), { ns: "urn:inner", local: "X" });
+    assert.deepEqual(resolveQName(c, "q:X"), { ns: "urn:q", local: "X" });
+    assert.deepEqual(resolveQName(c, "X"), { ns: "urn:default", local: "X" });
+    assert.deepEqual(resolveQName(a, "q:X"), { ns: "", local: "X" }, "q is not in scope at a");
+    assert.deepEqual(resolveQName(c, "toString:X"), { ns: "", local: "X" });
+  });
+
+  it("caps namespace declarations and attributes per element and per document, naming the cap", () => {
+    const declarations = (count: number, from = 0) =>
+      Array.from({ length: count }, (_, i) => ` xmlns:n${from + i}="urn:n${from + i}"`).join("");
+    const attributes = (count: number) =>
+      Array.from({ length: count }, (_, i) => ` a${i}="v"`).join("");
+    const limits = DEFAULT_XML_LIMITS;
+    assert.doesNotThrow(() => parseXml(`<r${declarations(limits.maxNamespacesPerElement!)}/>`));
+    assert.throws(
+      () => parseXml(`<r${declarations(limits.maxNamespacesPerElement! + 1)}/>`),
+      (error: Error) =>
+        error instanceof XmlError && /declares more than 256 namespaces/.test(error.message),
+    );
+    const spread = Array.from({ length: 5 }, (_, i) => `<e${declarations(220, i * 220)}/>`);
+    assert.throws(
+      () => parseXml(`<r>${spread.join("")}</r>`),
+      (error: Error) =>
+        error instanceof XmlError && /XML declares more than 1024 namespaces/.test(error.message),
+    );
+    assert.throws(
+      () => parseXml(`<r${attributes(limits.maxAttributesPerElement! + 1)}/>`),
+      /element has more than 256 attributes/,
+    );
+    const many = `<e${attributes(200)}/>`.repeat(201);
+    assert.throws(() => parseXml(`<r>${many}</r>`), /XML has more than 40000 attributes/);
+    assert.doesNotThrow(() => parseXml(`<r>${`<e${attributes(200)}/>`.repeat(199)}</r>`));
+  });
+
   it("refuses any DOCTYPE: no entity expansion, no external entity is read", () => {
     const laughs = `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>`;
     const external = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>`;

@@ -31,6 +31,7 @@ import {
   loadCommandConfig,
   printJson,
   printLines,
+  terminalSafeDeep,
 } from "../context.js";
 
 interface AuditOptions {
@@ -125,10 +126,12 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
                   ? diffReports(previous, report)
                   : []
                 : undefined;
-              printLines(ctx, [
-                ...renderTable(report, { colour, ...(changes ? { changes } : {}) }),
-                "",
-              ]);
+              // What the camera said is stripped of control characters; the colours are ours.
+              const lines = renderTable(terminalSafeDeep(report), {
+                colour,
+                ...(changes ? { changes } : {}),
+              });
+              printLines(ctx, [...lines, ""], { colour });
               if (options.sinceLast && !previous)
                 printLines(ctx, ["(no previous report of this camera)", ""]);
             }

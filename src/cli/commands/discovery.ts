@@ -27,6 +27,7 @@ import {
   loadCommandConfig,
   printJson,
   printLines,
+  terminalSafe,
 } from "../context.js";
 
 function durationMs(text: string): number {
@@ -129,7 +130,7 @@ export function registerDiscoveryCommands(
             });
           });
           if (progress) ctx.stderr.write("\r\x1b[K");
-          for (const warning of warnings) ctx.stderr.write(`warning: ${warning}\n`);
+          for (const warning of warnings) ctx.stderr.write(`warning: ${terminalSafe(warning)}\n`);
           devices.sort((a, b) =>
             (a.addresses[0] ?? "").localeCompare(b.addresses[0] ?? "", "en", { numeric: true }),
           );
@@ -173,7 +174,9 @@ export function registerDiscoveryCommands(
         if (result.camera.trust === "pending") counts.pending++;
         if (result.error) {
           counts.failed++;
-          ctx.stderr.write(`${device.addresses[0] ?? device.urn}: ${result.error.message}\n`);
+          ctx.stderr.write(
+            terminalSafe(`${device.addresses[0] ?? device.urn}: ${result.error.message}`) + "\n",
+          );
         }
       }
       ctx.stderr.write(
