@@ -166,7 +166,7 @@ export class RtspServer {
       const verdict = this.options.auth.verifyDigest(header, request.method);
       user = verdict.user;
       authenticated = this.options.lockout.judge(verdict.ok, header !== undefined);
-      if (!verdict.ok)
+      if (!authenticated)
         return reply("401 Unauthorized", { "WWW-Authenticate": this.options.auth.challenge() });
     }
 
