@@ -136,6 +136,9 @@ const auditSchema = z.strictObject({
     .describe(
       "Lockout assumed of every camera (a camera reporting a stricter one is taken at its word); audits cause at most maxFailures - 2 failed logins per camera in any window",
     ),
+  commandCooldown: duration(
+    "After an audit.run command for a camera (or for all) ends, the same one is refused this long",
+  ).prefault("5m"),
 });
 
 const forwardMode = z.enum(["continuous", "on-demand", "off"]);
