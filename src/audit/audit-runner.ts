@@ -6,6 +6,7 @@ import type { Logger } from "../log/index.js";
 import { readPrivateKey } from "../pki/certificates.js";
 import type { CameraRecord, Repositories } from "../store/index.js";
 import { auditCamera } from "./auditor.js";
+import { LoginBudgets } from "./login-budget.js";
 import type { AuditSettings, AuditTarget } from "./context.js";
 import { signReport } from "./report/summary.js";
 import type { AuditReport } from "./types.js";
@@ -29,11 +30,24 @@ export function adHocCameraKey(host: string): string {
   return `address:${host}`;
 }
 
-/** Audits cameras, signs and stores each report, and tells the bus. */
+export interface AuditRun {
+  report: AuditReport;
+  previous?: AuditReport;
+}
+
+/**
+ * Audits cameras, signs and stores each report, and tells the bus. Audits of one camera never
+ * overlap (a second request joins the one running), and every audit of a camera spends the same
+ * failed-login budget, so no number of callers can lock the camera's account.
+ */
 export class AuditRunner {
   #signingKey: Promise<string | undefined> | undefined;
+  readonly #running = new Map<string, Promise<AuditRun>>();
+  readonly #budgets: LoginBudgets;
 
-  constructor(private readonly deps: AuditRunnerDeps) {}
+  constructor(private readonly deps: AuditRunnerDeps) {
+    this.#budgets = new LoginBudgets(deps.settings.lockout);
+  }
 
   targetFor(camera: CameraRecord): AuditTarget | undefined {
     const xaddr = camera.xaddrs[0];
@@ -46,15 +60,27 @@ export class AuditRunner {
     };
   }
 
-  /** Audits one camera; returns the stored report and the one before it (for --since-last). */
-  async run(
-    target: AuditTarget,
-    signal?: AbortSignal,
-  ): Promise<{ report: AuditReport; previous?: AuditReport }> {
-    const { repos, data, settings, bus, logger } = this.deps;
+  /**
+   * Audits one camera; returns the stored report and the one before it (for --since-last).
+   * While an audit of the same camera runs, the caller gets that audit's result (and it stops
+   * with the first caller's signal).
+   */
+  run(target: AuditTarget, signal?: AbortSignal): Promise<AuditRun> {
     const key = target.cameraId ?? adHocCameraKey(target.host);
+    const running = this.#running.get(key);
+    if (running) return running;
+    const work = this.#audit(key, target, signal).finally(() => this.#running.delete(key));
+    this.#running.set(key, work);
+    return work;
+  }
+
+  async #audit(key: string, target: AuditTarget, signal?: AbortSignal): Promise<AuditRun> {
+    const { repos, data, settings, bus, logger } = this.deps;
     const previous = repos.auditReports.latest(key, 1)[0]?.report as AuditReport | undefined;
-    let report = await auditCamera(target, settings, data, { signal });
+    let report = await auditCamera(target, settings, data, {
+      signal,
+      budget: this.#budgets.forCamera(key),
+    });
     const keyPem = await this.#key();
     if (keyPem) report = signReport(report, keyPem);
     repos.auditReports.insert({
@@ -83,8 +109,8 @@ export class AuditRunner {
   async runEach(
     targets: readonly AuditTarget[],
     options: { signal?: AbortSignal; onDone?: (done: number) => void } = {},
-  ): Promise<{ report: AuditReport; previous?: AuditReport }[]> {
-    const results: { report: AuditReport; previous?: AuditReport }[] = [];
+  ): Promise<AuditRun[]> {
+    const results: AuditRun[] = [];
     await eachLimited(targets, this.deps.concurrency, async (target) => {
       if (options.signal?.aborted) return;
       results.push(await this.run(target, options.signal));

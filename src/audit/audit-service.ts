@@ -19,6 +19,20 @@ export interface AuditServiceDeps {
   logger: Logger;
 }
 
+type RunNowResult = { camera: string; summary: AuditReport["summary"]; signed: boolean }[];
+
+/** An audit.run refused because the same one ended less than `audit.commandCooldown` ago. */
+export class AuditRateLimitedError extends CamgateError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+const EVERY_CAMERA = "*";
+
 /** Audits every enabled camera of the inventory on a schedule inside the agent. */
 export class AuditService implements Component {
   readonly name = "audit";
@@ -26,6 +40,8 @@ export class AuditService implements Component {
   #abort = new AbortController();
   #round: Promise<unknown> | undefined;
   #runner: AuditRunner | undefined;
+  /** Per camera id (or "*" for all): the audit.run in progress, or when the last one ended. */
+  readonly #commands = new Map<string, { running: Promise<RunNowResult> } | { endedMs: number }>();
 
   constructor(private readonly deps: AuditServiceDeps) {}
 
@@ -54,10 +70,42 @@ export class AuditService implements Component {
     await this.#round?.catch(() => undefined);
   }
 
-  /** Audits one camera, or every enabled one, now (a command from the center). */
-  async runNow(
-    cameraId?: string,
-  ): Promise<{ camera: string; summary: AuditReport["summary"]; signed: boolean }[]> {
+  /**
+   * Audits one camera, or every enabled one, now (a command from the center). A request while
+   * the same one runs gets its result; one within `audit.commandCooldown` after it ended is
+   * refused (AuditRateLimitedError), so the center cannot keep a camera under audit.
+   */
+  runNow(cameraId?: string): Promise<RunNowResult> {
+    const key = cameraId ?? EVERY_CAMERA;
+    const last = this.#commands.get(key);
+    if (last && "running" in last) return last.running;
+    const cooldown = this.deps.config.commandCooldown;
+    const since = last ? Date.now() - last.endedMs : Number.POSITIVE_INFINITY;
+    if (since < cooldown) {
+      const what = cameraId === undefined ? "every camera" : `camera ${cameraId}`;
+      const retryAfterMs = cooldown - since;
+      return Promise.reject(
+        new AuditRateLimitedError(
+          `an audit of ${what} ended ${Math.round(since / 1000)} s ago; the center may ask for one every ${Math.round(cooldown / 1000)} s (audit.commandCooldown), since each audit spends failed logins against the camera's lockout; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+          retryAfterMs,
+        ),
+      );
+    }
+    const running = this.#audit(cameraId).then(
+      (result) => {
+        this.#commands.set(key, { endedMs: Date.now() });
+        return result;
+      },
+      (error: unknown) => {
+        this.#commands.delete(key);
+        throw error;
+      },
+    );
+    this.#commands.set(key, { running });
+    return running;
+  }
+
+  async #audit(cameraId: string | undefined): Promise<RunNowResult> {
     const runner = this.#runner;
     if (!runner) throw new CamgateError("the audit service is not running");
     const signal = this.#abort.signal;

@@ -11,6 +11,7 @@ import {
 import { CHECKS } from "./checks/index.js";
 import { note } from "./checks/check.js";
 import { AuditContext, type AuditSettings, type AuditTarget } from "./context.js";
+import type { LoginBudget } from "./login-budget.js";
 import type { AuditReport, CheckOutcome, ControlResult } from "./types.js";
 import { summarize } from "./report/summary.js";
 import type { AuditData } from "./vendor-data.js";
@@ -88,7 +89,7 @@ export async function auditCamera(
   target: AuditTarget,
   settings: AuditSettings,
   data: AuditData,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; budget?: LoginBudget } = {},
 ): Promise<AuditReport> {
   validateOptIns(settings.enable);
   const startedAt = new Date();
@@ -96,7 +97,7 @@ export async function auditCamera(
     AbortSignal.timeout(settings.runTimeoutMs),
     ...(options.signal ? [options.signal] : []),
   ]);
-  const ctx = new AuditContext(target, settings, data, signal);
+  const ctx = new AuditContext(target, settings, data, signal, options.budget);
   await ctx.prepare();
   const checkTimeoutMs = settings.probeTimeoutMs * 8;
   const outcomes = new Map<string, CheckOutcome>();
@@ -160,5 +161,6 @@ export function settingsFromConfig(
     probeTimeoutMs: config.probeTimeout,
     runTimeoutMs: config.runTimeout,
     credentialTrySpacingMs: config.credentialTrySpacing,
+    lockout: { maxFailures: config.lockout.maxFailures, windowMs: config.lockout.window },
   };
 }

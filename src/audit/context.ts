@@ -11,6 +11,7 @@ import {
 } from "../discovery/extract.js";
 import { soapCall } from "../discovery/soap-client.js";
 import { NS } from "../onvif/namespaces.js";
+import { usernameTokenHeader } from "../onvif/wsse.js";
 import type { XmlElement } from "../onvif/xml.js";
 import type { BaselineId } from "./catalogue.js";
 import { EvidenceScrubber } from "./evidence.js";
@@ -19,6 +20,7 @@ import { type HttpProbeReply, httpProbe } from "./probes/http.js";
 import { safeRtspUri } from "./probes/rtsp.js";
 import { type AuditData, allDefaultPasswords } from "./vendor-data.js";
 import type { Evidence } from "./types.js";
+import { type LockoutAssumption, LoginBudget } from "./login-budget.js";
 
 /** The camera under audit, as the technician or the inventory named it. */
 export interface AuditTarget {
@@ -38,6 +40,8 @@ export interface AuditSettings {
   runTimeoutMs: number;
   /** Pause between two default-credential tries, so no lockout window fills up. */
   credentialTrySpacingMs: number;
+  /** The lockout assumed of a camera that does not report a stricter one. */
+  lockout: LockoutAssumption;
 }
 
 export type OnvifOutcome =
@@ -66,12 +70,19 @@ export class AuditContext {
   readonly #memo = new Map<string, Promise<unknown>>();
   device: DeviceReport | undefined;
   deviceError: Error | undefined;
+  /**
+   * The technician's credentials: accepted once (a later refusal is a missing privilege, not a
+   * failed login), or refused before that (a failed login: they are not sent again this audit).
+   */
+  #supplied: "unproven" | "accepted" | "refused" = "unproven";
 
   constructor(
     readonly target: AuditTarget,
     readonly settings: AuditSettings,
     readonly data: AuditData,
     readonly signal: AbortSignal,
+    /** Failed logins this camera may still take, shared with every other audit of it. */
+    readonly budget = new LoginBudget(settings.lockout),
   ) {
     this.scrub = new EvidenceScrubber([
       ...(target.credentials ? [target.credentials.password] : []),
@@ -106,9 +117,39 @@ export class AuditContext {
         deviceTimeoutMs: this.settings.probeTimeoutMs * 8,
         signal: this.signal,
       });
+      if (this.credentials) this.#supplied = "accepted";
     } catch (error) {
       this.deviceError = error as Error;
+      if (error instanceof OnvifCallError) this.#judgeSupplied(error);
     }
+  }
+
+  #judgeSupplied(error: OnvifCallError | undefined): void {
+    if (!this.credentials || this.#supplied !== "unproven") return;
+    if (error === undefined) {
+      this.#supplied = "accepted";
+    } else if (error.kind === "not-authorized") {
+      this.#supplied = "refused";
+      this.budget.exhaust();
+    }
+  }
+
+  /**
+   * A login that may be refused (a factory password, a stale token), sent only if the camera's
+   * failed-login budget has room in its lockout window; undefined when it has none. The
+   * camera's own lockout setting, read first, can only make the budget stricter.
+   */
+  async loginAttempt<T>(
+    work: () => Promise<T>,
+    refused: (result: T) => boolean,
+  ): Promise<{ result: T } | undefined> {
+    const { setting } = await this.lockoutSetting();
+    if (setting?.enabled)
+      this.budget.tighten({
+        maxFailures: setting.maxFailures,
+        windowMs: setting.periodSeconds * 1000,
+      });
+    return this.budget.attempt(work, refused);
   }
 
   /** The camera's clock offset (camera minus box) from the pre-authentication clock call. */
@@ -126,16 +167,39 @@ export class AuditContext {
           ? "without credentials"
           : "with the supplied credentials";
     const sent = `ONVIF ${label} ${how}`;
+    const supplied = !spec.anonymous && !spec.credentials && !spec.securityHeader;
+    if (supplied && this.credentials && this.#supplied === "refused") {
+      const error = new OnvifCallError(
+        "not-authorized",
+        "not sent: the camera already refused the supplied credentials in this audit",
+      );
+      return {
+        ok: false,
+        error,
+        evidence: this.scrub.record(`onvif:${label}`, { sent, received: error.message }),
+      };
+    }
+    // A factory pair goes as one WS-UsernameToken, without a Digest retry: one try, one failure.
+    const securityHeader =
+      spec.securityHeader ??
+      (spec.credentials
+        ? usernameTokenHeader(
+            spec.credentials.username,
+            spec.credentials.password,
+            this.clockOffsetMs(),
+          )
+        : undefined);
     try {
       const xaddr = spec.service === "media" ? await this.mediaXAddr() : this.target.xaddr;
       if (!xaddr) throw new OnvifCallError("fault", "the camera advertises no media service");
       const envelope = await soapCall(xaddr, body, {
         credentials: spec.anonymous ? undefined : (spec.credentials ?? this.credentials),
-        securityHeader: spec.securityHeader,
+        securityHeader,
         clockOffsetMs: this.clockOffsetMs(),
         timeoutMs: this.settings.probeTimeoutMs,
         signal: this.signal,
       });
+      if (supplied) this.#judgeSupplied(undefined);
       return {
         ok: true,
         envelope,
@@ -143,6 +207,7 @@ export class AuditContext {
       };
     } catch (error) {
       if (!(error instanceof OnvifCallError)) throw error;
+      if (supplied) this.#judgeSupplied(error);
       return {
         ok: false,
         error,

@@ -1,5 +1,5 @@
 export { AuditRunner, adHocCameraKey } from "./audit-runner.js";
-export { AuditService } from "./audit-service.js";
+export { AuditRateLimitedError, AuditService } from "./audit-service.js";
 export { AuditSettingsError, auditCamera, settingsFromConfig, validateOptIns } from "./auditor.js";
 export { BASELINE_TITLES, CONTROLS, type ControlDefinition, controlById } from "./catalogue.js";
 export type { AuditSettings, AuditTarget } from "./context.js";

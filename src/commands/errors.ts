@@ -13,6 +13,7 @@ export type RefusalCode =
   | "not_found"
   | "refused"
   | "busy"
+  | "rate_limited"
   | "unavailable";
 
 /** A command refused for a reason the requester can act on. */

@@ -1,4 +1,5 @@
 import type { AgentEvents } from "../agent-events.js";
+import { AuditRateLimitedError } from "../audit/index.js";
 import type { StorageConfig } from "../config/index.js";
 import type { EventBus } from "../lifecycle/index.js";
 import type { LiveSessionInfo } from "../live/index.js";
@@ -91,9 +92,15 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
     }),
     "audit.run": async (args) => {
       const audit = needs(deps.audit, "the audit");
-      return {
-        reports: await audit.runNow(args.camera === undefined ? undefined : camera(args.camera)),
-      };
+      try {
+        return {
+          reports: await audit.runNow(args.camera === undefined ? undefined : camera(args.camera)),
+        };
+      } catch (error) {
+        if (error instanceof AuditRateLimitedError)
+          throw new CommandRefusedError("rate_limited", error.message, { cause: error });
+        throw error;
+      }
     },
     "discovery.run": async () => ({ round: await needs(deps.discovery, "discovery").runOnce() }),
     "status.get": async () => deps.status(),

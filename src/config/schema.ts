@@ -140,6 +140,26 @@ const auditSchema = z.strictObject({
   probeTimeout: duration("Timeout of one probe").prefault("5s"),
   runTimeout: duration("Timeout of a whole audit run").prefault("10m"),
   credentialTrySpacing: duration("Pause between two factory-password tries").prefault("2s"),
+  lockout: z
+    .strictObject({
+      maxFailures: z
+        .number()
+        .int()
+        .min(3)
+        .max(100)
+        .default(5)
+        .describe("Failed logins that lock a camera's account (Decision 724: 5)"),
+      window: duration(
+        "Window in which a camera counts failed logins (Decision 724: 30s)",
+      ).prefault("30s"),
+    })
+    .prefault({})
+    .describe(
+      "Lockout assumed of every camera (a camera reporting a stricter one is taken at its word); audits cause at most maxFailures - 2 failed logins per camera in any window",
+    ),
+  commandCooldown: duration(
+    "After an audit.run command for a camera (or for all) ends, the same one is refused this long",
+  ).prefault("5m"),
 });
 
 const forwardMode = z.enum(["continuous", "on-demand", "off"]);

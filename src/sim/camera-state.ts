@@ -1,3 +1,4 @@
+import type { LockoutPolicy } from "./lockout.js";
 import type { CameraIdentity, Weaknesses } from "./profiles.js";
 
 export interface SimPorts {
@@ -50,6 +51,8 @@ export interface SimCameraState {
   users: readonly SimUser[];
   profiles: readonly SimProfile[];
   video: { width: number; height: number; fps: number };
+  /** Brute-force protection that really locks the account; none: failures are only counted. */
+  lockout?: LockoutPolicy | undefined;
 }
 
 export function cameraNow(state: SimCameraState, nowMs = Date.now()): Date {

@@ -6,6 +6,7 @@ import { explainBindError } from "./errors.js";
 import type { FrameTicker } from "./frame-ticker.js";
 import { HttpServers } from "./http-server.js";
 import { RequestJournal, type SimProtocol } from "./journal.js";
+import { LoginLockout } from "./lockout.js";
 import { OnvifService } from "./onvif-service.js";
 import { RtspServer } from "./rtsp-server.js";
 import {
@@ -37,6 +38,8 @@ export interface SimCameraDeps {
  */
 export class SimCamera {
   readonly journal = new RequestJournal();
+  /** Failed logins on every protocol, and the locks they caused (with `state.lockout`). */
+  readonly lockout: LoginLockout;
   readonly responder: DiscoveryResponder;
   #parts: Part[] = [];
   #stalled = false;
@@ -47,6 +50,7 @@ export class SimCamera {
     private readonly deps: SimCameraDeps,
   ) {
     this.responder = new DiscoveryResponder(state, deps.discoveryPort, this.journal);
+    this.lockout = new LoginLockout(state.lockout);
   }
 
   get running(): boolean {
@@ -77,11 +81,12 @@ export class SimCamera {
       `${state.identity.manufacturer}-${state.identity.serialNumber}`,
       (user) => state.users.find((candidate) => candidate.username === user)?.password,
     );
-    const onvif = new OnvifService(state, digest, this.journal);
+    const onvif = new OnvifService(state, digest, this.journal, this.lockout);
     const http = new HttpServers({
       state,
       onvif,
       digest,
+      lockout: this.lockout,
       journal: this.journal,
       jpeg: deps.asset.jpeg,
       certificate: this.#certificate,
@@ -94,6 +99,7 @@ export class SimCamera {
         asset: deps.asset,
         ticker: deps.ticker,
         auth,
+        lockout: this.lockout,
         journal: this.journal,
         isStalled: () => this.#stalled,
         ...(tls ? { tls } : {}),

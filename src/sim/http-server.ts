@@ -12,6 +12,7 @@ import { closeServer, listen, trackConnections } from "../util/net.js";
 import { hostPort, type SimCameraState } from "./camera-state.js";
 import type { DigestAuthority } from "./digest-auth.js";
 import type { RequestJournal, SimProtocol } from "./journal.js";
+import type { LoginLockout } from "./lockout.js";
 import type { OnvifService, OnvifServiceName } from "./onvif-service.js";
 import type { CertificateMaterial } from "./tls-certs.js";
 
@@ -41,6 +42,7 @@ export interface HttpServersOptions {
   state: SimCameraState;
   onvif: OnvifService;
   digest: DigestAuthority;
+  lockout: LoginLockout;
   journal: RequestJournal;
   jpeg: Buffer;
   certificate: CertificateMaterial;
@@ -251,7 +253,7 @@ export class HttpServers {
     const verdict = this.#usesBasic(protocol)
       ? this.options.digest.verifyBasic(header)
       : this.options.digest.verifyDigest(header, request.method ?? "GET");
-    return { ok: verdict.ok, user: verdict.user };
+    return { ok: this.options.lockout.judge(verdict.ok, header !== undefined), user: verdict.user };
   }
 
   #challenge(response: ServerResponse, protocol: SimProtocol): void {

@@ -2,6 +2,7 @@ export { SimCamera } from "./camera.js";
 export type { SimCameraState, SimPorts } from "./camera-state.js";
 export { SimBindError } from "./errors.js";
 export type { SimProtocol, SimRequest } from "./journal.js";
+export { D724_LOCKOUT, type LockoutPolicy, LoginLockout } from "./lockout.js";
 export {
   DEFAULT_CREDENTIALS,
   PROFILE_NAMES,

@@ -136,9 +136,10 @@ export const DEVICE_OPERATIONS: Record<string, Builder> = {
       `</tds:GetPasswordComplexityConfigurationResponse>`
     );
   },
-  GetAuthFailureWarningConfiguration: ({ weaknesses }) =>
+  GetAuthFailureWarningConfiguration: ({ weaknesses, lockout }) =>
     `<tds:GetAuthFailureWarningConfigurationResponse><tds:Enabled>${!weaknesses.noLockout}</tds:Enabled>` +
-    `<tds:MonitorPeriod>30</tds:MonitorPeriod><tds:MaxAuthFailures>5</tds:MaxAuthFailures>` +
+    `<tds:MonitorPeriod>${Math.round((lockout?.windowMs ?? 30_000) / 1000)}</tds:MonitorPeriod>` +
+    `<tds:MaxAuthFailures>${lockout?.maxFailures ?? 5}</tds:MaxAuthFailures>` +
     `</tds:GetAuthFailureWarningConfigurationResponse>`,
 };
 

@@ -6,6 +6,7 @@ import { attr, child, descend, parseXml, textOf, type XmlElement } from "../onvi
 import { cameraNow, type SimCameraState } from "./camera-state.js";
 import type { DigestAuthority } from "./digest-auth.js";
 import type { RequestJournal } from "./journal.js";
+import type { LoginLockout } from "./lockout.js";
 import {
   DEVICE_OPERATIONS,
   MEDIA_OPERATIONS,
@@ -42,6 +43,7 @@ export class OnvifService {
     private readonly state: SimCameraState,
     private readonly digest: DigestAuthority,
     private readonly journal: RequestJournal,
+    private readonly lockout: LoginLockout,
   ) {}
 
   handle(
@@ -72,14 +74,17 @@ export class OnvifService {
     const wsse = this.#verifyWsse(envelope);
     const http = authorization ? this.digest.verifyDigest(authorization, "POST") : undefined;
     const user = (wsse.present ? wsse.user : null) ?? http?.user ?? null;
-    const authenticated = (wsse.present && wsse.ok) || http?.ok === true;
-    const record = (outcome: string) =>
-      this.journal.record({ protocol: "onvif", operation, user, authenticated, outcome, remote });
-
     const open =
       PRE_AUTH_OPERATIONS.has(operation) ||
       (this.state.weaknesses.unauthenticatedOnvif && WEAK_OPEN_OPERATIONS.has(operation)) ||
       (this.state.weaknesses.openSystemLog && operation === "GetSystemLog");
+    const verified = (wsse.present && wsse.ok) || http?.ok === true;
+    // A login is judged where it is needed: an open operation ignores what the caller sent.
+    const authenticated = open
+      ? verified
+      : this.lockout.judge(verified, wsse.present || authorization !== undefined);
+    const record = (outcome: string) =>
+      this.journal.record({ protocol: "onvif", operation, user, authenticated, outcome, remote });
     if (!open && !authenticated) {
       record("NotAuthorized");
       if (!wsse.present && !authorization) {

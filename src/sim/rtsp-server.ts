@@ -6,6 +6,7 @@ import type { DigestAuthority } from "./digest-auth.js";
 import type { FrameTicker } from "./frame-ticker.js";
 import { h264Fmtp } from "./h264.js";
 import type { RequestJournal } from "./journal.js";
+import type { LoginLockout } from "./lockout.js";
 import type { VideoAsset } from "./video-asset.js";
 
 const MAX_HEADER_BYTES = 8192;
@@ -21,6 +22,7 @@ export interface RtspServerOptions {
   ticker: FrameTicker;
   /** null: the camera serves its streams to anyone. */
   auth: DigestAuthority | null;
+  lockout: LoginLockout;
   journal: RequestJournal;
   isStalled: () => boolean;
   /** Serve RTSPS (RTSP over TLS) with this certificate instead of plain RTSP. */
@@ -160,13 +162,11 @@ export class RtspServer {
     if (!streamPath) return reply("404 Not Found");
 
     if (this.options.auth) {
-      const verdict = this.options.auth.verifyDigest(
-        request.headers.get("authorization"),
-        request.method,
-      );
+      const header = request.headers.get("authorization");
+      const verdict = this.options.auth.verifyDigest(header, request.method);
       user = verdict.user;
-      authenticated = verdict.ok;
-      if (!verdict.ok)
+      authenticated = this.options.lockout.judge(verdict.ok, header !== undefined);
+      if (!authenticated)
         return reply("401 Unauthorized", { "WWW-Authenticate": this.options.auth.challenge() });
     }
 

@@ -14,6 +14,7 @@ import {
 import { MulticastProbeListener } from "./discovery-responder.js";
 import { SimBindError } from "./errors.js";
 import { FrameTicker } from "./frame-ticker.js";
+import type { LockoutPolicy } from "./lockout.js";
 import {
   cameraIdentity,
   DEFAULT_CREDENTIALS,
@@ -46,6 +47,8 @@ export const MAX_SIMULATED_CAMERAS = 250;
 export interface CameraOverride {
   weaknesses?: Partial<Weaknesses>;
   clockSkewMs?: number;
+  /** Lock the account after repeated failed logins on any protocol (see D724_LOCKOUT). */
+  lockout?: LockoutPolicy;
 }
 
 export interface SimulatorOptions {
@@ -206,6 +209,7 @@ export class Simulator {
         { token: "Profile_2", name: "subStream", path: "/Streaming/Channels/102" },
       ],
       video: { width: asset.width, height: asset.height, fps: asset.fps },
+      lockout: override?.lockout,
     };
   }
 }

@@ -127,14 +127,26 @@ const wsseFreshness: Check = {
           "no ONVIF operation refuses anonymous callers, so a token's acceptance proves nothing",
         ),
       ]);
-    const control = await ctx.onvif(operation, {
-      securityHeader: usernameTokenHeader(
-        credentials.username,
-        credentials.password,
-        ctx.clockOffsetMs(),
-      ),
-      label: "fresh token (control)",
-    });
+    // Each of the three may be refused, so each is a login within the camera's budget.
+    const login = (securityHeader: string, label: string) =>
+      ctx.loginAttempt(
+        () => ctx.onvif(operation, { securityHeader, label }),
+        (reply) => !reply.ok,
+      );
+    const noRoom = (evidence: Evidence[]) =>
+      outcome("unknown", [
+        ...evidence,
+        note(
+          `not tried: the failed logins this camera may take from the audit (${ctx.budget.limit} per ${ctx.budget.windowMs / 1000} s) are spent`,
+        ),
+      ]);
+    const control = (
+      await login(
+        usernameTokenHeader(credentials.username, credentials.password, ctx.clockOffsetMs()),
+        "fresh token (control)",
+      )
+    )?.result;
+    if (!control) return noRoom([]);
     if (!control.ok)
       return outcome("unknown", [
         note("the supplied credentials are refused with a fresh token"),
@@ -143,14 +155,21 @@ const wsseFreshness: Check = {
     const hourAgo = new Date(Date.now() + ctx.clockOffsetMs() - 3_600_000)
       .toISOString()
       .replace(/\.\d{3}Z$/, "Z");
-    const bare = await ctx.onvif(operation, {
-      securityHeader: token(credentials.username, credentials.password, undefined, undefined),
-      label: "token without nonce and created",
-    });
-    const stale = await ctx.onvif(operation, {
-      securityHeader: token(credentials.username, credentials.password, randomBytes(16), hourAgo),
-      label: "token created an hour ago",
-    });
+    const bare = (
+      await login(
+        token(credentials.username, credentials.password, undefined, undefined),
+        "token without nonce and created",
+      )
+    )?.result;
+    if (!bare) return noRoom([control.evidence]);
+    if (bare.ok) return outcome("fail", [control.evidence, bare.evidence]);
+    const stale = (
+      await login(
+        token(credentials.username, credentials.password, randomBytes(16), hourAgo),
+        "token created an hour ago",
+      )
+    )?.result;
+    if (!stale) return noRoom([control.evidence, bare.evidence]);
     const evidence = [control.evidence, bare.evidence, stale.evidence];
     const accepted = [bare, stale].filter((reply) => reply.ok).length;
     if (accepted > 0) return outcome("fail", evidence);

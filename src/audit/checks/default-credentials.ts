@@ -11,8 +11,6 @@ import { note, outcome } from "./check.js";
 import { protectedOperation } from "./auth.js";
 
 const TRIES_PER_PROTOCOL = 3;
-/** Without a known lockout threshold, stay below the D724 default of 5 failures per window. */
-const UNKNOWN_THRESHOLD_BUDGET = 4;
 /** Refusals that are not a plain "wrong password": the camera may be locking us out. */
 const LOCKOUT_STATUSES = new Set([403, 423, 429, 453, 503]);
 
@@ -142,28 +140,35 @@ async function rtspProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
   };
 }
 
-/** How many failed logins this run may spend: below the camera's own lockout threshold. */
-async function triesBudget(ctx: AuditContext): Promise<{ budget: number; evidence: Evidence }> {
-  const { setting } = await ctx.lockoutSetting();
-  const max = setting?.maxFailures ?? Number.NaN;
-  if (setting?.enabled && Number.isInteger(max) && max > 0) {
+/** One try; a try that throws is inconclusive (and spends its place in the budget). */
+async function tryPair(
+  ctx: AuditContext,
+  protocol: Protocol,
+  pair: Credentials,
+): Promise<TryResult> {
+  try {
+    return await protocol.attempt(pair);
+  } catch (error) {
     return {
-      budget: Math.max(1, max - 2),
-      evidence: note(`lockout after ${max} failures: at most ${Math.max(1, max - 2)} tries`),
+      verdict: "inconclusive",
+      evidence: ctx.scrub.record(`${protocol.name}:login`, { received: (error as Error).message }),
     };
   }
-  if (setting?.disabled)
-    return { budget: TRIES_PER_PROTOCOL * 3, evidence: note("no lockout configured") };
-  return {
-    budget: UNKNOWN_THRESHOLD_BUDGET,
-    evidence: note(`lockout threshold unknown: at most ${UNKNOWN_THRESHOLD_BUDGET} tries`),
-  };
+}
+
+/** The camera's failed-login budget for this lockout window is spent: no further tries. */
+function budgetSpent(ctx: AuditContext, tries: number, evidence: Evidence[]): CheckOutcome {
+  const { limit, windowMs } = ctx.budget;
+  const why = `the failed logins this camera may take from the audit (${limit} per ${windowMs / 1000} s, below its lockout threshold) are spent`;
+  if (tries === 0) return outcome("unknown", [note(`no factory password tried: ${why}`)]);
+  return outcome("pass", [...evidence, note(`stopped after ${tries} tries: ${why}`)]);
 }
 
 /**
- * Tries the vendor's factory passwords: at most three pairs per protocol, never more failures
- * than the lockout budget, spaced out, stopping at the first success or the first sign of a
- * lockout. The technician's own password is judged without a try.
+ * Tries the vendor's factory passwords: at most three pairs per protocol, each within the
+ * camera's failed-login budget (shared with the other checks and audits), spaced out, stopping
+ * at the first success or the first sign of a lockout. The technician's own password is judged
+ * without a try.
  */
 export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOutcome> {
   const pairs = defaultCredentialsFor(ctx.data, ctx.device?.manufacturer);
@@ -189,29 +194,19 @@ export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOut
     return outcome("unknown", [
       note("no service asked for credentials, so factory passwords could not be tried"),
     ]);
-  const { budget, evidence: budgetNote } = await triesBudget(ctx);
-  const evidence: Evidence[] = [budgetNote];
+  const evidence: Evidence[] = [];
   let tries = 0;
   for (const [index, [username, password]] of pairs.slice(0, TRIES_PER_PROTOCOL).entries()) {
     for (const protocol of protocols) {
-      if (tries >= budget) {
-        evidence.push(note(`stopped after ${tries} tries to stay below the lockout threshold`));
-        return outcome("pass", evidence);
-      }
       if (tries > 0)
         await sleep(ctx.settings.credentialTrySpacingMs, undefined, { signal: ctx.signal });
+      const attempt = await ctx.loginAttempt(
+        () => tryPair(ctx, protocol, { username, password }),
+        (result) => result.verdict !== "accepted",
+      );
+      if (!attempt) return budgetSpent(ctx, tries, evidence);
       tries++;
-      let result: TryResult;
-      try {
-        result = await protocol.attempt({ username, password });
-      } catch (error) {
-        result = {
-          verdict: "inconclusive",
-          evidence: ctx.scrub.record(`${protocol.name}:login`, {
-            received: (error as Error).message,
-          }),
-        };
-      }
+      const result = attempt.result;
       evidence.push({
         ...result.evidence,
         note: `factory pair #${index + 1} (${username}) on ${protocol.name}: ${result.verdict}`,

@@ -120,18 +120,31 @@ const dahuaBypass: Check = {
       });
       if (first.status !== 200 || !first.reply)
         return outcome("pass", [...evidence, note("no Dahua RPC2 login endpoint")]);
-      const second = await call("/RPC2_Login", {
-        method: "global.login",
-        params: {
-          userName: "admin",
-          password: "Not Used",
-          clientType: "NetKeyboard",
-          authorityType: "Default",
-          passwordType: "Default",
-        },
-        id: 2,
-        session: first.reply.session,
-      });
+      // On a patched camera this is a failed login of admin: it spends the lockout budget.
+      const attempt = await ctx.loginAttempt(
+        () =>
+          call("/RPC2_Login", {
+            method: "global.login",
+            params: {
+              userName: "admin",
+              password: "Not Used",
+              clientType: "NetKeyboard",
+              authorityType: "Default",
+              passwordType: "Default",
+            },
+            id: 2,
+            session: first.reply?.session,
+          }),
+        (reply) => reply.reply?.result !== true,
+      );
+      if (!attempt)
+        return outcome("unknown", [
+          ...evidence,
+          note(
+            `not tried: the failed logins this camera may take from the audit (${ctx.budget.limit} per ${ctx.budget.windowMs / 1000} s) are spent`,
+          ),
+        ]);
+      const second = attempt.result;
       if (second.reply?.result === true) {
         await call("/RPC2", {
           method: "global.logout",
