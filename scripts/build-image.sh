@@ -169,10 +169,13 @@ in_root sh -c 'id camgate >/dev/null 2>&1 || useradd --system --home-dir /var/li
 install -m 0644 "$REPO/systemd/camgate.service" "$REPO/systemd/camgate-firstboot.service" "$ROOT/etc/systemd/system/"
 install -m 0755 "$REPO/scripts/image/camgate-firstboot" "$ROOT/usr/local/sbin/camgate-firstboot"
 in_root systemctl enable camgate.service camgate-firstboot.service systemd-networkd systemd-timesyncd ssh >/dev/null
+# /proc with hidepid=invisible: a local user sees only their own processes, so no command line
+# (ffmpeg's, the agent's) can be read by another account, whatever it holds.
 cat >"$ROOT/etc/fstab" <<FSTAB
 LABEL=CAMGATE_ROOT  /                 ext4  noatime,errors=remount-ro        0 1
 LABEL=CAMGATEBOOT   /boot/firmware    vfat  noatime,umask=0077,nofail        0 2
 LABEL=CAMGATE_DATA  /var/lib/camgate  ext4  noatime,nodev,nosuid,noexec      0 2
+proc                /proc             proc  defaults,hidepid=invisible       0 0
 FSTAB
 mkdir -p "$ROOT/etc/systemd/journald.conf.d" "$ROOT/etc/systemd/network" "$ROOT/var/lib/camgate"
 cat >"$ROOT/etc/systemd/journald.conf.d/camgate.conf" <<JOURNAL

@@ -14,6 +14,9 @@ trap 'umount "$MNT"; rmdir "$MNT"' EXIT
 echo "root partition: $(df -h --output=size,used "$MNT" | tail -1)"
 echo "kernel: $(ls "$MNT"/boot/vmlinuz-* 2>/dev/null | xargs -n1 basename)"
 echo "enabled: $(ls "$MNT"/etc/systemd/system/multi-user.target.wants/ | tr '\n' ' ')"
+grep -Eq '^proc[[:space:]]+/proc[[:space:]]+proc[[:space:]]+[^[:space:]]*hidepid=invisible' "$MNT/etc/fstab" \
+  || { echo "check-image: /proc is not mounted with hidepid=invisible" >&2; exit 1; }
+echo "/proc: hidepid=invisible (other users' processes are hidden)"
 echo "\$ camgate --version (arm64, under qemu)"
 chroot "$MNT" /usr/local/bin/camgate --version
 echo "\$ camgate config check --config /opt/camgate/config.example.yaml"

@@ -167,12 +167,15 @@ export async function discover(
       // Yield between batches so answers are read while the sweep goes on.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // The signal outlives the round (the discovery service's): the listener goes with it.
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.timeoutMs);
-      options.signal?.addEventListener("abort", () => {
+      const done = () => {
         clearTimeout(timer);
+        options.signal?.removeEventListener("abort", done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, options.timeoutMs);
+      options.signal?.addEventListener("abort", done, { once: true });
     });
   } finally {
     for (const socket of sockets) socket.close();

@@ -143,7 +143,7 @@ describe("a hostile device on the camera LAN", () => {
     store.close();
 
     const rogue = await startHostileDevice(t, {
-      address: "127.0.47.21",
+      address: "127.0.47.19",
       urn: camera!.urn,
       mac: camera!.mac,
       serial: approved.serial ?? "",
@@ -168,9 +168,9 @@ describe("a hostile device on the camera LAN", () => {
     const after = store.repos.cameras.get(approved.id)!;
     assert.equal(after.ip, camera!.address, "the camera keeps its pinned address");
     assert.equal(after.identityIssue?.kind, "claimed");
-    assert.equal(after.identityIssue?.address, "127.0.47.21");
+    assert.equal(after.identityIssue?.address, "127.0.47.19");
     assert.ok(recorder?.processes().get(approved.id) !== undefined, "still recording");
-    const claimant = store.repos.cameras.list().find((c) => c.ip === "127.0.47.21");
+    const claimant = store.repos.cameras.list().find((c) => c.ip === "127.0.47.19");
     assert.equal(claimant?.trust, "pending");
     assert.equal(claimant?.claims, approved.id);
     const reported = store.repos.events.list({ kind: "camera_identity_changed" });

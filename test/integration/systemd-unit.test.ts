@@ -44,4 +44,22 @@ describe("systemd/camgate.service", () => {
     // The agent's own stop deadline (agent.stopTimeout, 20 s) must end before systemd's.
     assert.ok(Number(/^(\d+)s$/.exec(keys.get("TimeoutStopSec") ?? "")?.[1]) > 20);
   });
+
+  it("contains a leak: memory and task limits, the soft one below the hard one", async () => {
+    const keys = await serviceKeys();
+    const mebibytes = (key: string) => Number(/^(\d+)M$/.exec(keys.get(key) ?? "")?.[1]);
+    assert.ok(mebibytes("MemoryHigh") > 0, "MemoryHigh in MiB");
+    assert.ok(mebibytes("MemoryMax") > mebibytes("MemoryHigh"), "MemoryMax above MemoryHigh");
+    assert.ok(Number(keys.get("TasksMax")) >= 64, "TasksMax");
+  });
+});
+
+describe("scripts/build-image.sh", () => {
+  it("mounts /proc with hidepid=invisible: no user reads another's command line", async () => {
+    const script = await readFile(join(REPO_ROOT, "scripts/build-image.sh"), "utf8");
+    const fstab = /cat >"\$ROOT\/etc\/fstab" <<FSTAB\n([\s\S]*?)\nFSTAB/.exec(script)?.[1] ?? "";
+    assert.match(fstab, /^proc\s+\/proc\s+proc\s+\S*hidepid=invisible\S*\s+0\s+0$/m);
+    const check = await readFile(join(REPO_ROOT, "scripts/image/check-image.sh"), "utf8");
+    assert.match(check, /hidepid=invisible/, "check-image.sh verifies it in the built image");
+  });
 });
