@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server } from "node:http";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { discover, interrogate, OnvifCallError } from "../../src/discovery/index.js";
 import { NS } from "../../src/onvif/index.js";
+import { assertBounded, underAttack } from "../helpers/attack-cost.js";
 import { runCamgate } from "../helpers/cli.js";
 
 // Hostile devices of this file live on 127.0.212.0/24.
@@ -19,9 +19,6 @@ const FLOOD_SOURCES = Array.from({ length: 32 }, (_, i) => `127.0.212.${100 + i}
 /** Any C0 control but newline, DEL, or any C1 control: what a terminal would act on. */
 // eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
-
-const MAX_LOOP_DELAY_MS = 1000;
-const MAX_RSS_GROWTH = 256 * 1024 * 1024;
 
 /**
  * A SOAP envelope whose first half is namespace declarations on the Envelope and whose second
@@ -71,65 +68,6 @@ function probeMatch(relatesTo: string, scopes: readonly string[], host: string):
     `<d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>${scopes.join(" ")}</d:Scopes>` +
     `<d:XAddrs>http://${host}/onvif/device_service</d:XAddrs></d:ProbeMatch></d:ProbeMatches>` +
     `</s:Body></s:Envelope>`
-  );
-}
-
-interface AttackCost<T> {
-  result: T;
-  loopSamples: number;
-  maxLoopDelayMs: number;
-  rssGrowth: number;
-}
-
-const TICK_MS = 10;
-
-/**
- * Runs `attack` while measuring the event loop's worst delay and how far RSS grew. The
- * histogram only counts from its second sample, so a block that starts at once would escape
- * it: a ticker of our own, started before the attack, measures the longest gap as well.
- */
-async function underAttack<T>(attack: () => Promise<T>): Promise<AttackCost<T>> {
-  const histogram = monitorEventLoopDelay({ resolution: TICK_MS });
-  const rssBefore = process.memoryUsage.rss();
-  let rssPeak = rssBefore;
-  let lastTick = performance.now();
-  let longestGap = 0;
-  const tick = () => {
-    const now = performance.now();
-    longestGap = Math.max(longestGap, now - lastTick);
-    lastTick = now;
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-  };
-  const ticker = setInterval(tick, TICK_MS);
-  histogram.enable();
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 5 * TICK_MS));
-    tick();
-    const result = await attack();
-    tick();
-    return {
-      result,
-      loopSamples: histogram.count,
-      maxLoopDelayMs: Math.max(histogram.max / 1e6, longestGap - TICK_MS),
-      rssGrowth: rssPeak - rssBefore,
-    };
-  } finally {
-    histogram.disable();
-    clearInterval(ticker);
-  }
-}
-
-function assertBounded(cost: AttackCost<unknown>, t: TestContext): void {
-  t.diagnostic(
-    `event loop delay at most ${cost.maxLoopDelayMs.toFixed(1)} ms (${cost.loopSamples} samples), RSS grew ${(cost.rssGrowth / 2 ** 20).toFixed(1)} MiB`,
-  );
-  assert.ok(
-    cost.maxLoopDelayMs < MAX_LOOP_DELAY_MS,
-    `event loop blocked ${cost.maxLoopDelayMs.toFixed(0)} ms`,
-  );
-  assert.ok(
-    cost.rssGrowth < MAX_RSS_GROWTH,
-    `RSS grew ${(cost.rssGrowth / 2 ** 20).toFixed(0)} MiB`,
   );
 }
 
