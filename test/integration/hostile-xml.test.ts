@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server } from "node:http";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { discover, interrogate, OnvifCallError } from "../../src/discovery/index.js";
 import { NS } from "../../src/onvif/index.js";
 import { assertBounded, underAttack } from "../helpers/attack-cost.js";
