@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { Agent } from "../../src/agent.js";
+import { CredentialVault, type DiscoveryService } from "../../src/discovery/index.js";
+import { silentLogger } from "../../src/log/index.js";
+import { SecretSealer } from "../../src/pki/index.js";
+import type { RecorderService } from "../../src/recorder/index.js";
+import { Store } from "../../src/store/index.js";
+import { runCamgate } from "../helpers/cli.js";
+import { waitFor, writeRecorderConfig } from "../helpers/recording.js";
+import { hardenedCameras } from "../helpers/site.js";
+import { defer, tempDir } from "../helpers/temp.js";
+
+describe("a camera's credentials, as a technician fixes them", () => {
+  it("approve and credentials refuse a wrong password, store nothing; the right one reaches the running agent within seconds", async (t) => {
+    const dir = await tempDir(t);
+    const sim = await hardenedCameras(t, "127.0.46.10", 1);
+    const [camera] = sim.describe();
+    const { config, file } = await writeRecorderConfig(dir, [
+      "discovery: {multicast: false, cidrs: [127.0.46.8/29], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600}",
+      `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+    ]);
+    const cli = (args: string[], input?: string) =>
+      runCamgate(["--config", file, ...args], input === undefined ? {} : { input });
+    const agent = Agent.fromConfig(config, silentLogger());
+    const discovery = agent.components.find((c) => c.name === "discovery") as DiscoveryService;
+    const recorder = agent.components.find((c) => c.name === "recorder") as RecorderService;
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    assert.equal((await discovery.runOnce()).pending, 1);
+    const listed = JSON.parse((await cli(["cameras", "list", "--json"])).stdout) as {
+      id: string;
+    }[];
+    const id = listed[0]!.id;
+
+    // A wrong password: said plainly, and the camera stays pending.
+    const refused = await cli(
+      ["cameras", "approve", id, "-u", camera!.username, "--password-stdin"],
+      "wrong",
+    );
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `camera ${id} \\(127\\.0\\.46\\.10\\) refused the credentials of ${camera!.username}: wrong username or password`,
+      ),
+    );
+    const status = await cli(["status"]);
+    assert.equal(status.code, 1);
+    assert.match(
+      status.stdout,
+      new RegExp(
+        `a device at 127\\.0\\.46\\.10 \\(${id}\\) awaits approval: camgate cameras approve ${id}`,
+      ),
+    );
+
+    // A password on the command line is refused before anything is sent.
+    const argv = await cli(["cameras", "approve", id, "-u", "admin", "-p", camera!.password]);
+    assert.equal(argv.code, 2);
+    assert.match(argv.stderr, /takes no password on the command line/);
+
+    const approved = await cli(
+      ["cameras", "approve", id, "-u", camera!.username, "--password-stdin"],
+      camera!.password,
+    );
+    assert.equal(approved.code, 0, approved.stderr);
+    await waitFor(
+      "the running agent recording the approved camera",
+      () => recorder.processes().get(id) !== undefined,
+      30_000,
+    );
+
+    // The camera's password is changed on the camera side and here, wrongly at first.
+    const wrong = await cli(
+      ["cameras", "credentials", id, "-u", camera!.username, "--password-stdin"],
+      "not-it",
+    );
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /refused the credentials .*: wrong username or password/);
+    const store = new Store(config.store.path, silentLogger());
+    const vault = new CredentialVault(
+      store.open(),
+      await SecretSealer.open(config.secrets.keyFile),
+    );
+    assert.equal(
+      vault.ownOf(id)?.password,
+      camera!.password,
+      "the refused password was not stored",
+    );
+
+    // Stored credentials that stop working (what the agent sees after a password change on the
+    // camera): the recorder restarts with them; fixed credentials take effect without a restart.
+    vault.setForCamera(id, { username: camera!.username, password: "changed-on-the-camera" });
+    store.close();
+    const pidBefore = recorder.processes().get(id);
+    await waitFor(
+      "the recorder restarted with the new (bad) credentials",
+      () => recorder.processes().get(id) !== pidBefore,
+      30_000,
+    );
+    const fixed = await cli(
+      ["cameras", "credentials", id, "-u", camera!.username, "--password-stdin"],
+      camera!.password,
+    );
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.match(fixed.stdout, /accepted the credentials .*; sealed/);
+    const since = Date.now();
+    const recorded = () => {
+      const check = new Store(config.store.path, silentLogger());
+      try {
+        return (check.open().segments.span(id)?.newestMs ?? 0) > since;
+      } finally {
+        check.close();
+      }
+    };
+    await waitFor("a new segment within 30 s of the fix, without a restart", recorded, 30_000);
+  });
+});
