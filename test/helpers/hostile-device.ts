@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import type { CleanupScope } from "./temp.js";
 import { defer } from "./temp.js";
 
@@ -24,6 +25,8 @@ export interface HostileDeviceOptions {
   discoveryOnly?: boolean;
   /** The RTSP server redirects every request here instead of challenging. */
   rtspRedirectTo?: string;
+  /** Serve TLS on this port with this certificate (PEM), as a camera's HTTPS would. */
+  https?: { port: number; cert: string; key: string };
 }
 
 export interface HostileDevice {
@@ -194,6 +197,16 @@ export async function startHostileDevice(
     });
     await listen(rtspServer, rtspPort, address);
     servers.push(rtspServer);
+  }
+  if (options.https) {
+    const tls = createTlsServer({ cert: options.https.cert, key: options.https.key }, (socket) => {
+      socket.on("data", (chunk: Buffer) => log.push(chunk.toString("latin1")));
+      socket.on("error", () => undefined);
+      socket.end();
+    });
+    tls.on("tlsClientError", () => undefined);
+    await listen(tls, options.https.port, address);
+    servers.push(tls);
   }
 
   let stopped = false;

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Agent } from "../../src/agent.js";
@@ -13,7 +16,7 @@ import {
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import type { RecorderService } from "../../src/recorder/index.js";
-import { Simulator } from "../../src/sim/index.js";
+import { type SimCameraInfo, Simulator } from "../../src/sim/index.js";
 import { Store } from "../../src/store/index.js";
 import { assertBounded, underAttack } from "../helpers/attack-cost.js";
 import { credentialTraces, startHostileDevice } from "../helpers/hostile-device.js";
@@ -53,6 +56,60 @@ async function agentFor(
   };
 }
 
+/** A pending row for a simulated camera, as an anonymous discovery look would leave it. */
+async function pendingRow(config: Config, camera: SimCameraInfo): Promise<string> {
+  const store = new Store(config.store.path, silentLogger());
+  try {
+    const repos = store.open();
+    const { camera: row } = new Inventory(repos).record(
+      {
+        xaddr: camera.xaddr,
+        address: camera.address,
+        manufacturer: undefined,
+        model: undefined,
+        firmwareVersion: undefined,
+        serialNumber: undefined,
+        hardwareId: undefined,
+        mac: camera.mac,
+        clockOffsetMs: undefined,
+        dateTimeType: undefined,
+        services: {},
+        httpsPort: undefined,
+        scopes: [],
+        name: undefined,
+        location: undefined,
+        profiles: [],
+        warnings: [],
+      },
+      { urn: camera.urn },
+    );
+    return row.id;
+  } finally {
+    store.close();
+  }
+}
+
+async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, "rogue.pem");
+  const key = join(dir, "rogue.key");
+  await promisify(execFile)("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=rogue",
+    "-days",
+    "1",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
+  return { cert: await readFile(cert, "utf8"), key: await readFile(key, "utf8") };
+}
+
 /** What `camgate cameras approve` does, on a connection of its own as the CLI has. */
 async function approve(config: Config, id: string, credentials: Credentials) {
   const store = new Store(config.store.path, silentLogger());
@@ -78,10 +135,13 @@ describe("a hostile device on the camera LAN", () => {
     });
     await agent.start(new AbortController().signal);
     defer(t, () => agent.stop());
-    for (let round = 0; round < 2; round++) {
-      const result = await discovery.runOnce();
-      assert.equal(result.pending, 1, JSON.stringify(result));
-    }
+    const cost = await underAttack(async () => {
+      for (let round = 0; round < 2; round++) {
+        const result = await discovery.runOnce();
+        assert.equal(result.pending, 1, JSON.stringify(result));
+      }
+    });
+    assertBounded(cost, t);
     assert.deepEqual(credentialTraces(rogue.received(), SITE_DEFAULT), []);
     assert.equal(rogue.rtspConnections(), 0, "nobody opened its stream");
     const [row] = store.repos.cameras.list();
@@ -100,35 +160,11 @@ describe("a hostile device on the camera LAN", () => {
       recorder: true,
     });
     // The technician found and approved the real camera first.
-    store.open();
-    const inventory = new Inventory(store.repos);
-    const report = inventory.record(
-      {
-        xaddr: camera!.xaddr,
-        address: camera!.address,
-        manufacturer: undefined,
-        model: undefined,
-        firmwareVersion: undefined,
-        serialNumber: undefined,
-        hardwareId: undefined,
-        mac: camera!.mac,
-        clockOffsetMs: undefined,
-        dateTimeType: undefined,
-        services: {},
-        httpsPort: undefined,
-        scopes: [],
-        name: undefined,
-        location: undefined,
-        profiles: [],
-        warnings: [],
-      },
-      { urn: camera!.urn },
-    );
-    const { camera: approved } = await approve(config, report.camera.id, {
+    const id = await pendingRow(config, camera!);
+    const { camera: approved } = await approve(config, id, {
       username: camera!.username,
       password: camera!.password,
     });
-    store.close();
 
     const rogue = await startHostileDevice(t, {
       address: "127.0.47.19",
@@ -163,6 +199,43 @@ describe("a hostile device on the camera LAN", () => {
     const reported = store.repos.events.list({ kind: "camera_identity_changed" });
     assert.equal(reported.length, 1);
     assert.equal(reported[0]?.cameraId, approved.id);
+  });
+
+  it("a device that takes over an approved camera's address with another HTTPS certificate gets no credential; the camera is held", async (t) => {
+    const dir = await tempDir(t);
+    const sim = await hardenedCameras(t, "127.0.47.30", 1);
+    const [camera] = sim.describe();
+    const { agent, store, config, discovery, recorder } = await agentFor(t, dir, "127.0.47.24/29", {
+      recorder: true,
+    });
+    const credentials = { username: camera!.username, password: camera!.password };
+    const id = await pendingRow(config, camera!);
+    const { camera: approved } = await approve(config, id, credentials);
+    assert.ok(approved.pin?.tlsFingerprint, "pinned to the certificate it serves on HTTPS");
+
+    // The camera is unplugged; a device takes its address, URN and MAC, with its own certificate
+    // (made by the openssl CLI).
+    await sim.stop();
+    const tls = await selfSignedCertificate(dir);
+    const rogue = await startHostileDevice(t, {
+      address: camera!.address,
+      urn: camera!.urn,
+      mac: camera!.mac,
+      serial: approved.serial ?? "",
+      https: { port: approved.pin.httpsPort ?? 443, ...tls },
+    });
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    assertBounded(await underAttack(() => discovery.runOnce()), t);
+    assert.deepEqual(credentialTraces(rogue.received(), credentials), []);
+    assert.deepEqual(credentialTraces(rogue.received(), SITE_DEFAULT), []);
+    assert.equal(rogue.rtspConnections(), 0);
+    const held = store.repos.cameras.get(id)!;
+    assert.equal(held.identityIssue?.kind, "mismatch");
+    assert.match(held.identityIssue.detail, /HTTPS certificate changed/);
+    assert.equal(recorder?.processes().get(id), undefined, "not recorded while held");
+    const reported = store.repos.events.list({ kind: "camera_identity_changed" });
+    assert.equal(reported[0]?.detail.kind, "mismatch");
   });
 
   it("100 addresses answering only WS-Discovery, a new URN each time, add nothing; the agent stays responsive", async (t) => {
