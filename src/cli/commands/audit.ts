@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import {
   AuditRunner,
@@ -13,6 +14,7 @@ import {
 } from "../../audit/index.js";
 import { BASELINES } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
+import { type Lang, LANGS } from "../../i18n/index.js";
 import type { Credentials } from "../../discovery/index.js";
 import { credentialsFrom, deviceXAddr, withInventory } from "../camera-access.js";
 import {
@@ -35,6 +37,7 @@ interface AuditOptions {
   enable: string[];
   html?: string;
   sinceLast?: boolean;
+  lang?: Lang;
 }
 
 export function registerAuditCommand(program: Command, ctx: CliContext, outcome: CliOutcome): void {
@@ -62,6 +65,12 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
     .option("--enable <id>", "run this opt-in check (repeatable)", collect, [])
     .option("--html <file>", "also write a self-contained, printable HTML report")
     .option("--since-last", "show what changed since the previous report of each camera")
+    .addOption(
+      new Option(
+        "--lang <lang>",
+        "language of the table and HTML report (default: site.locale)",
+      ).choices(LANGS),
+    )
     .action(
       exitWith(
         outcome,
@@ -106,7 +115,14 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
             );
           });
           const reports = results.map((result) => result.report);
-          if (options.html) await writeFile(options.html, renderHtml(reports), { mode: 0o640 });
+          const lang = options.lang ?? config.site.locale;
+          const timeZone = config.site.timezone;
+          if (options.html)
+            await writeFile(
+              options.html,
+              renderHtml(reports, { lang, timeZone, site: config.site, box: hostname() }),
+              { mode: 0o640 },
+            );
           if (json) {
             const shaped = results.map(({ report, previous }) =>
               options.sinceLast
@@ -123,11 +139,10 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
                   : []
                 : undefined;
               printLines(ctx, [
-                ...renderTable(report, { colour, ...(changes ? { changes } : {}) }),
+                ...renderTable(report, { colour, lang, timeZone, ...(changes ? { changes } : {}) }),
                 "",
               ]);
-              if (options.sinceLast && !previous)
-                printLines(ctx, ["(no previous report of this camera)", ""]);
+              if (options.sinceLast && !previous) printLines(ctx, [NO_PREVIOUS[lang], ""]);
             }
           }
           return reports.some(hasBlockingFailure) ? ExitCode.auditFailed : ExitCode.ok;
@@ -135,6 +150,11 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
       ),
     );
 }
+
+const NO_PREVIOUS: Record<Lang, string> = {
+  en: "(no previous report of this camera)",
+  vi: "(chưa có báo cáo trước của camera này)",
+};
 
 /** A camera id from the inventory, or an address (matched to the inventory by IP when it can be). */
 function resolveTarget(
