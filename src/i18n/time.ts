@@ -41,17 +41,34 @@ function toDate(when: Date | string | number): Date {
   return date;
 }
 
-function fields(date: Date, timeZone: string): Record<string, string> {
-  const parts: Record<string, string> = {};
-  for (const part of numericFormat(timeZone).formatToParts(date)) parts[part.type] = part.value;
-  return parts;
+interface WallClock {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
+function wallClock(date: Date, timeZone: string): WallClock {
+  const parts = new Map<string, string>();
+  for (const part of numericFormat(timeZone).formatToParts(date)) parts.set(part.type, part.value);
+  const get = (type: keyof WallClock) => parts.get(type) ?? "00";
+  return {
+    year: get("year"),
+    month: get("month"),
+    day: get("day"),
+    hour: get("hour"),
+    minute: get("minute"),
+    second: get("second"),
+  };
 }
 
 /** The zone's offset from UTC at that instant, as "+07:00". */
 export function utcOffset(when: Date | string | number, timeZone: string): string {
   const date = toDate(when);
-  const p = fields(date, timeZone);
-  const asUtc = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
+  const p = wallClock(date, timeZone);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   const minutes = Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
   const sign = minutes < 0 ? "-" : "+";
   const abs = Math.abs(minutes);
@@ -60,7 +77,7 @@ export function utcOffset(when: Date | string | number, timeZone: string): strin
 
 /** "2026-12-03 01:23:45": fixed width and sortable, for tables (the same in every language). */
 export function formatDateTime(when: Date | string | number, timeZone: string): string {
-  const p = fields(toDate(when), timeZone);
+  const p = wallClock(toDate(when), timeZone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 

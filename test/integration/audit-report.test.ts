@@ -185,10 +185,10 @@ describe("the HTML audit report in Chromium", { timeout: 300_000 }, () => {
 
         // Nothing is wider than an A4 page.
         // (Functions run in the page are given as text: this project compiles without the DOM types.)
-        const overflowing = (await page.evaluate(OVERFLOWING_ELEMENTS)) as string[];
+        const overflowing = await page.evaluate<string[]>(OVERFLOWING_ELEMENTS);
         assert.deepEqual(overflowing, []);
         assert.ok(
-          ((await page.evaluate("document.documentElement.scrollWidth")) as number) <= A4_WIDTH_PX,
+          (await page.evaluate<number>("document.documentElement.scrollWidth")) <= A4_WIDTH_PX,
           "no horizontal scroll at A4 width",
         );
 

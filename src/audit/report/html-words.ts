@@ -13,7 +13,6 @@ export interface HtmlWords {
   printedAt: string;
   baseline: string;
   caveatTitle: string;
-  cameras: (n: number) => string;
   headline: (urgent: number, fix: number, total: number) => string;
   summaryTitle: string;
   camera: string;
@@ -44,7 +43,6 @@ export interface HtmlWords {
   otherStates: string;
   nothingToFix: string;
   redacted: string;
-  changedSince: string;
 }
 
 export const HTML_WORDS: Record<Lang, HtmlWords> = {
@@ -59,7 +57,6 @@ export const HTML_WORDS: Record<Lang, HtmlWords> = {
     printedAt: "Report made",
     baseline: "Baseline",
     caveatTitle: "Note on the baseline",
-    cameras: (n) => (n === 1 ? "1 camera" : `${n} cameras`),
     headline: (urgent, fix, total) =>
       urgent + fix === 0
         ? `None of the ${total} cameras has a failing check.`
@@ -103,7 +100,6 @@ export const HTML_WORDS: Record<Lang, HtmlWords> = {
     otherStates: "Checked by hand, skipped or not applicable",
     nothingToFix: "Nothing failed and nothing was left unverified on this camera.",
     redacted: "hidden",
-    changedSince: "Changes since the previous audit",
   },
   vi: {
     title: "Báo cáo kiểm tra an ninh camera",
@@ -116,7 +112,6 @@ export const HTML_WORDS: Record<Lang, HtmlWords> = {
     printedAt: "Lập báo cáo",
     baseline: "Tiêu chuẩn áp dụng",
     caveatTitle: "Lưu ý về tiêu chuẩn",
-    cameras: (n) => `${n} camera`,
     headline: (urgent, fix, total) =>
       urgent + fix === 0
         ? `Không camera nào trong ${total} camera có mục không đạt.`
@@ -160,7 +155,6 @@ export const HTML_WORDS: Record<Lang, HtmlWords> = {
     otherStates: "Kiểm tra thủ công, bỏ qua hoặc không áp dụng",
     nothingToFix: "Camera này không có mục nào không đạt hoặc chưa xác định.",
     redacted: "đã ẩn",
-    changedSince: "Thay đổi so với lần kiểm tra trước",
   },
 };
 

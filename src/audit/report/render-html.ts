@@ -70,10 +70,10 @@ function severityTag(control: ControlResult, page: Page): string {
 
 /** "Thứ Năm, 3 tháng 12, 2026, 01:23–01:31 (UTC+07:00)". */
 function when(from: string, to: string, page: Page): string {
-  const [fromDay, fromTime] = formatDateTime(from, page.timeZone).split(" ");
-  const [toDay, toTime] = formatDateTime(to, page.timeZone).split(" ");
-  const end = toDay === fromDay ? toTime!.slice(0, 5) : `${toDay} ${toTime!.slice(0, 5)}`;
-  return `${formatLongDate(from, page.timeZone, page.lang)}, ${fromTime!.slice(0, 5)}–${end} (UTC${utcOffset(from, page.timeZone)})`;
+  const start = formatDateTime(from, page.timeZone);
+  const end = formatDateTime(to, page.timeZone);
+  const endShown = end.slice(0, 10) === start.slice(0, 10) ? end.slice(11, 16) : end.slice(0, 16);
+  return `${formatLongDate(from, page.timeZone, page.lang)}, ${start.slice(11, 16)}–${endShown} (UTC${utcOffset(from, page.timeZone)})`;
 }
 
 function cover(reports: readonly AuditReport[], options: HtmlReportOptions, page: Page): string {

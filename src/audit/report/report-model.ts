@@ -80,8 +80,13 @@ export function attentionItems(report: AuditReport): ControlResult[] {
 export function auditSpan(
   reports: readonly AuditReport[],
 ): { from: string; to: string } | undefined {
-  if (reports.length === 0) return undefined;
-  const starts = reports.map((r) => r.startedAt).sort();
-  const ends = reports.map((r) => r.finishedAt).sort();
-  return { from: starts[0]!, to: ends[ends.length - 1]! };
+  const [first, ...rest] = reports;
+  if (!first) return undefined;
+  return rest.reduce(
+    (span, r) => ({
+      from: r.startedAt < span.from ? r.startedAt : span.from,
+      to: r.finishedAt > span.to ? r.finishedAt : span.to,
+    }),
+    { from: first.startedAt, to: first.finishedAt },
+  );
 }
