@@ -89,7 +89,7 @@ export const HTML_WORDS: Record<Lang, HtmlWords> = {
     severityMeaning:
       "Severity says how much harm the problem can do: critical and high problems let someone else watch the video or take over the camera; fix them first.",
     howToFix: "How to fix",
-    evidence: "Technical evidence (English)",
+    evidence: "Technical evidence",
     references: "References",
     decision724: "Decision 724",
     model: "Model",
