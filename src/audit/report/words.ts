@@ -37,7 +37,8 @@ export const STATUS_MEANING: Record<Lang, Record<ResultState, string>> = {
       "cannot be tested over the network: someone has to check the vendor's documents or the camera's menus.",
     skipped:
       "not run in this audit: checks that might disturb the camera run only when a technician turns them on.",
-    not_applicable: "does not apply to this camera (for example, it has no HTTPS).",
+    not_applicable:
+      "does not apply to this camera (for example, it has no HTTPS) or is not part of the chosen baseline.",
     error:
       "the check itself could not run (a fault on the box, not a verdict on the camera). Run the audit again; if it stays, tell the technician.",
   },
@@ -50,7 +51,8 @@ export const STATUS_MEANING: Record<Lang, Record<ResultState, string>> = {
       "không kiểm tra được qua mạng: cần người xem tài liệu của hãng hoặc menu cài đặt của camera.",
     skipped:
       "không chạy trong lần kiểm tra này: các phép kiểm tra có thể ảnh hưởng đến camera chỉ chạy khi kỹ thuật viên bật.",
-    not_applicable: "không áp dụng cho camera này (ví dụ camera không có HTTPS).",
+    not_applicable:
+      "không áp dụng cho camera này (ví dụ camera không có HTTPS) hoặc không thuộc tiêu chuẩn đã chọn.",
     error:
       "bản thân phép kiểm tra không chạy được (lỗi ở thiết bị camgate, không phải kết luận về camera). Chạy lại kiểm tra; nếu vẫn lỗi, báo cho kỹ thuật viên.",
   },
