@@ -18,7 +18,7 @@ import { EvidenceScrubber } from "./evidence.js";
 import { field, responseOf, summarizeXml } from "./xml-summary.js";
 import { type HttpProbeReply, httpProbe } from "./probes/http.js";
 import { safeRtspUri } from "./probes/rtsp.js";
-import { type AuditData, allDefaultPasswords } from "./vendor-data.js";
+import type { AuditData } from "./vendor-data.js";
 import type { Evidence } from "./types.js";
 import { type LockoutAssumption, LoginBudget } from "./login-budget.js";
 
@@ -84,10 +84,9 @@ export class AuditContext {
     /** Failed logins this camera may still take, shared with every other audit of it. */
     readonly budget = new LoginBudget(settings.lockout),
   ) {
-    this.scrub = new EvidenceScrubber([
-      ...(target.credentials ? [target.credentials.password] : []),
-      ...allDefaultPasswords(data),
-    ]);
+    // Factory passwords are public (they are in the vendor data) and most are also user names or
+    // common words: they are removed where they stand in a password position, not everywhere.
+    this.scrub = new EvidenceScrubber(target.credentials ? [target.credentials.password] : []);
   }
 
   get credentials(): Credentials | undefined {

@@ -5,19 +5,38 @@ const MAX_EVIDENCE_CHARS = 600;
 
 const XML_SECRETS = /(<(?:[\w-]+:)?(Password|Nonce|Created)\b[^>]*>)[\s\S]*?(<\/(?:[\w-]+:)?\2>)/gi;
 const JSON_SECRETS = /("(?:password|session|random|token)"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)/gi;
+/** `password=…`, `Password: …`, `pwd=…` in free text and key=value summaries. */
+const TEXT_SECRETS = /\b((?:pass(?:word|wd)?|pwd)\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&"'<>]+)/gi;
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 /**
- * Makes text fit for a report: known secrets (the passwords this audit used) and any password,
- * nonce, session or Authorization value removed; binary data replaced by its size; trimmed.
+ * A known secret as a whole token: where it begins (ends) with a letter or digit, the character
+ * before (after) it must not be one, so "pass" is found in "pass=x" but not in "password".
+ */
+function tokenPattern(secret: string): RegExp {
+  const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const before = WORD_CHAR.test(secret.at(0) ?? "") ? "(?<![\\p{L}\\p{N}])" : "";
+  const after = WORD_CHAR.test(secret.at(-1) ?? "") ? "(?![\\p{L}\\p{N}])" : "";
+  return new RegExp(`${before}${escaped}${after}`, "gu");
+}
+
+/**
+ * Makes text fit for a report: the secrets this audit was given (the technician's password)
+ * wherever they stand as a whole token, and any value in a password, nonce, session or
+ * Authorization position, are removed; binary data is replaced by its size; the text is trimmed.
+ * Nothing else is touched: a password "pass" leaves the word "password" alone, and a factory
+ * password that is also a user name ("admin") is not removed from "as admin" or "Username=admin"
+ * (factory passwords are public; only where one stands in a password position is it removed).
  */
 export class EvidenceScrubber {
-  readonly #secrets: string[];
+  readonly #secrets: RegExp[];
 
   constructor(secrets: readonly string[]) {
     // Longest first, so a password that contains another is removed whole.
-    this.#secrets = [...new Set(secrets.filter((secret) => secret.length >= 3))].sort(
-      (a, b) => b.length - a.length,
-    );
+    this.#secrets = [...new Set(secrets.filter((secret) => secret.length >= 3))]
+      .sort((a, b) => b.length - a.length)
+      .map(tokenPattern);
   }
 
   text(value: string | Buffer | undefined): string | undefined {
@@ -26,9 +45,12 @@ export class EvidenceScrubber {
       return `[${value.length} bytes of binary data]`;
     let text = (Buffer.isBuffer(value) ? value.toString("utf8") : value)
       .replace(XML_SECRETS, `$1${REDACTED}$3`)
-      .replace(JSON_SECRETS, `$1"${REDACTED}"`);
+      .replace(JSON_SECRETS, `$1"${REDACTED}"`)
+      .replace(TEXT_SECRETS, (match, head: string, secret: string) =>
+        secret === REDACTED ? match : `${head}${REDACTED}`,
+      );
     text = redactText(text);
-    for (const secret of this.#secrets) text = text.split(secret).join(REDACTED);
+    for (const secret of this.#secrets) text = text.replace(secret, REDACTED);
     text = text.replace(/[^\t\n\r\x20-\x7e\u00a0-\uffff]/g, "?");
     return text.length > MAX_EVIDENCE_CHARS
       ? `${text.slice(0, MAX_EVIDENCE_CHARS)}… [${text.length - MAX_EVIDENCE_CHARS} more characters]`

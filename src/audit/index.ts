@@ -3,8 +3,8 @@ export { AuditRateLimitedError, AuditService } from "./audit-service.js";
 export { AuditSettingsError, auditCamera, settingsFromConfig, validateOptIns } from "./auditor.js";
 export { BASELINE_TITLES, CONTROLS, type ControlDefinition, controlById } from "./catalogue.js";
 export type { AuditSettings, AuditTarget } from "./context.js";
-export { renderHtml } from "./report/render-html.js";
-export { renderTable } from "./report/render-table.js";
+export { type HtmlReportOptions, renderHtml } from "./report/render-html.js";
+export { renderTable, type TableOptions } from "./report/render-table.js";
 export {
   diffReports,
   hasBlockingFailure,

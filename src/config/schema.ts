@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_LANG, DEFAULT_TIME_ZONE, isTimeZone, LANGS } from "../i18n/index.js";
 import { parseDuration, parseSize } from "./units.js";
 
 const SIZE_RE = /^\s*\d+(\.\d+)?\s*([kmgt]i?b?|b)?\s*$/i;
@@ -62,6 +63,15 @@ const siteSchema = z.strictObject({
     })
     .optional()
     .describe("Where the box is installed"),
+  timezone: z
+    .string()
+    .refine(isTimeZone, "expected an IANA time zone name such as Asia/Ho_Chi_Minh")
+    .default(DEFAULT_TIME_ZONE)
+    .describe("IANA time zone of the times people read (reports, CLI tables); JSON stays UTC"),
+  locale: z
+    .enum(LANGS)
+    .default(DEFAULT_LANG)
+    .describe("Language of reports and tables for people: vi (Vietnamese) or en (English)"),
 });
 
 const storeSchema = z.strictObject({

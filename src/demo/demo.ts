@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { Agent } from "../agent.js";
@@ -228,7 +229,12 @@ export class Demo {
       if (reports.length > 0)
         await writeFile(
           this.layout.auditReport,
-          renderHtml(reports, "camgate demo: security audit"),
+          renderHtml(reports, {
+            lang: config.site.locale,
+            timeZone: config.site.timezone,
+            site: config.site,
+            box: hostname(),
+          }),
         );
     } finally {
       store.close();

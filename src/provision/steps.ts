@@ -252,7 +252,16 @@ export async function auditStep(ctx: StepContext): Promise<void> {
     ctx.paths.reports,
     `audit-${new Date().toISOString().replace(/[:.]/g, "-")}.html`,
   );
-  await writeFile(file, renderHtml(reports), { mode: 0o640 });
+  await writeFile(
+    file,
+    renderHtml(reports, {
+      lang: config.site.locale,
+      timeZone: config.site.timezone,
+      site: config.site,
+      box: hostname(),
+    }),
+    { mode: 0o640 },
+  );
   ctx.say(`report for the camera owners: ${file}`);
 }
 

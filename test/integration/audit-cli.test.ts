@@ -115,10 +115,26 @@ describe("camgate audit", { timeout: 180_000 }, () => {
       store.close();
     }
 
+    // site.locale and site.timezone are left to their defaults: Vietnamese, Asia/Ho_Chi_Minh.
     const table = await runCamgate(["--config", config, "audit", weak!.address, "--since-last"]);
     assert.equal(table.code, 3);
-    assert.match(table.stdout, /FAIL\s+critical auth\.unauthenticated-onvif/);
-    assert.match(table.stdout, /summary: \d+ pass, \d+ fail/);
+    assert.match(
+      table.stdout,
+      /KHÔNG ĐẠT\s+nghiêm trọng\s+auth\.unauthenticated-onvif\s+ONVIF trả lời mà không cần đăng nhập\n/,
+    );
+    assert.match(table.stdout, /tổng hợp: \d+ đạt, \d+ không đạt/);
+    assert.match(table.stdout, /\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+07:00\) → /);
+    const english = await runCamgate(["--config", config, "audit", weak!.address, "--lang", "en"]);
+    assert.equal(english.code, 3);
+    assert.match(
+      english.stdout,
+      /FAIL\s+critical\s+auth\.unauthenticated-onvif\s+ONVIF answers without a login\n/,
+    );
+    assert.match(
+      english.stdout,
+      /PASS\s+high\s+comms\.https-management\s+The camera's web page is available over HTTPS\n/,
+    );
+    assert.match(english.stdout, /summary: \d+ pass, \d+ fail/);
   });
 
   it("refuses an unknown opt-in id as a usage error", async () => {

@@ -263,7 +263,8 @@ describe("audit against the simulator", { timeout: 300_000 }, () => {
     const dir = await tempDir(t, "camgate-audit-html-");
     const page = join(dir, "report.html");
     const html = renderHtml(reports);
-    for (const control of CONTROLS) assert.ok(html.includes(`id="${control.id}"`), control.id);
+    for (const control of CONTROLS)
+      assert.ok(html.includes(`data-control="${control.id}"`), control.id);
     writeFileSync(page, html);
     const shot = join(dir, "report.png");
     await run(

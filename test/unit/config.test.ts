@@ -40,6 +40,28 @@ describe("configuration schema", () => {
     assert.equal(config.uplink.outbox.maxBytes, 256 * 2 ** 20);
     assert.deepEqual(config.uplink.brokers, []);
     assert.equal(config.agent.stopTimeout, 20_000);
+    assert.equal(config.site.timezone, "Asia/Ho_Chi_Minh");
+    assert.equal(config.site.locale, "vi");
+  });
+
+  it("takes the site's time zone by IANA name and its language as vi or en", () => {
+    const config = parseConfigText(
+      "site:\n  id: test-site\n  timezone: Europe/Paris\n  locale: en\n",
+      "camgate.yaml",
+      {},
+    );
+    assert.equal(config.site.timezone, "Europe/Paris");
+    assert.equal(config.site.locale, "en");
+    const zone = issuesOf("site:\n  id: test-site\n  timezone: Asia/Hanoi-Central\n");
+    assert.ok(
+      zone.some((issue) => issue.path === "site.timezone"),
+      JSON.stringify(zone),
+    );
+    const locale = issuesOf("site:\n  id: test-site\n  locale: fr\n");
+    assert.ok(
+      locale.some((issue) => issue.path === "site.locale"),
+      JSON.stringify(locale),
+    );
   });
 
   it("accepts config.example.yaml", async () => {

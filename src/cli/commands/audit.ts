@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import {
   AuditRunner,
@@ -13,6 +14,7 @@ import {
 } from "../../audit/index.js";
 import { BASELINES } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
+import { type Lang, LANGS } from "../../i18n/index.js";
 import type { Credentials } from "../../discovery/index.js";
 import {
   credentialsFrom,
@@ -42,6 +44,7 @@ interface AuditOptions {
   enable: string[];
   html?: string;
   sinceLast?: boolean;
+  lang?: Lang;
 }
 
 export function registerAuditCommand(program: Command, ctx: CliContext, outcome: CliOutcome): void {
@@ -66,6 +69,12 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
     .option("--enable <id>", "run this opt-in check (repeatable)", collect, [])
     .option("--html <file>", "also write a self-contained, printable HTML report")
     .option("--since-last", "show what changed since the previous report of each camera")
+    .addOption(
+      new Option(
+        "--lang <lang>",
+        "language of the table and HTML report (default: site.locale)",
+      ).choices(LANGS),
+    )
     .action(
       exitWith(
         outcome,
@@ -110,7 +119,14 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
             );
           });
           const reports = results.map((result) => result.report);
-          if (options.html) await writeFile(options.html, renderHtml(reports), { mode: 0o640 });
+          const lang = options.lang ?? config.site.locale;
+          const timeZone = config.site.timezone;
+          if (options.html)
+            await writeFile(
+              options.html,
+              renderHtml(reports, { lang, timeZone, site: config.site, box: hostname() }),
+              { mode: 0o640 },
+            );
           if (json) {
             const shaped = results.map(({ report, previous }) =>
               options.sinceLast
@@ -129,11 +145,12 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
               // What the camera said is stripped of control characters; the colours are ours.
               const lines = renderTable(terminalSafeDeep(report), {
                 colour,
+                lang,
+                timeZone,
                 ...(changes ? { changes } : {}),
               });
               printLines(ctx, [...lines, ""], { colour });
-              if (options.sinceLast && !previous)
-                printLines(ctx, ["(no previous report of this camera)", ""]);
+              if (options.sinceLast && !previous) printLines(ctx, [NO_PREVIOUS[lang], ""]);
             }
           }
           return reports.some(hasBlockingFailure) ? ExitCode.auditFailed : ExitCode.ok;
@@ -141,6 +158,11 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
       ),
     );
 }
+
+const NO_PREVIOUS: Record<Lang, string> = {
+  en: "(no previous report of this camera)",
+  vi: "(chưa có báo cáo trước của camera này)",
+};
 
 /** A camera id from the inventory, or an address (matched to the inventory by IP when it can be). */
 function resolveTarget(

@@ -1,0 +1,8 @@
+export { DEFAULT_LANG, DEFAULT_TIME_ZONE, isLang, LANGS, type Lang } from "./lang.js";
+export {
+  formatDateTime,
+  formatDateTimeZone,
+  formatLongDate,
+  isTimeZone,
+  utcOffset,
+} from "./time.js";
