@@ -28,6 +28,7 @@ const settings: AuditSettings = {
   probeTimeoutMs: 3000,
   runTimeoutMs: 120_000,
   credentialTrySpacingMs: 0,
+  lockout: { maxFailures: 5, windowMs: 30_000 },
 };
 
 const SITE = {

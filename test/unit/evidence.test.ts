@@ -10,6 +10,7 @@ const settings: AuditSettings = {
   probeTimeoutMs: 1000,
   runTimeoutMs: 10_000,
   credentialTrySpacingMs: 0,
+  lockout: { maxFailures: 5, windowMs: 30_000 },
 };
 
 /** The scrubber an audit of a camera with these credentials uses. */
