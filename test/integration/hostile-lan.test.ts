@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
+import mqtt from "mqtt";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Agent } from "../../src/agent.js";
@@ -21,6 +22,7 @@ import { Store } from "../../src/store/index.js";
 import { assertBounded, underAttack } from "../helpers/attack-cost.js";
 import { credentialTraces, startHostileDevice } from "../helpers/hostile-device.js";
 import { recorderConfig, waitFor } from "../helpers/recording.js";
+import { type UplinkWorld, uplinkLines, uplinkWorld } from "../helpers/uplink.js";
 import { hardenedCameras, setSiteDefaultCredentials } from "../helpers/site.js";
 import { defer, type CleanupScope, tempDir } from "../helpers/temp.js";
 
@@ -31,7 +33,7 @@ async function agentFor(
   t: CleanupScope,
   dir: string,
   cidr: string,
-  options: { recorder?: boolean } = {},
+  options: { recorder?: boolean; uplink?: string } = {},
 ): Promise<{
   agent: Agent;
   config: Config;
@@ -43,6 +45,7 @@ async function agentFor(
     `discovery: {multicast: false, cidrs: [${cidr}], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600}`,
     `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
     `recorder: {enabled: ${options.recorder === true}}`,
+    ...(options.uplink ? [options.uplink] : []),
   ]);
   await setSiteDefaultCredentials(config, SITE_DEFAULT);
   const agent = Agent.fromConfig(config, silentLogger());
@@ -54,6 +57,41 @@ async function agentFor(
     discovery: find<DiscoveryService>("discovery"),
     recorder: find<RecorderService | undefined>("recorder"),
   };
+}
+
+interface CenterMessage {
+  topic: string;
+  json: Record<string, unknown>;
+}
+
+/** A subscriber with the center's certificate, keeping every JSON message the box sends. */
+async function listenAsCenter(
+  t: CleanupScope,
+  world: UplinkWorld,
+): Promise<{ messages: CenterMessage[] }> {
+  const client = await mqtt.connectAsync(world.broker.url, {
+    protocolVersion: 5,
+    clientId: "hostile-lan-center",
+    reconnectPeriod: 0,
+    ca: await readFile(world.pki.ca, "utf8"),
+    cert: await readFile(world.centerIdentity.cert, "utf8"),
+    key: await readFile(world.centerIdentity.key, "utf8"),
+    rejectUnauthorized: true,
+  });
+  defer(t, () => client.endAsync(true));
+  const messages: CenterMessage[] = [];
+  client.on("message", (topic, payload) => {
+    try {
+      messages.push({
+        topic,
+        json: JSON.parse(payload.toString("utf8")) as Record<string, unknown>,
+      });
+    } catch {
+      // video and other binary payloads are not looked at here
+    }
+  });
+  await client.subscribeAsync("camgate/v1/rec-site/#", { qos: 1 });
+  return { messages };
 }
 
 /** A pending row for a simulated camera, as an anonymous discovery look would leave it. */
@@ -156,8 +194,12 @@ describe("a hostile device on the camera LAN", () => {
     const dir = await tempDir(t);
     const sim = await hardenedCameras(t, "127.0.47.20", 1);
     const [camera] = sim.describe();
+    // Upstream: mosquitto with mutual TLS and the deployment ACL; the center listens.
+    const world = await uplinkWorld(t, join(dir, "world"));
+    const center = await listenAsCenter(t, world);
     const { agent, store, config, discovery, recorder } = await agentFor(t, dir, "127.0.47.16/28", {
       recorder: true,
+      uplink: uplinkLines(world, await world.pki.issue("rec-site")),
     });
     // The technician found and approved the real camera first.
     const id = await pendingRow(config, camera!);
@@ -199,6 +241,30 @@ describe("a hostile device on the camera LAN", () => {
     const reported = store.repos.events.list({ kind: "camera_identity_changed" });
     assert.equal(reported.length, 1);
     assert.equal(reported[0]?.cameraId, approved.id);
+    // What the center received: the event, the camera's record with the claim, the pending device.
+    const topic = (suffix: string) => `camgate/v1/rec-site/cameras/${suffix}`;
+    await waitFor(
+      "the claim at the center",
+      () =>
+        center.messages.some(
+          (m) =>
+            m.topic === topic(`${approved.id}/events`) &&
+            m.json.kind === "camera_identity_changed" &&
+            (m.json.detail as { address?: string }).address === "127.0.47.19",
+        ) &&
+        center.messages.some(
+          (m) =>
+            m.topic === topic(`${approved.id}/info`) &&
+            (m.json.identityIssue as { kind?: string } | null)?.kind === "claimed",
+        ) &&
+        center.messages.some(
+          (m) =>
+            m.topic === topic(`${claimant.id}/info`) &&
+            m.json.trust === "pending" &&
+            m.json.ip === "127.0.47.19",
+        ),
+      30_000,
+    );
   });
 
   it("a device that takes over an approved camera's address with another HTTPS certificate gets no credential; the camera is held", async (t) => {
