@@ -140,7 +140,7 @@ describe("box certificates a center issues with openssl and CA products", () => 
     }
   });
 
-  it("mosquitto takes the openssl-signed certificate: its CN is the username, the site's root is writable, another's is not", async (t) => {
+  it("mosquitto takes the openssl-signed certificate and a step-ca chain: the CN is the username, the site's root is writable, another's is not", async (t) => {
     const { dir, pki, csr, paths, install } = await box(t);
     assert.equal((await install(await pki.sign(csr))).code, 0);
     const brokerDir = join(dir, "broker");
@@ -182,5 +182,30 @@ describe("box certificates a center issues with openssl and CA products", () => 
     );
     assert.deepEqual(received, [`camgate/v1/${SITE}/events`]);
     assert.match(await broker.log(), new RegExp(`as camgate-${SITE} .*u'${SITE}'`));
+
+    // A step-ca style chain (leaf + intermediate in the file) with the site as CN: the box
+    // sends the intermediate, the broker trusts the root only, and the ACL is the same.
+    const chain = await pki.signStepCaStyle(csr, {
+      subject: `/CN=${SITE}`,
+      uri: `spiffe://center.example/camgate/${SITE}`,
+    });
+    assert.equal((await install(chain.cert)).code, 0);
+    const chained = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: `camgate-${SITE}-chain`,
+      reconnectPeriod: 0,
+      ...tlsOptions(url, await readTlsMaterial(paths)),
+    });
+    defer(t, () => chained.endAsync());
+    await chained.publishAsync(`camgate/v1/${SITE}/status`, "{}", { qos: 1 });
+    await assert.rejects(
+      chained.publishAsync("camgate/v1/hn-other-02/status", "{}", { qos: 1 }),
+      (error: Error & { code?: number }) => error.code === 0x87,
+    );
+    await waitFor(
+      "the chained box's message at the center",
+      () => received.includes(`camgate/v1/${SITE}/status`),
+      10_000,
+    );
   });
 });

@@ -191,7 +191,9 @@ describe("camgate provision", () => {
       const done = collect(child);
       // Answers one prompt at a time, as a technician types them.
       let pending = "";
-      let waiter: { prompt: RegExp; line: string; resolve: () => void } | undefined;
+      let waiter:
+        | { prompt: RegExp; line: string; resolve: () => void; reject: (error: Error) => void }
+        | undefined;
       const check = () => {
         if (!waiter || !waiter.prompt.test(pending)) return;
         pending = "";
@@ -204,9 +206,16 @@ describe("camgate provision", () => {
         pending += chunk;
         check();
       });
+      // A run that ends before the prompt fails the test with what it said, rather than hang.
+      let ended: string | undefined;
+      void done.then((result) => {
+        ended = `provision ended (code ${result.code}) before the prompt: ${pending}${result.stderr}`;
+        waiter?.reject(new Error(`${ended} (waiting for ${String(waiter.prompt)})`));
+      });
       const answer = (prompt: RegExp, line: string) =>
-        new Promise<void>((resolve) => {
-          waiter = { prompt, line, resolve };
+        new Promise<void>((resolve, reject) => {
+          if (ended !== undefined) return reject(new Error(ended));
+          waiter = { prompt, line, resolve, reject };
           check();
         });
       return { answer, done };
