@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
 import type { AuditReport } from "../audit/index.js";
@@ -15,6 +15,7 @@ import {
   readTlsMaterial,
   tlsOptions,
 } from "../uplink/index.js";
+import { parseCertificates, siteNamedBy, verifyChain } from "../pki/index.js";
 import { writeFileAtomic } from "../util/files.js";
 import { CenterFiles } from "./center-files.js";
 import { CenterLive, type LiveRecording } from "./center-live.js";
@@ -50,7 +51,7 @@ export class Center implements Component {
   #video: CenterVideo | undefined;
   #live: CenterLive | undefined;
   #queue: Promise<void> = Promise.resolve();
-  #ca: X509Certificate | undefined;
+  #ca: X509Certificate[] | undefined;
   readonly #summary: CenterSummary = {
     sites: {},
     refused: 0,
@@ -69,7 +70,7 @@ export class Center implements Component {
     const { config, logger } = this.deps;
     const material = await readTlsMaterial(config);
     signal.throwIfAborted();
-    this.#ca = new X509Certificate(material.ca);
+    this.#ca = parseCertificates(material.ca, "the CA file");
     const files = new CenterFiles(config.dir);
     this.#files = files;
     this.#video = new CenterVideo((site) => files.siteDir(site));
@@ -221,17 +222,16 @@ export class Center implements Component {
     this.deps.onMessage?.(parsed);
   }
 
-  /** The box's certificate counts only if our CA issued it and it names the site it speaks for. */
+  /**
+   * The box's certificate counts only if our CA issued it (through any intermediates sent with
+   * it) and it names the site it speaks for: the same reading as the box's own install check.
+   */
   #trustedBoxCertificate(siteId: string, pem: string): boolean {
     try {
-      const cert = new X509Certificate(pem);
-      const ca = this.#ca;
-      return (
-        ca !== undefined &&
-        cert.checkIssued(ca) &&
-        cert.verify(ca.publicKey) &&
-        cert.subject.split("\n").includes(`CN=${siteId}`)
-      );
+      const [leaf, ...intermediates] = parseCertificates(pem, "the signer's certificate");
+      if (!leaf || this.#ca === undefined) return false;
+      verifyChain(leaf, intermediates, this.#ca);
+      return siteNamedBy(leaf, siteId) !== undefined;
     } catch {
       return false;
     }

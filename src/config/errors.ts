@@ -39,3 +39,10 @@ export class ConfigError extends CamgateError {
     this.issues = issues;
   }
 }
+
+/** The configuration exists but this user may not read it: a permission problem, not a bad file. */
+export class ConfigAccessError extends CamgateError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: ExitCode.config });
+  }
+}

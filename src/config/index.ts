@@ -1,5 +1,5 @@
 export { envNameFor, envOverrideTable, RESERVED_ENV } from "./env.js";
-export { ConfigError, type ConfigIssue, formatIssue } from "./errors.js";
+export { ConfigAccessError, ConfigError, type ConfigIssue, formatIssue } from "./errors.js";
 export { configJsonSchema } from "./json-schema.js";
 export {
   DEFAULT_CONFIG_PATH,

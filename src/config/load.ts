@@ -2,7 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { applyOverride, readEnvOverrides } from "./env.js";
-import { ConfigError, type ConfigIssue } from "./errors.js";
+import { whyUnreadable } from "../util/file-access.js";
+import { ConfigAccessError, ConfigError, type ConfigIssue } from "./errors.js";
 import { type Config, configSchema } from "./schema.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/camgate/camgate.yaml";
@@ -38,6 +39,11 @@ async function readConfigText(file: string): Promise<string> {
     if (info.size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
     text = await readFile(file, "utf8");
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EACCES")
+      throw new ConfigAccessError(
+        `permission denied: ${(await whyUnreadable(file)) ?? file}; run camgate as a user who may read it (sudo), or change its owner or mode`,
+        { cause: error },
+      );
     const reason =
       (error as NodeJS.ErrnoException).code === "ENOENT"
         ? "file not found"

@@ -1,16 +1,11 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  X509Certificate,
-} from "node:crypto";
+import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import forge from "node-forge";
 import { createFileExclusive } from "../util/files.js";
 import { KeyFileError } from "./errors.js";
 import { assertPrivateFile } from "./sealer.js";
+import { allowsClientAuth, allowsServerAuth } from "./usage.js";
 
 export class CertificateError extends KeyFileError {}
 
@@ -77,7 +72,6 @@ export interface CertificateSummary {
 
 export function summarize(pem: string, nowMs = Date.now()): CertificateSummary {
   const cert = new X509Certificate(pem);
-  const usage = cert.keyUsage ?? [];
   return {
     subject: cert.subject.replaceAll("\n", ", "),
     issuer: cert.issuer.replaceAll("\n", ", "),
@@ -86,52 +80,7 @@ export function summarize(pem: string, nowMs = Date.now()): CertificateSummary {
     notAfter: new Date(cert.validTo).toISOString(),
     daysLeft: Math.floor((Date.parse(cert.validTo) - nowMs) / 86_400_000),
     fingerprintSha256: cert.fingerprint256,
-    clientAuth: usage.includes("1.3.6.1.5.5.7.3.2"),
-    serverAuth: usage.includes("1.3.6.1.5.5.7.3.1"),
+    clientAuth: allowsClientAuth(cert),
+    serverAuth: allowsServerAuth(cert),
   };
-}
-
-/**
- * What `cert install` checks before it writes anything: the certificate belongs to our key,
- * was issued by the given CA (signature and name), is valid now, and allows client auth.
- */
-export function verifyBoxCertificate(
-  certPem: string,
-  caPem: string,
-  keyPem: string,
-  nowMs = Date.now(),
-): CertificateSummary {
-  let cert: X509Certificate;
-  let ca: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-    ca = new X509Certificate(caPem);
-  } catch (error) {
-    throw new CertificateError("not a PEM certificate", { cause: error });
-  }
-  const ours = createPublicKey(createPrivateKey(keyPem)).export({ type: "spki", format: "der" });
-  const theirs = cert.publicKey.export({ type: "spki", format: "der" });
-  if (
-    !createHash("sha256").update(ours).digest().equals(createHash("sha256").update(theirs).digest())
-  ) {
-    throw new CertificateError(
-      "the certificate is not for this box's key (was the CSR made from another key?)",
-    );
-  }
-  if (!ca.ca) throw new CertificateError("the CA file is not a CA certificate");
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    throw new CertificateError(
-      `the certificate was not issued by the given CA (${ca.subject.replaceAll("\n", ", ")})`,
-    );
-  }
-  const summary = summarize(certPem, nowMs);
-  if (Date.parse(cert.validFrom) > nowMs)
-    throw new CertificateError(`the certificate is not valid before ${summary.notBefore}`);
-  if (Date.parse(cert.validTo) <= nowMs)
-    throw new CertificateError(`the certificate expired on ${summary.notAfter}`);
-  if (!summary.clientAuth)
-    throw new CertificateError(
-      "the certificate does not allow TLS client authentication (extKeyUsage clientAuth)",
-    );
-  return summary;
 }

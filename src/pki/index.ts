@@ -5,9 +5,16 @@ export {
   generatePrivateKeyPem,
   readPrivateKey,
   summarize,
-  verifyBoxCertificate,
   writeNewKey,
 } from "./certificates.js";
+export {
+  type BoxCertificateCheck,
+  parseCertificates,
+  siteNamedBy,
+  verifyBoxCertificate,
+  verifyChain,
+} from "./box-certificate.js";
+export { allowsClientAuth } from "./usage.js";
 export { KeyFileError, UnsealError } from "./errors.js";
 export {
   type Authority,

@@ -1,5 +1,7 @@
 import { dirname, join } from "node:path";
+import { CamgateError, ExitCode } from "../errors.js";
 import type { Logger } from "../log/index.js";
+import { currentUser, mayWriteIn } from "../util/file-access.js";
 import { type Answers, loadState, type ProvisionState, saveState } from "./answers.js";
 import type { Prompter } from "./prompter.js";
 import { camerasStep } from "./cameras-step.js";
@@ -70,6 +72,22 @@ export function provisionPaths(configFile: string, stateDir: string): ProvisionP
   };
 }
 
+/** Provisioning runs as root, or with directories of one's own: said before any question. */
+async function assertWritable(options: ProvisionOptions): Promise<void> {
+  const needed = [
+    [options.stateDir, "--state-dir"],
+    [dirname(options.configFile), "--config-out"],
+  ] as const;
+  const denied: string[] = [];
+  for (const [dir, option] of needed)
+    if (!(await mayWriteIn(dir))) denied.push(`${dir} (${option})`);
+  if (denied.length === 0) return;
+  throw new CamgateError(
+    `provision must write ${denied.join(" and ")}, which user ${currentUser()} may not: run it as root (sudo camgate provision), or choose directories you can write with --state-dir and --config-out`,
+    { exitCode: ExitCode.usage },
+  );
+}
+
 /**
  * The technician's flow, step by step. Each step's outcome is saved before the next starts, so
  * a run that stops (a certificate not issued yet, a broker not reachable) resumes where it
@@ -77,6 +95,7 @@ export function provisionPaths(configFile: string, stateDir: string): ProvisionP
  */
 export async function provision(options: ProvisionOptions): Promise<ProvisionState> {
   const paths = provisionPaths(options.configFile, options.stateDir);
+  await assertWritable(options);
   const state = await loadState(paths.stateFile);
   const ctx: StepContext = {
     answers: options.answers,

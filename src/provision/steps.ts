@@ -134,6 +134,20 @@ export async function identityStep(ctx: StepContext): Promise<void> {
   ctx.say(csr.trimEnd());
 }
 
+function noCertificateYet(what: string): ProvisionStepError {
+  return new ProvisionStepError(
+    `no certificate yet: ${what}, then run camgate provision again (it resumes here)`,
+  );
+}
+
+/** A file the center hands over; not there yet is a stop with what to do, not a failure. */
+async function readIssued(file: string, missing: () => ProvisionStepError): Promise<string> {
+  return readFile(file, "utf8").catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw missing();
+    throw new ProvisionStepError(`cannot read ${file}`, { cause: error });
+  });
+}
+
 export async function certificateStep(ctx: StepContext): Promise<void> {
   const { answers, paths, prompter } = ctx;
   const certFile =
@@ -143,27 +157,27 @@ export async function certificateStep(ctx: StepContext): Promise<void> {
       "Path of the certificate the center issued (empty: not yet)",
       "",
     ));
-  if (certFile === "")
-    throw new ProvisionStepError(
-      `no certificate yet: have ${paths.csr} signed by the center's CA, then run camgate provision again (it resumes here)`,
-    );
+  if (certFile === "") throw noCertificateYet(`have ${paths.csr} signed by the center's CA`);
   const caFile =
     answers.certificate?.ca ??
     (await prompter.ask("certificate.ca", "Path of the center's CA certificate"));
-  const [certPem, caPem] = await Promise.all(
-    [certFile, caFile].map((file) =>
-      readFile(file, "utf8").catch((error: unknown) => {
-        throw new ProvisionStepError(`cannot read ${file}`, { cause: error });
-      }),
+  const certPem = await readIssued(certFile, () =>
+    noCertificateYet(
+      `${certFile} does not exist; have ${paths.csr} signed by the center's CA, save the certificate as ${certFile}`,
     ),
   );
-  const summary = verifyBoxCertificate(certPem ?? "", caPem ?? "", await readPrivateKey(paths.key));
-  if (summary.subject !== `CN=${ctx.state.site?.id ?? ""}`)
-    throw new ProvisionStepError(
-      `the certificate is for ${summary.subject}, this box is site ${ctx.state.site?.id ?? "?"}`,
-    );
-  await writeFileAtomic(paths.ca, caPem ?? "");
-  await writeFileAtomic(paths.cert, certPem ?? "");
+  const caPem = await readIssued(
+    caFile,
+    () =>
+      new ProvisionStepError(
+        `${caFile} does not exist: copy the center's CA certificate there, then run camgate provision again (it resumes here)`,
+      ),
+  );
+  const summary = verifyBoxCertificate(certPem, caPem, await readPrivateKey(paths.key), {
+    siteId: ctx.state.site?.id ?? "",
+  });
+  await writeFileAtomic(paths.ca, caPem);
+  await writeFileAtomic(paths.cert, certPem);
   ctx.say(
     `installed ${paths.cert} (${summary.subject}, ${summary.daysLeft} days left) and CA ${paths.ca}`,
   );

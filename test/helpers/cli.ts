@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { userInfo } from "node:os";
 import { fileURLToPath } from "node:url";
 
 export const MAIN_JS = fileURLToPath(new URL("../../src/main.js", import.meta.url));
@@ -72,4 +73,25 @@ export function waitForLine(
     child.stdout?.on("data", onData);
     child.once("close", onClose);
   });
+}
+
+/**
+ * Runs the built CLI as a user without privileges, for permission cases: `nobody` when the tests
+ * run as root (as in CI, where root reads everything and the case would not happen), else the
+ * caller. Files the test makes must then be reachable by that user (mode 0755 directories).
+ */
+export async function runCamgateUnprivileged(
+  args: readonly string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<CliResult & { user: string }> {
+  const root = process.getuid?.() === 0;
+  const command = root ? "runuser" : process.execPath;
+  const prefix = root ? ["-u", "nobody", "--", process.execPath] : [];
+  const child = spawn(command, [...prefix, MAIN_JS, ...args], {
+    cwd: REPO_ROOT,
+    env: cleanEnv(options.env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdin?.end(options.input ?? "");
+  return { ...(await collect(child)), user: root ? "nobody" : userInfo().username };
 }

@@ -116,8 +116,23 @@ describe("camgate config check", () => {
     ]);
   });
 
-  it("accepts config.example.yaml", async () => {
-    const result = await runCamgate(["config", "check", "--config", "config.example.yaml"]);
+  it("accepts config.example.yaml, once the uplink's files it names exist", async (t) => {
+    const dir = await tempDir(t);
+    const env: Record<string, string> = {};
+    for (const [key, name] of [
+      ["CA", "ca.pem"],
+      ["CERT", "box.pem"],
+      ["KEY", "box.key"],
+    ] as const) {
+      env[`CAMGATE_UPLINK_${key}`] = join(dir, name);
+      await writeFile(join(dir, name), "-----BEGIN-----\n", { mode: 0o600 });
+    }
+    const missing = await runCamgate(["config", "check", "--config", "config.example.yaml"]);
+    assert.equal(missing.code, 78, missing.stdout);
+    assert.match(missing.stderr, /uplink\.ca: \/etc\/camgate\/ca\.pem does not exist/);
+    const result = await runCamgate(["config", "check", "--config", "config.example.yaml"], {
+      env,
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /config\.example\.yaml: ok/);
     assert.match(result.stdout, /site\s+hn-hoankiem-cp01/);

@@ -50,6 +50,15 @@ describe("camgate provision", () => {
     assert.equal(existsSync(configOut), false, "no config before the end");
     const csr = await readFile(join(stateDir, "box.csr"), "utf8");
 
+    // An answers file written before the center issued the certificate: the same friendly stop.
+    const later = join(dir, "issued", "hn-prov-01.pem");
+    const early = await provision({ site, certificate: { cert: later, ca: world.pki.ca } });
+    assert.equal(early.code, 1, early.stdout + early.stderr);
+    assert.equal(
+      early.stderr,
+      `camgate: no certificate yet: ${later} does not exist; have ${join(stateDir, "box.csr")} signed by the center's CA, save the certificate as ${later}, then run camgate provision again (it resumes here)\n`,
+    );
+
     // 2. A certificate for another site is refused; nothing is installed.
     const other = await world.pki.issue("other-site");
     const wrong = await provision({ site, certificate: { cert: other.cert, ca: world.pki.ca } });
@@ -58,12 +67,16 @@ describe("camgate provision", () => {
     assert.match(wrong.stdout, /\[1\/9\] site: done earlier/);
     assert.equal(existsSync(join(dir, "etc", "box.pem")), false);
 
-    // 3. The right certificate, a broker nobody listens on: the connection test says so.
+    // 3. The certificate the center's openssl issued from the box's CSR (its subject keeps the
+    //    CSR's serialNumber and O), a broker nobody listens on: the connection test says so.
     const certificate = { cert: await world.pki.sign(csr), ca: world.pki.ca };
     const closed = `mqtts://127.0.0.1:${await freePort("127.0.0.1")}`;
     const unreachable = await provision({ site, certificate, broker: closed });
     assert.equal(unreachable.code, 1);
-    assert.match(unreachable.stdout, /installed .*box\.pem \(CN=hn-prov-01/);
+    assert.match(
+      unreachable.stdout,
+      /installed .*box\.pem \(CN=hn-prov-01, serialNumber=\S+, O=camgate, \d+ days left\)/,
+    );
     assert.match(
       unreachable.stderr,
       new RegExp(`cannot connect to ${closed}.*run camgate provision again`),
@@ -156,49 +169,69 @@ describe("camgate provision", () => {
     assert.equal(result.code, 0, result.stderr);
   });
 
-  it("interactive: asks with defaults, explains a bad answer and asks again", async (t) => {
+  it("interactive: asks with defaults, explains a bad answer, asks again, and completes with a certificate from openssl ca", async (t) => {
     const dir = await tempDir(t);
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN_JS,
-        "provision",
-        "--interactive",
-        "--config-out",
-        join(dir, "camgate.yaml"),
-        "--state-dir",
-        join(dir, "state"),
-        "--no-service",
-      ],
-      { env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] },
-    );
-    const done = collect(child);
-    // Answers one prompt at a time, as a technician types them.
-    let pending = "";
-    let waiter: { prompt: RegExp; line: string; resolve: () => void } | undefined;
-    const check = () => {
-      if (!waiter || !waiter.prompt.test(pending)) return;
-      pending = "";
-      child.stdin.write(`${waiter.line}\n`);
-      const { resolve } = waiter;
-      waiter = undefined;
-      resolve();
-    };
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      pending += chunk;
-      check();
-    });
-    const answer = (prompt: RegExp, line: string) =>
-      new Promise<void>((resolve) => {
-        waiter = { prompt, line, resolve };
+    const world = await uplinkWorld(t, dir);
+    // Multicast stays off the test machine's network; everything else is typed.
+    const answersFile = join(dir, "answers.yaml");
+    await writeFile(answersFile, stringify({ discovery: { multicast: false } }));
+    const session = () => {
+      const child = spawn(
+        process.execPath,
+        [
+          MAIN_JS,
+          "provision",
+          "--interactive",
+          "--answers",
+          answersFile,
+          "--config-out",
+          join(dir, "camgate.yaml"),
+          "--state-dir",
+          join(dir, "state"),
+          "--no-service",
+        ],
+        { env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] },
+      );
+      const done = collect(child);
+      // Answers one prompt at a time, as a technician types them.
+      let pending = "";
+      let waiter:
+        | { prompt: RegExp; line: string; resolve: () => void; reject: (error: Error) => void }
+        | undefined;
+      const check = () => {
+        if (!waiter || !waiter.prompt.test(pending)) return;
+        pending = "";
+        child.stdin.write(`${waiter.line}\n`);
+        const { resolve } = waiter;
+        waiter = undefined;
+        resolve();
+      };
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        pending += chunk;
         check();
       });
-    await answer(/Site id: $/, "Bad Id!");
-    await answer(/lower-case letters[\s\S]*Site id: $/, "hn-prov-02");
-    await answer(/Site name: $/, "");
-    await answer(/Where the box is installed: $/, "cabinet 3");
-    await answer(/certificate the center issued \(empty: not yet\)/, "");
-    const result = await done;
+      // A run that ends before the prompt fails the test with what it said, rather than hang.
+      let ended: string | undefined;
+      void done.then((result) => {
+        ended = `provision ended (code ${result.code}) before the prompt: ${pending}${result.stderr}`;
+        waiter?.reject(new Error(`${ended} (waiting for ${String(waiter.prompt)})`));
+      });
+      const answer = (prompt: RegExp, line: string) =>
+        new Promise<void>((resolve, reject) => {
+          if (ended !== undefined) return reject(new Error(ended));
+          waiter = { prompt, line, resolve, reject };
+          check();
+        });
+      return { answer, done };
+    };
+
+    const first = session();
+    await first.answer(/Site id: $/, "Bad Id!");
+    await first.answer(/lower-case letters[\s\S]*Site id: $/, "hn-prov-02");
+    await first.answer(/Site name: $/, "");
+    await first.answer(/Where the box is installed: $/, "cabinet 3");
+    await first.answer(/certificate the center issued \(empty: not yet\)/, "");
+    const result = await first.done;
     assert.equal(result.code, 1);
     assert.match(result.stdout, /-----BEGIN CERTIFICATE REQUEST-----/);
     assert.match(result.stderr, /no certificate yet/);
@@ -208,5 +241,32 @@ describe("camgate provision", () => {
     };
     assert.deepEqual(state.site, { id: "hn-prov-02", location: "cabinet 3" });
     assert.deepEqual(state.done, ["site", "identity"]);
+
+    // The center signs the CSR with `openssl ca`; the technician types where the files are.
+    const issued = await world.pki.signWithOpensslCa(
+      await readFile(join(dir, "state", "box.csr"), "utf8"),
+    );
+    const second = session();
+    await second.answer(/certificate the center issued \(empty: not yet\): $/, issued);
+    await second.answer(/Path of the center's CA certificate: $/, world.pki.ca);
+    await second.answer(
+      /Broker of the commune center \(mqtts:\/\/host:port\): $/,
+      world.broker.url,
+    );
+    await second.answer(
+      /Address ranges to sweep, comma-separated \(empty: multicast only\): $/,
+      "",
+    );
+    await second.answer(/Record every camera\? \(yes\/no\) \[yes\]: $/, "no");
+    const completed = await second.done;
+    assert.equal(completed.code, 0, completed.stdout + completed.stderr);
+    assert.match(
+      completed.stdout,
+      /installed .*box\.pem \(O=camgate, CN=hn-prov-02, serialNumber=/,
+    );
+    assert.match(completed.stdout, /connected: the broker accepts this box's certificate/);
+    assert.match(completed.stdout, /provisioned\.\n$/);
+    const check = await runCamgate(["config", "check", "--config", join(dir, "camgate.yaml")]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
   });
 });

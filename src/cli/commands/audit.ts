@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import {
@@ -12,16 +12,23 @@ import {
   settingsFromConfig,
   validateOptIns,
 } from "../../audit/index.js";
-import { BASELINES } from "../../config/index.js";
+import {
+  BASELINES,
+  type Config,
+  DEFAULT_CONFIG_PATH,
+  parseConfigText,
+} from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
 import { type Lang, LANGS } from "../../i18n/index.js";
-import type { Credentials } from "../../discovery/index.js";
+import type { CredentialVault, Credentials } from "../../discovery/index.js";
+import type { Repositories } from "../../store/index.js";
 import {
   credentialsFrom,
   deviceXAddr,
   PASSWORD_STDIN_HELP,
   refusedPasswordOption,
   withInventory,
+  withStore,
 } from "../camera-access.js";
 import {
   type CliContext,
@@ -45,6 +52,36 @@ interface AuditOptions {
   html?: string;
   sinceLast?: boolean;
   lang?: Lang;
+}
+
+interface AuditAccess {
+  repos: Repositories;
+  vault: CredentialVault | undefined;
+}
+
+/**
+ * The box's configuration; or, for an address audited where there is none (a technician's
+ * laptop: no --config, no CAMGATE_CONFIG, no file at the default path), the defaults with an
+ * in-memory store and no sealing key: nothing is written, credentials come from -u.
+ */
+async function auditConfig(
+  target: string | undefined,
+  command: Command,
+  ctx: CliContext,
+): Promise<{ config: Config; adHoc: boolean }> {
+  const chosen = globalOptions(command).config ?? ctx.env.CAMGATE_CONFIG;
+  const present = await access(DEFAULT_CONFIG_PATH).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== "ENOENT",
+  );
+  if (target === undefined || chosen !== undefined || present)
+    return { config: (await loadCommandConfig(command, ctx)).config, adHoc: false };
+  ctx.stderr.write(
+    `no configuration at ${DEFAULT_CONFIG_PATH}: ad-hoc audit with the default settings; nothing is stored\n`,
+  );
+  // The CLI's own log level without a configuration: warnings only.
+  const defaults = 'site: {id: ad-hoc}\nstore: {path: ":memory:"}\nlog: {level: warn}\n';
+  return { config: parseConfigText(defaults, "(ad-hoc audit defaults)", ctx.env), adHoc: true };
 }
 
 export function registerAuditCommand(program: Command, ctx: CliContext, outcome: CliOutcome): void {
@@ -81,10 +118,10 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
         async (target: string | undefined, options: AuditOptions, command: Command) => {
           validateOptIns(options.enable);
           const supplied = await credentialsFrom(options, ctx);
-          const { config } = await loadCommandConfig(command, ctx);
+          const { config, adHoc } = await auditConfig(target, command, ctx);
           const logger = cliLogger(command, ctx, config);
           const json = globalOptions(command).json === true;
-          const results = await withInventory(config, logger, async ({ repos, vault }) => {
+          const audit = async ({ repos, vault }: AuditAccess) => {
             const runner = new AuditRunner({
               repos,
               vault,
@@ -117,7 +154,10 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
                 numeric: true,
               }),
             );
-          });
+          };
+          const results = adHoc
+            ? await withStore(config, logger, (repos) => audit({ repos, vault: undefined }))
+            : await withInventory(config, logger, audit);
           const reports = results.map((result) => result.report);
           const lang = options.lang ?? config.site.locale;
           const timeZone = config.site.timezone;

@@ -45,6 +45,20 @@ async function pathFor(
   return configured;
 }
 
+/** A PEM file the command needs; a missing or unreadable one is said plainly, with what to do. */
+async function readPem(path: string, missing: string): Promise<string> {
+  return readFile(path, "utf8").catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new CamgateError(`${path} does not exist: ${missing}`);
+    throw new CamgateError(`cannot read ${path}`, { cause: error });
+  });
+}
+
+/** The site the certificate must name: --site, or the configuration's site id. */
+async function siteFor(explicit: string | undefined, command: Command, ctx: CliContext) {
+  return explicit ?? (await loadCommandConfig(command, ctx)).config.site.id;
+}
+
 export function registerCertCommands(program: Command, ctx: CliContext, outcome: CliOutcome): void {
   const cert = program.command("cert").description("the box's key and certificate for the uplink");
 
@@ -86,10 +100,13 @@ export function registerCertCommands(program: Command, ctx: CliContext, outcome:
 
   cert
     .command("install")
-    .description("check an issued certificate against the key and the CA, then install both")
+    .description(
+      "check an issued certificate (key, chain to the CA, validity, clientAuth, site named by CN or subjectAltName), then install it and the CA",
+    )
     .argument("<cert>", "the certificate the center issued (PEM)")
     .requiredOption("--ca <file>", "the center's CA certificate (PEM)")
     .option("--key <file>", "the box's key (default: uplink.key)")
+    .option("--site <id>", "the site the certificate must name (default: site.id)")
     .option("--cert-out <file>", "where to install the certificate (default: uplink.cert)")
     .option("--ca-out <file>", "where to install the CA (default: uplink.ca)")
     .action(
@@ -97,15 +114,15 @@ export function registerCertCommands(program: Command, ctx: CliContext, outcome:
         outcome,
         async (
           certFile: string,
-          options: { ca: string; key?: string; certOut?: string; caOut?: string },
+          options: { ca: string; key?: string; site?: string; certOut?: string; caOut?: string },
           command: Command,
         ) => {
-          const [certPem, caPem] = await Promise.all([
-            readFile(certFile, "utf8"),
-            readFile(options.ca, "utf8"),
-          ]);
+          const certPem = await readPem(certFile, "give the certificate the center issued");
+          const caPem = await readPem(options.ca, "give the center's CA certificate with --ca");
           const keyPem = await readPrivateKey(await pathFor(options.key, "key", command, ctx));
-          const summary = verifyBoxCertificate(certPem, caPem, keyPem);
+          const summary = verifyBoxCertificate(certPem, caPem, keyPem, {
+            siteId: await siteFor(options.site, command, ctx),
+          });
           const certOut = await pathFor(options.certOut, "cert", command, ctx);
           const caOut = await pathFor(options.caOut, "ca", command, ctx);
           await writeFileAtomic(caOut, caPem);
@@ -127,7 +144,10 @@ export function registerCertCommands(program: Command, ctx: CliContext, outcome:
     .action(
       exitWith(outcome, async (options: { cert?: string }, command: Command) => {
         const summary = summarize(
-          await readFile(await pathFor(options.cert, "cert", command, ctx), "utf8"),
+          await readPem(
+            await pathFor(options.cert, "cert", command, ctx),
+            "no certificate is installed yet; make a CSR (camgate cert csr, or camgate provision), have the center's CA sign it, then install it with camgate cert install CERT --ca CA",
+          ),
         );
         if (globalOptions(command).json) printJson(ctx, summary);
         else

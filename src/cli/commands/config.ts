@@ -1,12 +1,15 @@
 import type { Command } from "commander";
 import {
+  type Config,
   ConfigError,
+  type ConfigIssue,
   configJsonSchema,
   envOverrideTable,
   formatBytes,
 } from "../../config/index.js";
 import { describeError, ExitCode } from "../../errors.js";
 import { locateFfmpeg } from "../../recorder/index.js";
+import { whyUnreadable } from "../../util/file-access.js";
 import { writeFileAtomic } from "../../util/files.js";
 import {
   type CliContext,
@@ -18,6 +21,18 @@ import {
   printJson,
   printLines,
 } from "../context.js";
+
+/** The uplink's CA, certificate and key must be there and readable, or the agent cannot connect. */
+async function checkUplinkFiles(config: Config, file: string): Promise<void> {
+  const issues: ConfigIssue[] = [];
+  for (const key of ["ca", "cert", "key"] as const) {
+    const path = config.uplink[key];
+    const problem = path === undefined ? undefined : await whyUnreadable(path);
+    if (problem)
+      issues.push({ path: `uplink.${key}`, message: problem, source: { kind: "file", file } });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
 
 export function registerConfigCommands(
   program: Command,
@@ -34,6 +49,7 @@ export function registerConfigCommands(
         const { json } = globalOptions(command);
         try {
           const { config: loaded, file } = await loadCommandConfig(command, ctx);
+          await checkUplinkFiles(loaded, file);
           if (json) {
             printJson(ctx, { ok: true, file, config: loaded });
             return ExitCode.ok;

@@ -56,6 +56,26 @@ function actor(): string {
   return `cli:${userInfo().username}`;
 }
 
+const EXPORT_REQUIRED = [
+  ["camera", "--camera <id>"],
+  ["from", "--from <time>"],
+  ["to", "--to <time>"],
+  ["output", "--output <file>"],
+] as const;
+
+function requireOptions(
+  name: string,
+  command: Command,
+  required: readonly (readonly [string, string])[],
+): void {
+  const given = command.opts<Record<string, unknown>>();
+  const missing = required.filter(([key]) => given[key] === undefined).map(([, flag]) => flag);
+  if (missing.length > 0)
+    throw new CamgateError(`${name} is missing ${missing.join(", ")}`, {
+      exitCode: ExitCode.usage,
+    });
+}
+
 export function registerRecordingCommands(
   program: Command,
   ctx: CliContext,
@@ -152,11 +172,13 @@ export function registerRecordingCommands(
     .description(
       "join a camera's segments over a range into one MP4, with a JSON sidecar of sources",
     )
-    .requiredOption("--camera <id>", "camera id")
-    .requiredOption("--from <time>", "start (ISO 8601)")
-    .requiredOption("--to <time>", "end (ISO 8601)")
-    .requiredOption("-o, --output <file>", "MP4 file to write")
+    .option("--camera <id>", "camera id (required)")
+    .option("--from <time>", "start, ISO 8601 (required)")
+    .option("--to <time>", "end, ISO 8601 (required)")
+    .option("-o, --output <file>", "MP4 file to write (required)")
     .option("--purpose <text>", "why the video is released (kept in the access log)")
+    // Every missing option at once: commander's requiredOption names one per run.
+    .hook("preAction", (command) => requireOptions("recordings export", command, EXPORT_REQUIRED))
     .action(
       exitWith(
         outcome,
