@@ -50,7 +50,14 @@ export interface CameraStatus {
   recording: boolean | null;
   lastSegmentAgeSeconds: number | null;
   bytesToday: number;
-  audit: { finishedAt: string; summary: Record<string, number> } | null;
+  audit: {
+    finishedAt: string;
+    summary: Record<string, number>;
+    /** Ids of the high and critical controls the camera failed. */
+    blocking: string[];
+  } | null;
+  /** Whether interrogation found a stream to record (it needs working credentials). */
+  streamKnown: boolean;
 }
 
 const CERTIFICATE_WARN_DAYS = 30;
@@ -104,8 +111,15 @@ export async function gatherStatus(
         recent.newestMs === null ? null : Math.max(0, Math.round((nowMs - recent.newestMs) / 1000)),
       bytesToday: recent.bytesSince,
       audit: audit
-        ? { finishedAt: new Date(audit.finishedMs).toISOString(), summary: audit.summary }
+        ? {
+            finishedAt: new Date(audit.finishedMs).toISOString(),
+            summary: audit.summary,
+            blocking: blockingControls(audit.report),
+          }
         : null,
+      streamKnown: camera.profiles.some(
+        (profile) => typeof (profile as { streamUri?: unknown }).streamUri === "string",
+      ),
     };
   });
   const usage = repos.segments.usage().filter((entry) => entry.state === "closed");
@@ -149,6 +163,18 @@ export async function gatherStatus(
   return report;
 }
 
+function blockingControls(report: unknown): string[] {
+  const controls = (report as { controls?: unknown }).controls;
+  if (!Array.isArray(controls)) return [];
+  return (controls as { id?: unknown; status?: unknown; severity?: unknown }[])
+    .filter(
+      (control) =>
+        control.status === "fail" &&
+        (control.severity === "high" || control.severity === "critical"),
+    )
+    .map((control) => String(control.id));
+}
+
 function attention(report: BoxStatus, segmentMs: number): string[] {
   const reasons: string[] = [];
   const { service, certificate, uplink, storage } = report;
@@ -172,9 +198,18 @@ function attention(report: BoxStatus, segmentMs: number): string[] {
     else if (issue?.kind === "claimed")
       reasons.push(`camera ${camera.id}: ${issue.detail} (camgate cameras list)`);
   }
+  const live = service.state !== "stopped";
   for (const camera of report.cameras.filter((c) => c.enabled && c.trust === "approved")) {
     if (!camera.online) reasons.push(`camera ${camera.id} is offline`);
     if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
+    else if (camera.recording === null && live && !camera.streamKnown)
+      reasons.push(
+        `camera ${camera.id} is not recording: no stream address, it was never interrogated with working credentials; camgate cameras credentials ${camera.id} -u USER --password-stdin`,
+      );
+    if (camera.audit && camera.audit.blocking.length > 0)
+      reasons.push(
+        `camera ${camera.id} fails ${camera.audit.blocking.length} high or critical control(s) (${camera.audit.blocking.join(", ")}): camgate audit ${camera.id}`,
+      );
     else if (
       camera.recording === true &&
       (camera.lastSegmentAgeSeconds === null || camera.lastSegmentAgeSeconds * 1000 > 3 * segmentMs)

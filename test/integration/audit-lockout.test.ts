@@ -19,28 +19,31 @@ const CAMERA_ID = "cam-lockout";
 /** What the audit may spend of D724's threshold (5 failures in 30 s): threshold minus two. */
 const BUDGET = D724_LOCKOUT.maxFailures - 2;
 
-/** The camera in the inventory, as discovery would have left it, with its own password sealed. */
+/** The camera in the inventory, approved by a technician, with its own password sealed. */
 async function seedCamera(config: Config, camera: SimCameraInfo): Promise<void> {
   const store = new Store(config.store.path, silentLogger());
   try {
     const repos = store.open();
-    repos.cameras.upsert({
-      id: CAMERA_ID,
-      urn: camera.urn,
-      mac: camera.mac,
-      ip: camera.address,
-      xaddrs: [camera.xaddr],
-      manufacturer: "CamgateSim",
-      model: null,
-      firmware: null,
-      serial: null,
-      hardware: null,
-      name: camera.name,
-      profiles: [],
-      clockOffsetMs: 0,
-      lastSeenMs: Date.now(),
-      reachable: true,
-    });
+    repos.cameras.upsert(
+      {
+        id: CAMERA_ID,
+        urn: camera.urn,
+        mac: camera.mac,
+        ip: camera.address,
+        xaddrs: [camera.xaddr],
+        manufacturer: "CamgateSim",
+        model: null,
+        firmware: null,
+        serial: null,
+        hardware: null,
+        name: camera.name,
+        profiles: [],
+        clockOffsetMs: 0,
+        lastSeenMs: Date.now(),
+        reachable: true,
+      },
+      { trust: "approved" },
+    );
     new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile)).setForCamera(
       CAMERA_ID,
       { username: camera.username, password: camera.password },

@@ -116,4 +116,59 @@ describe("a camera's credentials, as a technician fixes them", () => {
     };
     await waitFor("a new segment within 30 s of the fix, without a restart", recorded, 30_000);
   });
+
+  it("status exits 1 over an approved camera that never recorded, naming it and the command that fixes it", async (t) => {
+    const dir = await tempDir(t);
+    const { config, file } = await writeRecorderConfig(dir, [
+      `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+    ]);
+    // A camera approved before its credentials worked: no stream address was ever read.
+    const store = new Store(config.store.path, silentLogger());
+    const repos = store.open();
+    repos.cameras.upsert(
+      {
+        id: "cam-dark",
+        urn: null,
+        mac: null,
+        ip: "127.0.46.20",
+        xaddrs: ["http://127.0.46.20/onvif/device_service"],
+        manufacturer: null,
+        model: null,
+        firmware: null,
+        serial: null,
+        hardware: null,
+        name: null,
+        profiles: [],
+        clockOffsetMs: null,
+        lastSeenMs: Date.now(),
+        reachable: true,
+      },
+      { trust: "approved" },
+    );
+    store.close();
+    const agent = Agent.fromConfig(config, silentLogger());
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    let status = await runCamgate(["status", "--config", file]);
+    await waitFor(
+      "the agent's runtime status",
+      async () => {
+        status = await runCamgate(["status", "--config", file]);
+        return !status.stdout.includes("the agent is not running");
+      },
+      30_000,
+    );
+    assert.equal(status.code, 1, status.stdout);
+    assert.match(
+      status.stdout,
+      /camera cam-dark is not recording: no stream address, it was never interrogated with working credentials; camgate cameras credentials cam-dark -u USER --password-stdin/,
+    );
+    assert.doesNotMatch(status.stdout, /all well/);
+    const json = JSON.parse((await runCamgate(["status", "--json", "--config", file])).stdout) as {
+      attention: string[];
+    };
+    assert.ok(
+      json.attention.some((reason) => reason.startsWith("camera cam-dark is not recording")),
+    );
+  });
 });

@@ -123,7 +123,8 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     await factoryPasswordCameras(t, "127.0.40.1", 2);
     const box = await world.pki.issue("site-a");
     const config = boxConfig(dir, "site-a", [
-      "discovery: {multicast: false, cidrs: [127.0.40.0/30], probeTimeout: 1s}",
+      // A lab: every device found is approved at once and gets the site default.
+      "discovery: {multicast: false, cidrs: [127.0.40.0/30], probeTimeout: 1s, autoApprove: true}",
       "audit: {interval: 5s, credentialTrySpacing: 100ms}",
       // The segments below are index entries only, with no files to forward.
       "recorder: {enabled: false, forward: off}",
