@@ -10,6 +10,7 @@ import {
 } from "./catalogue.js";
 import { CHECKS } from "./checks/index.js";
 import { note } from "./checks/check.js";
+import { OnvifCallError } from "../discovery/index.js";
 import { AuditContext, type AuditSettings, type AuditTarget } from "./context.js";
 import type { LoginBudget } from "./login-budget.js";
 import type { AuditReport, CheckOutcome, ControlResult } from "./types.js";
@@ -145,6 +146,15 @@ export async function auditCamera(
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     summary: summarize(controls),
+    access: {
+      credentials: ctx.suppliedCredentials,
+      interrogation:
+        ctx.deviceError === undefined
+          ? "ok"
+          : ctx.deviceError instanceof OnvifCallError
+            ? ctx.deviceError.kind
+            : "malformed",
+    },
     controls,
     interpretation: INTERPRETATION_NOTICE,
   };

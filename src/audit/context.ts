@@ -93,6 +93,11 @@ export class AuditContext {
     return this.target.credentials;
   }
 
+  /** What became of the technician's credentials: none given, accepted, refused, or untold. */
+  get suppliedCredentials(): "none" | "unproven" | "accepted" | "refused" {
+    return this.credentials ? this.#supplied : "none";
+  }
+
   get host(): string {
     return this.target.host;
   }

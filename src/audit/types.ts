@@ -1,3 +1,4 @@
+import type { OnvifErrorKind } from "../discovery/index.js";
 import type { BaselineId, ControlRefs, Severity } from "./catalogue.js";
 
 export const RESULT_STATES = [
@@ -58,6 +59,14 @@ export interface AuditReport {
   startedAt: string;
   finishedAt: string;
   summary: AuditSummary;
+  /**
+   * Whether the audit could look at the camera at all: the technician's credentials (refused:
+   * most checks could not run) and the ONVIF interrogation (its error, when it failed).
+   */
+  access?: {
+    credentials: "none" | "unproven" | "accepted" | "refused";
+    interrogation: "ok" | OnvifErrorKind;
+  };
   controls: ControlResult[];
   interpretation: string;
   signature?: ReportSignature;

@@ -21,6 +21,62 @@ describe("camgate audit", { timeout: 180_000 }, () => {
   before(() => sim.start());
   after(() => sim.stop());
 
+  it("a wrong password is said first, in both languages, and the audit exits 1: it could not check", async (t) => {
+    const dir = await tempDir(t, "camgate-audit-cli-");
+    const config = join(dir, "camgate.yaml");
+    writeFileSync(
+      config,
+      `site:\n  id: test-site\nstore:\n  path: ${join(dir, "camgate.db")}\nsecrets:\n  keyFile: ${join(dir, "seal.key")}\n` +
+        "audit:\n  probeTimeout: 3s\n  credentialTrySpacing: 0s\n",
+    );
+    const [hardened] = sim.describe();
+    for (const [lang, first] of [
+      [
+        "en",
+        /^CREDENTIALS REFUSED: camera 127\.0\.22\.10 refused the username or password given, so most controls could not be checked\. Fix: camgate cameras credentials 127\.0\.22\.10 -u USER --password-stdin$/,
+      ],
+      [
+        "vi",
+        /^TỪ CHỐI ĐĂNG NHẬP: camera 127\.0\.22\.10 không chấp nhận tên đăng nhập hoặc mật khẩu đã cho/,
+      ],
+    ] as const) {
+      const refused = await runCamgate(
+        [
+          "--config",
+          config,
+          "audit",
+          hardened!.address,
+          "-u",
+          hardened!.username,
+          "--password-stdin",
+          "--lang",
+          lang,
+        ],
+        { input: "not-the-password\n" },
+      );
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stdout.split("\n")[0] ?? "", first);
+    }
+    const json = await runCamgate(
+      [
+        "--config",
+        config,
+        "--json",
+        "audit",
+        hardened!.address,
+        "-u",
+        hardened!.username,
+        "--password-stdin",
+      ],
+      { input: "not-the-password\n" },
+    );
+    assert.equal(json.code, 1);
+    assert.deepEqual((JSON.parse(json.stdout) as AuditReport).access, {
+      credentials: "refused",
+      interrogation: "not-authorized",
+    });
+  });
+
   it("exits 3 on a weak camera, 0 on a hardened one, signs, stores and diffs", async (t) => {
     const dir = await tempDir(t, "camgate-audit-cli-");
     const config = join(dir, "camgate.yaml");
@@ -72,6 +128,7 @@ describe("camgate audit", { timeout: 180_000 }, () => {
     assert.equal(bad.code, 3, "a failing critical control exits 3");
     const badReport = JSON.parse(bad.stdout) as AuditReport;
     assert.deepEqual(Object.keys(badReport).sort(), [
+      "access",
       "baseline",
       "camera",
       "controls",

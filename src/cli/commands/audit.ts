@@ -2,6 +2,7 @@ import { access, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import {
+  type AuditReport,
   AuditRunner,
   type AuditTarget,
   diffReports,
@@ -189,14 +190,34 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
                 timeZone,
                 ...(changes ? { changes } : {}),
               });
-              printLines(ctx, [...lines, ""], { colour });
+              const problem = accessProblem(report, lang);
+              printLines(ctx, [...(problem ? [problem, ""] : []), ...lines, ""], { colour });
               if (options.sinceLast && !previous) printLines(ctx, [NO_PREVIOUS[lang], ""]);
             }
           }
-          return reports.some(hasBlockingFailure) ? ExitCode.auditFailed : ExitCode.ok;
+          if (reports.some(hasBlockingFailure)) return ExitCode.auditFailed;
+          // An audit that could not look at the camera is no verdict: it fails.
+          return reports.some((report) => accessProblem(report, lang) !== undefined)
+            ? ExitCode.failure
+            : ExitCode.ok;
         },
       ),
     );
+}
+
+/** What kept the audit from looking at a camera, said first; undefined when nothing did. */
+function accessProblem(report: AuditReport, lang: Lang): string | undefined {
+  const access = report.access;
+  const who = report.camera.id ?? report.camera.address;
+  if (access?.credentials === "refused")
+    return lang === "vi"
+      ? `TỪ CHỐI ĐĂNG NHẬP: camera ${who} không chấp nhận tên đăng nhập hoặc mật khẩu đã cho, nên phần lớn các mục không kiểm tra được. Sửa: camgate cameras credentials ${who} -u USER --password-stdin`
+      : `CREDENTIALS REFUSED: camera ${who} refused the username or password given, so most controls could not be checked. Fix: camgate cameras credentials ${who} -u USER --password-stdin`;
+  if (access && access.interrogation !== "ok" && access.interrogation !== "not-authorized")
+    return lang === "vi"
+      ? `KHÔNG KẾT NỐI ĐƯỢC: không hỏi được camera ${who} qua ONVIF (${access.interrogation}); nhiều mục không kiểm tra được`
+      : `NOT REACHED: camera ${who} could not be interrogated over ONVIF (${access.interrogation}); many controls could not be checked`;
+  return undefined;
 }
 
 const NO_PREVIOUS: Record<Lang, string> = {
