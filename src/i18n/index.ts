@@ -4,5 +4,6 @@ export {
   formatDateTimeZone,
   formatLongDate,
   isTimeZone,
+  parseLocalTime,
   utcOffset,
 } from "./time.js";

@@ -94,3 +94,43 @@ export function formatLongDate(when: Date | string | number, timeZone: string, l
     dateStyle: "full",
   }).format(toDate(when));
 }
+
+const LOCAL_TIME = /^(?:(\d{4})-(\d{2})-(\d{2})(?:[T ]|$))?(?:(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/**
+ * A time a person typed, read in the site's zone: "16:08" is today there, "2026-12-03 16:08"
+ * and "2026-12-03T16:08:30" are that wall-clock time there, "2026-12-03" is the start of that
+ * day there. A time with its own offset or Z ("…+07:00", "…Z") and "now" mean what they say.
+ * Undefined when the text is none of these.
+ */
+export function parseLocalTime(
+  text: string,
+  timeZone: string,
+  nowMs: number = Date.now(),
+): number | undefined {
+  const value = text.trim();
+  if (value === "now") return nowMs;
+  if (/(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) && /\d{4}-\d{2}-\d{2}T/.test(value)) {
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  const match = LOCAL_TIME.exec(value);
+  if (!match || (match[1] === undefined && match[4] === undefined)) return undefined;
+  const today = wallClock(new Date(nowMs), timeZone);
+  const field = (index: number, fallback: string) => Number(match[index] ?? fallback);
+  const [year, month, day] = [field(1, today.year), field(2, today.month), field(3, today.day)];
+  const [hour, minute, second] = [field(4, "0"), field(5, "0"), field(6, "0")];
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  // The zone's offset at the instant itself: a second look settles a change of offset between.
+  let ms = asUtc - offsetMs(asUtc, timeZone);
+  ms = asUtc - offsetMs(ms, timeZone);
+  return ms;
+}
+
+function offsetMs(when: number, timeZone: string): number {
+  const text = utcOffset(when, timeZone);
+  const sign = text.startsWith("-") ? -1 : 1;
+  return sign * (Number(text.slice(1, 3)) * 60 + Number(text.slice(4, 6))) * 60_000;
+}

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { formatDateTime } from "../../src/i18n/index.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -257,6 +258,23 @@ describe("recorder: real ffmpeg, the simulator's and GStreamer's RTSP servers", 
       ["recordings.lock", "ok", "case 42"],
     ]);
     assert.equal(store.open().accessLog.verify().ok, true);
+    // A technician types site time (Asia/Ho_Chi_Minh by default): the same range as in UTC ISO.
+    const listed = async (fromText: string, toText: string, json = true) =>
+      runCamgate([
+        ...["recordings", "list", "--camera", "sim-2", "--from", fromText, "--to", toText],
+        ...(json ? ["--json"] : []),
+        ...["--config", configFile],
+      ]);
+    const siteTime = (iso: string) => formatDateTime(iso, "Asia/Ho_Chi_Minh");
+    const byIso = JSON.parse((await listed(from, to)).stdout) as { segments: { id: number }[] };
+    const byLocal = JSON.parse((await listed(siteTime(from), siteTime(to))).stdout) as {
+      segments: { id: number }[];
+    };
+    assert.ok(byIso.segments.length >= 3);
+    assert.deepEqual(byLocal.segments, byIso.segments);
+    const table = (await listed(siteTime(from), siteTime(to), false)).stdout;
+    assert.match(table, /^START \(UTC\+07:00\) +END/);
+    assert.ok(table.includes(siteTime(new Date(first.startMs).toISOString())), table);
     const refused = await runCamgate([
       ...["recordings", "export", "--camera", "sim-2", "--from", "yesterday", "--to", to],
       ...["-o", output, "--config", configFile],

@@ -5,6 +5,7 @@ import {
   formatDateTimeZone,
   formatLongDate,
   isTimeZone,
+  parseLocalTime,
   utcOffset,
 } from "../../src/i18n/index.js";
 
@@ -38,5 +39,33 @@ describe("times shown in the site's zone", () => {
     assert.ok(!isTimeZone("Asia/Hanoi-Central"));
     assert.ok(!isTimeZone(""));
     assert.throws(() => formatDateTime("yesterday", HCM), RangeError);
+  });
+
+  it("reads what a technician types in the site's zone; explicit offsets and now as they are", () => {
+    const now = Date.parse("2026-12-02T18:30:00Z"); // 01:30 on 3 December in Hanoi
+    const zone = "Asia/Ho_Chi_Minh";
+    assert.equal(parseLocalTime("16:08", zone, now), Date.parse("2026-12-03T09:08:00Z"));
+    assert.equal(parseLocalTime("2026-12-03 16:08", zone, now), Date.parse("2026-12-03T09:08:00Z"));
+    assert.equal(
+      parseLocalTime("2026-12-03T16:08:30", zone, now),
+      Date.parse("2026-12-03T09:08:30Z"),
+    );
+    assert.equal(parseLocalTime("2026-12-03", zone, now), Date.parse("2026-12-02T17:00:00Z"));
+    assert.equal(
+      parseLocalTime("2026-12-03T16:08:00+00:00", zone, now),
+      Date.parse("2026-12-03T16:08:00Z"),
+    );
+    assert.equal(
+      parseLocalTime("2026-12-03T16:08:00Z", zone, now),
+      Date.parse("2026-12-03T16:08:00Z"),
+    );
+    assert.equal(parseLocalTime("now", zone, now), now);
+    // Summer time in Berlin: the offset in force on that day (+02:00), not today's.
+    assert.equal(
+      parseLocalTime("2026-07-01 12:00", "Europe/Berlin", now),
+      Date.parse("2026-07-01T10:00:00Z"),
+    );
+    for (const bad of ["yesterday", "25:00", "2026-13-01", "16.08", ""])
+      assert.equal(parseLocalTime(bad, zone, now), undefined, bad);
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { CamgateError, ExitCode } from "../../errors.js";
 import { approveCamera, changeCredentials, interrogate, readPin } from "../../discovery/index.js";
+import { formatDateTimeZone } from "../../i18n/index.js";
 import type { CameraRecord } from "../../store/index.js";
 import {
   type CredentialFlags,
@@ -186,7 +187,7 @@ export function registerCameraCommands(
                   trustText(c),
                   c.enabled ? "yes" : "no",
                   c.reachable ? "yes" : "no",
-                  new Date(c.lastSeenMs).toISOString(),
+                  formatDateTimeZone(c.lastSeenMs, config.site.timezone),
                 ]),
               ),
             );

@@ -2,6 +2,7 @@ import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { type Config, formatBytes } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
+import { formatDateTime, parseLocalTime, utcOffset } from "../../i18n/index.js";
 import { exportRange, findGaps, GAP_TOLERANCE_MS, locateFfmpeg } from "../../recorder/index.js";
 import { lockRecordings, quotaBytes, readDisk } from "../../retention/index.js";
 import type { Repositories } from "../../store/index.js";
@@ -20,15 +21,13 @@ import {
 
 const LIST_LIMIT = 10_000;
 
-function parseTime(value: string, flag: string): number {
-  if (value === "now") return Date.now();
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms))
+/** A time as the technician typed it, in the site's zone (see parseLocalTime). */
+function parseTime(value: string, flag: string, timeZone: string): number {
+  const ms = parseLocalTime(value, timeZone);
+  if (ms === undefined)
     throw new CamgateError(
-      `${flag}: not a time: ${value} (use ISO 8601, e.g. 2026-11-23T08:00:00+07:00)`,
-      {
-        exitCode: ExitCode.usage,
-      },
+      `${flag}: not a time: ${value} (in ${timeZone}: 16:08 for today, 2026-11-23 08:00, or ISO 8601 with an offset)`,
+      { exitCode: ExitCode.usage },
     );
   return ms;
 }
@@ -89,16 +88,20 @@ export function registerRecordingCommands(
     .command("list")
     .description("a camera's recorded segments and the gaps between them")
     .requiredOption("--camera <id>", "camera id")
-    .option("--from <time>", "start of the range (ISO 8601)")
-    .option("--to <time>", "end of the range (ISO 8601)")
+    .option("--from <time>", "start of the range, site time (16:08, 2026-11-23 08:00) or ISO 8601")
+    .option("--to <time>", "end of the range, site time or ISO 8601")
     .action(
       exitWith(
         outcome,
         async (options: { camera: string; from?: string; to?: string }, command: Command) =>
-          withRecordings(command, ctx, (repos) => {
+          withRecordings(command, ctx, (repos, config) => {
             requireCamera(repos, options.camera);
-            const fromMs = options.from ? parseTime(options.from, "--from") : 0;
-            const toMs = options.to ? parseTime(options.to, "--to") : Number.MAX_SAFE_INTEGER;
+            const fromMs = options.from
+              ? parseTime(options.from, "--from", config.site.timezone)
+              : 0;
+            const toMs = options.to
+              ? parseTime(options.to, "--to", config.site.timezone)
+              : Number.MAX_SAFE_INTEGER;
             const segments = repos.segments.overlapping(options.camera, fromMs, toMs, LIST_LIMIT);
             const range = {
               fromMs: options.from ? fromMs : (segments[0]?.startMs ?? fromMs),
@@ -128,25 +131,26 @@ export function registerRecordingCommands(
               });
               return ExitCode.ok;
             }
+            const local = (ms: number) => formatDateTime(ms, config.site.timezone);
             const rows = [
               ...segments.map((s) => ({
                 at: s.startMs,
                 row: [
-                  iso(s.startMs),
-                  iso(s.endMs),
+                  local(s.startMs),
+                  local(s.endMs),
                   ((s.endMs - s.startMs) / 1000).toFixed(1),
                   formatBytes(s.bytes),
                   s.state,
                   s.lockedUntilMs && s.lockedUntilMs > Date.now()
-                    ? `until ${iso(s.lockedUntilMs)}`
+                    ? `until ${local(s.lockedUntilMs)}`
                     : "",
                 ],
               })),
               ...gaps.map((g) => ({
                 at: g.fromMs,
                 row: [
-                  iso(g.fromMs),
-                  iso(g.toMs),
+                  local(g.fromMs),
+                  local(g.toMs),
                   ((g.toMs - g.fromMs) / 1000).toFixed(1),
                   "",
                   "GAP",
@@ -157,7 +161,14 @@ export function registerRecordingCommands(
             printLines(
               ctx,
               formatTable(
-                ["START", "END", "SECONDS", "SIZE", "STATE", "LOCKED"],
+                [
+                  `START (UTC${utcOffset(Date.now(), config.site.timezone)})`,
+                  "END",
+                  "SECONDS",
+                  "SIZE",
+                  "STATE",
+                  "LOCKED",
+                ],
                 rows.map((r) => r.row),
               ),
             );
@@ -173,7 +184,7 @@ export function registerRecordingCommands(
       "join a camera's segments over a range into one MP4, with a JSON sidecar of sources",
     )
     .option("--camera <id>", "camera id (required)")
-    .option("--from <time>", "start, ISO 8601 (required)")
+    .option("--from <time>", "start, site time (16:08, 2026-11-23 08:00) or ISO 8601 (required)")
     .option("--to <time>", "end, ISO 8601 (required)")
     .option("-o, --output <file>", "MP4 file to write (required)")
     .option("--purpose <text>", "why the video is released (kept in the access log)")
@@ -188,8 +199,8 @@ export function registerRecordingCommands(
         ) =>
           withRecordings(command, ctx, async (repos, config) => {
             requireCamera(repos, options.camera);
-            const fromMs = parseTime(options.from, "--from");
-            const toMs = parseTime(options.to, "--to");
+            const fromMs = parseTime(options.from, "--from", config.site.timezone);
+            const toMs = parseTime(options.to, "--to", config.site.timezone);
             const ffmpeg = await locateFfmpeg({
               configured: config.recorder.ffmpegPath,
               env: ctx.env,
@@ -242,7 +253,7 @@ export function registerRecordingCommands(
     .command("lock")
     .description("hold a camera's segments over a range against eviction (evidence)")
     .requiredOption("--camera <id>", "camera id")
-    .requiredOption("--from <time>", "start (ISO 8601)")
+    .requiredOption("--from <time>", "start, site time or ISO 8601")
     .requiredOption("--to <time>", "end (ISO 8601)")
     .requiredOption("--until <time>", "when the hold ends (ISO 8601)")
     .option("--reason <text>", "why (kept in the access log)")
@@ -257,9 +268,9 @@ export function registerRecordingCommands(
             requireCamera(repos, options.camera);
             const request = {
               cameraId: options.camera,
-              fromMs: parseTime(options.from, "--from"),
-              toMs: parseTime(options.to, "--to"),
-              untilMs: parseTime(options.until, "--until"),
+              fromMs: parseTime(options.from, "--from", config.site.timezone),
+              toMs: parseTime(options.to, "--to", config.site.timezone),
+              untilMs: parseTime(options.until, "--until", config.site.timezone),
             };
             const now = Date.now();
             const entry = {
@@ -299,7 +310,7 @@ export function registerRecordingCommands(
     .command("unlock")
     .description("release the holds on a camera's segments over a range")
     .requiredOption("--camera <id>", "camera id")
-    .requiredOption("--from <time>", "start (ISO 8601)")
+    .requiredOption("--from <time>", "start, site time or ISO 8601")
     .requiredOption("--to <time>", "end (ISO 8601)")
     .option("--reason <text>", "why (kept in the access log)")
     .action(
@@ -309,10 +320,10 @@ export function registerRecordingCommands(
           options: { camera: string; from: string; to: string; reason?: string },
           command: Command,
         ) =>
-          withRecordings(command, ctx, (repos) => {
+          withRecordings(command, ctx, (repos, config) => {
             requireCamera(repos, options.camera);
-            const fromMs = parseTime(options.from, "--from");
-            const toMs = parseTime(options.to, "--to");
+            const fromMs = parseTime(options.from, "--from", config.site.timezone);
+            const toMs = parseTime(options.to, "--to", config.site.timezone);
             const released = repos.segments.unlock(options.camera, fromMs, toMs);
             repos.accessLog.append({
               tsMs: Date.now(),
