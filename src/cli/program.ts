@@ -37,6 +37,8 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
       ]),
     )
     .exitOverride()
+    // A sub-command's --help shows --config, --json and --log-level too.
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),

@@ -272,6 +272,17 @@ describe("recorder: real ffmpeg, the simulator's and GStreamer's RTSP servers", 
     };
     assert.ok(byIso.segments.length >= 3);
     assert.deepEqual(byLocal.segments, byIso.segments);
+    // ...and names the camera by its address if that is what is on the sticker.
+    const byAddress = JSON.parse(
+      (
+        await runCamgate([
+          ...["recordings", "list", "--camera", sim.describe()[2]!.address, "--from", from],
+          ...["--to", to, "--json", "--config", configFile],
+        ])
+      ).stdout,
+    ) as { camera: string; segments: { id: number }[] };
+    assert.equal(byAddress.camera, "sim-2");
+    assert.deepEqual(byAddress.segments, byIso.segments);
     const table = (await listed(siteTime(from), siteTime(to), false)).stdout;
     assert.match(table, /^START \(UTC\+07:00\) +END/);
     assert.ok(table.includes(siteTime(new Date(first.startMs).toISOString())), table);

@@ -44,11 +44,17 @@ async function withRecordings<T>(
   return withStore(config, cliLogger(command, ctx, config), (repos) => work(repos, config));
 }
 
-function requireCamera(repos: Repositories, cameraId: string): void {
-  if (!repos.cameras.get(cameraId) && !repos.segments.span(cameraId))
-    throw new CamgateError(`no camera ${cameraId} (see camgate cameras list)`, {
-      exitCode: ExitCode.usage,
-    });
+/** The camera a technician named, by id or by its address; its id. */
+function resolveCamera(repos: Repositories, named: string): string {
+  if (repos.cameras.get(named) || repos.segments.span(named)) return named;
+  const byAddress = repos.cameras.list().filter((camera) => camera.ip === named);
+  if (byAddress.length === 1) return (byAddress[0] as { id: string }).id;
+  throw new CamgateError(
+    byAddress.length > 1
+      ? `${byAddress.length} cameras at ${named}: name one by its id (see camgate cameras list)`
+      : `no camera ${named} (see camgate cameras list)`,
+    { exitCode: ExitCode.usage },
+  );
 }
 
 function actor(): string {
@@ -87,7 +93,7 @@ export function registerRecordingCommands(
   recordings
     .command("list")
     .description("a camera's recorded segments and the gaps between them")
-    .requiredOption("--camera <id>", "camera id")
+    .requiredOption("--camera <id>", "camera id or address")
     .option("--from <time>", "start of the range, site time (16:08, 2026-11-23 08:00) or ISO 8601")
     .option("--to <time>", "end of the range, site time or ISO 8601")
     .action(
@@ -95,14 +101,14 @@ export function registerRecordingCommands(
         outcome,
         async (options: { camera: string; from?: string; to?: string }, command: Command) =>
           withRecordings(command, ctx, (repos, config) => {
-            requireCamera(repos, options.camera);
+            const camera = resolveCamera(repos, options.camera);
             const fromMs = options.from
               ? parseTime(options.from, "--from", config.site.timezone)
               : 0;
             const toMs = options.to
               ? parseTime(options.to, "--to", config.site.timezone)
               : Number.MAX_SAFE_INTEGER;
-            const segments = repos.segments.overlapping(options.camera, fromMs, toMs, LIST_LIMIT);
+            const segments = repos.segments.overlapping(camera, fromMs, toMs, LIST_LIMIT);
             const range = {
               fromMs: options.from ? fromMs : (segments[0]?.startMs ?? fromMs),
               toMs: options.to ? toMs : (segments.at(-1)?.endMs ?? fromMs),
@@ -110,7 +116,7 @@ export function registerRecordingCommands(
             const gaps = findGaps(segments, range);
             if (globalOptions(command).json) {
               printJson(ctx, {
-                camera: options.camera,
+                camera,
                 from: iso(range.fromMs),
                 to: iso(range.toMs),
                 segments: segments.map((s) => ({
@@ -183,7 +189,7 @@ export function registerRecordingCommands(
     .description(
       "join a camera's segments over a range into one MP4, with a JSON sidecar of sources",
     )
-    .option("--camera <id>", "camera id (required)")
+    .option("--camera <id>", "camera id or address (required)")
     .option("--from <time>", "start, site time (16:08, 2026-11-23 08:00) or ISO 8601 (required)")
     .option("--to <time>", "end, ISO 8601 (required)")
     .option("-o, --output <file>", "MP4 file to write (required)")
@@ -198,7 +204,7 @@ export function registerRecordingCommands(
           command: Command,
         ) =>
           withRecordings(command, ctx, async (repos, config) => {
-            requireCamera(repos, options.camera);
+            const camera = resolveCamera(repos, options.camera);
             const fromMs = parseTime(options.from, "--from", config.site.timezone);
             const toMs = parseTime(options.to, "--to", config.site.timezone);
             const ffmpeg = await locateFfmpeg({
@@ -209,13 +215,13 @@ export function registerRecordingCommands(
               tsMs: Date.now(),
               actor: actor(),
               action: "recordings.export",
-              target: options.camera,
+              target: camera,
               purpose: options.purpose ?? null,
             };
             try {
               const result = await exportRange(repos.segments, {
                 ffmpeg: ffmpeg.path,
-                cameraId: options.camera,
+                cameraId: camera,
                 fromMs,
                 toMs,
                 output: options.output,
@@ -252,7 +258,7 @@ export function registerRecordingCommands(
   recordings
     .command("lock")
     .description("hold a camera's segments over a range against eviction (evidence)")
-    .requiredOption("--camera <id>", "camera id")
+    .requiredOption("--camera <id>", "camera id or address")
     .requiredOption("--from <time>", "start, site time or ISO 8601")
     .requiredOption("--to <time>", "end (ISO 8601)")
     .requiredOption("--until <time>", "when the hold ends (ISO 8601)")
@@ -265,9 +271,9 @@ export function registerRecordingCommands(
           command: Command,
         ) =>
           withRecordings(command, ctx, (repos, config) => {
-            requireCamera(repos, options.camera);
+            const camera = resolveCamera(repos, options.camera);
             const request = {
-              cameraId: options.camera,
+              cameraId: camera,
               fromMs: parseTime(options.from, "--from", config.site.timezone),
               toMs: parseTime(options.to, "--to", config.site.timezone),
               untilMs: parseTime(options.until, "--until", config.site.timezone),
@@ -277,7 +283,7 @@ export function registerRecordingCommands(
               tsMs: now,
               actor: actor(),
               action: "recordings.lock",
-              target: options.camera,
+              target: camera,
               purpose: options.reason ?? null,
             };
             const detail = {
@@ -291,7 +297,7 @@ export function registerRecordingCommands(
               if (globalOptions(command).json) printJson(ctx, { ...detail, ...result });
               else
                 printLines(ctx, [
-                  `locked ${result.segments} segments of ${options.camera} until ${detail.until}`,
+                  `locked ${result.segments} segments of ${camera} until ${detail.until}`,
                 ]);
               return ExitCode.ok;
             } catch (error) {
@@ -309,7 +315,7 @@ export function registerRecordingCommands(
   recordings
     .command("unlock")
     .description("release the holds on a camera's segments over a range")
-    .requiredOption("--camera <id>", "camera id")
+    .requiredOption("--camera <id>", "camera id or address")
     .requiredOption("--from <time>", "start, site time or ISO 8601")
     .requiredOption("--to <time>", "end (ISO 8601)")
     .option("--reason <text>", "why (kept in the access log)")
@@ -321,21 +327,21 @@ export function registerRecordingCommands(
           command: Command,
         ) =>
           withRecordings(command, ctx, (repos, config) => {
-            requireCamera(repos, options.camera);
+            const camera = resolveCamera(repos, options.camera);
             const fromMs = parseTime(options.from, "--from", config.site.timezone);
             const toMs = parseTime(options.to, "--to", config.site.timezone);
-            const released = repos.segments.unlock(options.camera, fromMs, toMs);
+            const released = repos.segments.unlock(camera, fromMs, toMs);
             repos.accessLog.append({
               tsMs: Date.now(),
               actor: actor(),
               action: "recordings.unlock",
-              target: options.camera,
+              target: camera,
               purpose: options.reason ?? null,
               result: "ok",
               detail: { from: iso(fromMs), to: iso(toMs), segments: released },
             });
             if (globalOptions(command).json) printJson(ctx, { segments: released });
-            else printLines(ctx, [`released ${released} segments of ${options.camera}`]);
+            else printLines(ctx, [`released ${released} segments of ${camera}`]);
             return ExitCode.ok;
           }),
       ),
