@@ -65,6 +65,11 @@ function tcpServiceCheck(id: string, service: string, ports: number[]): Check {
           }),
         );
       }
+      evidence.push(
+        note(
+          `${service}: ports checked ${ports.join(", ")} (the standard one and the alternates vendors move it to)${open.length > 0 ? `; open: ${open.join(", ")}` : ""}`,
+        ),
+      );
       return outcome(open.length > 0 ? "fail" : "pass", evidence);
     },
   };
@@ -118,31 +123,48 @@ const upnp: Check = {
     ),
 };
 
+/** SNMP's standard port and the one unprivileged agents move to. */
+const SNMP_PORTS = [161, 1161];
+
 const snmpPublic: Check = {
   id: "services.snmp-public",
-  run: (ctx) => {
-    const requestId = randomInt(1, 0x7fffffff);
-    return udpServiceOutcome(
-      ctx,
-      161,
-      encodeGetRequest("public", requestId, SYS_DESCR_OID),
-      (reply) => {
-        try {
-          const message = decodeMessage(reply);
-          const value = message.varbinds[0]?.value.toString("utf8") ?? "";
-          const listening = message.pduType === PDU_GET_RESPONSE && message.requestId === requestId;
-          return {
-            listening,
-            text: `GetResponse community=${message.community} sysDescr=${value}`,
-          };
-        } catch (error) {
-          return { listening: false, text: `not an SNMP reply: ${(error as Error).message}` };
-        }
-      },
-      `SNMPv2c GET sysDescr.0 with community "public" to ${ctx.host}:161`,
-    );
+  async run(ctx) {
+    const outcomes: CheckOutcome[] = [];
+    for (const port of SNMP_PORTS) outcomes.push(await snmpOutcome(ctx, port));
+    const status = outcomes.some((o) => o.status === "fail")
+      ? "fail"
+      : outcomes.some((o) => o.status === "unknown")
+        ? "unknown"
+        : "pass";
+    return outcome(status, [
+      ...outcomes.flatMap((o) => o.evidence),
+      note(`SNMP: ports checked ${SNMP_PORTS.join(", ")}`),
+    ]);
   },
 };
+
+function snmpOutcome(ctx: AuditContext, port: number): Promise<CheckOutcome> {
+  const requestId = randomInt(1, 0x7fffffff);
+  return udpServiceOutcome(
+    ctx,
+    port,
+    encodeGetRequest("public", requestId, SYS_DESCR_OID),
+    (reply) => {
+      try {
+        const message = decodeMessage(reply);
+        const value = message.varbinds[0]?.value.toString("utf8") ?? "";
+        const listening = message.pduType === PDU_GET_RESPONSE && message.requestId === requestId;
+        return {
+          listening,
+          text: `GetResponse community=${message.community} sysDescr=${value}`,
+        };
+      } catch (error) {
+        return { listening: false, text: `not an SNMP reply: ${(error as Error).message}` };
+      }
+    },
+    `SNMPv2c GET sysDescr.0 with community "public" to ${ctx.host}:${port}`,
+  );
+}
 
 const cloudP2P: Check = {
   id: "services.cloud-p2p",
@@ -223,11 +245,15 @@ const preauthDisclosure: Check = {
   },
 };
 
+/**
+ * Each service on its standard port and the alternates firmware moves it to (2323 for telnet is
+ * what Mirai-era devices use; 2121 and 2222 are the usual unprivileged FTP and SSH ports).
+ */
 export const SERVICES_CHECKS: Check[] = [
-  tcpServiceCheck("services.telnet", "telnet", [23]),
+  tcpServiceCheck("services.telnet", "telnet", [23, 2323]),
   tcpServiceCheck("services.debug-ports", "vendor debug", [9527, 9530, 6789]),
-  tcpServiceCheck("services.ftp", "FTP", [21]),
-  tcpServiceCheck("services.ssh", "SSH", [22]),
+  tcpServiceCheck("services.ftp", "FTP", [21, 2121]),
+  tcpServiceCheck("services.ssh", "SSH", [22, 2222]),
   tcpServiceCheck("services.vendor-sdk", "vendor SDK", [8000, 37777, 34567]),
   upnp,
   snmpPublic,
