@@ -102,3 +102,16 @@ export async function credentialsFrom(
     prompter.close();
   }
 }
+
+/** The camera a technician named, by id or by its address; its id. */
+export function resolveCamera(repos: Repositories, named: string): string {
+  if (repos.cameras.get(named) || repos.segments.span(named)) return named;
+  const byAddress = repos.cameras.list().filter((camera) => camera.ip === named);
+  if (byAddress.length === 1) return (byAddress[0] as { id: string }).id;
+  throw new CamgateError(
+    byAddress.length > 1
+      ? `${byAddress.length} cameras at ${named}: name one by its id (see camgate cameras list)`
+      : `no camera ${named} (see camgate cameras list)`,
+    { exitCode: ExitCode.usage },
+  );
+}

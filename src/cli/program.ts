@@ -15,6 +15,7 @@ import { registerStatusCommand } from "./commands/status.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerProvisionCommand } from "./commands/provision.js";
 import { registerSimCommand } from "./commands/sim.js";
+import { registerSnapshotCommand } from "./commands/snapshot.js";
 import { type CliContext, type CliOutcome, terminalSafe } from "./context.js";
 
 export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerConfigCommands(program, ctx, outcome);
   registerDiscoveryCommands(program, ctx, outcome);
   registerCameraCommands(program, ctx, outcome);
+  registerSnapshotCommand(program, ctx, outcome);
   registerAuditCommand(program, ctx, outcome);
   registerAccessCommands(program, ctx, outcome);
   registerCenterCommand(program, ctx, outcome);

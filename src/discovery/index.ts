@@ -7,5 +7,6 @@ export { InventoryWatch } from "./inventory-watch.js";
 export { cameraIdFor, Inventory, type InventoryChange } from "./inventory.js";
 export { pinDifference, readPin } from "./pin.js";
 export type { Credentials } from "./soap-client.js";
+export { fetchSnapshot, SnapshotError } from "./snapshot.js";
 export { type SurveyLimits, type SurveyResult, surveyDevice } from "./survey.js";
 export { type DiscoveredDevice, discover, expandCidr } from "./ws-discovery.js";

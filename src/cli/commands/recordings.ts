@@ -6,7 +6,7 @@ import { formatDateTime, parseLocalTime, utcOffset } from "../../i18n/index.js";
 import { exportRange, findGaps, GAP_TOLERANCE_MS, locateFfmpeg } from "../../recorder/index.js";
 import { lockRecordings, quotaBytes, readDisk } from "../../retention/index.js";
 import type { Repositories } from "../../store/index.js";
-import { withStore } from "../camera-access.js";
+import { resolveCamera, withStore } from "../camera-access.js";
 import {
   type CliContext,
   type CliOutcome,
@@ -42,19 +42,6 @@ async function withRecordings<T>(
 ): Promise<T> {
   const { config } = await loadCommandConfig(command, ctx);
   return withStore(config, cliLogger(command, ctx, config), (repos) => work(repos, config));
-}
-
-/** The camera a technician named, by id or by its address; its id. */
-function resolveCamera(repos: Repositories, named: string): string {
-  if (repos.cameras.get(named) || repos.segments.span(named)) return named;
-  const byAddress = repos.cameras.list().filter((camera) => camera.ip === named);
-  if (byAddress.length === 1) return (byAddress[0] as { id: string }).id;
-  throw new CamgateError(
-    byAddress.length > 1
-      ? `${byAddress.length} cameras at ${named}: name one by its id (see camgate cameras list)`
-      : `no camera ${named} (see camgate cameras list)`,
-    { exitCode: ExitCode.usage },
-  );
 }
 
 function actor(): string {
