@@ -200,7 +200,7 @@ function attention(report: BoxStatus, segmentMs: number): string[] {
   }
   const live = service.state !== "stopped";
   for (const camera of report.cameras.filter((c) => c.enabled && c.trust === "approved")) {
-    if (!camera.online) reasons.push(`camera ${camera.id} is offline`);
+    if (!camera.online && live) reasons.push(`camera ${camera.id} is offline`);
     if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
     else if (camera.recording === null && live && !camera.streamKnown)
       reasons.push(

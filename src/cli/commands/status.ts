@@ -57,7 +57,7 @@ function render(report: BoxStatus): string[] {
     "",
     ...(report.cameras.length === 0
       ? ["no cameras in the inventory yet (camgate discover --save, or camgate cameras add)"]
-      : cameraTable(report.cameras)),
+      : cameraTable(report.cameras, report.service.state !== "stopped")),
     "",
   ];
   if (report.attention.length === 0) lines.push("all well");
@@ -65,7 +65,8 @@ function render(report: BoxStatus): string[] {
   return lines;
 }
 
-function cameraTable(cameras: readonly CameraStatus[]): string[] {
+/** With the agent stopped, nobody watches the cameras: their last state is not news. */
+function cameraTable(cameras: readonly CameraStatus[], watched: boolean): string[] {
   return formatTable(
     ["CAMERA", "IP", "ONLINE", "RECORDING", "LAST SEGMENT", "TODAY", "LAST AUDIT"],
     cameras.map((camera) => [
@@ -75,7 +76,7 @@ function cameraTable(cameras: readonly CameraStatus[]): string[] {
           ? camera.id
           : `${camera.id} (disabled)`,
       camera.ip ?? "-",
-      camera.online ? "yes" : "no",
+      watched ? (camera.online ? "yes" : "no") : "-",
       camera.recording === null ? "-" : camera.recording ? "yes" : "no",
       age(camera.lastSegmentAgeSeconds),
       formatBytes(camera.bytesToday),
