@@ -91,5 +91,9 @@ describe("camgate demo", () => {
     assert.ok(refused, "the simulated cameras are gone");
     const after = await runCamgate(["status", "--json", "--config", layout.boxConfig]);
     assert.equal((JSON.parse(after.stdout) as BoxStatus).service.state, "stopped");
+    // Nobody watches the cameras now: the table claims none online.
+    const table = await runCamgate(["status", "--config", layout.boxConfig]);
+    assert.match(table.stdout, /^cam-\S+\s+127\.0\.44\.\d+\s+-\s/m);
+    assert.doesNotMatch(table.stdout, /^cam-\S+\s+127\.0\.44\.\d+\s+yes\s/m);
   });
 });
