@@ -23,6 +23,7 @@ import {
 import type { Logger } from "./log/index.js";
 import { RecorderService } from "./recorder/index.js";
 import { RingBuffer } from "./retention/index.js";
+import { RtspRelay } from "./rtsp-relay/index.js";
 import { Store } from "./store/index.js";
 import { createUplink } from "./uplink/index.js";
 import { packageVersion } from "./version.js";
@@ -97,23 +98,36 @@ export class Agent implements Runnable {
           store,
           bus,
           logger: child("audit"),
+          basicAuthAllowed: (id) => config.recorder.cameras[id]?.allowBasicAuth === true,
         })
       : undefined;
     const retention = config.recorder.enabled
       ? new RingBuffer({ config: config.storage, store, events, bus, logger: child("retention") })
       : undefined;
-    const recorder = retention
-      ? new RecorderService({
-          config,
-          keyFile: config.secrets.keyFile,
-          store,
-          bus,
-          events,
-          space: retention,
-          logger: child("recorder"),
-          env,
+    // ffmpeg (recording and live) reads cameras through it: no password in argv, Digest only.
+    const relay = retention
+      ? new RtspRelay({
+          logger: child("rtsp-relay"),
+          ticketTtlMs: Math.max(30_000, config.recorder.connectTimeout),
+          connectTimeoutMs: config.recorder.connectTimeout,
+          onRefusal: (cameraId, reason, detail) =>
+            events.record("camera_refused", cameraId, { reason, detail }),
         })
       : undefined;
+    const recorder =
+      retention && relay
+        ? new RecorderService({
+            config,
+            keyFile: config.secrets.keyFile,
+            store,
+            bus,
+            events,
+            space: retention,
+            relay,
+            logger: child("recorder"),
+            env,
+          })
+        : undefined;
     const uplink =
       config.uplink.brokers.length > 0
         ? createUplink({
@@ -144,7 +158,7 @@ export class Agent implements Runnable {
     const components: Component[] = [
       store,
       ...(uplink?.components ?? []),
-      ...[discovery, audit, retention, recorder].filter((part) => part !== undefined),
+      ...[discovery, audit, retention, relay, recorder].filter((part) => part !== undefined),
       new RuntimeStatusWriter({
         file: runtimeStatusPath(config.store.path),
         site: config.site.id,

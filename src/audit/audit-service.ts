@@ -18,6 +18,8 @@ export interface AuditServiceDeps {
   store: Store;
   bus: EventBus<AgentEvents>;
   logger: Logger;
+  /** Whether a technician set recorder.cameras.<id>.allowBasicAuth (noted in the report). */
+  basicAuthAllowed?: (cameraId: string) => boolean;
 }
 
 /** Audits every enabled camera of the inventory on a schedule inside the agent. */
@@ -43,6 +45,7 @@ export class AuditService implements Component {
       signingKeyFile: this.deps.signingKeyFile,
       bus,
       logger,
+      basicAuthAllowed: this.deps.basicAuthAllowed,
     });
     this.#abort = new AbortController();
     // The first round waits (a minute by default), so that discovery has filled the inventory.

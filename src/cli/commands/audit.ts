@@ -83,6 +83,7 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
               concurrency: config.audit.concurrency,
               signingKeyFile: config.uplink.key,
               logger: logger.child({ component: "audit" }),
+              basicAuthAllowed: (id) => config.recorder.cameras[id]?.allowBasicAuth === true,
             });
             const targets =
               target === undefined
@@ -158,5 +159,6 @@ function resolveTarget(
     xaddr,
     cameraId: byAddress?.id,
     credentials: supplied ?? stored?.credentials,
+    allowBasicAuth: stored?.allowBasicAuth,
   };
 }
