@@ -63,13 +63,15 @@ export class DigestAnswerer {
   readonly #algorithm: Algorithm;
   readonly #session: boolean;
   readonly #qop: "auth" | undefined;
-  readonly #cnonce = randomBytes(12).toString("hex");
+  readonly #cnonce: string;
   #nc = 0;
 
   constructor(
     private readonly challenge: Challenge,
     private readonly credentials: CameraCredentials,
+    cnonce = randomBytes(12).toString("hex"),
   ) {
+    this.#cnonce = cnonce;
     const algorithm = algorithmOf(challenge);
     this.#session = algorithm.endsWith("-SESS");
     this.#algorithm = algorithm.replace(/-SESS$/, "") as Algorithm;
