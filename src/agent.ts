@@ -37,6 +37,11 @@ function recorderFigures(recorder: RecorderService): { cameras: number; running:
 }
 
 const RUNTIME_STATUS_EVERY_MS = 5_000;
+/**
+ * How often the RTSP relay reads a recorded camera: a read per frame cost node more CPU than all
+ * else it does (bench:recorder); recording does not need the latency, live views are not paced.
+ */
+const RELAY_PACE_MS = 500;
 
 export class ReloadUnavailableError extends CamgateError {}
 
@@ -110,6 +115,7 @@ export class Agent implements Runnable {
           logger: child("rtsp-relay"),
           ticketTtlMs: Math.max(30_000, config.recorder.connectTimeout),
           connectTimeoutMs: config.recorder.connectTimeout,
+          paceMs: RELAY_PACE_MS,
           onRefusal: (cameraId, reason, detail) =>
             events.record("camera_refused", cameraId, { reason, detail }),
         })

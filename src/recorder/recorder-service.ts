@@ -107,7 +107,8 @@ export class RecorderService implements Component {
       smallest: true,
     });
     if ("skip" in target) return target;
-    return { ffmpeg: this.#ffmpeg, target, ticket: this.deps.relay.open(target) };
+    const ticket = this.deps.relay.open(target, { lowLatency: true });
+    return { ffmpeg: this.#ffmpeg, target, ticket };
   }
 
   /** Camera id → ffmpeg pid, for status and tests. */

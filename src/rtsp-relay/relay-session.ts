@@ -39,11 +39,20 @@ export interface RelaySessionDeps {
   client: Socket;
   port: number;
   /** The target of a relay token, removed so that the token cannot be used twice. */
-  claim: (token: string) => RelayTarget | undefined;
+  claim: (token: string) => Claimed | undefined;
   connectTimeoutMs: number;
   logger: Logger;
   refused: (target: RelayTarget, reason: RefusalReason, detail: string) => void;
   playing: (target: RelayTarget) => void;
+}
+
+export interface Claimed {
+  target: RelayTarget;
+  /**
+   * After PLAY, called with a resume function after each read of the camera's bytes (the camera
+   * socket then paused), for a relay that batches reads; undefined: read as bytes come.
+   */
+  pace?: ((resume: () => void) => void) | undefined;
 }
 
 interface PendingRequest {
@@ -62,6 +71,12 @@ const DROPPED_REPLY_HEADERS = new Set([
   "authentication-info",
   "content-length",
 ]);
+/**
+ * What the camera's bytes are read into (plain TCP): one buffer for every session, copied out
+ * before the read returns. Large, so that a paced read takes everything waiting in one go.
+ */
+let readBuffer: Buffer | undefined;
+const READ_BUFFER_BYTES = 512 * 1024;
 
 /**
  * One ffmpeg connection to the relay and its connection to the camera. Until PLAY succeeds both
@@ -79,7 +94,10 @@ export class RelaySession {
   #token: string | undefined;
   #map: UrlMap | undefined;
   #auth: DigestAnswerer | "basic" | undefined;
+  #pace: Claimed["pace"];
   #playing = false;
+  #piping = false;
+  #paused = false;
   #closed = false;
   #work: Promise<void> = Promise.resolve();
 
@@ -159,11 +177,13 @@ export class RelaySession {
   /** Claims the target of the first request's token and connects to the camera. */
   async #bind(uri: string, cseq: string): Promise<boolean> {
     const token = tokenOf(uri, this.deps.port);
-    const target = token === undefined ? undefined : this.deps.claim(token);
-    if (!token || !target) {
+    const claimed = token === undefined ? undefined : this.deps.claim(token);
+    if (!token || !claimed) {
       this.#reply(cseq, 404, "Not Found", true);
       return false;
     }
+    const { target } = claimed;
+    this.#pace = claimed.pace;
     this.#target = target;
     this.#token = token;
     const camera = new URL(target.url);
@@ -190,7 +210,17 @@ export class RelaySession {
           rejectUnauthorized: false,
           ...(isIP(host) ? {} : { servername: host }),
         })
-      : netConnect({ host, port });
+      : netConnect({
+          host,
+          port,
+          onread: {
+            buffer: () => (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES)),
+            callback: (bytes: number, buffer: Uint8Array) => {
+              this.#fromCamera(Buffer.from(buffer.subarray(0, bytes)));
+              return true;
+            },
+          },
+        });
     const timer = setTimeout(
       () => socket.destroy(new Error(`no connection within ${this.deps.connectTimeoutMs} ms`)),
       this.deps.connectTimeoutMs,
@@ -205,7 +235,7 @@ export class RelaySession {
       throw new Error("ffmpeg left before the camera answered");
     }
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.#fromCamera(chunk));
+    if (secure) socket.on("data", (chunk: Buffer) => this.#fromCamera(chunk));
     socket.on("error", (error) => this.#fail(error));
     socket.on("close", () => this.close());
     return socket;
@@ -240,6 +270,10 @@ export class RelaySession {
   }
 
   #fromCamera(chunk: Buffer): void {
+    if (this.#piping) {
+      this.#forward(chunk);
+      return;
+    }
     try {
       this.#cameraReader.append(chunk);
       for (let item = this.#cameraReader.next(); item; item = this.#cameraReader.next()) {
@@ -256,14 +290,35 @@ export class RelaySession {
     }
   }
 
-  /** From now on the camera's bytes go to ffmpeg as they come. */
+  /** From now on the camera's bytes go to ffmpeg untouched. */
   #pipe(): void {
-    const camera = this.#camera;
-    if (!camera) return;
+    this.#piping = true;
     const rest = this.#cameraReader.drain();
-    if (rest.length > 0) this.deps.client.write(rest);
-    camera.removeAllListeners("data");
-    camera.pipe(this.deps.client);
+    if (rest.length > 0) this.#forward(rest);
+  }
+
+  /** Camera bytes to ffmpeg; the camera waits while ffmpeg lags, and between paced reads. */
+  #forward(chunk: Buffer): void {
+    const camera = this.#camera;
+    const written = this.deps.client.write(chunk);
+    if (!camera || this.#paused) return;
+    if (!written) {
+      this.#pause(camera);
+      this.deps.client.once("drain", () => this.#resume(camera));
+    } else if (this.#pace && chunk.length < READ_BUFFER_BYTES / 2) {
+      this.#pause(camera);
+      this.#pace(() => this.#resume(camera));
+    }
+  }
+
+  #pause(camera: Socket): void {
+    this.#paused = true;
+    camera.pause();
+  }
+
+  #resume(camera: Socket): void {
+    this.#paused = false;
+    if (!this.#closed) camera.resume();
   }
 
   #cameraMessage(message: RtspMessage): void {

@@ -5,7 +5,12 @@ import type { Logger } from "../log/index.js";
 import { closeServer, listen } from "../util/net.js";
 import { RtspRelayNotRunningError } from "./errors.js";
 import { peerIsSameUser } from "./peer-user.js";
-import { type RefusalReason, RelaySession, type RelayTarget } from "./relay-session.js";
+import {
+  type Claimed,
+  type RefusalReason,
+  RelaySession,
+  type RelayTarget,
+} from "./relay-session.js";
 import { UrlMap } from "./url-map.js";
 
 export interface RelayTicket {
@@ -20,6 +25,12 @@ export interface RtspRelayDeps {
   /** How long a URL that was handed out stays usable before ffmpeg connects with it. */
   ticketTtlMs: number;
   connectTimeoutMs: number;
+  /**
+   * After PLAY, read each camera at most this often (0: as bytes come): what waits in the kernel
+   * is then taken in one read, which costs far less CPU than a read per frame. Not for views
+   * opened with lowLatency.
+   */
+  paceMs: number;
   /** A camera the relay refused (redirect, Basic only, credentials rejected), once per change. */
   onRefusal?: (cameraId: string, reason: RefusalReason, detail: string) => void;
   /** Who may use the relay; by default only processes of this process's user. */
@@ -29,6 +40,7 @@ export interface RtspRelayDeps {
 interface Ticket {
   target: RelayTarget;
   timer: NodeJS.Timeout;
+  paced: boolean;
 }
 
 function sameUser(socket: Socket): Promise<boolean> {
@@ -54,6 +66,9 @@ export class RtspRelay implements Component {
   readonly #refusals = new Map<string, RefusalReason>();
   #server: Server | undefined;
   #port = 0;
+  /** Sessions waiting for the next paced read, all resumed by one timer. */
+  #waiting: (() => void)[] = [];
+  #pacer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: RtspRelayDeps) {}
 
@@ -74,6 +89,9 @@ export class RtspRelay implements Component {
   async stop(): Promise<void> {
     for (const ticket of this.#tickets.values()) clearTimeout(ticket.timer);
     this.#tickets.clear();
+    clearTimeout(this.#pacer);
+    this.#pacer = undefined;
+    this.#waiting = [];
     for (const session of this.#sessions) session.close();
     this.#sessions.clear();
     const server = this.#server;
@@ -82,8 +100,11 @@ export class RtspRelay implements Component {
     await closeServer(server, []);
   }
 
-  /** A fresh URL for ffmpeg to read `target` through. */
-  open(target: RelayTarget): RelayTicket {
+  /**
+   * A fresh URL for ffmpeg to read `target` through; `lowLatency` (a live view) passes the
+   * camera's bytes on as they come rather than paced.
+   */
+  open(target: RelayTarget, options: { lowLatency?: boolean } = {}): RelayTicket {
     if (!this.#server) throw new RtspRelayNotRunningError("the RTSP relay is not running");
     const camera = new URL(target.url);
     if (camera.protocol !== "rtsp:" && camera.protocol !== "rtsps:")
@@ -93,7 +114,11 @@ export class RtspRelay implements Component {
     const token = randomBytes(18).toString("base64url");
     const timer = setTimeout(() => this.#tickets.delete(token), this.deps.ticketTtlMs);
     timer.unref();
-    this.#tickets.set(token, { target: { ...target, url: camera.href }, timer });
+    this.#tickets.set(token, {
+      target: { ...target, url: camera.href },
+      timer,
+      paced: options.lowLatency !== true && this.deps.paceMs > 0,
+    });
     return {
       url: new UrlMap(camera, { port: this.#port, token }).relayUrl(camera),
       revoke: () => {
@@ -134,12 +159,23 @@ export class RtspRelay implements Component {
     session.start();
   }
 
-  #claim(token: string): RelayTarget | undefined {
+  #claim(token: string): Claimed | undefined {
     const ticket = this.#tickets.get(token);
     if (!ticket) return undefined;
     clearTimeout(ticket.timer);
     this.#tickets.delete(token);
-    return ticket.target;
+    return {
+      target: ticket.target,
+      ...(ticket.paced ? { pace: (resume: () => void) => this.#pace(resume) } : {}),
+    };
+  }
+
+  #pace(resume: () => void): void {
+    this.#waiting.push(resume);
+    this.#pacer ??= setTimeout(() => {
+      this.#pacer = undefined;
+      for (const waiting of this.#waiting.splice(0)) waiting();
+    }, this.deps.paceMs);
   }
 
   #refused(target: RelayTarget, reason: RefusalReason, detail: string): void {
