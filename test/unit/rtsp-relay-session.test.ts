@@ -66,6 +66,7 @@ async function startRelay(t: CleanupScope, deps: Partial<RtspRelayDeps> = {}) {
     logger: silentLogger(),
     ticketTtlMs: 30_000,
     connectTimeoutMs: 5_000,
+    paceMs: 0,
     onRefusal: (cameraId, reason, detail) => refusals.push({ cameraId, reason, detail }),
     ...deps,
   });
