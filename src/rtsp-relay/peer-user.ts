@@ -34,11 +34,14 @@ export function uidOfPeer(
   return undefined;
 }
 
-/** Whether the process at the other end of a loopback connection runs as this process's user. */
+/**
+ * Whether the process at the other end of a loopback connection runs as this process's user.
+ * /proc/self/net/tcp, not /proc/net/tcp: the systemd unit's ProcSubset=pid hides the latter.
+ */
 export async function peerIsSameUser(
   peer: { address: string; port: number },
   local: { address: string; port: number },
-  readTable: () => Promise<string> = () => readFile("/proc/net/tcp", "utf8"),
+  readTable: () => Promise<string> = () => readFile("/proc/self/net/tcp", "utf8"),
 ): Promise<boolean> {
   const uid = uidOfPeer(await readTable(), peer, local);
   return uid !== undefined && uid === process.getuid?.();
