@@ -41,7 +41,7 @@ const RUNTIME_STATUS_EVERY_MS = 5_000;
  * How often the RTSP relay reads a recorded camera: a read per frame cost node more CPU than all
  * else it does (bench:recorder); recording does not need the latency, live views are not paced.
  */
-const RELAY_PACE_MS = 500;
+const RELAY_PACE_MS = 1000;
 
 export class ReloadUnavailableError extends CamgateError {}
 
