@@ -23,6 +23,7 @@ import {
 import type { Logger } from "./log/index.js";
 import { RecorderService } from "./recorder/index.js";
 import { RingBuffer } from "./retention/index.js";
+import { RtspRelay } from "./rtsp-relay/index.js";
 import { Store } from "./store/index.js";
 import { createUplink } from "./uplink/index.js";
 import { packageVersion } from "./version.js";
@@ -38,6 +39,11 @@ function recorderFigures(recorder: RecorderService): { cameras: number; running:
 const RUNTIME_STATUS_EVERY_MS = 5_000;
 /** How often the agent looks for what the CLI changed in the inventory (approvals, credentials). */
 const INVENTORY_WATCH_EVERY_MS = 2_000;
+/**
+ * How often the RTSP relay reads a recorded camera: a read per frame cost node more CPU than all
+ * else it does (bench:recorder); recording does not need the latency, live views are not paced.
+ */
+const RELAY_PACE_MS = 1000;
 
 export class ReloadUnavailableError extends CamgateError {}
 
@@ -101,23 +107,37 @@ export class Agent implements Runnable {
           store,
           bus,
           logger: child("audit"),
+          basicAuthAllowed: (id) => config.recorder.cameras[id]?.allowBasicAuth === true,
         })
       : undefined;
     const retention = config.recorder.enabled
       ? new RingBuffer({ config: config.storage, store, events, bus, logger: child("retention") })
       : undefined;
-    const recorder = retention
-      ? new RecorderService({
-          config,
-          vault,
-          store,
-          bus,
-          events,
-          space: retention,
-          logger: child("recorder"),
-          env,
+    // ffmpeg (recording and live) reads cameras through it: no password in argv, Digest only.
+    const relay = retention
+      ? new RtspRelay({
+          logger: child("rtsp-relay"),
+          ticketTtlMs: Math.max(30_000, config.recorder.connectTimeout),
+          connectTimeoutMs: config.recorder.connectTimeout,
+          paceMs: RELAY_PACE_MS,
+          onRefusal: (cameraId, reason, detail) =>
+            events.record("camera_refused", cameraId, { reason, detail }),
         })
       : undefined;
+    const recorder =
+      retention && relay
+        ? new RecorderService({
+            config,
+            vault,
+            store,
+            bus,
+            events,
+            space: retention,
+            relay,
+            logger: child("recorder"),
+            env,
+          })
+        : undefined;
     const uplink =
       config.uplink.brokers.length > 0
         ? createUplink({
@@ -156,7 +176,7 @@ export class Agent implements Runnable {
         intervalMs: INVENTORY_WATCH_EVERY_MS,
       }),
       ...(uplink?.components ?? []),
-      ...[discovery, audit, retention, recorder].filter((part) => part !== undefined),
+      ...[discovery, audit, retention, relay, recorder].filter((part) => part !== undefined),
       new RuntimeStatusWriter({
         file: runtimeStatusPath(config.store.path),
         site: config.site.id,

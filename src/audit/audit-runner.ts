@@ -23,6 +23,8 @@ export interface AuditRunnerDeps {
   signingKeyFile?: string | undefined;
   bus?: EventBus<AgentEvents> | undefined;
   logger: Logger;
+  /** Whether a technician set recorder.cameras.<id>.allowBasicAuth (noted in the report). */
+  basicAuthAllowed?: ((cameraId: string) => boolean) | undefined;
 }
 
 /** Key under which an address outside the inventory keeps its report history. */
@@ -57,6 +59,7 @@ export class AuditRunner {
       xaddr,
       cameraId: camera.id,
       credentials: this.deps.vault?.forCamera(camera),
+      allowBasicAuth: this.deps.basicAuthAllowed?.(camera.id) === true,
     };
   }
 

@@ -17,6 +17,8 @@ export interface AuditServiceDeps {
   store: Store;
   bus: EventBus<AgentEvents>;
   logger: Logger;
+  /** Whether a technician set recorder.cameras.<id>.allowBasicAuth (noted in the report). */
+  basicAuthAllowed?: (cameraId: string) => boolean;
 }
 
 type RunNowResult = { camera: string; summary: AuditReport["summary"]; signed: boolean }[];
@@ -57,6 +59,7 @@ export class AuditService implements Component {
       signingKeyFile: this.deps.signingKeyFile,
       bus,
       logger,
+      basicAuthAllowed: this.deps.basicAuthAllowed,
     });
     this.#abort = new AbortController();
     // The first round waits (a minute by default), so that discovery has filled the inventory.

@@ -30,6 +30,8 @@ export interface AuditTarget {
   cameraId?: string | undefined;
   /** WS-Discovery scopes, when known from the inventory. */
   scopes?: readonly string[] | undefined;
+  /** A technician let the recorder send this camera's password with RTSP Basic (config). */
+  allowBasicAuth?: boolean | undefined;
 }
 
 export interface AuditSettings {

@@ -178,12 +178,22 @@ const cameraOverrideSchema = z.strictObject({
   enabled: z.boolean().optional(),
   profile: z.string().min(1).max(64).optional().describe("ONVIF profile token to record"),
   forward: forwardMode.optional(),
+  allowBasicAuth: z
+    .boolean()
+    .optional()
+    .describe(
+      "Let the camera's password go out with RTSP Basic authentication (in clear) when the camera " +
+        "offers nothing better; a technician's choice, flagged by the audit",
+    ),
 });
 
 const recorderSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("Record every enabled camera of the inventory"),
   ffmpegPath: z.string().min(1).optional().describe("ffmpeg binary; default: auto-detected"),
-  rtspTransport: z.enum(["tcp", "udp"]).default("tcp"),
+  rtspTransport: z
+    .enum(["tcp", "udp"])
+    .default("tcp")
+    .describe("Ignored: ffmpeg reads cameras through the agent's RTSP relay, always over TCP"),
   connectTimeout: duration("How long ffmpeg waits for a camera's stream").prefault("10s"),
   restartDelayMax: duration("Longest wait between restarts of a failing stream").prefault("60s"),
   forward: forwardMode.default("continuous").describe("Default forwarding mode of a camera"),

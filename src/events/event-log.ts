@@ -6,6 +6,7 @@ import type { Store } from "../store/index.js";
 /** What the box reports about itself: stored for `status` and diagnostics, emitted for upstream. */
 export type BoxEventKind =
   | "camera_offline"
+  | "camera_refused"
   | "recording_resumed"
   | "recording_restarted"
   | "segment_lost_unforwarded"

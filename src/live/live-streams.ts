@@ -3,6 +3,7 @@ import type { MqttClient } from "mqtt";
 import { CommandRefusedError } from "../commands/errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
+import type { RelayTicket } from "../rtsp-relay/index.js";
 import {
   FfmpegProcess,
   LineRing,
@@ -18,7 +19,9 @@ const MAX_IN_FLIGHT = 32;
 /** After the requested time, ffmpeg gets this long to end by itself before it is stopped. */
 const GRACE_MS = 5000;
 
-export type LiveSource = { ffmpeg: string; target: RecordingTarget } | { skip: string };
+/** ffmpeg, the stream, and the single-use relay URL that ffmpeg reads it through. */
+export type LiveSource =
+  { ffmpeg: string; target: RecordingTarget; ticket: RelayTicket } | { skip: string };
 
 export interface LiveStreamsDeps {
   /** The camera's live source (its smallest stream), or why there is none. */
@@ -26,7 +29,6 @@ export interface LiveStreamsDeps {
   session: { readonly client: MqttClient | undefined };
   topics: SiteTopics;
   bucket: TokenBucket | undefined;
-  transport: "tcp" | "udp";
   connectTimeoutMs: number;
   logger: Logger;
 }
@@ -75,11 +77,11 @@ export class LiveStreams implements Component {
 
   /** Starts (or restarts) a camera's live view for `seconds`. */
   async begin(cameraId: string, seconds: number): Promise<LiveSessionInfo> {
-    const source = this.deps.source(cameraId);
-    if ("skip" in source) throw new CommandRefusedError("unavailable", source.skip);
     const client = this.deps.session.client;
     if (!client) throw new CommandRefusedError("unavailable", "the uplink is down");
     await this.end(cameraId);
+    const source = this.deps.source(cameraId);
+    if ("skip" in source) throw new CommandRefusedError("unavailable", source.skip);
     const session = randomBytes(8).toString("hex");
     const topic = this.deps.topics.live(cameraId);
     const logger = this.deps.logger.child({ camera: cameraId, session });
@@ -87,8 +89,9 @@ export class LiveStreams implements Component {
     const process = new FfmpegProcess(
       source.ffmpeg,
       liveArgs({
-        input: source.target.url,
-        transport: this.deps.transport,
+        input: source.ticket.url,
+        // The relay carries RTSP interleaved over TCP only.
+        transport: "tcp",
         connectTimeoutMs: this.deps.connectTimeoutMs,
         seconds,
       }),
@@ -104,6 +107,7 @@ export class LiveStreams implements Component {
     const ended = this.#relay(client, info, process).then(async () => {
       clearTimeout(timer);
       const exit = await process.exited;
+      source.ticket.revoke();
       if (this.#sessions.get(cameraId)?.session === session) this.#sessions.delete(cameraId);
       logger.info({ exit, lastError: stderr.last ?? null }, "live view ended");
     });

@@ -6,6 +6,7 @@ import type { AgentEvents } from "../agent-events.js";
 import type { EventLog } from "../events/index.js";
 import { Backoff, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
+import type { RtspRelay } from "../rtsp-relay/index.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
@@ -27,9 +28,10 @@ export interface CameraRecorderDeps {
   target: RecordingTarget;
   ffmpeg: string;
   ffprobe: string;
+  /** What ffmpeg reads the camera through: it never holds the camera's password. */
+  relay: Pick<RtspRelay, "open">;
   storageDir: string;
   segmentSeconds: number;
-  transport: "tcp" | "udp";
   connectTimeoutMs: number;
   restartDelayMaxMs: number;
   segments: SegmentRepository;
@@ -134,11 +136,14 @@ export class CameraRecorder {
     let watchdog: NodeJS.Timeout | undefined;
     this.#segmentsThisRun = 0;
 
+    // A fresh single-use relay URL per run: the one in the last ffmpeg's argv is spent.
+    const ticket = deps.relay.open(deps.target);
     const process = new FfmpegProcess(
       deps.ffmpeg,
       recordArgs({
-        input: deps.target.url,
-        transport: deps.transport,
+        input: ticket.url,
+        // The relay carries RTSP interleaved over TCP only.
+        transport: "tcp",
         segmentSeconds: deps.segmentSeconds,
         connectTimeoutMs: deps.connectTimeoutMs,
         outputPattern: join(incoming, `${run}-%06d.ts`),
@@ -191,6 +196,7 @@ export class CameraRecorder {
     deps.bus.emit("recorderState", { cameraId: this.cameraId, state: "starting" });
     deps.logger.debug({ pid: process.pid, url: deps.target.displayUrl }, "ffmpeg started");
     const exit = await process.exited;
+    ticket.revoke();
     signal.removeEventListener("abort", onAbort);
     clearTimeout(watchdog);
     await filing;

@@ -10,7 +10,12 @@ export { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 export { locateFfprobe, probeMedia } from "./media-probe.js";
 export { reconcileStorage, type ReconcileReport } from "./reconcile.js";
 export { RecorderService, type RecorderServiceDeps } from "./recorder-service.js";
-export { recordingTarget, redactForTarget, type RecordingTarget } from "./recording-target.js";
+export {
+  recordingTarget,
+  redactForTarget,
+  type RecordingTarget,
+  sameTarget,
+} from "./recording-target.js";
 export {
   cameraDir,
   fileSegment,

@@ -4,12 +4,13 @@ import type { VaultHandle } from "../discovery/index.js";
 import type { EventLog } from "../events/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
+import type { RelayTicket, RtspRelay } from "../rtsp-relay/index.js";
 import type { CameraRecord, Store } from "../store/index.js";
 import { CameraRecorder, type SpaceKeeper } from "./camera-recorder.js";
 import { locateFfmpeg } from "./ffmpeg-binary.js";
 import { locateFfprobe } from "./media-probe.js";
 import { reconcileStorage } from "./reconcile.js";
-import { type RecordingTarget, recordingTarget } from "./recording-target.js";
+import { type RecordingTarget, recordingTarget, sameTarget } from "./recording-target.js";
 import { hashScratch } from "./segment-files.js";
 
 export interface RecorderServiceDeps {
@@ -19,6 +20,8 @@ export interface RecorderServiceDeps {
   bus: EventBus<AgentEvents>;
   events: EventLog;
   space: SpaceKeeper;
+  /** What every ffmpeg (recording and live) reads its camera through. */
+  relay: Pick<RtspRelay, "open">;
   logger: Logger;
   env: NodeJS.ProcessEnv;
   now?: () => number;
@@ -96,17 +99,25 @@ export class RecorderService implements Component {
     this.#recorders.clear();
   }
 
-  /** What a live view of a camera runs: ffmpeg and the camera's smallest stream. */
-  liveSource(cameraId: string): { ffmpeg: string; target: RecordingTarget } | { skip: string } {
+  /**
+   * What a live view of a camera runs: ffmpeg, the camera's smallest stream, and a single-use
+   * relay URL for it (to revoke when the view ends).
+   */
+  liveSource(
+    cameraId: string,
+  ): { ffmpeg: string; target: RecordingTarget; ticket: RelayTicket } | { skip: string } {
     const camera = this.deps.store.repos.cameras.get(cameraId);
     if (!camera) return { skip: `no camera ${cameraId} in the inventory` };
     if (!this.#ffmpeg) return { skip: "the recorder is not running" };
     if (camera.trust !== "approved") return { skip: `camera ${cameraId} is not approved` };
     const target = recordingTarget(camera, {
       credentials: this.deps.vault.vault.forCamera(camera),
+      allowBasicAuth: this.deps.config.recorder.cameras[cameraId]?.allowBasicAuth,
       smallest: true,
     });
-    return "skip" in target ? target : { ffmpeg: this.#ffmpeg, target };
+    if ("skip" in target) return target;
+    const ticket = this.deps.relay.open(target, { lowLatency: true });
+    return { ffmpeg: this.#ffmpeg, target, ticket };
   }
 
   /** Camera id → ffmpeg pid, for status and tests. */
@@ -133,11 +144,12 @@ export class RecorderService implements Component {
       ? recordingTarget(camera, {
           profile: override?.profile,
           credentials: this.deps.vault.vault.forCamera(camera),
+          allowBasicAuth: override?.allowBasicAuth,
         })
       : undefined;
     if (target && "skip" in target) log.warn({ reason: target.skip }, "camera not recorded");
     const next = target && !("skip" in target) ? target : undefined;
-    if (current && next && current.target.url === next.url) return;
+    if (current && next && sameTarget(current.target, next)) return;
     if (current) {
       await current.stop();
       this.#recorders.delete(cameraId);
@@ -147,10 +159,10 @@ export class RecorderService implements Component {
       target: next,
       ffmpeg: this.#ffmpeg,
       ffprobe: this.#ffprobe,
+      relay: this.deps.relay,
       hashBuffer: (this.#hashBuffer ??= hashScratch()),
       storageDir: config.storage.dir,
       segmentSeconds: config.storage.segmentSeconds,
-      transport: config.recorder.rtspTransport,
       connectTimeoutMs: config.recorder.connectTimeout,
       restartDelayMaxMs: config.recorder.restartDelayMax,
       segments: store.repos.segments,

@@ -1,15 +1,14 @@
 import type { Credentials } from "../discovery/index.js";
 import { REDACTED, redactText } from "../log/index.js";
+import type { RelayTarget } from "../rtsp-relay/index.js";
 import type { CameraRecord } from "../store/index.js";
 
 const MAX_URI = 2048;
 
-export interface RecordingTarget {
-  cameraId: string;
+/** A camera stream as the RTSP relay reaches it: ffmpeg only ever gets a relay URL for it. */
+export interface RecordingTarget extends RelayTarget {
   profileToken: string;
-  /** What ffmpeg opens, credentials included. */
-  url: string;
-  /** The same without credentials, for logs and status. */
+  /** The camera's URL, without credentials, for logs and status. */
   displayUrl: string;
   /** Every form of the password that could show up in ffmpeg's output. */
   secrets: string[];
@@ -31,7 +30,8 @@ function pixels(profile: StoredProfile): number {
 /**
  * The stream to record for a camera: the profile named in config, else the one with the most
  * pixels (the main stream). The camera's URI is untrusted: it must be rtsp(s)://, bounded, free
- * of control characters, and its own user-info is replaced by ours.
+ * of control characters, and its own user-info is dropped; our credentials stay beside the URL,
+ * for the relay only.
  */
 export function recordingTarget(
   camera: CameraRecord,
@@ -40,6 +40,8 @@ export function recordingTarget(
     credentials?: Credentials | undefined;
     /** Without a named profile: the smallest stream (a live view) instead of the largest. */
     smallest?: boolean;
+    /** A technician allowed this camera's password to go out with Basic authentication. */
+    allowBasicAuth?: boolean | undefined;
   },
 ): RecordingTarget | { skip: string } {
   const profiles = (camera.profiles as StoredProfile[]).filter(
@@ -69,21 +71,28 @@ export function recordingTarget(
     return { skip: `the camera offers ${url.protocol} streams, not rtsp` };
   url.username = "";
   url.password = "";
-  const displayUrl = url.href;
   const secrets: string[] = [];
-  if (options.credentials) {
-    url.username = encodeURIComponent(options.credentials.username);
-    url.password = encodeURIComponent(options.credentials.password);
-    const { password } = options.credentials;
-    if (password.length > 0) secrets.push(password, encodeURIComponent(password));
-  }
+  const password = options.credentials?.password ?? "";
+  if (password.length > 0) secrets.push(password, encodeURIComponent(password));
   return {
     cameraId: camera.id,
     profileToken: chosen.token as string,
     url: url.href,
-    displayUrl,
+    displayUrl: url.href,
+    credentials: options.credentials,
+    allowBasicAuth: options.allowBasicAuth === true,
     secrets,
   };
+}
+
+/** Whether two targets would reach the camera alike (same URL, credentials and Basic choice). */
+export function sameTarget(a: RecordingTarget, b: RecordingTarget): boolean {
+  return (
+    a.url === b.url &&
+    a.allowBasicAuth === b.allowBasicAuth &&
+    a.credentials?.username === b.credentials?.username &&
+    a.credentials?.password === b.credentials?.password
+  );
 }
 
 /** A line of ffmpeg's output with the target's password (in every form) and URL credentials hidden. */

@@ -121,7 +121,6 @@ export function createUplink(deps: UplinkDeps): Uplink {
         session,
         topics,
         bucket,
-        transport: config.recorder.rtspTransport,
         connectTimeoutMs: config.recorder.connectTimeout,
         logger: logger.child({ part: "live" }),
       })

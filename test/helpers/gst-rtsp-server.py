@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """GStreamer's RTSP server with an H.264 test pattern: a second, independent RTSP implementation
-the recorder tests pull from. Usage: gst-rtsp-server.py ADDRESS PORT PATH. Prints READY when
-listening; runs until SIGTERM."""
+the recorder tests pull from. Usage: gst-rtsp-server.py ADDRESS PORT PATH. With GST_RTSP_USER and
+GST_RTSP_PASSWORD in the environment (never in argv, which every local user can read), the stream
+asks for Digest authentication only. Prints READY when listening; runs until SIGTERM."""
+import os
 import signal
 import sys
 
@@ -9,7 +11,23 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+
+def require_digest(server, factory, user: str, password: str) -> None:
+    """Only `user` with `password`, and only with Digest: no Basic challenge is ever offered."""
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "viewer")
+    auth.add_digest(user, password, token)
+    server.set_auth(auth)
+    factory.add_role_from_structure(
+        Gst.Structure.from_string(
+            "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+        )[0]
+    )
 
 
 def main() -> None:
@@ -25,6 +43,9 @@ def main() -> None:
         "! rtph264pay name=pay0 pt=96 config-interval=1 )"
     )
     factory.set_shared(True)
+    user, password = os.environ.get("GST_RTSP_USER"), os.environ.get("GST_RTSP_PASSWORD")
+    if user and password:
+        require_digest(server, factory, user, password)
     server.get_mount_points().add_factory(path, factory)
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on {address}:{port}")

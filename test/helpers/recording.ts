@@ -16,15 +16,23 @@ const GST_SERVER = fileURLToPath(
   new URL("../../../test/helpers/gst-rtsp-server.py", import.meta.url),
 );
 
-/** GStreamer's RTSP server on `address:port/path`, stopped when the test ends. */
+/**
+ * GStreamer's RTSP server on `address:port/path`, stopped when the test ends; with `digest`, it
+ * asks for Digest authentication only (the credentials go through its environment, not argv).
+ */
 export async function startGstRtspServer(
   t: CleanupScope,
   address: string,
   port: number,
   path = "/test",
+  digest?: Credentials,
 ): Promise<string> {
+  const env = digest
+    ? { ...process.env, GST_RTSP_USER: digest.username, GST_RTSP_PASSWORD: digest.password }
+    : process.env;
   const child = spawn("/usr/bin/python3", [GST_SERVER, address, String(port), path], {
     stdio: ["ignore", "pipe", "inherit"],
+    env,
   });
   defer(t, async () => {
     if (child.exitCode === null) {

@@ -78,15 +78,19 @@ describe("recording target", () => {
     assert.ok("skip" in missing && /other/.test(missing.skip));
   });
 
-  it("puts our credentials in the URL, encoded, and never shows them", () => {
+  it("keeps our credentials beside the URL, for the relay, and drops the camera's user-info", () => {
     const target = recordingTarget(
       camera([{ ...main, streamUri: "rtsp://camuser:campass@127.0.0.10:554/main?x=1" }]),
       { credentials: { username: "admin", password: "p@ss:w/rd" } },
     );
     assert.ok(!("skip" in target));
-    assert.equal(target.url, "rtsp://admin:p%40ss%3Aw%2Frd@127.0.0.10:554/main?x=1");
+    assert.equal(target.url, "rtsp://127.0.0.10:554/main?x=1");
     assert.equal(target.displayUrl, "rtsp://127.0.0.10:554/main?x=1");
+    assert.deepEqual(target.credentials, { username: "admin", password: "p@ss:w/rd" });
+    assert.equal(target.allowBasicAuth, false);
     assert.deepEqual(target.secrets, ["p@ss:w/rd", "p%40ss%3Aw%2Frd"]);
+    const basic = recordingTarget(camera([main]), { allowBasicAuth: true });
+    assert.ok(!("skip" in basic) && basic.allowBasicAuth);
   });
 
   it("refuses URIs a camera should not hand out", () => {

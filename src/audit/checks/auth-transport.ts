@@ -98,6 +98,16 @@ const basicOverCleartext: Check = {
         );
       }
     }
+    if (ctx.target.allowBasicAuth) {
+      const id = ctx.target.cameraId ?? ctx.target.host;
+      evidence.push(
+        note(
+          `warning: recorder.cameras.${id}.allowBasicAuth is set: the agent sends this camera's ` +
+            "password with RTSP Basic authentication (in clear) when the camera offers nothing better",
+        ),
+      );
+      return outcome("fail", evidence);
+    }
     if (basic) return outcome("fail", evidence);
     return outcome(answered > 0 ? "pass" : "unknown", evidence);
   },

@@ -134,6 +134,7 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
               concurrency: config.audit.concurrency,
               signingKeyFile: config.uplink.key,
               logger: logger.child({ component: "audit" }),
+              basicAuthAllowed: (id) => config.recorder.cameras[id]?.allowBasicAuth === true,
             });
             const targets =
               target === undefined
@@ -247,5 +248,6 @@ function resolveTarget(
     xaddr,
     cameraId: byAddress?.id,
     credentials: supplied ?? stored?.credentials,
+    allowBasicAuth: stored?.allowBasicAuth,
   };
 }
