@@ -82,9 +82,9 @@ describe("camgate provision", () => {
       new RegExp(`cannot connect to ${closed}.*run camgate provision again`),
     );
 
-    // 4. Everything: resumes after the certificate, finds and interrogates both cameras with
-    //    their own passwords, audits them, writes the config.
-    const done = await provision({
+    // 4. One camera's password is wrong in the answers: the run says so, naming the camera,
+    //    and stops before the audit and the config.
+    const answers = (passwordOf: (camera: (typeof cameras)[number]) => string) => ({
       site,
       broker: world.broker.url,
       discovery: { cidrs: ["127.0.45.8/29"], multicast: false },
@@ -93,15 +93,37 @@ describe("camgate provision", () => {
         cameras: Object.fromEntries(
           cameras.map((camera) => [
             camera.address,
-            { username: camera.username, password: camera.password },
+            { username: camera.username, password: passwordOf(camera) },
           ]),
         ),
       },
       recording: true,
     });
+    const [, wrongOne] = cameras;
+    const refused = await provision(
+      answers((camera) => (camera === wrongOne ? "Wr0ng!pass" : camera.password)),
+    );
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /connected: the broker accepts this box's certificate/);
+    const named = wrongOne!.address.replaceAll(".", "\\.");
+    assert.match(
+      refused.stdout,
+      new RegExp(`${named}: the camera refused the username or password`),
+    );
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `not approved: ${named} \\(cam-[0-9a-f]+\\): credentials refused\\. Put the right credentials under credentials\\.cameras`,
+      ),
+    );
+    assert.equal(existsSync(configOut), false, "no config after a refused camera");
+
+    // 5. Everything: resumes after the certificate, finds and interrogates both cameras with
+    //    their own passwords, audits them, writes the config.
+    const done = await provision(answers((camera) => camera.password));
     assert.equal(done.code, 0, done.stdout + done.stderr);
     assert.match(done.stdout, /\[3\/9\] certificate from the center: done earlier/);
-    assert.match(done.stdout, /connected: the broker accepts this box's certificate/);
+    assert.match(done.stdout, /\[4\/9\] broker and connection test: done earlier/);
     for (const camera of cameras)
       assert.match(
         done.stdout,
