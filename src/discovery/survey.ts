@@ -76,9 +76,11 @@ export async function surveyDevice(
     .sort((a, b) => Number(b.urn === device.urn) - Number(a.urn === device.urn))[0];
   if (approvedHere) return surveyApproved(approvedHere, xaddr, deps);
 
-  const pendingHere = claimants.find(
-    (camera) => camera.trust === "pending" && camera.ip === address,
-  );
+  // One pending row per address, whatever URN it claims this time (a device that makes up a
+  // new one for every probe must not fill the list).
+  const pendingHere = deps.repos.cameras
+    .list({ trust: "pending" })
+    .find((camera) => camera.ip === address);
   if (pendingHere) return deps.inventory.recordSighting(pendingHere);
 
   const { cameras } = deps.repos;
@@ -152,12 +154,17 @@ async function surveyApproved(
   if (pin?.tlsFingerprint) {
     const port = pin.httpsPort ?? 443;
     const served = await tlsFingerprint(address, port, deps.callTimeoutMs, deps.signal);
+    // Silence is not proof of a swap (a busy or rebooting camera): no credential this round,
+    // and the camera is not held. Another certificate is.
+    if (served === undefined)
+      return {
+        ...deps.inventory.recordSighting(camera),
+        error: new Error(
+          `its HTTPS port ${port} did not answer, so its pinned certificate could not be checked: not interrogated this round`,
+        ),
+      };
     if (served !== pin.tlsFingerprint)
-      return mismatch(
-        served
-          ? `its HTTPS certificate changed (port ${port})`
-          : `it no longer serves the pinned HTTPS certificate (port ${port})`,
-      );
+      return mismatch(`its HTTPS certificate changed (port ${port})`);
   }
   const credentials = deps.vault.forCamera(camera);
   if (!credentials) return { ...deps.inventory.recordSighting(camera) };

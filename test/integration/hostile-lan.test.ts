@@ -341,6 +341,24 @@ describe("a hostile device on the camera LAN", () => {
     assert.equal(store.repos.events.list({ kind: "inventory_full" }).length, 1);
   });
 
+  it("a device that makes up a new URN for every probe keeps one pending row", async (t) => {
+    const dir = await tempDir(t);
+    for (const host of ["127.0.49.17", "127.0.49.18"])
+      await startHostileDevice(t, { address: host, urn: "random" });
+    const { agent, store, discovery } = await agentFor(t, dir, "127.0.49.16/29");
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    for (let round = 0; round < 3; round++) await discovery.runOnce();
+    assert.deepEqual(
+      store.repos.cameras
+        .list()
+        .map((camera) => camera.ip)
+        .sort(),
+      ["127.0.49.17", "127.0.49.18"],
+    );
+    assert.equal(store.repos.events.list({ kind: "camera_pending" }).length, 2);
+  });
+
   it("two cameras shipped with one URN stay two cameras, and both are recorded once approved", async (t) => {
     const dir = await tempDir(t);
     // Same seed, same index: the same URN (and the same MAC) on two devices, as cloned firmware.
