@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
-import { appendFile, mkdir, open, readFile, rename } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ParsedMediaTopic } from "../uplink/index.js";
 import { writeFileAtomic } from "../util/files.js";
@@ -223,6 +223,10 @@ export class CenterVideo {
       receivedAt: new Date().toISOString(),
     };
     await appendFile(join(transfer.dir, "received.jsonl"), `${JSON.stringify(segment)}\n`);
+    // The transfer's bookkeeping goes once the segment is on record.
+    await Promise.all(
+      [`${key}.part.chunks`, `${key}.part.json`].map((path) => rm(path, { force: true })),
+    );
     this.#received.push(segment);
     return segment;
   }

@@ -71,6 +71,13 @@ describe("camgate demo", () => {
     for (const camera of await cameraDirs()) {
       const received = await jsonLines(join(camera, "video", "received.jsonl"));
       assert.ok(received.every((segment) => segment["verified"] === true));
+      // A finished segment leaves its file alone: no .part bookkeeping beside it.
+      const files = await readdir(join(camera, "video"));
+      const finished = new Set(received.map((segment) => String(segment["segmentId"])));
+      assert.deepEqual(
+        files.filter((name) => name.includes(".part") && finished.has(name.split(".")[0] ?? "")),
+        [],
+      );
     }
     const log = await readFile(layout.boxLog, "utf8");
     assert.doesNotMatch(log, /"level":50/, "no error in the box log");
