@@ -35,6 +35,10 @@ export class DemoView implements Component {
   readonly name = "view";
   #timer: NodeJS.Timeout | undefined;
   #store: Store | undefined;
+  /** The draw under way: stop waits for it before it closes the store the draw reads. */
+  #drawing: Promise<void> = Promise.resolve();
+  #screenText: string | undefined;
+  #tty = false;
 
   constructor(
     private readonly demo: Demo,
@@ -47,14 +51,28 @@ export class DemoView implements Component {
     this.#store = new Store(this.config.store.path, this.logger.child({ component: "store" }));
     this.#store.open();
     const tty = this.out.isTTY === true;
-    this.#timer = setInterval(() => void this.#draw(tty), tty ? 1000 : 10_000);
+    this.#tty = tty;
+    // On a terminal the view lives on the alternate screen: the scrollback keeps what was there.
+    if (tty) this.out.write("\x1b[?1049h");
+    this.#timer = setInterval(
+      () => {
+        this.#drawing = this.#drawing.then(() => this.#draw(tty));
+      },
+      tty ? 1000 : 10_000,
+    );
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#drawing;
     this.#store?.close();
     this.#store = undefined;
+    if (this.#tty) {
+      this.#tty = false;
+      // Back to the normal screen, with the last picture left in the scrollback.
+      this.out.write(`\x1b[?1049l${this.#screenText ?? ""}\n`);
+    }
   }
 
   async #draw(tty: boolean): Promise<void> {
@@ -63,6 +81,8 @@ export class DemoView implements Component {
     try {
       const status = await gatherStatus(this.config, store.repos);
       const text = tty ? this.#screen(status).join("\n") : this.#line(status);
+      if (tty) this.#screenText = text;
+      if (this.#store !== store) return; // stopped meanwhile
       this.out.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`);
     } catch (error) {
       this.logger.warn({ err: error }, "demo view could not draw");
