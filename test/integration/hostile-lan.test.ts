@@ -21,6 +21,7 @@ import { type SimCameraInfo, Simulator } from "../../src/sim/index.js";
 import { Store } from "../../src/store/index.js";
 import { assertBounded, underAttack } from "../helpers/attack-cost.js";
 import { credentialTraces, startHostileDevice } from "../helpers/hostile-device.js";
+import { deviceReport } from "../helpers/inventory.js";
 import { recorderConfig, waitFor } from "../helpers/recording.js";
 import { type UplinkWorld, uplinkLines, uplinkWorld } from "../helpers/uplink.js";
 import { hardenedCameras, setSiteDefaultCredentials } from "../helpers/site.js";
@@ -100,25 +101,7 @@ async function pendingRow(config: Config, camera: SimCameraInfo): Promise<string
   try {
     const repos = store.open();
     const { camera: row } = new Inventory(repos).record(
-      {
-        xaddr: camera.xaddr,
-        address: camera.address,
-        manufacturer: undefined,
-        model: undefined,
-        firmwareVersion: undefined,
-        serialNumber: undefined,
-        hardwareId: undefined,
-        mac: camera.mac,
-        clockOffsetMs: undefined,
-        dateTimeType: undefined,
-        services: {},
-        httpsPort: undefined,
-        scopes: [],
-        name: undefined,
-        location: undefined,
-        profiles: [],
-        warnings: [],
-      },
+      deviceReport(camera.address, { xaddr: camera.xaddr, mac: camera.mac }),
       { urn: camera.urn },
     );
     return row.id;

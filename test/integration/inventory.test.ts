@@ -11,6 +11,7 @@ import {
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { Store } from "../../src/store/index.js";
+import { deviceReport } from "../helpers/inventory.js";
 import { tempDir, defer } from "../helpers/temp.js";
 
 const URN = "urn:uuid:11111111-2222-4333-8444-555555555555";
@@ -28,9 +29,7 @@ function sighting(address: string): DiscoveredDevice {
 }
 
 function report(address: string, overrides: Partial<DeviceReport> = {}): DeviceReport {
-  return {
-    xaddr: `http://${address}/onvif/device_service`,
-    address,
+  return deviceReport(address, {
     manufacturer: "CamgateSim",
     model: "CGS-2000",
     firmwareVersion: "V5.5.3",
@@ -39,11 +38,7 @@ function report(address: string, overrides: Partial<DeviceReport> = {}): DeviceR
     mac: "02:00:00:00:00:01",
     clockOffsetMs: 12,
     dateTimeType: "NTP",
-    services: {},
-    httpsPort: undefined,
-    scopes: [],
     name: "Gate",
-    location: undefined,
     profiles: [
       {
         token: "Profile_1",
@@ -56,9 +51,8 @@ function report(address: string, overrides: Partial<DeviceReport> = {}): DeviceR
         snapshotUri: undefined,
       },
     ],
-    warnings: [],
     ...overrides,
-  };
+  });
 }
 
 describe("inventory", () => {
