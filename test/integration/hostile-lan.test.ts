@@ -278,11 +278,17 @@ describe("a hostile device on the camera LAN", () => {
     assertBounded(await underAttack(() => discovery.runOnce()), t);
     assert.deepEqual(credentialTraces(rogue.received(), credentials), []);
     assert.deepEqual(credentialTraces(rogue.received(), SITE_DEFAULT), []);
-    assert.equal(rogue.rtspConnections(), 0);
+    // (Its RTSP port may have been reached before the round, by the recorder starting on the
+    // pinned address: through the relay, which refuses its Basic challenge, so nothing left.)
     const held = store.repos.cameras.get(id)!;
     assert.equal(held.identityIssue?.kind, "mismatch");
     assert.match(held.identityIssue.detail, /HTTPS certificate changed/);
-    assert.equal(recorder?.processes().get(id), undefined, "not recorded while held");
+    // The recorder hears of the hold on the bus and stops that camera's ffmpeg (it takes a moment).
+    await waitFor(
+      "the held camera's recorder stopped",
+      () => !recorder?.processes().has(id),
+      30_000,
+    );
     const reported = store.repos.events.list({ kind: "camera_identity_changed" });
     assert.equal(reported[0]?.detail.kind, "mismatch");
   });
