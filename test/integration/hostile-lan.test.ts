@@ -217,7 +217,7 @@ describe("a hostile device on the camera LAN", () => {
     assert.equal(after.ip, camera!.address, "the camera keeps its pinned address");
     assert.equal(after.identityIssue?.kind, "claimed");
     assert.equal(after.identityIssue?.address, "127.0.47.19");
-    assert.ok(recorder?.processes().get(approved.id) !== undefined, "still recording");
+    assert.ok(recorder?.processes().has(approved.id), "still recorded at its pinned address");
     const claimant = store.repos.cameras.list().find((c) => c.ip === "127.0.47.19");
     assert.equal(claimant?.trust, "pending");
     assert.equal(claimant?.claims, approved.id);
