@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  type AuditReport,
-  type AuditSettings,
-  auditCamera,
-  loadAuditData,
-} from "../../src/audit/index.js";
+import { type AuditReport, auditCamera, loadAuditData } from "../../src/audit/index.js";
 import { Simulator, UNPRIVILEGED_PORTS } from "../../src/sim/index.js";
 import { defer } from "../helpers/temp.js";
+import { auditSettings } from "../helpers/audit.js";
 
-const settings: AuditSettings = {
-  baseline: "qcvn11-2026",
-  enable: [],
-  probeTimeoutMs: 3000,
-  runTimeoutMs: 120_000,
-  credentialTrySpacingMs: 0,
-  lockout: { maxFailures: 5, windowMs: 30_000 },
-};
+const settings = auditSettings();
 
 const SERVICES = ["services.telnet", "services.ftp", "services.ssh", "services.snmp-public"];
 

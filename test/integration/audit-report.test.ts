@@ -3,17 +3,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
-import {
-  type AuditReport,
-  type AuditSettings,
-  auditCamera,
-  loadAuditData,
-  renderHtml,
-} from "../../src/audit/index.js";
+import { type AuditReport, auditCamera, loadAuditData, renderHtml } from "../../src/audit/index.js";
 import { type Lang, LANGS } from "../../src/i18n/index.js";
 import { Simulator } from "../../src/sim/index.js";
 import { REPO_ROOT } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
+import { auditSettings } from "../helpers/audit.js";
 
 /** Screenshots and PDFs a person looks at; git-ignored, kept after the run. */
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "audit-report");
@@ -22,14 +17,7 @@ const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "audit-report");
 const A4_WIDTH_PX = Math.round((210 / 25.4) * 96);
 const A4_POINTS = { width: 595.28, height: 841.89 };
 
-const settings: AuditSettings = {
-  baseline: "qcvn11-2026",
-  enable: [],
-  probeTimeoutMs: 3000,
-  runTimeoutMs: 120_000,
-  credentialTrySpacingMs: 0,
-  lockout: { maxFailures: 5, windowMs: 30_000 },
-};
+const settings = auditSettings();
 
 const SITE = {
   id: "hn-hoankiem-cp01",

@@ -6,7 +6,6 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import {
   type AuditReport,
-  type AuditSettings,
   auditCamera,
   CONTROLS,
   loadAuditData,
@@ -14,17 +13,11 @@ import {
 } from "../../src/audit/index.js";
 import { Simulator, WEAKNESS_NAMES, type WeaknessName } from "../../src/sim/index.js";
 import { tempDir } from "../helpers/temp.js";
+import { auditSettings } from "../helpers/audit.js";
 
 const run = promisify(execFile);
 const data = loadAuditData();
-const settings: AuditSettings = {
-  baseline: "qcvn11-2026",
-  enable: ["vuln.dahua-cve-2021-33044"],
-  probeTimeoutMs: 3000,
-  runTimeoutMs: 120_000,
-  credentialTrySpacingMs: 0,
-  lockout: { maxFailures: 5, windowMs: 30_000 },
-};
+const settings = auditSettings({ enable: ["vuln.dahua-cve-2021-33044"] });
 
 /** The controls each simulator weakness violates, alone. */
 const FLIPS: Record<WeaknessName, string[]> = {

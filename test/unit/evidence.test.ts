@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AuditContext, type AuditSettings } from "../../src/audit/context.js";
+import { AuditContext } from "../../src/audit/context.js";
 import { EvidenceScrubber } from "../../src/audit/evidence.js";
 import { loadAuditData } from "../../src/audit/vendor-data.js";
+import { auditSettings } from "../helpers/audit.js";
 
-const settings: AuditSettings = {
-  baseline: "qcvn11-2026",
-  enable: [],
-  probeTimeoutMs: 1000,
-  runTimeoutMs: 10_000,
-  credentialTrySpacingMs: 0,
-  lockout: { maxFailures: 5, windowMs: 30_000 },
-};
+const settings = auditSettings({ probeTimeoutMs: 1000, runTimeoutMs: 10_000 });
 
 /** The scrubber an audit of a camera with these credentials uses. */
 function auditScrubber(password: string, username = "admin"): EvidenceScrubber {
