@@ -1,4 +1,4 @@
-export { ApprovalError, approveCamera, changeCredentials, interrogateWith } from "./approval.js";
+export { ApprovalError, approveCamera, changeCredentials } from "./approval.js";
 export { AgentVault, CredentialVault, VaultClosedError, type VaultHandle } from "./credentials.js";
 export { DiscoveryService, type DiscoveryRound } from "./discovery-service.js";
 export { OnvifCallError, type OnvifErrorKind } from "./errors.js";
@@ -8,5 +8,5 @@ export { cameraIdFor, Inventory, type InventoryChange } from "./inventory.js";
 export { pinDifference, readPin } from "./pin.js";
 export type { Credentials } from "./soap-client.js";
 export { fetchSnapshot, SnapshotError } from "./snapshot.js";
-export { type SurveyLimits, type SurveyResult, surveyDevice } from "./survey.js";
+export { type SurveyResult, surveyDevice } from "./survey.js";
 export { type DiscoveredDevice, discover, expandCidr } from "./ws-discovery.js";
