@@ -5,7 +5,8 @@ import type { AgentEvents } from "../../src/agent-events.js";
 import { parseConfigText, type UplinkConfig } from "../../src/config/index.js";
 import { EventBus } from "../../src/lifecycle/index.js";
 import { type Logger, silentLogger } from "../../src/log/index.js";
-import { readTlsMaterial, tlsOptions, UplinkSession } from "../../src/uplink/index.js";
+import { readTlsMaterial, tlsOptions } from "../../src/pki/index.js";
+import { UplinkSession } from "../../src/uplink/index.js";
 import { TestBroker, TestPki } from "../../test/helpers/mosquitto.js";
 import type { Cleanups } from "../../test/helpers/temp.js";
 

@@ -1,3 +1,4 @@
+import type { EmbeddedSignature as ReportSignature } from "../protocol/index.js";
 import type { OnvifErrorKind } from "../discovery/index.js";
 import type { BaselineId, ControlRefs, Severity } from "./catalogue.js";
 
@@ -40,12 +41,7 @@ export interface ControlResult {
 
 export type AuditSummary = Record<ResultState, number>;
 
-export interface ReportSignature {
-  algorithm: "RSA-PSS-SHA256";
-  /** SHA-256 of the signing public key (SPKI DER), hex. */
-  keyId: string;
-  value: string;
-}
+export type { ReportSignature };
 
 export interface AuditReport {
   camera: {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { brokerUrlSchema } from "../config/index.js";
+import { brokerUrlSchema } from "../protocol/index.js";
 
 /** `camgate center --config FILE`: what a commune center's receiver needs. */
 export const centerConfigSchema = z

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/files.js";
-import type { ParsedTopic } from "../uplink/index.js";
+import type { ParsedTopic } from "../protocol/index.js";
 
 /** Where a message's id stands against the last one kept for its topic. */
 export type Freshness = "new" | "duplicate";

@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { ParsedMediaTopic } from "../uplink/index.js";
+import type { ParsedMediaTopic } from "../protocol/index.js";
 
 export interface LiveRecording {
   site: string;

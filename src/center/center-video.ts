@@ -2,20 +2,8 @@ import { createHash } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
 import { appendFile, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { ParsedMediaTopic } from "../uplink/index.js";
+import type { ChunkHeader, ParsedMediaTopic } from "../protocol/index.js";
 import { writeFileAtomic } from "../util/files.js";
-
-/** What a chunk's MQTT 5 user properties say about its segment. */
-export interface ChunkHeader {
-  segmentId: number;
-  chunk: number;
-  chunks: number;
-  chunkBytes: number;
-  bytes: number;
-  sha256: string;
-  start: string;
-  end: string;
-}
 
 interface Transfer {
   header: Omit<ChunkHeader, "chunk">;
@@ -49,48 +37,6 @@ export interface MissingChunks {
   segmentId: number;
   chunks: number;
   missing: number[];
-}
-
-const MAX_CHUNKS = 100_000;
-const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
-const int = (value: unknown, min: number, max: number): number | undefined => {
-  if (typeof value !== "string" || !/^\d{1,16}$/.test(value)) return undefined;
-  const n = Number(value);
-  return n >= min && n <= max ? n : undefined;
-};
-
-/** Reads a chunk's header from its user properties; undefined if anything is off. */
-export function chunkHeader(
-  segmentId: number,
-  properties: Record<string, string | string[]> | undefined,
-): ChunkHeader | undefined {
-  const get = (name: string) => {
-    const value = properties?.[name];
-    return typeof value === "string" ? value : undefined;
-  };
-  const chunk = int(get("chunk"), 0, MAX_CHUNKS - 1);
-  const chunks = int(get("chunks"), 1, MAX_CHUNKS);
-  const chunkBytes = int(get("chunk-bytes"), 1, MAX_CHUNK_BYTES);
-  const bytes = int(get("bytes"), 0, MAX_CHUNKS * MAX_CHUNK_BYTES);
-  const sha256 = get("sha256");
-  const start = get("start");
-  const end = get("end");
-  if (
-    chunk === undefined ||
-    chunks === undefined ||
-    chunkBytes === undefined ||
-    bytes === undefined ||
-    chunk >= chunks ||
-    chunks !== Math.max(1, Math.ceil(bytes / chunkBytes)) ||
-    sha256 === undefined ||
-    !/^[0-9a-f]{64}$/.test(sha256) ||
-    start === undefined ||
-    end === undefined ||
-    Number.isNaN(Date.parse(start)) ||
-    Number.isNaN(Date.parse(end))
-  )
-    return undefined;
-  return { segmentId, chunk, chunks, chunkBytes, bytes, sha256, start, end };
 }
 
 async function sha256Of(path: string): Promise<string> {

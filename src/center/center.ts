@@ -1,25 +1,29 @@
 import type { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
-import type { AuditReport } from "../audit/index.js";
-import { verifyReport } from "../audit/index.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import {
   PAYLOAD_SCHEMAS,
   type ParsedMediaTopic,
   type ParsedTopic,
+  parseChunkHeader,
   parseMediaTopic,
   parseTopic,
   TOPIC_PREFIX,
+  verifyEmbedded,
+} from "../protocol/index.js";
+import {
+  parseCertificates,
   readTlsMaterial,
+  siteNamedBy,
   tlsOptions,
-} from "../uplink/index.js";
-import { parseCertificates, siteNamedBy, verifyChain } from "../pki/index.js";
+  verifyChain,
+} from "../pki/index.js";
 import { writeFileAtomic } from "../util/files.js";
 import { CenterFiles } from "./center-files.js";
 import { CenterLive, type LiveRecording } from "./center-live.js";
-import { CenterVideo, chunkHeader, type ReceivedSegment } from "./center-video.js";
+import { CenterVideo, type ReceivedSegment } from "./center-video.js";
 import type { CenterConfig } from "./center-config.js";
 
 export interface CenterSummary {
@@ -151,7 +155,7 @@ export class Center implements Component {
       if (recording.messages === 1) this.#summary.live++;
       return;
     }
-    const header = chunkHeader(topic.segmentId ?? 0, properties);
+    const header = parseChunkHeader(topic.segmentId ?? 0, properties);
     if (!header || !this.#video) return this.#refuse(packet.topic, "chunk header is not valid");
     const outcome = await this.#video.chunk(topic, header, payload);
     if (outcome === "refused") return this.#refuse(packet.topic, "chunk does not fit its segment");
@@ -242,7 +246,9 @@ export class Center implements Component {
     const pem = body["signerCertificate"];
     if (typeof pem !== "string" || !this.#trustedBoxCertificate(siteId, pem)) return false;
     try {
-      return verifyReport(body["report"] as AuditReport, pem);
+      const report = body["report"];
+      if (typeof report !== "object" || report === null) return false;
+      return verifyEmbedded(report, pem);
     } catch {
       return false;
     }

@@ -1,4 +1,4 @@
-import { verifyPayload } from "../pki/index.js";
+import { verifyPayload } from "../protocol/index.js";
 import type { CommandNonceRepository } from "../store/index.js";
 import { CommandRefusedError } from "./errors.js";
 import { type Authorization, MAX_VALIDITY_MS } from "./schemas.js";

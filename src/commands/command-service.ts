@@ -6,7 +6,7 @@ import { CamgateError } from "../errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { Store } from "../store/index.js";
-import { CONTENT_TYPE, encodePayload, type SiteTopics } from "../uplink/index.js";
+import { CONTENT_TYPE, encodePayload, type SiteTopics } from "../protocol/index.js";
 import { authorize } from "./authorization.js";
 import { CommandRefusedError } from "./errors.js";
 import {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { brokerUrlSchema } from "../protocol/broker-url.js";
 import { DEFAULT_LANG, DEFAULT_TIME_ZONE, isTimeZone, LANGS } from "../i18n/index.js";
 import { parseDuration, parseSize } from "./units.js";
 
@@ -202,14 +203,6 @@ const recorderSchema = z.strictObject({
     .default({})
     .describe("Per-camera overrides, keyed by camera id"),
 });
-
-export const brokerUrlSchema = z
-  .url({
-    protocol: /^mqtts$/,
-    hostname: z.regexes.hostname,
-    error: "expected mqtts://host:port (plain mqtt:// is refused)",
-  })
-  .describe("mqtts://host:port; plain mqtt:// is refused");
 
 const uplinkSchema = z
   .strictObject({

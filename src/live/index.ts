@@ -1,6 +1,1 @@
-export {
-  LIVE_CONTENT_TYPE,
-  type LiveSessionInfo,
-  type LiveSource,
-  LiveStreams,
-} from "./live-streams.js";
+export { type LiveSessionInfo, type LiveSource, LiveStreams } from "./live-streams.js";

@@ -11,9 +11,9 @@ import {
   type RecordingTarget,
   redactForTarget,
 } from "../recorder/index.js";
-import type { SiteTopics, TokenBucket } from "../uplink/index.js";
+import { LIVE_CONTENT_TYPE, type SiteTopics } from "../protocol/index.js";
+import type { TokenBucket } from "../uplink/index.js";
 
-export const LIVE_CONTENT_TYPE = "video/mp4";
 /** Fragments published and not yet acknowledged before ffmpeg's output is paused. */
 const MAX_IN_FLIGHT = 32;
 /** After the requested time, ffmpeg gets this long to end by itself before it is stopped. */

@@ -5,3 +5,6 @@ export class KeyFileError extends CamgateError {}
 
 /** A sealed secret could not be opened: wrong key, wrong context, or tampered ciphertext. */
 export class UnsealError extends CamgateError {}
+
+/** The CA, certificate or key of a TLS connection is missing or unreadable. */
+export class TlsMaterialError extends CamgateError {}

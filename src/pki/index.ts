@@ -15,7 +15,8 @@ export {
   verifyChain,
 } from "./box-certificate.js";
 export { allowsClientAuth } from "./usage.js";
-export { KeyFileError, UnsealError } from "./errors.js";
+export { KeyFileError, TlsMaterialError, UnsealError } from "./errors.js";
+export { type MutualTlsOptions, readTlsMaterial, type TlsMaterial, tlsOptions } from "./tls.js";
 export {
   type Authority,
   createAuthority,
@@ -25,5 +26,4 @@ export {
   issueFromCsr,
 } from "./issue.js";
 export { assertPrivateFile, assertPrivateFiles, SecretSealer } from "./sealer.js";
-export { signPayload, verifyPayload } from "./signing.js";
 export { type CertificateHealth, CertificateWatch, EXPIRY_WARNING_DAYS } from "./expiry-watch.js";

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { brokerUrlSchema } from "../config/index.js";
+import { brokerUrlSchema } from "../protocol/index.js";
 import { CamgateError, ExitCode } from "../errors.js";
 import { writeFileAtomic } from "../util/files.js";
 

@@ -14,7 +14,8 @@ import {
   settingsFromConfig,
 } from "../audit/index.js";
 import { formatTable } from "../cli/context.js";
-import { brokerUrlSchema, type Config, parseConfigText } from "../config/index.js";
+import { type Config, parseConfigText } from "../config/index.js";
+import { brokerUrlSchema } from "../protocol/index.js";
 import { CredentialVault } from "../discovery/index.js";
 import { CamgateError } from "../errors.js";
 import type { Logger } from "../log/index.js";
@@ -22,12 +23,13 @@ import {
   createCsrPem,
   generatePrivateKeyPem,
   readPrivateKey,
+  readTlsMaterial,
   SecretSealer,
+  tlsOptions,
   verifyBoxCertificate,
   writeNewKey,
 } from "../pki/index.js";
 import { Store } from "../store/index.js";
-import { readTlsMaterial, tlsOptions } from "../uplink/index.js";
 import { writeFileAtomic } from "../util/files.js";
 import type { Answers, ProvisionState } from "./answers.js";
 import { findAccount, handOver } from "./ownership.js";

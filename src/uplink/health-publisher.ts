@@ -2,7 +2,7 @@ import type { HealthSampler } from "../health/index.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { Outbox } from "./outbox.js";
-import type { SiteTopics } from "./topics.js";
+import type { SiteTopics } from "../protocol/index.js";
 
 export interface HealthPublisherDeps {
   sampler: Pick<HealthSampler, "sample">;

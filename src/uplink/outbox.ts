@@ -2,8 +2,8 @@ import type { AgentEvents } from "../agent-events.js";
 import type { UplinkConfig } from "../config/index.js";
 import type { EventBus } from "../lifecycle/index.js";
 import type { NewOutboxMessage, OutboxBounds, Store } from "../store/index.js";
-import { CONTENT_TYPE, encodePayload } from "./payloads.js";
-import { priorityOf, type TopicFamily } from "./topics.js";
+import { CONTENT_TYPE, encodePayload, type TopicFamily } from "../protocol/index.js";
+import { priorityOf } from "./priorities.js";
 
 export interface OutgoingMessage {
   topic: string;

@@ -12,8 +12,8 @@ import {
   eventBody,
   type RecordingState,
   segmentBody,
-} from "./payloads.js";
-import type { SiteTopics } from "./topics.js";
+} from "./bodies.js";
+import type { SiteTopics } from "../protocol/index.js";
 
 const FEED_BATCH = 500;
 

@@ -1,61 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, {
-  type IClientOptions,
-  type IClientPublishOptions,
-  type IPublishPacket,
-  type MqttClient,
-} from "mqtt";
+import mqtt, { type IClientPublishOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type { AgentEvents } from "../agent-events.js";
 import type { UplinkConfig } from "../config/index.js";
-import { CamgateError } from "../errors.js";
 import { Backoff, type Component, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import { readPrivateKey } from "../pki/index.js";
-
-export class UplinkConfigError extends CamgateError {}
-
-export interface TlsMaterial {
-  ca: string;
-  cert: string;
-  key: string;
-}
-
-/** Reads the CA, certificate and key; the key must be private to the service user (0600). */
-export async function readTlsMaterial(
-  config: Pick<UplinkConfig, "ca" | "cert" | "key">,
-): Promise<TlsMaterial> {
-  if (!config.ca || !config.cert || !config.key) {
-    throw new UplinkConfigError("uplink.ca, uplink.cert and uplink.key are all required");
-  }
-  const read = (path: string, what: string) =>
-    readFile(path, "utf8").catch((error: unknown) => {
-      throw new UplinkConfigError(`cannot read the ${what} ${path}`, { cause: error });
-    });
-  const [ca, cert, key] = await Promise.all([
-    read(config.ca, "CA certificate"),
-    read(config.cert, "box certificate"),
-    readPrivateKey(config.key),
-  ]);
-  return { ca, cert, key };
-}
-
-/**
- * TLS settings of every connection upstream: the configured CA only, the broker's name checked
- * against its certificate, TLS 1.2 or newer. There is deliberately no way to loosen any of it.
- */
-export function tlsOptions(url: URL, material: TlsMaterial): IClientOptions {
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  return {
-    ca: material.ca,
-    cert: material.cert,
-    key: material.key,
-    rejectUnauthorized: true,
-    minVersion: "TLSv1.2",
-    ...(isIP(host) === 0 ? { servername: host } : {}),
-  } as IClientOptions;
-}
+import { readTlsMaterial, type TlsMaterial, tlsOptions } from "../pki/index.js";
 
 export interface SessionMessage {
   topic: string;

@@ -15,11 +15,11 @@ import { packageVersion } from "../version.js";
 import { HealthPublisher } from "./health-publisher.js";
 import { Outbox } from "./outbox.js";
 import { OutboxSender } from "./outbox-sender.js";
-import { CONTENT_TYPE, encodePayload, statusBody } from "./payloads.js";
+import { statusBody } from "./bodies.js";
 import { UplinkPublishers } from "./publishers.js";
 import { type SessionMessage, UplinkSession, type UplinkSessionStatus } from "./session.js";
 import { TokenBucket } from "./token-bucket.js";
-import { SiteTopics } from "./topics.js";
+import { CONTENT_TYPE, encodePayload, SiteTopics } from "../protocol/index.js";
 import { type ForwardMode, VideoForwarder } from "./video-forwarder.js";
 
 export interface UplinkDeps {

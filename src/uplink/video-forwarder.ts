@@ -7,7 +7,12 @@ import type { EventLog } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { SegmentRecord, Store } from "../store/index.js";
 import type { TokenBucket } from "./token-bucket.js";
-import type { SiteTopics } from "./topics.js";
+import {
+  chunkCount,
+  chunkProperties,
+  type SiteTopics,
+  VIDEO_CONTENT_TYPE,
+} from "../protocol/index.js";
 
 export type ForwardMode = "continuous" | "on-demand" | "off";
 
@@ -17,8 +22,6 @@ export class SegmentUnavailableError extends CamgateError {}
 export class LinkDownError extends CamgateError {}
 /** The broker refused a chunk (PUBACK reason code): resending at once cannot help. */
 export class ChunkRefusedError extends CamgateError {}
-
-export const VIDEO_CONTENT_TYPE = "video/mp2t";
 
 export interface VideoForwarderDeps {
   store: Pick<Store, "repos" | "db">;
@@ -189,7 +192,7 @@ export class VideoForwarder implements Component {
     return {
       segment,
       chunkBytes,
-      chunks: Math.max(1, Math.ceil(segment.bytes / chunkBytes)),
+      chunks: chunkCount(segment.bytes, chunkBytes),
       firstChunk: progress?.ackedChunks ?? 0,
     };
   }
@@ -257,13 +260,15 @@ export class VideoForwarder implements Component {
         contentType: VIDEO_CONTENT_TYPE,
         userProperties: {
           "segment-id": String(segment.id),
-          chunk: String(chunk),
-          chunks: String(plan.chunks),
-          "chunk-bytes": String(plan.chunkBytes),
-          bytes: String(segment.bytes),
-          sha256: segment.sha256 ?? "",
-          start: new Date(segment.startMs).toISOString(),
-          end: new Date(segment.endMs).toISOString(),
+          ...chunkProperties({
+            chunk,
+            chunks: plan.chunks,
+            chunkBytes: plan.chunkBytes,
+            bytes: segment.bytes,
+            sha256: segment.sha256 ?? "",
+            start: new Date(segment.startMs).toISOString(),
+            end: new Date(segment.endMs).toISOString(),
+          }),
         },
       },
     };

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { Agent } from "../../src/agent.js";
 import { type Config, parseConfigText } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
-import { signPayload } from "../../src/pki/index.js";
+import { signPayload } from "../../src/protocol/index.js";
 import type { SegmentRecord, Store } from "../../src/store/index.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
 import { runCamgate } from "../helpers/cli.js";

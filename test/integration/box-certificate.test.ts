@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { promisify } from "node:util";
 import mqtt from "mqtt";
-import { readTlsMaterial, tlsOptions } from "../../src/uplink/index.js";
+import { readTlsMaterial, tlsOptions } from "../../src/pki/index.js";
 import { runCamgate } from "../helpers/cli.js";
 import { TestBroker, TestPki } from "../helpers/mosquitto.js";
 import { waitFor } from "../helpers/recording.js";

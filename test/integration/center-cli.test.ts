@@ -4,7 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import mqtt from "mqtt";
-import { readTlsMaterial, tlsOptions } from "../../src/uplink/index.js";
+import { readTlsMaterial, tlsOptions } from "../../src/pki/index.js";
 import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { waitFor } from "../helpers/recording.js";
 import { tempDir, defer } from "../helpers/temp.js";

@@ -6,13 +6,8 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { promisify } from "node:util";
 import forge from "node-forge";
-import {
-  createAuthority,
-  issueCertificate,
-  issueFromCsr,
-  signPayload,
-  verifyPayload,
-} from "../../src/pki/index.js";
+import { createAuthority, issueCertificate, issueFromCsr } from "../../src/pki/index.js";
+import { signPayload, verifyPayload } from "../../src/protocol/index.js";
 import { runCamgate } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 

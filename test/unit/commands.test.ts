@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
-import { chunkHeader } from "../../src/center/center-video.js";
 import {
   authorize,
   CommandRefusedError,
@@ -9,8 +8,14 @@ import {
   MAX_COMMAND_BYTES,
 } from "../../src/commands/index.js";
 import { WakeUp } from "../../src/lifecycle/index.js";
-import { signPayload } from "../../src/pki/index.js";
-import { parseMediaTopic, parseTopic, SiteTopics, TokenBucket } from "../../src/uplink/index.js";
+import { signPayload } from "../../src/protocol/index.js";
+import {
+  parseChunkHeader,
+  parseMediaTopic,
+  parseTopic,
+  SiteTopics,
+} from "../../src/protocol/index.js";
+import { TokenBucket } from "../../src/uplink/index.js";
 
 const NOW = Date.parse("2026-11-23T08:00:00Z");
 
@@ -192,7 +197,7 @@ describe("video topics and chunk headers", () => {
       start: "2026-11-23T08:00:00.000Z",
       end: "2026-11-23T08:00:10.000Z",
     };
-    assert.equal(chunkHeader(7, good)?.chunks, 3);
+    assert.equal(parseChunkHeader(7, good)?.chunks, 3);
     for (const change of [
       { chunk: "3" },
       { chunks: "4" },
@@ -202,8 +207,8 @@ describe("video topics and chunk headers", () => {
       { start: "yesterday" },
       { chunk: "1e3" },
     ])
-      assert.equal(chunkHeader(7, { ...good, ...change }), undefined, JSON.stringify(change));
-    assert.equal(chunkHeader(7, undefined), undefined);
+      assert.equal(parseChunkHeader(7, { ...good, ...change }), undefined, JSON.stringify(change));
+    assert.equal(parseChunkHeader(7, undefined), undefined);
   });
 });
 

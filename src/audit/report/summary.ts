@@ -1,5 +1,4 @@
-import { createHash, createPublicKey } from "node:crypto";
-import { signPayload, verifyPayload } from "../../pki/signing.js";
+import { signEmbedded, verifyEmbedded } from "../../protocol/index.js";
 import type { Severity } from "../catalogue.js";
 import {
   type AuditReport,
@@ -26,21 +25,11 @@ export function hasBlockingFailure(report: AuditReport): boolean {
 
 /** Signs the report (without its signature field) with the box's key. */
 export function signReport(report: AuditReport, privateKeyPem: string): AuditReport {
-  const { signature: _ignored, ...unsigned } = report;
-  const spki = createPublicKey(privateKeyPem).export({ type: "spki", format: "der" });
-  return {
-    ...unsigned,
-    signature: {
-      algorithm: "RSA-PSS-SHA256",
-      keyId: createHash("sha256").update(spki).digest("hex"),
-      value: signPayload(unsigned, privateKeyPem),
-    },
-  };
+  return signEmbedded(report, privateKeyPem);
 }
 
 export function verifyReport(report: AuditReport, publicKeyOrCertPem: string): boolean {
-  const { signature, ...unsigned } = report;
-  return signature !== undefined && verifyPayload(unsigned, signature.value, publicKeyOrCertPem);
+  return verifyEmbedded(report, publicKeyOrCertPem);
 }
 
 export interface ControlChange {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Database } from "better-sqlite3";
-import { canonicalJson } from "../../util/canonical-json.js";
+import { canonicalJson } from "../../protocol/index.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 

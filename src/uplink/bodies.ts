@@ -5,16 +5,8 @@ import type {
   EventRecord,
   SegmentRecord,
 } from "../store/index.js";
-import { PAYLOAD_SCHEMAS, type TopicFamily } from "./topics.js";
 
-/** Bodies of the upstream messages, and the one way they become payloads. */
-
-export const CONTENT_TYPE = "application/json";
-
-/** A message's payload: its body, with the family's `schema` field first. */
-export function encodePayload(family: TopicFamily, body: Record<string, unknown>): string {
-  return JSON.stringify({ schema: PAYLOAD_SCHEMAS[family], ...body });
-}
+/** Bodies of the upstream messages, built from the box's records. */
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

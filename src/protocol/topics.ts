@@ -1,5 +1,3 @@
-import { OutboxPriority } from "../store/index.js";
-
 export const TOPIC_PREFIX = "camgate/v1";
 
 /** Every topic family the box publishes (DESIGN.md section 7), by the payload schema it carries. */
@@ -16,22 +14,6 @@ export const PAYLOAD_SCHEMAS = {
 } as const;
 
 export type TopicFamily = keyof typeof PAYLOAD_SCHEMAS;
-
-const PRIORITY: Record<TopicFamily, number> = {
-  status: OutboxPriority.status,
-  events: OutboxPriority.event,
-  info: OutboxPriority.inventory,
-  state: OutboxPriority.inventory,
-  audit: OutboxPriority.audit,
-  health: OutboxPriority.health,
-  segments: OutboxPriority.segmentIndex,
-  access: OutboxPriority.event,
-  reply: OutboxPriority.reply,
-};
-
-export function priorityOf(family: TopicFamily): number {
-  return PRIORITY[family];
-}
 
 /** A topic level may not hold MQTT wildcards or separators; ids are checked where they enter. */
 const LEVEL = /^[A-Za-z0-9._-]{1,128}$/;

@@ -1,0 +1,35 @@
+/**
+ * The wire contract between a box and its commune center, the one place both sides take it
+ * from: topics, payload schemas and content types, video chunk headers, canonical JSON and the
+ * signature formats. docs/asyncapi.yaml documents it; nothing here may import the agent.
+ */
+export { brokerUrlSchema } from "./broker-url.js";
+export { canonicalJson } from "./canonical-json.js";
+export { CONTENT_TYPE, encodePayload, LIVE_CONTENT_TYPE, VIDEO_CONTENT_TYPE } from "./payloads.js";
+export {
+  type EmbeddedSignature,
+  keyIdOf,
+  signEmbedded,
+  signPayload,
+  verifyEmbedded,
+  verifyPayload,
+} from "./signatures.js";
+export {
+  PAYLOAD_SCHEMAS,
+  type ParsedMediaTopic,
+  type ParsedTopic,
+  parseMediaTopic,
+  parseTopic,
+  SiteTopics,
+  TOPIC_PREFIX,
+  TopicError,
+  type TopicFamily,
+} from "./topics.js";
+export {
+  type ChunkHeader,
+  chunkCount,
+  chunkProperties,
+  MAX_CHUNK_BYTES,
+  MAX_CHUNKS,
+  parseChunkHeader,
+} from "./video-chunks.js";
