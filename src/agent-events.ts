@@ -26,6 +26,8 @@ export interface AgentEvents {
     error?: string | null;
     /** The agent is stopping: a planned disconnect, not a link failure. */
     stopping?: boolean;
+    /** On connect: the broker still held our session (subscriptions, queued commands). */
+    sessionPresent?: boolean;
   };
   /** The center asked for segments (a clip request); the video forwarder wakes up. */
   videoRequested: { segmentIds: number[] };

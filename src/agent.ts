@@ -1,5 +1,6 @@
 import { AccessLog } from "./access/index.js";
 import type { AgentEvents } from "./agent-events.js";
+import { createUplink } from "./agent-uplink.js";
 import { AuditService } from "./audit/index.js";
 import { applyReload, type Config, planReload } from "./config/index.js";
 import { CamgateError } from "./errors.js";
@@ -25,7 +26,6 @@ import { RecorderService } from "./recorder/index.js";
 import { RingBuffer } from "./retention/index.js";
 import { RtspRelay } from "./rtsp-relay/index.js";
 import { Store } from "./store/index.js";
-import { createUplink } from "./uplink/index.js";
 import { packageVersion } from "./version.js";
 
 function recorderFigures(recorder: RecorderService): { cameras: number; running: number } {

@@ -62,6 +62,7 @@ export function benchSession(config: UplinkConfig): {
     clientId: "camgate-bench-site",
     will,
     birth: () => will,
+    maxIncomingBytes: 64 * 1024,
     bus,
     logger,
   });

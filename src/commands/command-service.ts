@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { createPublicKey } from "node:crypto";
-import type { IPublishPacket, MqttClient } from "mqtt";
 import type { AccessLog } from "../access/index.js";
 import { CamgateError } from "../errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { Store } from "../store/index.js";
+import type { InboundMessage, UplinkLink } from "../uplink/link.js";
 import { CONTENT_TYPE, encodePayload, type SiteTopics } from "../protocol/index.js";
 import { authorize } from "./authorization.js";
 import { CommandRefusedError } from "./errors.js";
@@ -34,7 +34,7 @@ export interface CommandServiceDeps {
   accessLog: AccessLog;
   /** The center's public key (PEM file); when set, video commands must be signed by it. */
   signingKeyFile: string | undefined;
-  session: { readonly client: MqttClient | undefined };
+  session: UplinkLink;
   logger: Logger;
   now?: () => number;
 }
@@ -54,6 +54,7 @@ export class CommandService implements Component {
   readonly name = "commands";
   #signingKey: string | undefined;
   #stopped = true;
+  #unsubscribe: (() => void) | undefined;
   readonly #running = new Set<Promise<void>>();
 
   constructor(private readonly deps: CommandServiceDeps) {}
@@ -77,37 +78,42 @@ export class CommandService implements Component {
     }
     signal.throwIfAborted();
     this.#stopped = false;
+    this.#unsubscribe = this.deps.session.subscribe(this.deps.topics.commands(), (message) =>
+      this.receive(message),
+    );
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     await Promise.allSettled([...this.#running]);
   }
 
-  /** A message on `cmd/+` (from the session). */
-  receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
+  /** A message on `cmd/+`. */
+  receive(message: InboundMessage): void {
     if (this.#stopped) return;
-    const name = topic.slice(topic.lastIndexOf("/") + 1);
-    const work = this.#handle(name, payload, packet).catch((error: unknown) =>
+    const name = message.topic.slice(message.topic.lastIndexOf("/") + 1);
+    const work = this.#handle(name, message).catch((error: unknown) =>
       this.deps.logger.error({ err: error, command: name }, "command handling failed"),
     );
     this.#running.add(work);
     void work.finally(() => this.#running.delete(work));
   }
 
-  async #handle(name: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+  async #handle(name: string, message: InboundMessage): Promise<void> {
     const now = (this.deps.now ?? Date.now)();
     let decoded: Decoded | undefined;
     let signed = false;
     try {
       if (this.#running.size > MAX_RUNNING)
         throw new CommandRefusedError("busy", "too many commands at once; try again");
-      decoded = decode(name, payload);
+      decoded = decode(name, message.payload);
       if (COMMANDS[decoded.name].video) {
         signed = authorize({
           payload: decoded.args,
           fields: decoded.args as unknown as Authorization,
-          signature: userProperty(packet, "signature"),
+          signature: message.userProperties["signature"],
           signingKey: this.#signingKey,
           nonces: this.deps.store.repos.commandNonces,
           nowMs: now,
@@ -121,21 +127,20 @@ export class CommandService implements Component {
       ) => Promise<Record<string, unknown>>;
       const result = await handler(decoded.args, requestId);
       this.#record(name, decoded, now, { result: "ok", signed });
-      this.#reply(packet, name, { ok: true, result });
+      this.#reply(message, name, { ok: true, result });
     } catch (error) {
       const refusal = error instanceof CommandRefusedError ? error : undefined;
       const code = refusal?.code ?? "failed";
-      const message = error instanceof Error ? error.message : String(error);
-      if (refusal)
-        this.deps.logger.warn({ command: name, code, reason: message }, "command refused");
+      const reason = error instanceof Error ? error.message : String(error);
+      if (refusal) this.deps.logger.warn({ command: name, code, reason }, "command refused");
       else this.deps.logger.error({ command: name, err: error }, "command failed");
       this.#record(name, decoded, now, {
         result: refusal ? "refused" : "failed",
         signed,
         code,
-        error: message,
+        error: reason,
       });
-      this.#reply(packet, name, { ok: false, error: { code, message } });
+      this.#reply(message, name, { ok: false, error: { code, message: reason } });
     }
   }
 
@@ -158,36 +163,23 @@ export class CommandService implements Component {
     });
   }
 
-  #reply(packet: IPublishPacket, command: string, body: Record<string, unknown>): void {
-    const responseTopic = packet.properties?.responseTopic;
+  #reply(request: InboundMessage, command: string, body: Record<string, unknown>): void {
+    const { responseTopic, correlationData } = request;
     if (responseTopic === undefined) return;
-    const client = this.deps.session.client;
     if (!this.deps.topics.isReplyTopic(responseTopic)) {
       this.deps.logger.warn({ command }, "reply not sent: the response topic is not ours");
       return;
     }
-    if (!client) return;
-    const correlationData = packet.properties?.correlationData;
-    client.publish(
-      responseTopic,
-      encodePayload("reply", { command: command.slice(0, 64), ...body }),
-      {
+    this.deps.session
+      .publish(responseTopic, encodePayload("reply", { command: command.slice(0, 64), ...body }), {
         qos: 1,
-        properties: {
-          contentType: CONTENT_TYPE,
-          ...(correlationData ? { correlationData } : {}),
-        },
-      },
-      (error) => {
-        if (error) this.deps.logger.warn({ command, err: error }, "reply not delivered");
-      },
-    );
+        contentType: CONTENT_TYPE,
+        ...(correlationData ? { correlationData } : {}),
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ command, err: error }, "reply not delivered");
+      });
   }
-}
-
-function userProperty(packet: IPublishPacket, name: string): string | undefined {
-  const value = packet.properties?.userProperties?.[name];
-  return typeof value === "string" ? value : undefined;
 }
 
 /** Untrusted bytes to a known command with valid arguments, or a refusal saying what is wrong. */

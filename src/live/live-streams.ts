@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { MqttClient } from "mqtt";
 import { CommandRefusedError } from "../commands/errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
@@ -12,7 +11,7 @@ import {
   redactForTarget,
 } from "../recorder/index.js";
 import { LIVE_CONTENT_TYPE, type SiteTopics } from "../protocol/index.js";
-import type { TokenBucket } from "../uplink/index.js";
+import type { TokenBucket, UplinkLink } from "../uplink/index.js";
 
 /** Fragments published and not yet acknowledged before ffmpeg's output is paused. */
 const MAX_IN_FLIGHT = 32;
@@ -26,7 +25,7 @@ export type LiveSource =
 export interface LiveStreamsDeps {
   /** The camera's live source (its smallest stream), or why there is none. */
   source: (cameraId: string) => LiveSource;
-  session: { readonly client: MqttClient | undefined };
+  session: UplinkLink;
   topics: SiteTopics;
   bucket: TokenBucket | undefined;
   connectTimeoutMs: number;
@@ -77,8 +76,8 @@ export class LiveStreams implements Component {
 
   /** Starts (or restarts) a camera's live view for `seconds`. */
   async begin(cameraId: string, seconds: number): Promise<LiveSessionInfo> {
-    const client = this.deps.session.client;
-    if (!client) throw new CommandRefusedError("unavailable", "the uplink is down");
+    if (!this.deps.session.connected)
+      throw new CommandRefusedError("unavailable", "the uplink is down");
     await this.end(cameraId);
     const source = this.deps.source(cameraId);
     if ("skip" in source) throw new CommandRefusedError("unavailable", source.skip);
@@ -104,7 +103,7 @@ export class LiveStreams implements Component {
       endsAt: new Date(Date.now() + seconds * 1000).toISOString(),
     };
     const timer = setTimeout(() => void this.end(cameraId), seconds * 1000 + GRACE_MS);
-    const ended = this.#relay(client, info, process).then(async () => {
+    const ended = this.#relay(info, process).then(async () => {
       clearTimeout(timer);
       const exit = await process.exited;
       source.ticket.revoke();
@@ -128,36 +127,31 @@ export class LiveStreams implements Component {
   }
 
   /** Publishes ffmpeg's output as it comes; resolves after the closing message. */
-  #relay(client: MqttClient, info: LiveSessionInfo, process: FfmpegProcess): Promise<void> {
+  #relay(info: LiveSessionInfo, process: FfmpegProcess): Promise<void> {
     const output = process.output;
     let seq = 0;
     let inFlight = 0;
     const publish = (payload: Buffer, final: boolean) => {
-      if (!client.connected) {
-        process.kill();
-        return;
-      }
       this.deps.bucket?.draw(payload.length);
       inFlight++;
-      client.publish(
-        info.topic,
-        payload,
-        {
+      this.deps.session
+        .publish(info.topic, payload, {
           qos: 1,
-          properties: {
-            contentType: LIVE_CONTENT_TYPE,
-            userProperties: {
-              session: info.session,
-              seq: String(seq++),
-              ...(final ? { final: "true" } : {}),
-            },
+          contentType: LIVE_CONTENT_TYPE,
+          userProperties: {
+            session: info.session,
+            seq: String(seq++),
+            ...(final ? { final: "true" } : {}),
           },
-        },
-        () => {
-          inFlight--;
-          if (inFlight < MAX_IN_FLIGHT / 2 && output?.isPaused()) output.resume();
-        },
-      );
+        })
+        .then(
+          () => {
+            inFlight--;
+            if (inFlight < MAX_IN_FLIGHT / 2 && output?.isPaused()) output.resume();
+          },
+          // The link went or the broker refused: a live view does not outlive its audience.
+          () => process.kill(),
+        );
       if (inFlight >= MAX_IN_FLIGHT) output?.pause();
     };
     output?.on("data", (chunk: Buffer) => publish(chunk, false));

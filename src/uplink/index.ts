@@ -1,8 +1,17 @@
+export {
+  BrokerBusyError,
+  type InboundMessage,
+  LinkDownError,
+  type MessageHandler,
+  PublishRefusedError,
+  type PublishOptions,
+  type UplinkLink,
+} from "./link.js";
 export { HealthPublisher } from "./health-publisher.js";
 export { Outbox, type OutgoingMessage } from "./outbox.js";
 export { OutboxSender, type OutboxSenderStatus } from "./outbox-sender.js";
 export { UplinkPublishers } from "./publishers.js";
-export { UplinkSession, type UplinkSessionStatus } from "./session.js";
+export { statusBody } from "./bodies.js";
+export { type SessionMessage, UplinkSession, type UplinkSessionStatus } from "./session.js";
 export { TokenBucket } from "./token-bucket.js";
-export { createUplink, type Uplink } from "./uplink.js";
 export { type ForwardMode, VideoForwarder, type VideoForwarderStatus } from "./video-forwarder.js";

@@ -1,8 +1,13 @@
-import type { IClientPublishOptions, MqttClient } from "mqtt";
 import type { AgentEvents } from "../agent-events.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { OutboxMessage, Store } from "../store/index.js";
+import {
+  BrokerBusyError,
+  PublishRefusedError,
+  type PublishOptions,
+  type UplinkLink,
+} from "./link.js";
 import type { TokenBucket } from "./token-bucket.js";
 
 /** Messages published and not yet acknowledged, at most: enough to fill a slow link's pipe. */
@@ -12,7 +17,7 @@ const REFILL_AT = WINDOW / 2;
 
 export interface OutboxSenderDeps {
   store: Pick<Store, "repos" | "db">;
-  session: { readonly client: MqttClient | undefined };
+  session: UplinkLink;
   bus: EventBus<AgentEvents>;
   logger: Logger;
   /** The upload cap, which outbox messages draw on without waiting for it. */
@@ -29,11 +34,6 @@ export interface OutboxSenderStatus {
   expired: number;
   dropped: number;
 }
-
-/** PUBACK reason codes at or above this are failures (MQTT 5, 3.4.2.1)... */
-const REFUSED = 0x80;
-/** ...and these two only mean "not now": packet identifier in use, quota exceeded. */
-const BUSY = new Set([0x91, 0x97]);
 
 /**
  * Drains the outbox while the session is up: most urgent first, in produced order, up to a
@@ -104,7 +104,7 @@ export class OutboxSender implements Component {
   #idle(): boolean {
     return (
       this.#stopped ||
-      (this.deps.session.client !== undefined && !this.#mayHaveMore && this.#inFlight.size === 0)
+      (this.deps.session.connected && !this.#mayHaveMore && this.#inFlight.size === 0)
     );
   }
 
@@ -154,10 +154,10 @@ export class OutboxSender implements Component {
   }
 
   #fill(): void {
-    const client = this.deps.session.client;
+    const { session } = this.deps;
     const now = (this.deps.now ?? Date.now)();
     if (this.#inFlight.size > REFILL_AT) return;
-    while (client && this.#mayHaveMore && this.#inFlight.size < WINDOW) {
+    while (session.connected && this.#mayHaveMore && this.#inFlight.size < WINDOW) {
       const wanted = WINDOW - this.#inFlight.size;
       const batch = this.#repo.peek(wanted, [...this.#inFlight, ...this.#acked]);
       // A short batch is all there is: PUBACKs need not ask again until more is queued.
@@ -170,29 +170,28 @@ export class OutboxSender implements Component {
         }
         this.#inFlight.add(message.id);
         this.deps.bucket?.draw(message.payload.length);
-        client.publish(message.topic, message.payload, this.#options(message, now), (error) =>
-          this.#settled(message, error),
+        session.publish(message.topic, message.payload, this.#options(message, now)).then(
+          () => this.#settled(message),
+          (error: unknown) => this.#settled(message, error),
         );
       }
     }
   }
 
-  #options(message: OutboxMessage, now: number): IClientPublishOptions {
+  #options(message: OutboxMessage, now: number): PublishOptions {
     const contentType = message.properties?.["contentType"];
     return {
-      qos: message.qos,
+      qos: message.qos === 0 ? 0 : 1,
       retain: message.retain,
-      properties: {
-        ...(typeof contentType === "string" ? { contentType } : {}),
-        ...(message.expiresMs === null
-          ? {}
-          : { messageExpiryInterval: Math.max(1, Math.ceil((message.expiresMs - now) / 1000)) }),
-        userProperties: { "msg-id": this.#messageId(message.id) },
-      },
+      ...(typeof contentType === "string" ? { contentType } : {}),
+      ...(message.expiresMs === null
+        ? {}
+        : { expirySeconds: Math.max(1, Math.ceil((message.expiresMs - now) / 1000)) }),
+      userProperties: { "msg-id": this.#messageId(message.id) },
     };
   }
 
-  #settled(message: OutboxMessage, error: Error | undefined): void {
+  #settled(message: OutboxMessage, error?: unknown): void {
     if (!this.#inFlight.delete(message.id) && error) return;
     if (!error) {
       this.#sent++;
@@ -200,16 +199,15 @@ export class OutboxSender implements Component {
       this.pump();
       return;
     }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "number" && BUSY.has(code)) {
+    if (error instanceof BrokerBusyError) {
       // Sending on would break the order of the topic: drop the connection, back off, resend.
-      this.deps.logger.warn({ topic: message.topic, reasonCode: code }, "broker busy");
-      this.deps.session.client?.end(true);
-    } else if (typeof code === "number" && code >= REFUSED) {
+      this.deps.logger.warn({ topic: message.topic, reasonCode: error.reasonCode }, "broker busy");
+      this.deps.session.reconnect("the broker is busy");
+    } else if (error instanceof PublishRefusedError) {
       // Resending cannot help (not authorised, payload refused...): say so and let it go.
       this.#refused++;
       this.deps.logger.error(
-        { topic: message.topic, reasonCode: code },
+        { topic: message.topic, reasonCode: error.reasonCode },
         "broker refused a message",
       );
       this.#ack(message.id);

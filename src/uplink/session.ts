@@ -5,11 +5,20 @@ import type { UplinkConfig } from "../config/index.js";
 import { Backoff, type Component, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import { readTlsMaterial, type TlsMaterial, tlsOptions } from "../pki/index.js";
+import {
+  type InboundMessage,
+  LinkDownError,
+  type MessageHandler,
+  publishError,
+  type PublishOptions,
+  topicMatches,
+  type UplinkLink,
+} from "./link.js";
 
 export interface SessionMessage {
   topic: string;
   payload: Buffer | string;
-  options: IClientPublishOptions;
+  options: PublishOptions;
 }
 
 export interface UplinkSessionDeps {
@@ -19,11 +28,11 @@ export interface UplinkSessionDeps {
   will: SessionMessage;
   /** Published (retained) on every connect, before anything else. */
   birth: () => SessionMessage;
-  /** Topic filters subscribed (QoS 1) on every connect, and where their messages go. */
-  subscriptions?: {
-    filters: string[];
-    onMessage: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
-  };
+  /**
+   * The largest packet the box accepts (MQTT 5 Maximum Packet Size in CONNECT): the broker
+   * drops anything larger instead of making the box read it into memory.
+   */
+  maxIncomingBytes: number;
   bus: EventBus<AgentEvents>;
   logger: Logger;
   random?: () => number;
@@ -39,12 +48,19 @@ export interface UplinkSessionStatus {
 
 const CONNECT_TIMEOUT_MS = 20_000;
 
+interface Subscription {
+  filter: string;
+  handler: MessageHandler;
+}
+
 /**
- * One MQTT 5 session with the center: the brokers tried in turn, clean start off so the broker
- * keeps our session across drops, and our own reconnect loop (capped exponential backoff with
- * jitter, so boxes do not come back in lockstep after a center outage).
+ * One MQTT 5 session with the center, and the only code that talks to mqtt.js: the brokers
+ * tried in turn, clean start off so the broker keeps our session across drops, and our own
+ * reconnect loop (capped exponential backoff with jitter, so boxes do not come back in lockstep
+ * after a center outage). Every publish settles: on its acknowledgement, with the broker's
+ * refusal, or with LinkDownError as soon as its connection goes.
  */
-export class UplinkSession implements Component {
+export class UplinkSession implements Component, UplinkLink {
   readonly name = "uplink-session";
   #client: MqttClient | undefined;
   #abort: AbortController | undefined;
@@ -56,6 +72,11 @@ export class UplinkSession implements Component {
     lastError: null,
     connects: 0,
   };
+  readonly #subscriptions = new Set<Subscription>();
+  /** How to fail each publish still waiting for its acknowledgement on this connection. */
+  readonly #unacknowledged = new Set<(error: Error) => void>();
+  /** Why we dropped the connection ourselves, for the status once it has closed. */
+  #dropReason: string | null = null;
 
   constructor(private readonly deps: UplinkSessionDeps) {}
 
@@ -67,11 +88,10 @@ export class UplinkSession implements Component {
   }
 
   async stop(): Promise<void> {
-    const client = this.#client;
-    if (client?.connected && !this.#abort?.signal.aborted) {
+    if (this.connected && !this.#abort?.signal.aborted) {
       // A clean stop says so itself: the will is for deaths, not for planned stops.
       const will = this.deps.will;
-      await client.publishAsync(will.topic, will.payload, will.options).catch(() => undefined);
+      await this.publish(will.topic, will.payload, will.options).catch(() => undefined);
     }
     this.#abort?.abort();
     await this.#loop;
@@ -86,9 +106,51 @@ export class UplinkSession implements Component {
     return { ...this.#status };
   }
 
-  /** The live client, for the few that must hand it callbacks (the outbox sender). */
-  get client(): MqttClient | undefined {
-    return this.#client?.connected ? this.#client : undefined;
+  publish(
+    topic: string,
+    payload: Buffer | string,
+    options: PublishOptions,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const client = this.#client;
+    if (!client || !this.#status.connected || client.disconnecting)
+      return Promise.reject(new LinkDownError("the link to the center is down"));
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        if (!this.#unacknowledged.delete(settle)) return;
+        signal?.removeEventListener("abort", onAbort);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onAbort = () => settle(signal?.reason as Error);
+      this.#unacknowledged.add(settle);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      client.publish(topic, payload, mqttOptions(options), (error) => {
+        if (!error) return settle();
+        const code = (error as { code?: unknown }).code;
+        settle(publishError(typeof code === "number" ? code : undefined, error));
+      });
+    });
+  }
+
+  subscribe(filter: string, handler: MessageHandler): () => void {
+    const subscription = { filter, handler };
+    this.#subscriptions.add(subscription);
+    if (this.#status.connected && this.#client) this.#subscribe(this.#client, [filter]);
+    return () => {
+      this.#subscriptions.delete(subscription);
+      const stillWanted = [...this.#subscriptions].some((other) => other.filter === filter);
+      if (!stillWanted && this.#status.connected) this.#client?.unsubscribe(filter);
+    };
+  }
+
+  reconnect(reason: string): void {
+    const client = this.#client;
+    if (!client) return;
+    this.deps.logger.warn({ reason }, "uplink reconnecting");
+    this.#dropReason = reason;
+    client.end(true);
   }
 
   async #run(material: TlsMaterial, signal: AbortSignal): Promise<void> {
@@ -128,7 +190,10 @@ export class UplinkSession implements Component {
       reconnectPeriod: 0,
       connectTimeout: CONNECT_TIMEOUT_MS,
       keepalive: Math.max(5, Math.round(config.keepalive / 1000)),
-      properties: { sessionExpiryInterval: Math.round(config.sessionExpiry / 1000) },
+      properties: {
+        sessionExpiryInterval: Math.round(config.sessionExpiry / 1000),
+        maximumPacketSize: this.deps.maxIncomingBytes,
+      },
       will: {
         topic: this.deps.will.topic,
         payload: Buffer.from(this.deps.will.payload),
@@ -145,7 +210,7 @@ export class UplinkSession implements Component {
       // socket now; a graceful end would wait out the connect timeout.
       const onAbort = () => client.end(!client.connected);
       signal.addEventListener("abort", onAbort, { once: true });
-      client.on("connect", () => {
+      client.on("connect", (connack) => {
         // Stopped while connecting: the CONNACK may still arrive after end(), and publishing on
         // an ended client throws inside mqtt.js, out of any handler.
         if (signal.aborted || client.disconnecting) return;
@@ -159,29 +224,32 @@ export class UplinkSession implements Component {
         };
         logger.info({ broker }, "uplink connected");
         const birth = this.deps.birth();
-        client.publish(birth.topic, birth.payload, birth.options, (error) => {
-          if (error) logger.warn({ err: error }, "could not publish status");
+        this.publish(birth.topic, birth.payload, birth.options).catch((error: unknown) => {
+          logger.warn({ err: error }, "could not publish status");
         });
-        this.#subscribe(client);
-        bus.emit("uplinkState", { connected: true, broker });
+        // Subscribed on every connect: a broker that lost our session must not silence commands.
+        this.#subscribe(client, [...new Set([...this.#subscriptions].map((sub) => sub.filter))]);
+        const sessionPresent = connack.sessionPresent;
+        bus.emit("uplinkState", { connected: true, broker, sessionPresent });
       });
       client.on("error", (error) => {
         failure = error;
       });
-      client.on("message", (topic, payload, packet) =>
-        this.deps.subscriptions?.onMessage(topic, payload, packet),
-      );
+      client.on("message", (topic, payload, packet) => this.#dispatch(topic, payload, packet));
       client.on("close", () => {
         signal.removeEventListener("abort", onAbort);
         client.removeAllListeners();
         client.on("error", () => undefined);
         client.end(true);
         if (this.#client === client) this.#client = undefined;
+        const gone = new LinkDownError("the connection went before the broker acknowledged");
+        for (const settle of [...this.#unacknowledged]) settle(gone);
         if (upSince === undefined) {
           reject(failure ?? new Error("connection closed before the broker accepted it"));
           return;
         }
-        const error = failure === undefined ? null : describe(failure);
+        const error = failure === undefined ? this.#dropReason : describe(failure);
+        this.#dropReason = null;
         this.#status = { ...this.#status, connected: false, since: Date.now(), lastError: error };
         logger.warn({ broker, error }, "uplink disconnected");
         bus.emit("uplinkState", { connected: false, broker, error, stopping: signal.aborted });
@@ -190,16 +258,59 @@ export class UplinkSession implements Component {
     });
   }
 
-  #subscribe(client: MqttClient): void {
-    const subscriptions = this.deps.subscriptions;
-    if (!subscriptions) return;
-    // Subscribed on every connect: a broker that lost our session must not silence commands.
-    client.subscribe(subscriptions.filters, { qos: 1 }, (error, granted) => {
+  #subscribe(client: MqttClient, filters: string[]): void {
+    if (filters.length === 0) return;
+    client.subscribe(filters, { qos: 1 }, (error, granted) => {
       const refused = granted?.filter((grant) => grant.qos >= 0x80) ?? [];
       if (error || refused.length > 0)
         this.deps.logger.error({ err: error, refused }, "subscription refused");
     });
   }
+
+  #dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const properties = packet.properties;
+    const userProperties: Record<string, string> = {};
+    for (const [name, value] of Object.entries(properties?.userProperties ?? {})) {
+      // A property sent twice is ambiguous: it counts as absent.
+      if (typeof value === "string") userProperties[name] = value;
+    }
+    const message: InboundMessage = {
+      topic,
+      payload,
+      userProperties,
+      ...(properties?.responseTopic === undefined
+        ? {}
+        : { responseTopic: properties.responseTopic }),
+      ...(properties?.correlationData === undefined
+        ? {}
+        : { correlationData: properties.correlationData }),
+    };
+    for (const subscription of this.#subscriptions) {
+      if (!topicMatches(subscription.filter, topic)) continue;
+      try {
+        subscription.handler(message);
+      } catch (error) {
+        this.deps.logger.error({ err: error, topic }, "message handler failed");
+      }
+    }
+  }
+}
+
+function mqttOptions(options: PublishOptions): IClientPublishOptions {
+  return {
+    qos: options.qos,
+    retain: options.retain ?? false,
+    properties: {
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+      ...(options.expirySeconds === undefined
+        ? {}
+        : { messageExpiryInterval: options.expirySeconds }),
+      ...(options.userProperties === undefined ? {} : { userProperties: options.userProperties }),
+      ...(options.correlationData === undefined
+        ? {}
+        : { correlationData: options.correlationData }),
+    },
+  };
 }
 
 function describe(error: unknown): string {

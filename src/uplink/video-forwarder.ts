@@ -1,11 +1,11 @@
 import { type FileHandle, open } from "node:fs/promises";
-import type { IClientPublishOptions, MqttClient } from "mqtt";
 import type { AgentEvents } from "../agent-events.js";
 import { CamgateError } from "../errors.js";
 import { type Component, type EventBus, WakeUp } from "../lifecycle/index.js";
 import type { EventLog } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { SegmentRecord, Store } from "../store/index.js";
+import { BrokerBusyError, LinkDownError, type UplinkLink } from "./link.js";
 import type { TokenBucket } from "./token-bucket.js";
 import {
   chunkCount,
@@ -18,14 +18,10 @@ export type ForwardMode = "continuous" | "on-demand" | "off";
 
 /** The segment's file is gone or no longer what the index says: the transfer is given up. */
 export class SegmentUnavailableError extends CamgateError {}
-/** The connection went during a transfer: it resumes from the last acknowledged chunk. */
-export class LinkDownError extends CamgateError {}
-/** The broker refused a chunk (PUBACK reason code): resending at once cannot help. */
-export class ChunkRefusedError extends CamgateError {}
 
 export interface VideoForwarderDeps {
   store: Pick<Store, "repos" | "db">;
-  session: { readonly client: MqttClient | undefined };
+  session: UplinkLink;
   /** Video goes only when the outbox (status, events, replies...) has nothing waiting. */
   sender: { whenIdle(signal: AbortSignal): Promise<void> };
   bus: EventBus<AgentEvents>;
@@ -70,7 +66,6 @@ export class VideoForwarder implements Component {
   readonly #wakeUp = new WakeUp();
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
-  #linkDown = new AbortController();
   #unsubscribe: (() => void)[] = [];
   /** Two reused buffers: the next chunk is read while the one before is in flight. */
   #buffers: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
@@ -91,11 +86,7 @@ export class VideoForwarder implements Component {
       bus.on("videoRequested", () => this.#wakeUp.notify()),
       // A camera may have been switched to continuous.
       bus.on("configReloaded", () => this.#wakeUp.notify()),
-      bus.on("uplinkState", ({ connected }) => {
-        if (connected) this.#linkDown = new AbortController();
-        else this.#linkDown.abort();
-        this.#wakeUp.notify();
-      }),
+      bus.on("uplinkState", () => this.#wakeUp.notify()),
     ];
     this.#abort = new AbortController();
     this.#loop = this.#run(this.#abort.signal);
@@ -124,7 +115,7 @@ export class VideoForwarder implements Component {
   async #run(signal: AbortSignal): Promise<void> {
     const { logger } = this.deps;
     while (!signal.aborted) {
-      if (!this.deps.session.client) {
+      if (!this.deps.session.connected) {
         await this.#wakeUp.wait(signal);
         continue;
       }
@@ -141,7 +132,11 @@ export class VideoForwarder implements Component {
         if (error instanceof SegmentUnavailableError) {
           this.#lost(segment, error);
         } else if (error instanceof LinkDownError) {
+          // Resumes from the last acknowledged chunk.
           logger.debug({ segmentId: segment.id }, "transfer paused until the link is back");
+        } else if (error instanceof BrokerBusyError) {
+          // As for the outbox: resend in order on a new connection, after a backoff.
+          this.deps.session.reconnect("the broker is busy");
         } else {
           // Refused, or the store failing: try again at the next change rather than spin.
           logger.error({ segmentId: segment.id, err: error }, "video forwarding failed");
@@ -248,15 +243,15 @@ export class VideoForwarder implements Component {
     return buffer.subarray(0, length);
   }
 
-  /** Resolves on the broker's PUBACK; rejects with LinkDownError if the connection goes first. */
+  /** Resolves on the broker's PUBACK; rejects with the session's typed errors otherwise. */
   #publish(plan: ChunkPlan, chunk: number, payload: Buffer, signal: AbortSignal): Promise<void> {
-    const client = this.deps.session.client;
-    const linkDown = this.#linkDown.signal;
-    if (!client || linkDown.aborted) return Promise.reject(new LinkDownError("link is down"));
     const { segment } = plan;
-    const options: IClientPublishOptions = {
-      qos: 1,
-      properties: {
+    const topic = this.deps.topics.video(segment.cameraId, segment.id);
+    return this.deps.session.publish(
+      topic,
+      payload,
+      {
+        qos: 1,
         contentType: VIDEO_CONTENT_TYPE,
         userProperties: {
           "segment-id": String(segment.id),
@@ -271,27 +266,7 @@ export class VideoForwarder implements Component {
           }),
         },
       },
-    };
-    const topic = this.deps.topics.video(segment.cameraId, segment.id);
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = () => {
-        linkDown.removeEventListener("abort", onDown);
-        signal.removeEventListener("abort", onDown);
-      };
-      const onDown = () => {
-        cleanup();
-        reject(new LinkDownError("the connection went before the chunk was acknowledged"));
-      };
-      linkDown.addEventListener("abort", onDown, { once: true });
-      signal.addEventListener("abort", onDown, { once: true });
-      client.publish(topic, payload, options, (error) => {
-        cleanup();
-        const code = (error as { code?: unknown } | undefined)?.code;
-        if (!error) resolve();
-        else if (typeof code === "number")
-          reject(new ChunkRefusedError(`the broker refused the chunk (${code})`, { cause: error }));
-        else reject(new LinkDownError("chunk not acknowledged", { cause: error }));
-      });
-    });
+      signal,
+    );
   }
 }

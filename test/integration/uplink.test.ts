@@ -110,6 +110,7 @@ function bareSession(config: Config, bus: EventBus<AgentEvents>): UplinkSession 
     clientId: "camgate-site-a",
     will,
     birth: () => will,
+    maxIncomingBytes: 64 * 1024,
     bus,
     logger: silentLogger(),
   });

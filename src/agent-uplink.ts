@@ -1,26 +1,31 @@
 import { readFileSync } from "node:fs";
-import type { AccessLog } from "../access/index.js";
-import { CommandService, commandHandlers } from "../commands/index.js";
-import type { AgentEvents } from "../agent-events.js";
-import type { Config } from "../config/index.js";
-import type { EventLog } from "../events/index.js";
-import { HealthSampler } from "../health/index.js";
-import type { Component, EventBus } from "../lifecycle/index.js";
-import { LiveStreams } from "../live/index.js";
-import type { Logger } from "../log/index.js";
-import { CertificateWatch } from "../pki/index.js";
-import type { RecorderService } from "../recorder/index.js";
-import type { Store } from "../store/index.js";
-import { packageVersion } from "../version.js";
-import { HealthPublisher } from "./health-publisher.js";
-import { Outbox } from "./outbox.js";
-import { OutboxSender } from "./outbox-sender.js";
-import { statusBody } from "./bodies.js";
-import { UplinkPublishers } from "./publishers.js";
-import { type SessionMessage, UplinkSession, type UplinkSessionStatus } from "./session.js";
-import { TokenBucket } from "./token-bucket.js";
-import { CONTENT_TYPE, encodePayload, SiteTopics } from "../protocol/index.js";
-import { type ForwardMode, VideoForwarder } from "./video-forwarder.js";
+import type { AccessLog } from "./access/index.js";
+import { CommandService, commandHandlers, MAX_COMMAND_BYTES } from "./commands/index.js";
+import type { AgentEvents } from "./agent-events.js";
+import type { Config } from "./config/index.js";
+import type { EventLog } from "./events/index.js";
+import { HealthSampler } from "./health/index.js";
+import type { Component, EventBus } from "./lifecycle/index.js";
+import { LiveStreams } from "./live/index.js";
+import type { Logger } from "./log/index.js";
+import { CertificateWatch } from "./pki/index.js";
+import type { RecorderService } from "./recorder/index.js";
+import type { Store } from "./store/index.js";
+import { packageVersion } from "./version.js";
+import { CONTENT_TYPE, encodePayload, SiteTopics } from "./protocol/index.js";
+import {
+  type ForwardMode,
+  HealthPublisher,
+  Outbox,
+  OutboxSender,
+  type SessionMessage,
+  statusBody,
+  TokenBucket,
+  UplinkPublishers,
+  UplinkSession,
+  type UplinkSessionStatus,
+  VideoForwarder,
+} from "./uplink/index.js";
 
 export interface UplinkDeps {
   config: Config;
@@ -38,11 +43,17 @@ export interface UplinkDeps {
   startedMs?: number;
 }
 
+/**
+ * The largest message the box takes from the broker: a command and its properties (signature,
+ * response topic, correlation data). The broker drops larger ones before they cost us memory.
+ */
+const MAX_INCOMING_BYTES = MAX_COMMAND_BYTES + 16 * 1024;
+
 function statusMessage(topics: SiteTopics, body: Parameters<typeof statusBody>[0]): SessionMessage {
   return {
     topic: topics.box("status"),
     payload: encodePayload("status", statusBody(body)),
-    options: { qos: 1, retain: true, properties: { contentType: CONTENT_TYPE } },
+    options: { qos: 1, retain: true, contentType: CONTENT_TYPE },
   };
 }
 
@@ -53,7 +64,7 @@ export interface Uplink {
   status: () => UplinkSessionStatus;
 }
 
-/** The uplink's parts, wired. */
+/** The uplink's parts, wired: the composition root's share that talks to the center. */
 export function createUplink(deps: UplinkDeps): Uplink {
   const { config, store, bus, events, logger } = deps;
   const topics = new SiteTopics(config.site.id);
@@ -74,11 +85,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     clientId: `camgate-${config.site.id}`,
     will: statusMessage(topics, { ...identity, state: "offline" }),
     birth: () => statusMessage(topics, { ...identity, state: "online" }),
-    subscriptions: {
-      filters: [topics.commands()],
-      // Messages arrive only once the session has started, after the command service.
-      onMessage: (topic, payload, packet) => commands.receive(topic, payload, packet),
-    },
+    maxIncomingBytes: MAX_INCOMING_BYTES,
     bus,
     logger: logger.child({ part: "session" }),
   });
