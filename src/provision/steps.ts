@@ -4,7 +4,6 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import mqtt from "mqtt";
 import {
   type AuditReport,
   AuditRunner,
@@ -16,6 +15,7 @@ import {
 import { formatTable } from "../cli/context.js";
 import { type Config, parseConfigText } from "../config/index.js";
 import { brokerUrlSchema } from "../protocol/index.js";
+import { checkBrokerAccepts } from "../uplink/index.js";
 import { CredentialVault } from "../discovery/index.js";
 import { CamgateError } from "../errors.js";
 import type { Logger } from "../log/index.js";
@@ -25,7 +25,6 @@ import {
   readPrivateKey,
   readTlsMaterial,
   SecretSealer,
-  tlsOptions,
   verifyBoxCertificate,
   writeNewKey,
 } from "../pki/index.js";
@@ -194,33 +193,22 @@ export async function uplinkStep(ctx: StepContext): Promise<void> {
     answers.broker ?? state.broker,
     (url) => (brokerUrlSchema.safeParse(url).success ? undefined : "expected mqtts://host:port"),
   );
-  const url = new URL(state.broker);
   const material = await readTlsMaterial({
     ca: ctx.paths.ca,
     cert: ctx.paths.cert,
     key: ctx.paths.key,
   });
   ctx.say(`connecting to ${state.broker} with the box's certificate...`);
-  const client = await mqtt
-    .connectAsync(
-      state.broker,
-      {
-        protocolVersion: 5,
-        clientId: `camgate-${state.site?.id ?? ""}-provision`,
-        clean: true,
-        connectTimeout: 10_000,
-        reconnectPeriod: 0,
-        ...tlsOptions(url, material),
-      },
-      false,
-    )
-    .catch((error: unknown) => {
-      throw new ProvisionStepError(
-        `cannot connect to ${state.broker}: ${(error as Error).message}; check the address, the firewall and that the broker trusts this CA, then run camgate provision again`,
-        { cause: error },
-      );
-    });
-  await client.endAsync();
+  await checkBrokerAccepts(
+    state.broker,
+    material,
+    `camgate-${state.site?.id ?? ""}-provision`,
+  ).catch((error: unknown) => {
+    throw new ProvisionStepError(
+      `cannot connect to ${state.broker}: ${(error as Error).message}; check the address, the firewall and that the broker trusts this CA, then run camgate provision again`,
+      { cause: error },
+    );
+  });
   ctx.say("connected: the broker accepts this box's certificate");
 }
 

@@ -7,6 +7,7 @@ export {
   type PublishOptions,
   type UplinkLink,
 } from "./link.js";
+export { checkBrokerAccepts } from "./broker-check.js";
 export { HealthPublisher } from "./health-publisher.js";
 export { Outbox, type OutgoingMessage } from "./outbox.js";
 export { OutboxSender, type OutboxSenderStatus } from "./outbox-sender.js";

@@ -8,7 +8,7 @@ import { rtspRequest } from "../probes/rtsp.js";
 import type { CheckOutcome, Evidence } from "../types.js";
 import { allDefaultPairs, defaultCredentialsFor } from "../vendor-data.js";
 import { note, outcome } from "./check.js";
-import { protectedOperation } from "./auth.js";
+import { protectedOperation } from "./anonymous-onvif.js";
 
 const TRIES_PER_PROTOCOL = 3;
 /** Refusals that are not a plain "wrong password": the camera may be locking us out. */
