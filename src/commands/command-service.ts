@@ -100,11 +100,14 @@ export class CommandService implements Component {
     let decoded: Decoded | undefined;
     let signed = false;
     try {
+      this.#checkResponseTopic(packet);
       if (this.#running.size > MAX_RUNNING)
         throw new CommandRefusedError("busy", "too many commands at once; try again");
       decoded = decode(name, payload);
       if (COMMANDS[decoded.name].video) {
         signed = authorize({
+          site: this.deps.topics.siteId,
+          command: decoded.name,
           payload: decoded.args,
           fields: decoded.args as unknown as Authorization,
           signature: userProperty(packet, "signature"),
@@ -139,6 +142,19 @@ export class CommandService implements Component {
     }
   }
 
+  /**
+   * A command whose response topic the box may not publish to is refused, not carried out in
+   * silence: its refusal goes to the site's `reply/_invalid` with the correlation data.
+   */
+  #checkResponseTopic(packet: IPublishPacket): void {
+    const responseTopic = packet.properties?.responseTopic;
+    if (responseTopic === undefined || this.deps.topics.isReplyTopic(responseTopic)) return;
+    throw new CommandRefusedError(
+      "bad_response_topic",
+      `the response topic must be ${this.deps.topics.root}/reply/<one level of [A-Za-z0-9._-]{1,128}>`,
+    );
+  }
+
   #record(
     name: string,
     decoded: Decoded | undefined,
@@ -150,7 +166,7 @@ export class CommandService implements Component {
     this.deps.accessLog.append({
       tsMs,
       actor: typeof requester === "string" ? requester : "center",
-      action: `cmd/${name.slice(0, 64)}`,
+      action: `cmd/${truncate(name, 64)}`,
       target: typeof camera === "string" ? camera : "box",
       purpose: typeof purpose === "string" ? purpose : null,
       result,
@@ -162,15 +178,13 @@ export class CommandService implements Component {
     const responseTopic = packet.properties?.responseTopic;
     if (responseTopic === undefined) return;
     const client = this.deps.session.client;
-    if (!this.deps.topics.isReplyTopic(responseTopic)) {
-      this.deps.logger.warn({ command }, "reply not sent: the response topic is not ours");
-      return;
-    }
     if (!client) return;
     const correlationData = packet.properties?.correlationData;
     client.publish(
-      responseTopic,
-      encodePayload("reply", { command: command.slice(0, 64), ...body }),
+      this.deps.topics.isReplyTopic(responseTopic)
+        ? responseTopic
+        : this.deps.topics.invalidReplyTopic(),
+      encodePayload("reply", { command: truncate(command, 64), ...body }),
       {
         qos: 1,
         properties: {
@@ -183,6 +197,11 @@ export class CommandService implements Component {
       },
     );
   }
+}
+
+/** At most `max` characters, never half of a surrogate pair (the access log hashes JCS). */
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : Array.from(text).slice(0, max).join("");
 }
 
 function userProperty(packet: IPublishPacket, name: string): string | undefined {
