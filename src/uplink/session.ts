@@ -15,8 +15,11 @@ export interface SessionMessage {
 export interface UplinkSessionDeps {
   config: UplinkConfig;
   clientId: string;
-  /** The retained message the broker publishes for us when the connection dies. */
-  will: SessionMessage;
+  /**
+   * The retained `offline` message: built at each connect as the last will the broker publishes
+   * for us when that connection dies (`"connect"`), and again when we stop cleanly (`"stop"`).
+   */
+  will: (when: "connect" | "stop") => SessionMessage;
   /** Published (retained) on every connect, before anything else. */
   birth: () => SessionMessage;
   /** Topic filters subscribed (QoS 1) on every connect, and where their messages go. */
@@ -70,7 +73,7 @@ export class UplinkSession implements Component {
     const client = this.#client;
     if (client?.connected && !this.#abort?.signal.aborted) {
       // A clean stop says so itself: the will is for deaths, not for planned stops.
-      const will = this.deps.will;
+      const will = this.deps.will("stop");
       await client.publishAsync(will.topic, will.payload, will.options).catch(() => undefined);
     }
     this.#abort?.abort();
@@ -121,6 +124,7 @@ export class UplinkSession implements Component {
   #session(broker: string, material: TlsMaterial, signal: AbortSignal): Promise<number> {
     const { config, logger, bus } = this.deps;
     const url = new URL(broker);
+    const will = this.deps.will("connect");
     const client = mqtt.connect(broker, {
       protocolVersion: 5,
       clientId: this.deps.clientId,
@@ -130,10 +134,13 @@ export class UplinkSession implements Component {
       keepalive: Math.max(5, Math.round(config.keepalive / 1000)),
       properties: { sessionExpiryInterval: Math.round(config.sessionExpiry / 1000) },
       will: {
-        topic: this.deps.will.topic,
-        payload: Buffer.from(this.deps.will.payload),
+        topic: will.topic,
+        payload: Buffer.from(will.payload),
         qos: 1,
         retain: true,
+        ...(will.options.properties?.contentType === undefined
+          ? {}
+          : { properties: { contentType: will.options.properties.contentType } }),
       },
       ...tlsOptions(url, material),
     });

@@ -108,7 +108,7 @@ function bareSession(config: Config, bus: EventBus<AgentEvents>): UplinkSession 
   return new UplinkSession({
     config: config.uplink,
     clientId: "camgate-site-a",
-    will,
+    will: () => will,
     birth: () => will,
     bus,
     logger: silentLogger(),

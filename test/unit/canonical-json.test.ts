@@ -67,7 +67,7 @@ describe("canonical JSON is RFC 8785 (JCS)", () => {
 
   it("keeps Vietnamese text as UTF-8 and escapes only quotes, backslashes and controls", () => {
     const request = {
-      purpose: "Điều tra vụ việc số 17 — phường Ba Đình, \"khẩn\"\n\ttừ 08:00",
+      purpose: 'Điều tra vụ việc số 17 — phường Ba Đình, "khẩn"\n\ttừ 08:00',
       requester: "cán bộ Nguyễn Thị Hằng",
       detail: { ghiChú: "ổ cứng đầy\u0001\u001f\u007f\u2028", "tên camera": "Cổng chính" },
     };
