@@ -41,10 +41,11 @@ export function authorize(check: AuthorizationCheck): { signed: boolean } {
   if (check.signingKey !== undefined) {
     if (check.signature === undefined)
       throw new CommandRefusedError("unsigned", "video commands must be signed by the center");
-    if (
-      !verifyCommand(check.site, check.command, check.payload, check.signature, check.signingKey)
-    )
-      throw new CommandRefusedError("bad_signature", "the signature does not match this command (site, name and payload)");
+    if (!verifyCommand(check.site, check.command, check.payload, check.signature, check.signingKey))
+      throw new CommandRefusedError(
+        "bad_signature",
+        "the signature does not match this command (site, name and payload)",
+      );
     signed = true;
   }
   if (!check.nonces.claim(fields.nonce, expiresMs, nowMs))

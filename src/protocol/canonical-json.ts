@@ -23,7 +23,7 @@ export function canonicalJson(value: unknown): string {
 function serialize(input: unknown, key: string): string | undefined {
   let value = input;
   if (typeof value === "object" && value !== null && "toJSON" in value) {
-    const toJSON = (value as { toJSON: unknown }).toJSON;
+    const toJSON = value.toJSON;
     if (typeof toJSON === "function") value = (toJSON as (key: string) => unknown).call(value, key);
   }
   if (value instanceof Number || value instanceof String || value instanceof Boolean)
