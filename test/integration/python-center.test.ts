@@ -15,7 +15,7 @@ import { REPO_ROOT } from "../helpers/cli.js";
 import { probeVideo, seedCameras, waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
 import { type CleanupScope, defer, tempDir } from "../helpers/temp.js";
-import { uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
+import { recordWire, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
 
 const SITE = "py-site";
 const CENTER = join(REPO_ROOT, "test/centers/py_center.py");
@@ -62,49 +62,21 @@ interface Dumped {
   payload?: string;
 }
 
-interface StatusSeen {
+interface StatusPayload {
   state: string;
   ts: string;
   lastWill?: boolean;
-  contentType: string | undefined;
-  wire: WireMessage;
 }
 
-/** Every `status` message from now on, as a center subscribed with retain-as-published sees it. */
+/** The `status` messages a center sees from now on, and a wait for one. */
 async function statusWatcher(t: CleanupScope, world: UplinkWorld) {
-  const client = await mqtt.connectAsync(world.broker.url, {
-    protocolVersion: 5,
-    clientId: "status-watcher",
-    ca: await readFile(world.pki.ca, "utf8"),
-    cert: await readFile(world.centerIdentity.cert, "utf8"),
-    key: await readFile(world.centerIdentity.key, "utf8"),
-  });
-  defer(t, () => client.endAsync(true));
-  const seen: StatusSeen[] = [];
-  client.on("message", (topic, payload, packet) => {
-    const body = JSON.parse(payload.toString("utf8")) as Omit<StatusSeen, "wire" | "contentType">;
-    const contentType = packet.properties?.contentType;
-    seen.push({
-      ...body,
-      contentType,
-      wire: {
-        topic,
-        qos: packet.qos,
-        retain: packet.retain,
-        contentType,
-        messageExpiryInterval: packet.properties?.messageExpiryInterval,
-        userProperties: packet.properties?.userProperties ?? {},
-        payload,
-      },
-    });
-  });
-  await client.subscribeAsync(`camgate/v1/${SITE}/status`, { qos: 1, rap: true });
-  return {
-    seen,
-    until: async (match: (message: StatusSeen) => boolean): Promise<StatusSeen> => {
-      await waitFor("a status message", () => seen.some(match), 30_000);
-      return seen.filter(match).at(-1)!;
-    },
+  const seen = await recordWire(t, world, `camgate/v1/${SITE}/status`);
+  const body = (message: WireMessage) =>
+    JSON.parse(message.payload.toString("utf8")) as StatusPayload;
+  return async (match: (status: StatusPayload) => boolean) => {
+    await waitFor("a status message", () => seen.some((m) => match(body(m))), 30_000);
+    const message = seen.filter((m) => match(body(m))).at(-1)!;
+    return { ...body(message), wire: message };
   };
 }
 
@@ -310,9 +282,8 @@ describe("a center built from docs/asyncapi.yaml alone (Python, paho-mqtt)", () 
 
       // The last will, as the broker delivers it when the box's connection dies (here: a
       // client with the box's certificate takes its session over).
-      const statuses = await statusWatcher(t, world);
-      await statuses.until((m) => m.state === "online");
-      const online = statuses.seen.at(-1)!;
+      const status = await statusWatcher(t, world);
+      const online = await status((body) => body.state === "online");
       const intruder = await mqtt.connectAsync(world.broker.url, {
         protocolVersion: 5,
         clientId: `camgate-${SITE}`,
@@ -322,9 +293,9 @@ describe("a center built from docs/asyncapi.yaml alone (Python, paho-mqtt)", () 
         key: await readFile(identity.key, "utf8"),
       });
       defer(t, () => intruder.endAsync(true));
-      const will = await statuses.until((m) => m.state === "offline");
+      const will = await status((body) => body.state === "offline");
       assert.equal(will.lastWill, true);
-      assert.equal(will.contentType, "application/json");
+      assert.equal(will.wire.contentType, "application/json");
       assert.ok(
         Date.parse(will.ts) <= Date.parse(online.ts),
         "the will's ts: its connection began",
