@@ -226,18 +226,21 @@ class Segments:
         if int(headers.get("segment-id", "0")) != segment_id:
             self.problems.append("segment %s: segment-id header differs" % segment_id)
         if chunks != max(1, math.ceil(size / chunk_bytes)) or not 0 <= chunk < chunks:
-            self.problems.append("segment %s: chunk %s of %s does not fit" % (segment_id, chunk, chunks))
+            self.problems.append("segment %s: chunk %s of %s does not fit"
+                                 % (segment_id, chunk, chunks))
             return
         expected = chunk_bytes if chunk < chunks - 1 else size - (chunks - 1) * chunk_bytes
         if len(payload) != expected:
-            self.problems.append("segment %s chunk %s: %s bytes, not %s" % (segment_id, chunk, len(payload), expected))
+            self.problems.append("segment %s chunk %s: %s bytes, not %s"
+                                 % (segment_id, chunk, len(payload), expected))
             return
         key = (camera, segment_id)
         if key in self.done:
             self.duplicates += 1
             return
         transfer = self.open.get(key)
-        if transfer is None or transfer["chunk-bytes"] != chunk_bytes or transfer["sha256"] != sha256:
+        same = transfer is not None and transfer["chunk-bytes"] == chunk_bytes
+        if not same or transfer["sha256"] != sha256:
             path = os.path.join(self.root, "%s-%s.part" % (camera, segment_id))
             transfer = {"chunk-bytes": chunk_bytes, "sha256": sha256, "bytes": size,
                         "chunks": chunks, "received": set(), "path": path}
@@ -330,7 +333,8 @@ class Center:
         family = rest[0] if len(rest) == 1 else (rest[2] if rest[0] == "cameras" else rest[0])
         self.counts[family] = self.counts.get(family, 0) + 1
         if rest[0] == "cameras" and rest[2] == "video":
-            return self.segments.chunk(rest[1], int(rest[3]), props["userProperties"], message.payload)
+            headers = props["userProperties"]
+            return self.segments.chunk(rest[1], int(rest[3]), headers, message.payload)
         if rest[0] == "cameras" and rest[2] == "live":
             return self._live(rest[1], props["userProperties"], message.payload)
         body = json.loads(message.payload.decode("utf-8"))
@@ -369,7 +373,8 @@ class Center:
             "file": os.path.join(self.config["dir"], "live-%s.mp4" % headers["session"])})
         seq = int(headers["seq"])
         if seq != session["nextSeq"]:
-            self.problems.append("live %s: piece %s after %s" % (headers["session"], seq, session["nextSeq"] - 1))
+            self.problems.append("live %s: piece %s after %s"
+                                 % (headers["session"], seq, session["nextSeq"] - 1))
         session["nextSeq"] = seq + 1
         with open(session["file"], "ab") as file:
             file.write(payload)
@@ -403,7 +408,8 @@ class Center:
         except InvalidSignature:
             self.problems.append("audit: the signer certificate is not from our CA")
             return False
-        names = [a.value for a in certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+        common_names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        names = [attribute.value for attribute in common_names]
         if self.site not in names:
             self.problems.append("audit: the signer certificate does not name the site")
             return False
@@ -411,7 +417,8 @@ class Center:
         signature = report.pop("signature")
         spki = certificate.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        if signature["algorithm"] != "RSA-PSS-SHA256" or signature["keyId"] != hashlib.sha256(spki).hexdigest():
+        key_id = hashlib.sha256(spki).hexdigest()
+        if signature["algorithm"] != "RSA-PSS-SHA256" or signature["keyId"] != key_id:
             self.problems.append("audit: algorithm or keyId is not the document's")
             return False
         try:
@@ -434,6 +441,11 @@ class Center:
         return True
 
 
+def iso(moment):
+    """An ISO 8601 UTC instant with milliseconds, as the document's timestamps are written."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Commands:
     """Sends commands as the `commands` channel describes, signed when they are video commands."""
 
@@ -447,7 +459,6 @@ class Commands:
 
     def authorization(self, purpose):
         now = datetime.datetime.now(datetime.timezone.utc)
-        iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {"requester": "cán bộ Nguyễn Thị Hằng", "purpose": purpose,
                 "issuedAt": iso(now - datetime.timedelta(seconds=1)),
                 "expiresAt": iso(now + datetime.timedelta(hours=1)),
@@ -474,7 +485,8 @@ class Commands:
 
     def reply(self, sent, timeout=30):
         key = sent["key"]
-        self.center.wait("the reply to " + sent["label"], lambda: key in self.center.replies, timeout)
+        replied = lambda: key in self.center.replies
+        self.center.wait("the reply to " + sent["label"], replied, timeout)
         with self.center.lock:
             reply = self.center.replies.get(key)
         self.results.append({"label": sent["label"], "command": sent["name"],
@@ -537,14 +549,14 @@ def scenario(center, commands, config, result):
     wanted = [(clip_camera, s["id"]) for s in (clip or {}).get("result", {}).get("segments", [])]
     result["clipSegments"] = [s for _, s in wanted]
 
+    tomorrow = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
     lock_args = {"camera": clip_camera, "from": entries[0]["start"], "to": entries[-1]["end"],
-                 "until": (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1))
-                 .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                 "reason": "Giữ bằng chứng: \"khẩn\"\n\tđiểm 1 \\ cổng",
+                 "until": iso(tomorrow), "reason": "Giữ bằng chứng: \"khẩn\"\n\tđiểm 1 \\ cổng",
                  **commands.authorization("Điều tra vụ việc số 17 — phường Ba Đình")}
     commands.reply(commands.send("lock", "recordings.lock", lock_args, sign_for=site))
 
-    live_args = {"camera": live_camera, "seconds": 60, **commands.authorization("Xem trực tiếp")}
+    live_args = {"camera": live_camera, "seconds": 60,
+                 **commands.authorization("Xem trực tiếp")}
     live = commands.reply(commands.send("live", "live.start", live_args, sign_for=site))
     session = (live or {}).get("result", {}).get("session")
     center.wait("a live piece", lambda: center.live.get(session, {}).get("bytes", 0) > 0, 20)
@@ -571,8 +583,8 @@ def scenario(center, commands, config, result):
     center.wait("the clip's segments", lambda: all(k in center.segments.done for k in wanted), 30)
     center.wait("the audited camera's signed report", lambda: live_camera in center.audits, 20)
     sent = len(commands.results)
-    center.wait("an access entry per command",
-                lambda: sum(1 for e in center.access.entries if e["action"].startswith("cmd/")) >= sent, 20)
+    logged = lambda: sum(1 for e in center.access.entries if e["action"].startswith("cmd/"))
+    center.wait("an access entry per command", lambda: logged() >= sent, 20)
     result["commands"] = commands.results
 
 
