@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
 #   python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-*   GStreamer's RTSP server,
 #              the second RTSP implementation the recorder tests pull from
 #   faketime   libfaketime, with which the soak jumps the agent's clock
+#   python3-paho-mqtt, python3-cryptography   the center built from docs/asyncapi.yaml alone
+#              (test/centers/py_center.py), run with /usr/bin/python3
 PACKAGES=(ffmpeg mosquitto chromium python3 make g++ ca-certificates systemd
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-ugly faketime)
+  gstreamer1.0-plugins-ugly faketime python3-paho-mqtt python3-cryptography)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -83,7 +83,8 @@ export function createUplink(deps: UplinkDeps): Uplink {
   const session = new UplinkSession({
     config: config.uplink,
     clientId: `camgate-${config.site.id}`,
-    will: statusMessage(topics, { ...identity, state: "offline" }),
+    will: (when) =>
+      statusMessage(topics, { ...identity, state: "offline", lastWill: when === "connect" }),
     birth: () => statusMessage(topics, { ...identity, state: "online" }),
     maxIncomingBytes: MAX_INCOMING_BYTES,
     bus,

@@ -60,7 +60,7 @@ export function benchSession(config: UplinkConfig): {
   const session = new UplinkSession({
     config,
     clientId: "camgate-bench-site",
-    will,
+    will: () => will,
     birth: () => will,
     maxIncomingBytes: 64 * 1024,
     bus,

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import mqtt, { type MqttClient } from "mqtt";
 import { CamgateError } from "../errors.js";
+import { signCommand } from "../protocol/index.js";
 
 /** A box's answer to a command, as sent on the reply topic. */
 export interface CommandReply {
@@ -54,13 +55,26 @@ export class CommandClient {
     return new CommandClient(client);
   }
 
-  /** Sends `cmd/<name>` to a site and resolves with its reply. */
+  /**
+   * Sends `cmd/<name>` to a site and resolves with its reply. `signingKey` (the center's private
+   * key, PEM) signs the command for this site and name; `signature` sends one made elsewhere.
+   */
   async send(
     site: string,
     name: string,
     payload: Record<string, unknown> | Buffer,
-    options: { signature?: string; timeoutMs?: number } = {},
+    options: {
+      signature?: string;
+      signingKey?: string;
+      timeoutMs?: number;
+      /** Default `camgate/v1/<site>/reply/center`. */
+      responseTopic?: string;
+    } = {},
   ): Promise<CommandReply> {
+    const signature =
+      options.signingKey !== undefined && !Buffer.isBuffer(payload)
+        ? signCommand(site, name, payload, options.signingKey)
+        : options.signature;
     const correlation = randomBytes(8);
     const key = correlation.toString("hex");
     const timeoutMs = options.timeoutMs ?? 60_000;
@@ -82,9 +96,9 @@ export class CommandClient {
       {
         qos: 1,
         properties: {
-          responseTopic: `camgate/v1/${site}/reply/center`,
+          responseTopic: options.responseTopic ?? `camgate/v1/${site}/reply/center`,
           correlationData: correlation,
-          ...(options.signature ? { userProperties: { signature: options.signature } } : {}),
+          ...(signature ? { userProperties: { signature } } : {}),
         },
       },
     );

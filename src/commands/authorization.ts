@@ -1,4 +1,4 @@
-import { verifyPayload } from "../protocol/index.js";
+import { verifyCommand } from "../protocol/index.js";
 import type { CommandNonceRepository } from "../store/index.js";
 import { CommandRefusedError } from "./errors.js";
 import { type Authorization, MAX_VALIDITY_MS } from "./schemas.js";
@@ -7,7 +7,10 @@ import { type Authorization, MAX_VALIDITY_MS } from "./schemas.js";
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export interface AuthorizationCheck {
-  /** The parsed command as received: what the signature covers (canonical JSON). */
+  /** This box's site id and the command's name: the signature covers them with the payload. */
+  site: string;
+  command: string;
+  /** The parsed command as received (the signature covers its canonical JSON). */
   payload: unknown;
   fields: Authorization;
   /** The detached signature (MQTT 5 user property `signature`, base64), if any. */
@@ -20,7 +23,9 @@ export interface AuthorizationCheck {
 
 /**
  * Checks a video command's validity window, signature and nonce, in that order: the nonce is
- * claimed last, so a forged or stale command cannot use up a genuine command's nonce.
+ * claimed last, so a forged or stale command cannot use up a genuine command's nonce. The
+ * signature covers the site and the command's name with its payload (`commandSigningInput`):
+ * a command signed for one site or one command is refused at another (`bad_signature`).
  */
 export function authorize(check: AuthorizationCheck): { signed: boolean } {
   const { fields, nowMs } = check;
@@ -36,8 +41,11 @@ export function authorize(check: AuthorizationCheck): { signed: boolean } {
   if (check.signingKey !== undefined) {
     if (check.signature === undefined)
       throw new CommandRefusedError("unsigned", "video commands must be signed by the center");
-    if (!verifyPayload(check.payload, check.signature, check.signingKey))
-      throw new CommandRefusedError("bad_signature", "the signature does not match the command");
+    if (!verifyCommand(check.site, check.command, check.payload, check.signature, check.signingKey))
+      throw new CommandRefusedError(
+        "bad_signature",
+        "the signature does not match this command (site, name and payload)",
+      );
     signed = true;
   }
   if (!check.nonces.claim(fields.nonce, expiresMs, nowMs))

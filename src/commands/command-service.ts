@@ -106,11 +106,14 @@ export class CommandService implements Component {
     let decoded: Decoded | undefined;
     let signed = false;
     try {
+      this.#checkResponseTopic(message);
       if (this.#running.size > MAX_RUNNING)
         throw new CommandRefusedError("busy", "too many commands at once; try again");
       decoded = decode(name, message.payload);
       if (COMMANDS[decoded.name].video) {
         signed = authorize({
+          site: this.deps.topics.siteId,
+          command: decoded.name,
           payload: decoded.args,
           fields: decoded.args as unknown as Authorization,
           signature: message.userProperties["signature"],
@@ -144,6 +147,19 @@ export class CommandService implements Component {
     }
   }
 
+  /**
+   * A command whose response topic the box may not publish to is refused, not carried out in
+   * silence: its refusal goes to the site's `reply/_invalid` with the correlation data.
+   */
+  #checkResponseTopic(request: InboundMessage): void {
+    const { responseTopic } = request;
+    if (responseTopic === undefined || this.deps.topics.isReplyTopic(responseTopic)) return;
+    throw new CommandRefusedError(
+      "bad_response_topic",
+      `the response topic must be ${this.deps.topics.root}/reply/<one level of [A-Za-z0-9._-]{1,128}>`,
+    );
+  }
+
   #record(
     name: string,
     decoded: Decoded | undefined,
@@ -155,7 +171,7 @@ export class CommandService implements Component {
     this.deps.accessLog.append({
       tsMs,
       actor: typeof requester === "string" ? requester : "center",
-      action: `cmd/${name.slice(0, 64)}`,
+      action: `cmd/${truncate(name, 64)}`,
       target: typeof camera === "string" ? camera : "box",
       purpose: typeof purpose === "string" ? purpose : null,
       result,
@@ -166,12 +182,11 @@ export class CommandService implements Component {
   #reply(request: InboundMessage, command: string, body: Record<string, unknown>): void {
     const { responseTopic, correlationData } = request;
     if (responseTopic === undefined) return;
-    if (!this.deps.topics.isReplyTopic(responseTopic)) {
-      this.deps.logger.warn({ command }, "reply not sent: the response topic is not ours");
-      return;
-    }
+    const topic = this.deps.topics.isReplyTopic(responseTopic)
+      ? responseTopic
+      : this.deps.topics.invalidReplyTopic();
     this.deps.session
-      .publish(responseTopic, encodePayload("reply", { command: command.slice(0, 64), ...body }), {
+      .publish(topic, encodePayload("reply", { command: truncate(command, 64), ...body }), {
         qos: 1,
         contentType: CONTENT_TYPE,
         ...(correlationData ? { correlationData } : {}),
@@ -180,6 +195,11 @@ export class CommandService implements Component {
         this.deps.logger.warn({ command, err: error }, "reply not delivered");
       });
   }
+}
+
+/** At most `max` characters, never half of a surrogate pair (the access log hashes JCS). */
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : Array.from(text).slice(0, max).join("");
 }
 
 /** Untrusted bytes to a known command with valid arguments, or a refusal saying what is wrong. */

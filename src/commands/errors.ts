@@ -2,6 +2,7 @@ import { CamgateError } from "../errors.js";
 
 /** Why a command was not carried out, as the reply's `error.code`. */
 export type RefusalCode =
+  | "bad_response_topic"
   | "too_large"
   | "bad_request"
   | "unknown_command"

@@ -9,12 +9,19 @@ export const MAX_CLIP_MS = 3600 * 1000;
 export const MAX_LOCK_MS = 7 * 24 * 3600 * 1000;
 
 const instant = z.iso.datetime({ offset: true });
+/** Free text; a lone surrogate (`"\ud800"`) is refused: it has no canonical JSON (RFC 8785). */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !/\p{Cs}/u.test(value), "a lone surrogate is not text");
 const cameraId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "not a camera id");
 
 /** Who asks, why, and for how long the request stands: required of video commands. */
 const authorization = {
-  requester: z.string().min(1).max(128),
-  purpose: z.string().min(1).max(512),
+  requester: text(128),
+  purpose: text(512),
   issuedAt: instant,
   expiresAt: instant,
   nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, "16 to 128 characters [A-Za-z0-9_-]"),
@@ -50,7 +57,7 @@ export const COMMANDS = {
       .strictObject({
         ...videoRange,
         until: instant,
-        reason: z.string().min(1).max(512),
+        reason: text(512),
         ...authorization,
       })
       .refine(...spanWithin(MAX_LOCK_MS)),

@@ -4,17 +4,21 @@
  * signature formats. docs/asyncapi.yaml documents it; nothing here may import the agent.
  */
 export { brokerUrlSchema } from "./broker-url.js";
-export { canonicalJson } from "./canonical-json.js";
+export { CanonicalJsonError, canonicalJson } from "./canonical-json.js";
 export { CONTENT_TYPE, encodePayload, LIVE_CONTENT_TYPE, VIDEO_CONTENT_TYPE } from "./payloads.js";
 export {
+  commandSigningInput,
   type EmbeddedSignature,
   keyIdOf,
+  signCommand,
   signEmbedded,
   signPayload,
+  verifyCommand,
   verifyEmbedded,
   verifyPayload,
 } from "./signatures.js";
 export {
+  INVALID_REPLY_LEVEL,
   PAYLOAD_SCHEMAS,
   type ParsedMediaTopic,
   type ParsedTopic,

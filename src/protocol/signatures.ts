@@ -29,6 +29,7 @@ export function verifyPayload(
     ? new X509Certificate(publicKeyOrCertPem).publicKey
     : createPublicKey(publicKeyOrCertPem);
   try {
+    // A payload without a canonical form (a lone surrogate) cannot have been signed.
     return verify(
       "sha256",
       Buffer.from(canonicalJson(payload)),
@@ -38,6 +39,39 @@ export function verifyPayload(
   } catch {
     return false;
   }
+}
+
+/**
+ * What a command's signature covers: the site it is meant for, the command's name and its
+ * arguments (the payload), so that a signed command cannot be replayed at another site or as
+ * another command. Signed as `signPayload` signs: RSA-PSS/SHA-256 over its canonical JSON.
+ */
+export function commandSigningInput(
+  site: string,
+  command: string,
+  args: unknown,
+): { site: string; command: string; args: unknown } {
+  return { site, command, args };
+}
+
+/** The `signature` user property of a command to `site`. */
+export function signCommand(
+  site: string,
+  command: string,
+  args: unknown,
+  privateKeyPem: string,
+): string {
+  return signPayload(commandSigningInput(site, command, args), privateKeyPem);
+}
+
+export function verifyCommand(
+  site: string,
+  command: string,
+  args: unknown,
+  signature: string,
+  publicKeyOrCertPem: string,
+): boolean {
+  return verifyPayload(commandSigningInput(site, command, args), signature, publicKeyOrCertPem);
 }
 
 /** A signature carried inside the object it signs (audit reports): how to check it stands beside it. */

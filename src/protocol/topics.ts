@@ -18,6 +18,9 @@ export type TopicFamily = keyof typeof PAYLOAD_SCHEMAS;
 /** A topic level may not hold MQTT wildcards or separators; ids are checked where they enter. */
 const LEVEL = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** The reply level reserved for refusals of commands with a response topic the box cannot use. */
+export const INVALID_REPLY_LEVEL = "_invalid";
+
 export class TopicError extends Error {}
 
 function level(value: string): string {
@@ -29,7 +32,7 @@ function level(value: string): string {
 export class SiteTopics {
   readonly root: string;
 
-  constructor(siteId: string) {
+  constructor(readonly siteId: string) {
     this.root = `${TOPIC_PREFIX}/${level(siteId)}`;
   }
 
@@ -54,6 +57,11 @@ export class SiteTopics {
   isReplyTopic(topic: string): boolean {
     const prefix = `${this.root}/reply/`;
     return topic.startsWith(prefix) && LEVEL.test(topic.slice(prefix.length));
+  }
+
+  /** Where the refusal of a command whose response topic breaks the rule above goes. */
+  invalidReplyTopic(): string {
+    return `${this.root}/reply/${INVALID_REPLY_LEVEL}`;
   }
 
   camera(cameraId: string, family: "info" | "state" | "audit" | "segments" | "events"): string {

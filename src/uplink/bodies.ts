@@ -10,11 +10,17 @@ import type {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * `ts` is when the body is built: at connect for `online` and for the last will (the box cannot
+ * know when a connection will die; `lastWill` says the broker published it, and the center's
+ * receive time is when the box went offline), at the stop for a clean `offline`.
+ */
 export function statusBody(input: {
   state: "online" | "offline";
   siteId: string;
   version: string;
   startedMs: number;
+  lastWill?: boolean;
 }): Record<string, unknown> {
   return {
     state: input.state,
@@ -22,6 +28,7 @@ export function statusBody(input: {
     version: input.version,
     startedAt: iso(input.startedMs),
     ts: new Date().toISOString(),
+    ...(input.lastWill ? { lastWill: true } : {}),
   };
 }
 
@@ -35,10 +42,12 @@ export function eventBody(event: EventRecord): Record<string, unknown> {
   };
 }
 
+/** The entry as hashed (`tsMs` included), with `ts` beside it for people. */
 export function accessBody(entry: AccessRecord): Record<string, unknown> {
   return {
     seq: entry.seq,
     ts: iso(entry.tsMs),
+    tsMs: entry.tsMs,
     actor: entry.actor,
     action: entry.action,
     target: entry.target,

@@ -24,8 +24,11 @@ export interface SessionMessage {
 export interface UplinkSessionDeps {
   config: UplinkConfig;
   clientId: string;
-  /** The retained message the broker publishes for us when the connection dies. */
-  will: SessionMessage;
+  /**
+   * The retained `offline` message: built at each connect as the last will the broker publishes
+   * for us when that connection dies (`"connect"`), and again when we stop cleanly (`"stop"`).
+   */
+  will: (when: "connect" | "stop") => SessionMessage;
   /** Published (retained) on every connect, before anything else. */
   birth: () => SessionMessage;
   /**
@@ -90,7 +93,7 @@ export class UplinkSession implements Component, UplinkLink {
   async stop(): Promise<void> {
     if (this.connected && !this.#abort?.signal.aborted) {
       // A clean stop says so itself: the will is for deaths, not for planned stops.
-      const will = this.deps.will;
+      const will = this.deps.will("stop");
       await this.publish(will.topic, will.payload, will.options).catch(() => undefined);
     }
     this.#abort?.abort();
@@ -183,6 +186,7 @@ export class UplinkSession implements Component, UplinkLink {
   #session(broker: string, material: TlsMaterial, signal: AbortSignal): Promise<number> {
     const { config, logger, bus } = this.deps;
     const url = new URL(broker);
+    const will = this.deps.will("connect");
     const client = mqtt.connect(broker, {
       protocolVersion: 5,
       clientId: this.deps.clientId,
@@ -195,10 +199,13 @@ export class UplinkSession implements Component, UplinkLink {
         maximumPacketSize: this.deps.maxIncomingBytes,
       },
       will: {
-        topic: this.deps.will.topic,
-        payload: Buffer.from(this.deps.will.payload),
+        topic: will.topic,
+        payload: Buffer.from(will.payload),
         qos: 1,
         retain: true,
+        ...(will.options.contentType === undefined
+          ? {}
+          : { properties: { contentType: will.options.contentType } }),
       },
       ...tlsOptions(url, material),
     });

@@ -96,6 +96,8 @@ describe("fuzzing: the MQTT command decoder and validator", () => {
           const args = decoded.args;
           if (!COMMANDS[decoded.name].video) return;
           authorize({
+            site: "fuzz-site",
+            command: decoded.name,
             payload: JSON.parse(text) as unknown,
             fields: args as never,
             signature,

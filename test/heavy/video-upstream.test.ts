@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { Agent } from "../../src/agent.js";
 import { type Config, parseConfigText } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/index.js";
-import { signPayload } from "../../src/protocol/index.js";
+import { signCommand } from "../../src/protocol/index.js";
 import type { SegmentRecord, Store } from "../../src/store/index.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
 import { runCamgate } from "../helpers/cli.js";
@@ -258,7 +258,7 @@ describe("video upstream", () => {
       ...authorization(overrides),
     });
     const valid = lock();
-    const signature = signPayload(valid, privatePem);
+    const signature = signCommand("site-s", "recordings.lock", valid, privatePem);
     const outcomes: [string, string][] = [];
     const send = async (name: string, payload: Record<string, unknown> | Buffer, sig?: string) => {
       const reply = await commands.send("site-s", name, payload, sig ? { signature: sig } : {});
@@ -272,9 +272,13 @@ describe("video upstream", () => {
       issuedAt: new Date(Date.now() - 7200_000).toISOString(),
       expiresAt: new Date(Date.now() - 3600_000).toISOString(),
     });
-    await send("recordings.lock", expired, signPayload(expired, privatePem));
+    await send(
+      "recordings.lock",
+      expired,
+      signCommand("site-s", "recordings.lock", expired, privatePem),
+    );
     const tampered = lock();
-    const tamperedSignature = signPayload(tampered, privatePem);
+    const tamperedSignature = signCommand("site-s", "recordings.lock", tampered, privatePem);
     await send("recordings.lock", { ...tampered, purpose: "something else" }, tamperedSignature);
     await send("clip.request", {
       camera: "cam-1",

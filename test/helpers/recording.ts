@@ -82,6 +82,8 @@ export interface SeedCamera {
   ip: string;
   streamUri: string;
   credentials?: Credentials;
+  /** The ONVIF device service, for an audit of the camera. */
+  xaddr?: string;
 }
 
 /** Puts approved cameras in the inventory, as a technician would have, with their stream URI and password. */
@@ -96,7 +98,7 @@ export async function seedCameras(config: Config, cameras: readonly SeedCamera[]
         urn: camera.urn ?? `urn:uuid:${camera.id}`,
         mac: null,
         ip: camera.ip,
-        xaddrs: [],
+        xaddrs: camera.xaddr === undefined ? [] : [camera.xaddr],
         manufacturer: "Test",
         model: "T-1",
         firmware: "1",

@@ -1,7 +1,9 @@
 import { join } from "node:path";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import mqtt from "mqtt";
 import { Center, centerConfigSchema } from "../../src/center/index.js";
 import { silentLogger } from "../../src/log/index.js";
+import type { WireMessage } from "./asyncapi.js";
 import { type Identity, TestBroker, TestPki } from "./mosquitto.js";
 import { type CleanupScope, defer } from "./temp.js";
 
@@ -55,4 +57,37 @@ export async function startCenter(
   defer(t, () => center.stop());
   await center.subscribed;
   return center;
+}
+
+/**
+ * Every message published under `filter` from now on, as a center sees it: subscribed at QoS 1
+ * with retain-as-published (so the retain flag is the publisher's), with the center's identity.
+ */
+export async function recordWire(
+  t: CleanupScope,
+  world: UplinkWorld,
+  filter = "camgate/v1/+/#",
+): Promise<WireMessage[]> {
+  const client = await mqtt.connectAsync(world.broker.url, {
+    protocolVersion: 5,
+    clientId: `wire-recorder-${Math.random().toString(36).slice(2, 8)}`,
+    ca: await readFile(world.pki.ca, "utf8"),
+    cert: await readFile(world.centerIdentity.cert, "utf8"),
+    key: await readFile(world.centerIdentity.key, "utf8"),
+  });
+  defer(t, () => client.endAsync(true));
+  const messages: WireMessage[] = [];
+  client.on("message", (topic, payload, packet) =>
+    messages.push({
+      topic,
+      qos: packet.qos,
+      retain: packet.retain,
+      contentType: packet.properties?.contentType,
+      messageExpiryInterval: packet.properties?.messageExpiryInterval,
+      userProperties: packet.properties?.userProperties ?? {},
+      payload,
+    }),
+  );
+  await client.subscribeAsync(filter, { qos: 1, rap: true });
+  return messages;
 }

@@ -45,7 +45,7 @@ async function mosquittoWorld(t: TestContext): Promise<LinkWorld> {
   const link = new UplinkSession({
     config: config.uplink,
     clientId: "camgate-site-a",
-    will: status,
+    will: () => status,
     birth: () => status,
     maxIncomingBytes: 64 * 1024,
     bus,

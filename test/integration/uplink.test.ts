@@ -13,13 +13,24 @@ import { silentLogger } from "../../src/log/index.js";
 import { type Store } from "../../src/store/index.js";
 import { readTlsMaterial, tlsOptions } from "../../src/pki/index.js";
 import { UplinkSession } from "../../src/uplink/index.js";
-import { keptPayloads, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
+import {
+  AsyncApiContract,
+  keptPayloads,
+  payloadProblems,
+  payloadValidators,
+} from "../helpers/asyncapi.js";
 import { CommandClient } from "../helpers/commands.js";
 import { type Identity, TestBroker, TestPki } from "../helpers/mosquitto.js";
 import { seedCameras, waitFor } from "../helpers/recording.js";
 import { factoryPasswordCameras, setSiteDefaultCredentials } from "../helpers/site.js";
 import { tempDir, defer } from "../helpers/temp.js";
-import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
+import {
+  recordWire,
+  startCenter,
+  uplinkLines,
+  uplinkWorld,
+  type UplinkWorld,
+} from "../helpers/uplink.js";
 
 interface Kept {
   msgId?: string;
@@ -108,7 +119,7 @@ function bareSession(config: Config, bus: EventBus<AgentEvents>): UplinkSession 
   return new UplinkSession({
     config: config.uplink,
     clientId: "camgate-site-a",
-    will,
+    will: () => will,
     birth: () => will,
     maxIncomingBytes: 64 * 1024,
     bus,
@@ -122,6 +133,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
     const world = await uplinkWorld(t, dir);
     const centerDir = join(dir, "center");
     const center = await startCenter(t, world, centerDir);
+    const wire = await recordWire(t, world);
     await factoryPasswordCameras(t, "127.0.40.1", 2);
     const box = await world.pki.issue("site-a");
     const config = boxConfig(dir, "site-a", [
@@ -252,6 +264,28 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       [...validators.keys()].sort(),
     );
     assert.equal(center.summary().refused, 0);
+    // And every message as it went over the wire: headers, content type, QoS, retain, expiry.
+    const contract = await AsyncApiContract.load();
+    const sent = wire.filter((message) => !message.topic.includes("/cmd/"));
+    assert.deepEqual(
+      sent.flatMap((message) => contract.problems(message)),
+      [],
+    );
+    assert.deepEqual(
+      [...new Set(sent.map((message) => contract.channelOf(message.topic)))].sort(),
+      [
+        "access",
+        "boxEvents",
+        "cameraAudit",
+        "cameraEvents",
+        "cameraInfo",
+        "cameraSegments",
+        "cameraState",
+        "health",
+        "replies",
+        "status",
+      ],
+    );
   });
 
   it("the broker refuses no certificate, another CA, an expired one and another site's root", async (t) => {

@@ -8,9 +8,10 @@ import {
   MAX_COMMAND_BYTES,
 } from "../../src/commands/index.js";
 import { WakeUp } from "../../src/lifecycle/index.js";
-import { signPayload } from "../../src/protocol/index.js";
 import {
   parseChunkHeader,
+  signCommand,
+  signPayload,
   parseMediaTopic,
   parseTopic,
   SiteTopics,
@@ -98,6 +99,12 @@ describe("command decoding", () => {
       /^to: "to" must follow "from" by at most 60 minutes/,
     );
     assert.deepEqual(decode("status.get", Buffer.alloc(0)), { name: "status.get", args: {} });
+    // Text that has no canonical JSON could be neither signed nor hashed into the access log.
+    const lone = payload({ camera: "c1", seconds: 5, ...fields({ purpose: "vụ việc \ud800" }) });
+    assert.equal(
+      refusal(() => decode("live.start", lone)),
+      "bad_request",
+    );
   });
 });
 
@@ -107,10 +114,18 @@ describe("command authorization", () => {
   const privatePem = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const check = (
     payload: Record<string, unknown>,
-    options: { signature?: string; key?: string; nonces?: Nonces } = {},
+    options: {
+      signature?: string;
+      key?: string;
+      nonces?: Nonces;
+      site?: string;
+      command?: string;
+    } = {},
   ) =>
     refusal(() =>
       authorize({
+        site: options.site ?? "site-a",
+        command: options.command ?? "recordings.lock",
         payload,
         fields: payload as never,
         signature: options.signature,
@@ -140,7 +155,7 @@ describe("command authorization", () => {
 
   it("requires a valid signature when a key is configured, and a fresh nonce", () => {
     const payload = fields();
-    const signature = signPayload(payload, privatePem);
+    const signature = signCommand("site-a", "recordings.lock", payload, privatePem);
     const nonces = new Nonces();
     assert.equal(check(payload, { key: publicPem }), "unsigned");
     assert.equal(
@@ -152,6 +167,23 @@ describe("command authorization", () => {
     assert.equal(check(payload, { key: publicPem, signature, nonces }), "accepted");
     assert.equal(check(payload, { key: publicPem, signature, nonces }), "replayed");
     assert.equal(check(fields({ nonce: "m".repeat(16) }), { nonces }), "accepted");
+  });
+
+  it("refuses a signed command replayed at another site, as another command, or signed bare", () => {
+    const payload = fields();
+    const nonces = new Nonces();
+    const forSiteB = signCommand("site-b", "recordings.lock", payload, privatePem);
+    assert.equal(check(payload, { key: publicPem, signature: forSiteB, nonces }), "bad_signature");
+    const asClip = signCommand("site-a", "clip.request", payload, privatePem);
+    assert.equal(check(payload, { key: publicPem, signature: asClip, nonces }), "bad_signature");
+    // The old form, a signature over the payload alone, covered neither.
+    const bare = signPayload(payload, privatePem);
+    assert.equal(check(payload, { key: publicPem, signature: bare, nonces }), "bad_signature");
+    assert.equal(nonces.seen.size, 0);
+    assert.equal(
+      check(payload, { key: publicPem, signature: forSiteB, nonces, site: "site-b" }),
+      "accepted",
+    );
   });
 });
 
@@ -179,7 +211,8 @@ describe("video topics and chunk headers", () => {
     assert.equal(parseTopic(topics.box("access"))?.family, "access");
   });
 
-  it("accepts replies only under the site's own reply branch", () => {
+  it("accepts replies only under the site's own reply branch, refusals going to reply/_invalid", () => {
+    assert.equal(topics.invalidReplyTopic(), "camgate/v1/site-a/reply/_invalid");
     assert.equal(topics.isReplyTopic("camgate/v1/site-a/reply/center-1"), true);
     assert.equal(topics.isReplyTopic("camgate/v1/site-b/reply/center-1"), false);
     assert.equal(topics.isReplyTopic("camgate/v1/site-a/reply/a/b"), false);
