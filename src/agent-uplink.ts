@@ -129,6 +129,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
         topics,
         bucket,
         connectTimeoutMs: config.recorder.connectTimeout,
+        maxSessions: config.uplink.maxLiveSessions,
         logger: logger.child({ part: "live" }),
       })
     : undefined;

@@ -227,6 +227,13 @@ const uplinkSchema = z
         maxBytes: size("Outbox payload bound").prefault("256MiB"),
       })
       .prefault({}),
+    maxLiveSessions: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe("Live views open at once, at most (one per camera); more are refused (live_limit)"),
     commandSigningKey: z
       .string()
       .min(1)
