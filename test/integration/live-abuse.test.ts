@@ -44,6 +44,16 @@ describe("live views under bursts of requests", () => {
         assert.equal((await liveFfmpegs()).length, 1, `burst ${burst}: one ffmpeg for the view`);
       }
 
+      // The same request twice (a center retrying): one restart, the same reply to both.
+      const request = { camera: first, seconds: 120, ...authorization() };
+      const [once, twice] = await Promise.all([
+        commands.send(SITE, "live.start", request),
+        commands.send(SITE, "live.start", request),
+      ]);
+      assert.equal(once.ok, true, JSON.stringify(once));
+      assert.deepEqual(twice, once);
+      assert.equal((await liveFfmpegs()).length, 1);
+
       const refused = await liveStart(second);
       assert.equal(refused.error?.code, "live_limit", JSON.stringify(refused));
       assert.match(refused.error?.message ?? "", /uplink\.maxLiveSessions/);
