@@ -10,7 +10,7 @@ import { LiveStreams } from "./live/index.js";
 import type { Logger } from "./log/index.js";
 import { CertificateWatch } from "./pki/index.js";
 import type { RecorderService } from "./recorder/index.js";
-import type { Store } from "./store/index.js";
+import { type Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
 import { CONTENT_TYPE, encodePayload, SiteTopics } from "./protocol/index.js";
 import {
@@ -130,6 +130,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
         topics,
         bucket,
         connectTimeoutMs: config.recorder.connectTimeout,
+        maxSessions: config.uplink.maxLiveSessions,
         logger: logger.child({ part: "live" }),
       })
     : undefined;
@@ -141,8 +142,10 @@ export function createUplink(deps: UplinkDeps): Uplink {
         daysLeft: health.daysLeft,
       }),
   );
+  const budget = new StoreBudget(store, config.store.maxBytes);
   const figures = () => ({
     ...deps.figures(),
+    store: budget.usage(),
     uplink: session.status(),
     outbox: sender.status(),
     video: video.status(),
@@ -154,6 +157,8 @@ export function createUplink(deps: UplinkDeps): Uplink {
     accessLog: deps.accessLog,
     signingKeyFile: config.uplink.commandSigningKey,
     session,
+    outbox,
+    overBudget: () => budget.over(),
     handlers: commandHandlers({
       store,
       bus,

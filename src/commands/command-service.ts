@@ -4,11 +4,14 @@ import type { AccessLog } from "../access/index.js";
 import { CamgateError } from "../errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import type { Store } from "../store/index.js";
+import type { NonceClaim, Store } from "../store/index.js";
 import type { InboundMessage, UplinkLink } from "../uplink/link.js";
-import { CONTENT_TYPE, encodePayload, type SiteTopics } from "../protocol/index.js";
+import type { Outbox } from "../uplink/outbox.js";
+import type { SiteTopics } from "../protocol/index.js";
 import { authorize } from "./authorization.js";
 import { CommandRefusedError } from "./errors.js";
+import { CommandOutcomes, type ReplyBody } from "./outcomes.js";
+import { RefusalTally } from "./refusal-tally.js";
 import {
   type Authorization,
   type CommandArgs,
@@ -21,7 +24,11 @@ import {
 export class CommandConfigError extends CamgateError {}
 
 /** Commands carried out at the same time, at most; more are refused as busy. */
-const MAX_RUNNING = 8;
+export const MAX_RUNNING = 8;
+/** How long a reply is worth sending, for a command that does not say how long it stands. */
+const REPLY_TTL_MS = 15 * 60_000;
+/** A video command's reply is worth sending at least this long, however soon the command expires. */
+const MIN_REPLY_TTL_MS = 60_000;
 
 export type CommandHandlers = {
   [N in CommandName]: (args: CommandArgs<N>, requestId: string) => Promise<Record<string, unknown>>;
@@ -31,10 +38,15 @@ export interface CommandServiceDeps {
   topics: SiteTopics;
   handlers: CommandHandlers;
   store: Pick<Store, "repos">;
-  accessLog: AccessLog;
+  accessLog: Pick<AccessLog, "append">;
   /** The center's public key (PEM file); when set, video commands must be signed by it. */
   signingKeyFile: string | undefined;
-  session: UplinkLink;
+  /** Where commands come from. */
+  session: Pick<UplinkLink, "subscribe">;
+  /** Where replies go: durably, so a reply the link lost is sent again. */
+  outbox: Pick<Outbox, "put">;
+  /** The database is over its budget (store.maxBytes): what junk costs gives way. */
+  overBudget: () => boolean;
   logger: Logger;
   now?: () => number;
 }
@@ -44,11 +56,26 @@ interface Decoded {
   args: Record<string, unknown>;
 }
 
+/** A command as it goes through the service. */
+interface Request {
+  name: string;
+  message: InboundMessage;
+  nowMs: number;
+  decoded?: Decoded;
+  /** Shown to come from the center (signed when a key is set), or a well-formed plain command. */
+  authentic: boolean;
+  signed: boolean;
+  /** A video command's nonce and what the store said of it. */
+  nonce?: { value: string; claim: NonceClaim; expiresMs: number };
+}
+
 /**
  * Carries out the center's commands (`cmd/<name>`): each payload size-capped, parsed and checked
- * against its schema; video commands authorised (validity window, nonce, signature); every
+ * against its schema; video commands authorised (validity window, signature, nonce); every
  * command, done or refused, appended to the access log; the outcome replied to the MQTT 5
- * response topic with the request's correlation data. Bad input gets an error reply, never a crash.
+ * response topic with the request's correlation data, through the outbox. Bad input gets an
+ * error reply, never a crash; junk beyond a rate is only counted (RefusalTally). A video
+ * command sent again with its nonce gets its first reply and is not carried out twice.
  */
 export class CommandService implements Component {
   readonly name = "commands";
@@ -56,8 +83,22 @@ export class CommandService implements Component {
   #stopped = true;
   #unsubscribe: (() => void) | undefined;
   readonly #running = new Set<Promise<void>>();
+  readonly #tally: RefusalTally;
+  readonly #outcomes: CommandOutcomes;
 
-  constructor(private readonly deps: CommandServiceDeps) {}
+  constructor(private readonly deps: CommandServiceDeps) {
+    this.#tally = new RefusalTally({
+      append: (entry) => deps.accessLog.append(entry),
+      overBudget: deps.overBudget,
+      logger: deps.logger,
+      now: () => this.#now(),
+    });
+    this.#outcomes = new CommandOutcomes({
+      nonces: () => deps.store.repos.commandNonces,
+      overBudget: deps.overBudget,
+      now: () => this.#now(),
+    });
+  }
 
   async start(signal: AbortSignal): Promise<void> {
     const file = this.deps.signingKeyFile;
@@ -78,6 +119,7 @@ export class CommandService implements Component {
     }
     signal.throwIfAborted();
     this.#stopped = false;
+    this.#tally.start();
     this.#unsubscribe = this.deps.session.subscribe(this.deps.topics.commands(), (message) =>
       this.receive(message),
     );
@@ -88,62 +130,102 @@ export class CommandService implements Component {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     await Promise.allSettled([...this.#running]);
+    this.#tally.stop();
   }
 
-  /** A message on `cmd/+`. */
+  /** A message on `cmd/+`: checked at once, then carried out (at most MAX_RUNNING at a time). */
   receive(message: InboundMessage): void {
     if (this.#stopped) return;
     const name = message.topic.slice(message.topic.lastIndexOf("/") + 1);
-    const work = this.#handle(name, message).catch((error: unknown) =>
+    const request: Request = { name, message, nowMs: this.#now(), authentic: false, signed: false };
+    try {
+      this.#admit(request);
+    } catch (error) {
+      this.#refused(request, error);
+      return;
+    }
+    const work = this.#carryOut(request).catch((error: unknown) =>
       this.deps.logger.error({ err: error, command: name }, "command handling failed"),
     );
     this.#running.add(work);
     void work.finally(() => this.#running.delete(work));
   }
 
-  async #handle(name: string, message: InboundMessage): Promise<void> {
-    const now = (this.deps.now ?? Date.now)();
-    let decoded: Decoded | undefined;
-    let signed = false;
+  #now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Decodes and authorises, or throws the refusal; `request` says how far it got. */
+  #admit(request: Request): void {
+    this.#checkResponseTopic(request.message);
+    const decoded = decode(request.name, request.message.payload);
+    request.decoded = decoded;
+    if (this.#running.size >= MAX_RUNNING)
+      throw new CommandRefusedError("busy", "too many commands at once; try again");
+    if (!COMMANDS[decoded.name].video) {
+      request.authentic = true;
+      return;
+    }
+    const fields = decoded.args as unknown as Authorization;
+    const gate = this.#outcomes.gate(decoded.name, decoded.args);
     try {
-      this.#checkResponseTopic(message);
-      if (this.#running.size > MAX_RUNNING)
-        throw new CommandRefusedError("busy", "too many commands at once; try again");
-      decoded = decode(name, message.payload);
-      if (COMMANDS[decoded.name].video) {
-        signed = authorize({
-          site: this.deps.topics.siteId,
-          command: decoded.name,
-          payload: decoded.args,
-          fields: decoded.args as unknown as Authorization,
-          signature: message.userProperties["signature"],
-          signingKey: this.#signingKey,
-          nonces: this.deps.store.repos.commandNonces,
-          nowMs: now,
-        }).signed;
+      request.signed = authorize({
+        site: this.deps.topics.siteId,
+        command: decoded.name,
+        payload: decoded.args,
+        fields,
+        signature: request.message.userProperties["signature"],
+        signingKey: this.#signingKey,
+        nonces: gate,
+        nowMs: request.nowMs,
+      }).signed;
+    } finally {
+      request.authentic = gate.reached;
+    }
+    if (gate.outcome)
+      request.nonce = {
+        value: fields.nonce,
+        claim: gate.outcome,
+        expiresMs: Date.parse(fields.expiresAt),
+      };
+  }
+
+  async #carryOut(request: Request): Promise<void> {
+    const { nonce } = request;
+    if (nonce?.claim.kind === "repeat") {
+      await this.#repeat(request, nonce.value, nonce.claim);
+      return;
+    }
+    let settle: (body: ReplyBody) => void = () => undefined;
+    if (nonce) this.#outcomes.running(nonce.value, new Promise((resolve) => (settle = resolve)));
+    const body = await this.#run(request);
+    if (nonce) {
+      try {
+        this.#outcomes.settle(nonce.value, body);
+      } catch (error) {
+        this.deps.logger.error({ err: error, command: request.name }, "could not keep the outcome");
       }
-      const nonce = decoded.args["nonce"];
-      const requestId = typeof nonce === "string" ? nonce : String(now);
-      const handler = this.deps.handlers[decoded.name] as (
-        args: Record<string, unknown>,
-        requestId: string,
-      ) => Promise<Record<string, unknown>>;
-      const result = await handler(decoded.args, requestId);
-      this.#record(name, decoded, now, { result: "ok", signed });
-      this.#reply(message, name, { ok: true, result });
+    }
+    settle(body);
+    this.#record(request, body.ok ? { result: "ok" } : refusalOutcome(body.error));
+    this.#reply(request, body);
+  }
+
+  /** The handler's outcome as a reply body; a refusal or failure is logged here. */
+  async #run(request: Request): Promise<ReplyBody> {
+    const decoded = request.decoded as Decoded;
+    const nonce = decoded.args["nonce"];
+    const requestId = typeof nonce === "string" ? nonce : String(request.nowMs);
+    const handler = this.deps.handlers[decoded.name] as (
+      args: Record<string, unknown>,
+      requestId: string,
+    ) => Promise<Record<string, unknown>>;
+    try {
+      return { ok: true, result: await handler(decoded.args, requestId) };
     } catch (error) {
-      const refusal = error instanceof CommandRefusedError ? error : undefined;
-      const code = refusal?.code ?? "failed";
-      const reason = error instanceof Error ? error.message : String(error);
-      if (refusal) this.deps.logger.warn({ command: name, code, reason }, "command refused");
-      else this.deps.logger.error({ command: name, err: error }, "command failed");
-      this.#record(name, decoded, now, {
-        result: refusal ? "refused" : "failed",
-        signed,
-        code,
-        error: reason,
-      });
-      this.#reply(message, name, { ok: false, error: { code, message: reason } });
+      const reason = describe(error);
+      this.#log(request.name, reason, error);
+      return { ok: false, error: reason };
     }
   }
 
@@ -160,41 +242,109 @@ export class CommandService implements Component {
     );
   }
 
-  #record(
-    name: string,
-    decoded: Decoded | undefined,
-    tsMs: number,
-    outcome: { result: string; signed: boolean; code?: string; error?: string },
-  ): void {
-    const { requester, purpose, camera, ...args } = decoded?.args ?? {};
+  /** The same command again: its first reply, without carrying it out again. */
+  async #repeat(
+    request: Request,
+    nonce: string,
+    claim: NonceClaim & { kind: "repeat" },
+  ): Promise<void> {
+    const first = await this.#outcomes.previous(nonce, claim);
+    if (!first) {
+      this.#refused(
+        request,
+        new CommandRefusedError(
+          "replayed",
+          "this command was carried out before and its outcome was not kept; send it with a new nonce",
+        ),
+      );
+      return;
+    }
+    this.#record(request, {
+      result: "repeated",
+      first: first.ok ? "ok" : first.error.code,
+    });
+    this.#reply(request, first);
+  }
+
+  /** A command refused before it ran: answered and logged on its own, or counted. */
+  #refused(request: Request, error: unknown): void {
+    const reason = describe(error);
+    if (!request.authentic && !this.#tally.admit(reason.code)) return;
+    this.#log(request.name, reason, error);
+    this.#record(request, refusalOutcome(reason));
+    this.#reply(request, { ok: false, error: reason });
+  }
+
+  #log(command: string, reason: FailureBody, error: unknown): void {
+    if (reason.code === "failed") this.deps.logger.error({ command, err: error }, "command failed");
+    else
+      this.deps.logger.warn(
+        { command, code: reason.code, reason: reason.message },
+        "command refused",
+      );
+  }
+
+  #record(request: Request, outcome: { result: string } & Record<string, unknown>): void {
+    const { requester, purpose, camera, ...args } = request.decoded?.args ?? {};
     const { result, ...detail } = outcome;
     this.deps.accessLog.append({
-      tsMs,
+      tsMs: request.nowMs,
       actor: typeof requester === "string" ? requester : "center",
-      action: `cmd/${truncate(name, 64)}`,
+      action: `cmd/${truncate(request.name, 64)}`,
       target: typeof camera === "string" ? camera : "box",
       purpose: typeof purpose === "string" ? purpose : null,
       result,
-      detail: { ...args, ...detail },
+      detail: { ...args, signed: request.signed, ...detail },
     });
   }
 
-  #reply(request: InboundMessage, command: string, body: Record<string, unknown>): void {
-    const { responseTopic, correlationData } = request;
+  #reply(request: Request, body: ReplyBody): void {
+    const { responseTopic, correlationData } = request.message;
+    const command = request.name;
     if (responseTopic === undefined) return;
+    // A response topic the box may not publish to gets the refusal on the site's reply/_invalid.
     const topic = this.deps.topics.isReplyTopic(responseTopic)
       ? responseTopic
       : this.deps.topics.invalidReplyTopic();
-    this.deps.session
-      .publish(topic, encodePayload("reply", { command: truncate(command, 64), ...body }), {
-        qos: 1,
-        contentType: CONTENT_TYPE,
-        ...(correlationData ? { correlationData } : {}),
-      })
-      .catch((error: unknown) => {
-        this.deps.logger.warn({ command, err: error }, "reply not delivered");
-      });
+    // A reply goes through the outbox: a link that drops before the PUBACK does not lose it.
+    const ttlMs = request.nonce
+      ? Math.max(MIN_REPLY_TTL_MS, request.nonce.expiresMs - request.nowMs)
+      : REPLY_TTL_MS;
+    try {
+      this.deps.outbox.put([
+        {
+          topic,
+          family: "reply",
+          body: { command: truncate(command, 64), ...body },
+          ttlMs,
+          ...(correlationData ? { correlationData } : {}),
+        },
+      ]);
+    } catch (error) {
+      this.deps.logger.error({ command, err: error }, "reply not queued");
+    }
   }
+}
+
+type FailureBody = Extract<ReplyBody, { ok: false }>["error"];
+
+function describe(error: unknown): FailureBody {
+  return {
+    code: error instanceof CommandRefusedError ? error.code : "failed",
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function refusalOutcome(error: FailureBody): {
+  result: string;
+  code: string;
+  error: string;
+} {
+  return {
+    result: error.code === "failed" ? "failed" : "refused",
+    code: error.code,
+    error: error.message,
+  };
 }
 
 /** At most `max` characters, never half of a surrogate pair (the access log hashes JCS). */

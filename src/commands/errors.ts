@@ -14,6 +14,7 @@ export type RefusalCode =
   | "not_found"
   | "refused"
   | "busy"
+  | "live_limit"
   | "rate_limited"
   | "unavailable";
 

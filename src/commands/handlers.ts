@@ -66,6 +66,13 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
     },
     "recordings.lock": async (args) => {
       const { repos } = deps.store;
+      const untilMs = Date.parse(args.until);
+      const maxHold = deps.storage.maxLockHold;
+      if (untilMs - now() > maxHold)
+        throw new CommandRefusedError(
+          "bad_request",
+          `"until" may be no later than ${iso(now() + maxHold)} (storage.maxLockHold)`,
+        );
       try {
         return lockRecordings(
           repos.segments,
@@ -74,7 +81,7 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
             cameraId: camera(args.camera),
             fromMs: Date.parse(args.from),
             toMs: Date.parse(args.to),
-            untilMs: Date.parse(args.until),
+            untilMs,
           },
           { now: now() },
         );

@@ -77,6 +77,9 @@ const siteSchema = z.strictObject({
 
 const storeSchema = z.strictObject({
   path: z.string().min(1).default("/var/lib/camgate/camgate.db").describe("SQLite database file"),
+  maxBytes: size(
+    "Size budget of the database; over it, what outside input makes grow gives way (see README)",
+  ).prefault("1GiB"),
 });
 
 const secretsSchema = z.strictObject({
@@ -103,6 +106,9 @@ const storageSchema = z.strictObject({
     .max(100)
     .default(20)
     .describe("At most this share of the quota may be held by evidence locks"),
+  maxLockHold: duration(
+    "How far ahead the `until` of a recordings.lock command from the center may be",
+  ).prefault("30d"),
   segmentSeconds: z.number().int().min(2).max(300).default(10).describe("Length of one segment"),
 });
 
@@ -227,6 +233,13 @@ const uplinkSchema = z
         maxBytes: size("Outbox payload bound").prefault("256MiB"),
       })
       .prefault({}),
+    maxLiveSessions: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe("Live views open at once, at most (one per camera); more are refused (live_limit)"),
     commandSigningKey: z
       .string()
       .min(1)

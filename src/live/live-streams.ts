@@ -17,6 +17,12 @@ import type { TokenBucket, UplinkLink } from "../uplink/index.js";
 const MAX_IN_FLIGHT = 32;
 /** After the requested time, ffmpeg gets this long to end by itself before it is stopped. */
 const GRACE_MS = 5000;
+/**
+ * Stopping a view: 'q', then SIGTERM soon (ffmpeg ends as cleanly on it, and reads no 'q' while
+ * it is still opening the stream), then SIGKILL. Restarts of one camera take turns, so each
+ * one's stop is on the way of the next.
+ */
+const STOP_DEADLINES = { quitMs: 250, termMs: 2000 };
 
 /** ffmpeg, the stream, and the single-use relay URL that ffmpeg reads it through. */
 export type LiveSource =
@@ -29,6 +35,8 @@ export interface LiveStreamsDeps {
   topics: SiteTopics;
   bucket: TokenBucket | undefined;
   connectTimeoutMs: number;
+  /** Live views open at once, at most (`uplink.maxLiveSessions`). */
+  maxSessions: number;
   logger: Logger;
 }
 
@@ -50,10 +58,14 @@ interface LiveSession extends LiveSessionInfo {
  * pipe, each piece published on `cameras/<id>/live` (QoS 1, with the session id and a sequence
  * number) as it comes, and a last empty message when the view ends (time up, `live.stop`,
  * camera gone, link down). The pipe is paused while too much waits for acknowledgement.
+ * Starts and stops of one camera take turns, so concurrent requests cannot leave an ffmpeg
+ * behind; at most `maxSessions` views run at once.
  */
 export class LiveStreams implements Component {
   readonly name = "live";
   readonly #sessions = new Map<string, LiveSession>();
+  /** Per camera, the end of the last start or stop queued for it. */
+  readonly #turns = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: LiveStreamsDeps) {}
 
@@ -75,10 +87,37 @@ export class LiveStreams implements Component {
   }
 
   /** Starts (or restarts) a camera's live view for `seconds`. */
-  async begin(cameraId: string, seconds: number): Promise<LiveSessionInfo> {
+  begin(cameraId: string, seconds: number): Promise<LiveSessionInfo> {
+    return this.#inTurn(cameraId, () => this.#begin(cameraId, seconds));
+  }
+
+  /** Ends a camera's live view; false if it had none. */
+  end(cameraId: string): Promise<boolean> {
+    return this.#inTurn(cameraId, () => this.#end(cameraId));
+  }
+
+  /** Runs `work` once every start or stop of the camera queued before it has finished. */
+  #inTurn<T>(cameraId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#turns.get(cameraId) ?? Promise.resolve();
+    const turn = before.then(work);
+    const done = turn.catch(() => undefined);
+    this.#turns.set(cameraId, done);
+    void done.then(() => {
+      if (this.#turns.get(cameraId) === done) this.#turns.delete(cameraId);
+    });
+    return turn;
+  }
+
+  async #begin(cameraId: string, seconds: number): Promise<LiveSessionInfo> {
     if (!this.deps.session.connected)
       throw new CommandRefusedError("unavailable", "the uplink is down");
-    await this.end(cameraId);
+    await this.#end(cameraId);
+    if (this.#sessions.size >= this.deps.maxSessions)
+      throw new CommandRefusedError(
+        "live_limit",
+        `${this.#sessions.size} live views are open, the most this box allows ` +
+          "(uplink.maxLiveSessions); stop one first",
+      );
     const source = this.deps.source(cameraId);
     if ("skip" in source) throw new CommandRefusedError("unavailable", source.skip);
     const session = randomBytes(8).toString("hex");
@@ -102,7 +141,14 @@ export class LiveStreams implements Component {
       topic,
       endsAt: new Date(Date.now() + seconds * 1000).toISOString(),
     };
-    const timer = setTimeout(() => void this.end(cameraId), seconds * 1000 + GRACE_MS);
+    // Ends this view, not one that replaced it meanwhile.
+    const timer = setTimeout(
+      () =>
+        void this.#inTurn(cameraId, async () =>
+          this.#sessions.get(cameraId)?.session === session ? this.#end(cameraId) : false,
+        ),
+      seconds * 1000 + GRACE_MS,
+    );
     const ended = this.#relay(info, process).then(async () => {
       clearTimeout(timer);
       const exit = await process.exited;
@@ -115,13 +161,12 @@ export class LiveStreams implements Component {
     return info;
   }
 
-  /** Ends a camera's live view; false if it had none. */
-  async end(cameraId: string): Promise<boolean> {
+  async #end(cameraId: string): Promise<boolean> {
     const live = this.#sessions.get(cameraId);
     if (!live) return false;
     this.#sessions.delete(cameraId);
     clearTimeout(live.timer);
-    await live.process.stop({ quitMs: 2000, termMs: 2000 });
+    await live.process.stop(STOP_DEADLINES);
     await live.ended;
     return true;
   }

@@ -1,3 +1,4 @@
+export { StoreBudget, type StoreUsage } from "./budget.js";
 export { StoreClosedError, StoreError, StoreOpenError, StoreVersionError } from "./errors.js";
 export { applyMigrations, LATEST_VERSION, MIGRATIONS, schemaVersion } from "./migrations.js";
 export * from "./repositories/access-log.js";

@@ -292,6 +292,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX cameras_trust ON cameras (trust, last_seen_ms);
     `,
   },
+  {
+    version: 10,
+    name: "command-outcomes",
+    // A command re-sent with its nonce gets the reply it got the first time: the nonce keeps the
+    // SHA-256 of the command (name and arguments) it was claimed by, and the reply (deflated)
+    // once there is one. Replies are a convenience bounded in size; the nonces are not.
+    sql: `
+      ALTER TABLE command_nonces ADD COLUMN digest TEXT;
+      ALTER TABLE command_nonces ADD COLUMN reply BLOB;
+      ALTER TABLE command_nonces ADD COLUMN replied_ms INTEGER;
+      CREATE INDEX command_nonces_replied ON command_nonces (replied_ms) WHERE reply IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -180,10 +180,14 @@ export class OutboxSender implements Component {
 
   #options(message: OutboxMessage, now: number): PublishOptions {
     const contentType = message.properties?.["contentType"];
+    const correlationData = message.properties?.["correlationData"];
     return {
       qos: message.qos === 0 ? 0 : 1,
       retain: message.retain,
       ...(typeof contentType === "string" ? { contentType } : {}),
+      ...(typeof correlationData === "string"
+        ? { correlationData: Buffer.from(correlationData, "base64") }
+        : {}),
       ...(message.expiresMs === null
         ? {}
         : { expirySeconds: Math.max(1, Math.ceil((message.expiresMs - now) / 1000)) }),

@@ -13,6 +13,8 @@ export interface OutgoingMessage {
   retain?: boolean;
   /** Worth sending only this long (MQTT 5 message expiry, and dropped unsent after it). */
   ttlMs?: number;
+  /** MQTT 5 correlation data (a command's reply), kept in the row's properties as base64. */
+  correlationData?: Buffer;
 }
 
 /**
@@ -40,7 +42,12 @@ export class Outbox {
       qos: 1,
       retain: message.retain ?? false,
       priority: priorityOf(message.family),
-      properties: { contentType: CONTENT_TYPE },
+      properties: {
+        contentType: CONTENT_TYPE,
+        ...(message.correlationData
+          ? { correlationData: message.correlationData.toString("base64") }
+          : {}),
+      },
       createdMs,
       expiresMs: message.ttlMs === undefined ? null : createdMs + message.ttlMs,
     }));

@@ -4,87 +4,18 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { Agent } from "../../src/agent.js";
-import { type Config, parseConfigText } from "../../src/config/index.js";
-import { silentLogger } from "../../src/log/index.js";
 import { signCommand } from "../../src/protocol/index.js";
-import type { SegmentRecord, Store } from "../../src/store/index.js";
+import { simulatedCameras, startBox, storedSegments } from "../helpers/box.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
 import { runCamgate } from "../helpers/cli.js";
-import { probeVideo, seedCameras, waitFor } from "../helpers/recording.js";
-import { hardenedCameras } from "../helpers/site.js";
-import { type CleanupScope, tempDir, defer } from "../helpers/temp.js";
-import { startCenter, uplinkLines, uplinkWorld, type UplinkWorld } from "../helpers/uplink.js";
+import { probeVideo, waitFor } from "../helpers/recording.js";
+import { tempDir } from "../helpers/temp.js";
+import { startCenter, uplinkWorld } from "../helpers/uplink.js";
 
 const sha256 = async (path: string) =>
   createHash("sha256")
     .update(await readFile(path))
     .digest("hex");
-
-interface Box {
-  agent: Agent;
-  config: Config;
-  file: string;
-  store: Store;
-  stop: () => Promise<void>;
-}
-
-async function startBox(
-  t: CleanupScope,
-  world: UplinkWorld,
-  dir: string,
-  site: string,
-  cameras: { id: string; ip: string; streamUri: string; username: string; password: string }[],
-  lines: { uplink?: string; other?: string[] } = {},
-): Promise<Box> {
-  const identity = await world.pki.issue(site);
-  const text = [
-    `site: {id: ${site}}`,
-    `store: {path: ${join(dir, `${site}.db`)}}`,
-    `secrets: {keyFile: ${join(dir, `${site}-seal.key`)}}`,
-    `storage: {dir: ${join(dir, `${site}-rec`)}, segmentSeconds: 2, minFreeBytes: 0}`,
-    "discovery: {enabled: false}",
-    "audit: {enabled: false}",
-    uplinkLines(world, identity, lines.uplink ?? ""),
-    ...(lines.other ?? []),
-  ].join("\n");
-  const file = join(dir, `${site}.yaml`);
-  await writeFile(file, text);
-  const config = parseConfigText(text, file, {});
-  await seedCameras(
-    config,
-    cameras.map((camera) => ({
-      id: camera.id,
-      ip: camera.ip,
-      streamUri: camera.streamUri,
-      credentials: { username: camera.username, password: camera.password },
-    })),
-  );
-  const agent = Agent.fromConfig(config, silentLogger());
-  await agent.start(new AbortController().signal);
-  let stopped = false;
-  defer(t, () => (stopped ? undefined : agent.stop()));
-  const store = agent.components.find((c) => c.name === "store") as Store;
-  const stop = async () => {
-    stopped = true;
-    await agent.stop();
-  };
-  return { agent, config, file, store, stop };
-}
-
-async function simulator(t: CleanupScope, baseIp: string, cameras: number, port: number) {
-  const sim = await hardenedCameras(t, baseIp, cameras, { discoveryPort: port });
-  return sim.describe().map((camera, index) => ({
-    id: `cam-${index}`,
-    ip: camera.address,
-    streamUri: camera.streams[0]!,
-    username: camera.username,
-    password: camera.password,
-  }));
-}
-
-const stored = (store: Store, cameraId: string): SegmentRecord[] =>
-  store.repos.segments.overlapping(cameraId, 0, Number.MAX_SAFE_INTEGER);
 
 describe("video upstream", () => {
   it("4 cameras forwarded continuously for 2 minutes arrive byte-identical", async (t) => {
@@ -92,14 +23,14 @@ describe("video upstream", () => {
     const world = await uplinkWorld(t, dir);
     const centerDir = join(dir, "center");
     const center = await startCenter(t, world, centerDir);
-    const cameras = await simulator(t, "127.0.42.10", 4, 43742);
+    const cameras = await simulatedCameras(t, "127.0.42.10", 4, 43742);
     // Small chunks, so that every segment goes in several.
     const box = await startBox(t, world, dir, "site-v", cameras, { uplink: ", chunkBytes: 16KiB" });
     await new Promise((resolve) => setTimeout(resolve, 120_000));
-    const recorded = cameras.flatMap((camera) => stored(box.store, camera.id));
+    const recorded = cameras.flatMap((camera) => storedSegments(box.store, camera.id));
     const cutoff = Math.max(...recorded.map((segment) => segment.id));
     for (const camera of cameras) {
-      const count = stored(box.store, camera.id).length;
+      const count = storedSegments(box.store, camera.id).length;
       assert.ok(count >= 40, `${camera.id} recorded ${count} segments in 2 minutes`);
     }
     const atCenter = () => new Set(center.receivedSegments().map((s) => s.segmentId));
@@ -130,7 +61,7 @@ describe("video upstream", () => {
     const dir = await tempDir(t);
     const world = await uplinkWorld(t, dir);
     const center = await startCenter(t, world, join(dir, "center"));
-    const cameras = await simulator(t, "127.0.42.20", 2, 43743);
+    const cameras = await simulatedCameras(t, "127.0.42.20", 2, 43743);
     const box = await startBox(t, world, dir, "site-c", cameras, {
       other: ["recorder: {forward: on-demand}"],
     });
@@ -139,12 +70,12 @@ describe("video upstream", () => {
     await waitFor(
       "40 s of recording",
       () => {
-        const segments = stored(box.store, camera);
+        const segments = storedSegments(box.store, camera);
         return segments.length > 2 && segments.at(-1)!.endMs - segments[0]!.startMs > 40_000;
       },
       120_000,
     );
-    const first = stored(box.store, camera)[0]!;
+    const first = storedSegments(box.store, camera)[0]!;
     const from = first.startMs + 5_000;
     const to = from + 30_000;
     const expected = box.store.repos.segments.overlapping(camera, from, to).map((s) => s.id);
@@ -214,7 +145,7 @@ describe("video upstream", () => {
     assert.ok((await probeVideo(ended.file)).durationSec < 60);
   });
 
-  it("signed commands: valid ones work, expired, replayed, tampered and unsigned are refused and logged", async (t) => {
+  it("signed commands: valid ones work (the same again gets its first reply), expired, replayed, tampered and unsigned are refused and logged", async (t) => {
     const dir = await tempDir(t);
     const world = await uplinkWorld(t, dir);
     await startCenter(t, world, join(dir, "center"));
@@ -267,7 +198,14 @@ describe("video upstream", () => {
     };
     const first = await send("recordings.lock", valid, signature);
     assert.equal(first.ok, true, JSON.stringify(first));
-    await send("recordings.lock", valid, signature);
+    const again = await send("recordings.lock", valid, signature);
+    assert.deepEqual(again, first, "the same command sent again gets its first reply");
+    const reused = { ...valid, reason: "another case" };
+    await send(
+      "recordings.lock",
+      reused,
+      signCommand("site-s", "recordings.lock", reused, privatePem),
+    );
     const expired = lock({
       issuedAt: new Date(Date.now() - 7200_000).toISOString(),
       expiresAt: new Date(Date.now() - 3600_000).toISOString(),
@@ -291,6 +229,7 @@ describe("video upstream", () => {
     await send("camera.reboot", {});
     assert.deepEqual(outcomes, [
       ["recordings.lock", "ok"],
+      ["recordings.lock", "ok"],
       ["recordings.lock", "replayed"],
       ["recordings.lock", "expired"],
       ["recordings.lock", "bad_signature"],
@@ -304,6 +243,7 @@ describe("video upstream", () => {
       log.map((entry) => [entry.action, entry.result]),
       [
         ["cmd/recordings.lock", "ok"],
+        ["cmd/recordings.lock", "repeated"],
         ["cmd/recordings.lock", "refused"],
         ["cmd/recordings.lock", "refused"],
         ["cmd/recordings.lock", "refused"],
@@ -320,7 +260,7 @@ describe("video upstream", () => {
 
     const intact = await runCamgate(["access", "verify", "--config", box.file]);
     assert.equal(intact.code, 0, intact.stderr);
-    assert.match(intact.stdout, /access log intact: 8 entries/);
+    assert.match(intact.stdout, /access log intact: 9 entries/);
     const db = new Database(box.config.store.path);
     db.prepare("UPDATE access_log SET purpose = 'nothing to see' WHERE seq = 3").run();
     db.close();
@@ -328,6 +268,6 @@ describe("video upstream", () => {
     assert.equal(broken.code, 1);
     assert.match(broken.stdout, /BROKEN at entry 3: entry content was altered/);
     const listed = await runCamgate(["access", "list", "--json", "--config", box.file]);
-    assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 8);
+    assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 9);
   });
 });

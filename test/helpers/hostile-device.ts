@@ -27,6 +27,8 @@ export interface HostileDeviceOptions {
   rtspRedirectTo?: string;
   /** Serve TLS on this port with this certificate (PEM), as a camera's HTTPS would. */
   https?: { port: number; cert: string; key: string };
+  /** ONVIF answers wait for this (a device that takes its time, for as long as a test wants). */
+  answerAfter?: Promise<unknown>;
 }
 
 export interface HostileDevice {
@@ -165,8 +167,10 @@ export async function startHostileDevice(
         log.push(
           `${request.method ?? ""} ${request.url ?? ""}\n${JSON.stringify(request.headers)}\n${body}`,
         );
-        response.writeHead(200, { "content-type": "application/soap+xml; charset=utf-8" });
-        response.end(soapReply(body, { mac, serial, xaddr, rtsp, urn: fixedUrn }));
+        void Promise.resolve(options.answerAfter).then(() => {
+          response.writeHead(200, { "content-type": "application/soap+xml; charset=utf-8" });
+          response.end(soapReply(body, { mac, serial, xaddr, rtsp, urn: fixedUrn }));
+        });
       });
     });
     await listen(http, httpPort, address);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { beforeEach, describe, it, type TestContext } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
@@ -9,6 +10,7 @@ import {
   MAX_SEGMENT_MS,
   type Repositories,
   Store,
+  StoreBudget,
 } from "../../src/store/index.js";
 import { tempDir, defer } from "../helpers/temp.js";
 
@@ -343,4 +345,70 @@ describe("repositories", () => {
     assert.equal(afterDelete.ok, false);
     assert.equal(afterDelete.ok ? 0 : afterDelete.brokenAtSeq, 3);
   });
+
+  it("command nonces: a repeat finds its reply, a reuse is told apart, replies stay within bounds", async () => {
+    const { repos } = await openStore(t);
+    const nonces = repos.commandNonces;
+    const bounds = { maxReplyBytes: 1024, maxTotalBytes: 2048 };
+    assert.deepEqual(nonces.claimFor("n1", "digest-a", 10_000, 0), { kind: "fresh" });
+    assert.deepEqual(nonces.claimFor("n1", "digest-a", 10_000, 1), { kind: "repeat", reply: null });
+    assert.deepEqual(nonces.claimFor("n1", "digest-b", 10_000, 1), { kind: "reused" });
+    assert.equal(nonces.claim("n1", 10_000, 1), false, "the plain claim refuses any reuse");
+    const reply = JSON.stringify({ ok: true, result: { segments: 12, text: "Trạm Hòa Bình" } });
+    assert.equal(nonces.settle("n1", reply, bounds, 2), true);
+    assert.deepEqual(nonces.claimFor("n1", "digest-a", 10_000, 3), { kind: "repeat", reply });
+    // Expired: the nonce is free again.
+    assert.deepEqual(nonces.claimFor("n1", "digest-b", 20_000, 10_000), { kind: "fresh" });
+
+    // A reply over its own bound is not kept; the nonce is.
+    nonces.claimFor("big", "d", 50_000, 0);
+    const big = JSON.stringify({ ok: true, result: { noise: randomText(4000) } });
+    assert.equal(nonces.settle("big", big, bounds, 1), false);
+    assert.deepEqual(nonces.claimFor("big", "d", 50_000, 2), { kind: "repeat", reply: null });
+
+    // Over the total, the oldest replies go first.
+    const kept = (nonce: string) => {
+      const claim = nonces.claimFor(nonce, "d", 50_000, 100);
+      return claim.kind === "repeat" && claim.reply !== null;
+    };
+    for (let i = 0; i < 4; i++) {
+      nonces.claimFor(`r${i}`, "d", 50_000, 0);
+      nonces.settle(
+        `r${i}`,
+        JSON.stringify({ ok: true, result: { noise: randomText(700) } }),
+        bounds,
+        i,
+      );
+    }
+    assert.ok(nonces.usage().replyBytes <= bounds.maxTotalBytes);
+    assert.equal(kept("r0"), false, "the oldest forgotten");
+    assert.equal(kept("r3"), true, "the newest kept");
+
+    nonces.release("r3");
+    assert.deepEqual(nonces.claimFor("r3", "other", 50_000, 100), { kind: "fresh" });
+    assert.ok(nonces.forgetReplies() >= 1);
+    assert.equal(nonces.usage().replies, 0);
+  });
+
+  it("store budget: size in use and on disk, over budget when past store.maxBytes", async () => {
+    const { store, repos } = await openStore(t);
+    const roomy = new StoreBudget(store, 1024 ** 3).usage();
+    assert.ok(roomy.bytes > 0 && roomy.fileBytes >= roomy.bytes);
+    assert.equal(roomy.overBudget, false);
+    for (let i = 0; i < 200; i++)
+      repos.events.append({
+        tsMs: i,
+        cameraId: null,
+        kind: "uplink_down",
+        detail: { pad: randomText(500) },
+      });
+    const tight = new StoreBudget(store, 64 * 1024);
+    assert.equal(tight.over(), true);
+    assert.ok(tight.usage().bytes > 64 * 1024);
+  });
 });
+
+/** Text that deflate cannot shrink much. */
+function randomText(length: number): string {
+  return randomBytes(length).toString("base64").slice(0, length);
+}

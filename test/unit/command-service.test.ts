@@ -19,6 +19,8 @@ async function service(t: Parameters<typeof uplinkParts>[0], parts: UplinkParts)
     accessLog: new AccessLog(parts.store, parts.bus),
     signingKeyFile: undefined,
     session: parts.link,
+    outbox: parts.outbox,
+    overBudget: () => false,
     logger: silentLogger(),
   });
   await commands.start(new AbortController().signal);

@@ -51,6 +51,7 @@ async function liveStreams(
     topics: parts.topics,
     bucket: undefined,
     connectTimeoutMs: 5000,
+    maxSessions: 4,
     logger: silentLogger(),
   });
   await live.start(new AbortController().signal);
