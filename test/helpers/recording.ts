@@ -81,6 +81,7 @@ export interface SeedCamera {
   urn?: string;
   ip: string;
   streamUri: string;
+  snapshotUri?: string;
   credentials?: Credentials;
 }
 
@@ -103,7 +104,15 @@ export async function seedCameras(config: Config, cameras: readonly SeedCamera[]
         serial: null,
         hardware: null,
         name: camera.id,
-        profiles: [{ token: "main", width: 320, height: 240, streamUri: camera.streamUri }],
+        profiles: [
+          {
+            token: "main",
+            width: 320,
+            height: 240,
+            streamUri: camera.streamUri,
+            ...(camera.snapshotUri ? { snapshotUri: camera.snapshotUri } : {}),
+          },
+        ],
         clockOffsetMs: 0,
         lastSeenMs: Date.now(),
         reachable: true,
