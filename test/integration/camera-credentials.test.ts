@@ -120,10 +120,10 @@ describe("a camera's credentials, as a technician fixes them", () => {
 
   it("run names a camera whose stored password stopped working in one line with the fix, no stack trace", async (t) => {
     const dir = await tempDir(t);
-    const sim = await hardenedCameras(t, "127.0.57.10", 1);
+    const sim = await hardenedCameras(t, "127.0.171.10", 1);
     const [camera] = sim.describe();
     const { config, file } = await writeRecorderConfig(dir, [
-      "discovery: {multicast: false, cidrs: [127.0.57.8/29], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600}",
+      "discovery: {multicast: false, cidrs: [127.0.171.8/29], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600}",
       `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
     ]);
     const added = await runCamgate(
@@ -159,7 +159,7 @@ describe("a camera's credentials, as a technician fixes them", () => {
     assert.deepEqual(
       warnings.map((entry) => entry.msg),
       [
-        `camera ${id} (127.0.57.10) refused its stored credentials: wrong username or password; fix: camgate cameras credentials ${id} -u USER --password-stdin`,
+        `camera ${id} (127.0.171.10) refused its stored credentials: wrong username or password; fix: camgate cameras credentials ${id} -u USER --password-stdin`,
       ],
     );
     assert.doesNotMatch(stdout + stderr, /"stack"|\n\s+at /, "no stack trace");

@@ -43,7 +43,7 @@ function technician(answer: (prompt: string) => string): { prompter: Prompter; a
 describe("provision, cameras step at a terminal", () => {
   it("re-asks a camera's credentials after 'not authorized', approves it with the right ones, and stops naming the camera that never accepted any", async (t) => {
     const dir = await tempDir(t);
-    const sim = await hardenedCameras(t, "127.0.57.26", 2);
+    const sim = await hardenedCameras(t, "127.0.172.26", 2);
     const [good, stubborn] = sim.describe();
     const paths = provisionPaths(join(dir, "etc", "camgate.yaml"), join(dir, "state"));
     // What the technician types for each camera's password, one after another.
@@ -53,7 +53,7 @@ describe("provision, cameras step at a terminal", () => {
     };
     let camera = "";
     const { prompter, asked } = technician((prompt) => {
-      if (prompt.startsWith("Address ranges to sweep")) return "127.0.57.24/29";
+      if (prompt.startsWith("Address ranges to sweep")) return "127.0.172.24/29";
       if (prompt.startsWith("Approve which cameras?")) return "all";
       const user = /^Camera username \(([^;]+);/.exec(prompt);
       if (user) {
