@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
@@ -6,11 +7,13 @@ import { CredentialVault } from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import { camerasStep } from "../../src/provision/cameras-step.js";
+import { auditStep, type StepContext } from "../../src/provision/steps.js";
 import {
   LinePrompter,
   type Prompter,
   provisionPaths,
   ProvisionStepError,
+  ScriptedPrompter,
 } from "../../src/provision/index.js";
 import { Store } from "../../src/store/index.js";
 import { hardenedCameras } from "../helpers/site.js";
@@ -129,5 +132,59 @@ describe("provision, cameras step at a terminal", () => {
       undefined,
       "nothing refused is kept",
     );
+  });
+
+  it("shows the audit table and writes the report in the site owner's language: site.locale (vi) by default, --lang en on request", async (t) => {
+    const dir = await tempDir(t);
+    // Telnet left open: a critical failure, with its evidence expanded in the report.
+    const sim = await hardenedCameras(t, "127.0.172.42", 1, {
+      override: () => ({ weaknesses: { telnet: true } }),
+    });
+    const [camera] = sim.describe();
+    const said: string[] = [];
+    const ctx: StepContext = {
+      answers: {
+        discovery: { cidrs: ["127.0.172.40/29"], multicast: false },
+        approve: "all",
+        credentials: {
+          cameras: { [camera!.address]: { username: "admin", password: camera!.password } },
+        },
+      },
+      prompter: new ScriptedPrompter(),
+      state: { version: 1, done: ["site"], site: { id: "hn-prov-04" } },
+      paths: provisionPaths(join(dir, "etc", "camgate.yaml"), join(dir, "state")),
+      say: (line) => said.push(line),
+      logger: silentLogger(),
+    };
+    await camerasStep(ctx);
+    const audited = async (lang?: "en") => {
+      said.length = 0;
+      await auditStep({ ...ctx, lang });
+      const report = /^report for the camera owners: (.+)$/.exec(said.at(-1) ?? "")?.[1];
+      assert.ok(report, said.join("\n"));
+      return { lines: said.slice(), html: await readFile(report, "utf8") };
+    };
+
+    const vi = await audited();
+    const head = vi.lines.findIndex((line) => line.startsWith("CAMERA"));
+    assert.match(
+      vi.lines[head] ?? "",
+      /^CAMERA +ĐẠT +KHÔNG ĐẠT +CẦN KIỂM TRA +KHÔNG ĐẠT MỨC CAO\/NGHIÊM TRỌNG$/,
+    );
+    assert.match(
+      vi.lines[head + 1] ?? "",
+      new RegExp(`^${camera!.address.replaceAll(".", "\\.")} +\\d+ +[1-9]\\d* +\\d+ +có$`),
+    );
+    assert.match(vi.html, /<html lang="vi">/);
+    assert.ok(vi.html.includes("Kết nối TCP tới"), "the report's evidence is in Vietnamese");
+    assert.ok(!vi.html.includes("TCP connect"));
+
+    const en = await audited("en");
+    assert.ok(
+      en.lines.some((line) => /^CAMERA +PASS +FAIL +TO CHECK +HIGH\/CRITICAL FAILING$/.test(line)),
+      en.lines.join("\n"),
+    );
+    assert.match(en.html, /<html lang="en">/);
+    assert.ok(en.html.includes("TCP connect"));
   });
 });
