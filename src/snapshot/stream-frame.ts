@@ -51,6 +51,17 @@ export function frameArgs(input: { input: string; connectTimeoutMs: number }): s
   ];
 }
 
+/**
+ * A line of ffmpeg's as the technician should read it: the camera's URL where ffmpeg names the
+ * relay's (said once, not twice), and no password.
+ */
+function cameraSide(line: string, relayUrl: string, target: RecordingTarget): string {
+  const named = redactForTarget(line, target).split(relayUrl).join(target.displayUrl);
+  return named.startsWith(`${target.displayUrl}: `)
+    ? named.slice(target.displayUrl.length + 2)
+    : named;
+}
+
 export function isJpeg(data: Buffer): boolean {
   return (
     data.length >= 4 &&
@@ -71,7 +82,7 @@ export async function grabFrame(target: RecordingTarget, grab: FrameGrab): Promi
   const ffmpeg = new FfmpegProcess(
     grab.ffmpeg,
     frameArgs({ input: ticket.url, connectTimeoutMs: grab.connectTimeoutMs }),
-    { stdout: "raw", stderr: (line) => stderr.push(redactForTarget(line, target)) },
+    { stdout: "raw", stderr: (line) => stderr.push(cameraSide(line, ticket.url, target)) },
   );
   const chunks: Buffer[] = [];
   let bytes = 0;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -210,6 +211,50 @@ describe("camgate snapshot", () => {
       /camera cam-wrong refused its stored credentials for its stream: wrong username or password; fix: camgate cameras credentials cam-wrong -u USER --password-stdin/,
     );
     assert.ok(!wrong.stderr.includes("stale"), "the stored password is not shown");
+  });
+
+  it("a camera whose stream answers nothing ends the snapshot with the reason, not a hang", async (t) => {
+    const dir = await tempDir(t);
+    // Takes the RTSP connection, reads the requests, never says a word.
+    const held: Socket[] = [];
+    const silent = createTcpServer((socket) => {
+      held.push(socket);
+      socket.on("error", () => undefined);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(8554, "127.0.173.30", resolve));
+    defer(t, async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const { config, file } = await writeRecorderConfig(dir, ["recorder: {connectTimeout: 2s}"]);
+    await seedCameras(config, [
+      {
+        id: "cam-silent",
+        ip: "127.0.173.30",
+        streamUri: "rtsp://127.0.173.30:8554/live",
+        credentials: credentials,
+      },
+    ]);
+    const shot = await runCamgate([
+      "--config",
+      file,
+      "snapshot",
+      "cam-silent",
+      "-o",
+      join(dir, "none.jpg"),
+    ]);
+    assert.equal(shot.code, 1, shot.stdout);
+    assert.match(
+      shot.stderr,
+      /^camgate: (no picture from the stream within 12 s|ffmpeg could not take a frame of rtsp:\/\/127\.0\.173\.30:8554\/live)(: [^\n]+)?\n$/,
+    );
+    assert.ok(held.length >= 1, "the relay did reach the camera");
+    assert.ok(!shot.stderr.includes(credentials.password));
+    assert.ok(
+      !shot.stderr.includes("127.0.0.1"),
+      "the relay's address is not the technician's concern",
+    );
   });
 
   it("never answers Basic, never follows a redirect, never takes what is not a JPEG", async (t) => {
