@@ -10,6 +10,7 @@ import {
 } from "./catalogue.js";
 import { CHECKS } from "./checks/index.js";
 import { note } from "./checks/check.js";
+import { errorSaid, mapSaid, said } from "./said.js";
 import { OnvifCallError } from "../discovery/index.js";
 import { AuditContext, type AuditSettings, type AuditTarget } from "./context.js";
 import type { LoginBudget } from "./login-budget.js";
@@ -41,11 +42,26 @@ async function runCheck(
   timeoutMs: number,
 ): Promise<CheckOutcome> {
   const check = CHECKS.get(control.id);
-  if (!check) return { status: "error", evidence: [note(`no check implements ${control.id}`)] };
+  if (!check)
+    return {
+      status: "error",
+      evidence: [
+        note(
+          said(`no check implements ${control.id}`, `chưa có phép kiểm tra nào cho ${control.id}`),
+        ),
+      ],
+    };
   if (ctx.signal.aborted)
     return {
       status: "unknown",
-      evidence: [note("the audit run's time limit was reached before this check")],
+      evidence: [
+        note(
+          said(
+            "the audit run's time limit was reached before this check",
+            "lần kiểm tra đã hết thời gian cho phép trước khi đến mục này",
+          ),
+        ),
+      ],
     };
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<CheckOutcome>((resolve) => {
@@ -53,7 +69,14 @@ async function runCheck(
       () =>
         resolve({
           status: "unknown",
-          evidence: [note(`no conclusion within ${timeoutMs} ms: the camera stopped answering`)],
+          evidence: [
+            note(
+              said(
+                `no conclusion within ${timeoutMs} ms: the camera stopped answering`,
+                `không có kết luận trong ${timeoutMs} ms: camera đã ngừng trả lời`,
+              ),
+            ),
+          ],
         }),
       timeoutMs,
     );
@@ -62,8 +85,28 @@ async function runCheck(
     return await Promise.race([check.run(ctx), deadline]);
   } catch (error) {
     if (ctx.signal.aborted)
-      return { status: "unknown", evidence: [note("the audit run's time limit was reached")] };
-    return { status: "error", evidence: [note(`the check failed: ${(error as Error).message}`)] };
+      return {
+        status: "unknown",
+        evidence: [
+          note(
+            said(
+              "the audit run's time limit was reached",
+              "lần kiểm tra đã hết thời gian cho phép",
+            ),
+          ),
+        ],
+      };
+    return {
+      status: "error",
+      evidence: [
+        note(
+          mapSaid(
+            errorSaid(error),
+            (why, lang) => `${lang === "vi" ? "phép kiểm tra bị lỗi" : "the check failed"}: ${why}`,
+          ),
+        ),
+      ],
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -107,12 +150,26 @@ export async function auditCamera(
     if (!inBaseline(control, settings.baseline)) {
       outcomes.set(control.id, {
         status: "not_applicable",
-        evidence: [note(`not part of baseline ${settings.baseline}`)],
+        evidence: [
+          note(
+            said(
+              `not part of baseline ${settings.baseline}`,
+              `không thuộc tiêu chuẩn ${settings.baseline}`,
+            ),
+          ),
+        ],
       });
     } else if (control.optIn && !settings.enable.includes(control.id)) {
       outcomes.set(control.id, {
         status: "skipped",
-        evidence: [note(`opt-in check: enable it with --enable ${control.id}`)],
+        evidence: [
+          note(
+            said(
+              `opt-in check: enable it with --enable ${control.id}`,
+              `phép kiểm tra chỉ chạy khi được bật: thêm --enable ${control.id}`,
+            ),
+          ),
+        ],
       });
     } else {
       runnable.push(control);
@@ -131,7 +188,13 @@ export async function auditCamera(
     outcomes.set(last.id, await runCheck(last, ctx, triesTimeout));
   }
   const controls = CONTROLS.map((control) =>
-    result(control, outcomes.get(control.id) ?? { status: "error", evidence: [note("not run")] }),
+    result(
+      control,
+      outcomes.get(control.id) ?? {
+        status: "error",
+        evidence: [note(said("not run", "chưa chạy"))],
+      },
+    ),
   );
   const device = ctx.device;
   return {

@@ -1,4 +1,5 @@
 import { BASELINES } from "../config/schema.js";
+import { type Said, said } from "./said.js";
 
 /**
  * The control catalogue of ../shared/BASELINE.md as data. Ids are stable: reports, tests and the
@@ -395,15 +396,23 @@ export const CONTROLS: readonly ControlDefinition[] = [
   ),
 ];
 
-export const MANUAL_EVIDENCE: Record<string, string> = {
-  "manual.vulnerability-disclosure":
+export const MANUAL_EVIDENCE: Record<string, Said> = {
+  "manual.vulnerability-disclosure": said(
     "Collect: the vendor's vulnerability-reporting address or PSIRT page.",
-  "manual.update-authenticity":
+    "Cần thu thập: địa chỉ báo cáo lỗ hổng hoặc trang PSIRT của hãng.",
+  ),
+  "manual.update-authenticity": said(
     "Collect: vendor documentation that firmware images are signed and the signature is checked before installation. camgate never uploads an image to test this.",
-  "manual.secure-storage":
+    "Cần thu thập: tài liệu của hãng cho thấy bản firmware được ký số và chữ ký được kiểm tra trước khi cài. camgate không bao giờ tải firmware lên camera để thử điều này.",
+  ),
+  "manual.secure-storage": said(
     "Collect: vendor documentation of how credentials and keys are stored on the device.",
-  "manual.data-deletion":
+    "Cần thu thập: tài liệu của hãng về cách lưu mật khẩu và khóa trên thiết bị.",
+  ),
+  "manual.data-deletion": said(
     "Collect: the manual's description of factory reset, and whether it erases recordings, configuration and keys.",
+    "Cần thu thập: mô tả trong hướng dẫn sử dụng về việc khôi phục cài đặt gốc, và việc đó có xóa bản ghi hình, cấu hình và khóa hay không.",
+  ),
 };
 
 export function controlById(id: string): ControlDefinition | undefined {

@@ -15,6 +15,7 @@ import { usernameTokenHeader } from "../onvif/wsse.js";
 import type { XmlElement } from "../onvif/xml.js";
 import type { BaselineId } from "./catalogue.js";
 import { EvidenceScrubber } from "./evidence.js";
+import { mapSaid, onvifErrorSaid, type Said, said, verbatim } from "./said.js";
 import { field, responseOf, summarizeXml } from "./xml-summary.js";
 import { type HttpProbeReply, httpProbe } from "./probes/http.js";
 import { safeRtspUri } from "./probes/rtsp.js";
@@ -58,8 +59,11 @@ export interface OnvifCallSpec {
   credentials?: Credentials;
   /** A hand-made Security header (token freshness tests). */
   securityHeader?: string;
-  /** The operation's name for the evidence; defaults to the body's first element. */
-  label?: string;
+  /**
+   * The operation's name for the evidence (its English one names the probe); defaults to the
+   * body's first element.
+   */
+  label?: string | Said;
 }
 
 /**
@@ -164,26 +168,42 @@ export class AuditContext {
   }
 
   async onvif(body: string, spec: OnvifCallSpec = {}): Promise<OnvifOutcome> {
-    const label = spec.label ?? /^<\w+:(\w+)/.exec(body)?.[1] ?? "request";
-    const how = spec.securityHeader
-      ? "with a hand-made token"
-      : spec.credentials
-        ? `as ${spec.credentials.username} with a factory password`
-        : spec.anonymous || !this.credentials
-          ? "without credentials"
-          : "with the supplied credentials";
-    const sent = `ONVIF ${label} ${how}`;
+    const named =
+      typeof spec.label === "object"
+        ? spec.label
+        : verbatim(spec.label ?? /^<\w+:(\w+)/.exec(body)?.[1] ?? "request");
+    const label = named.en;
+    const sent = mapSaid(
+      spec.securityHeader
+        ? said("with a hand-made token", "với token tự tạo")
+        : spec.credentials
+          ? said(
+              `as ${spec.credentials.username} with a factory password`,
+              `bằng tài khoản ${spec.credentials.username} với mật khẩu mặc định của nhà sản xuất`,
+            )
+          : spec.anonymous || !this.credentials
+            ? said("without credentials", "không kèm thông tin đăng nhập")
+            : said("with the supplied credentials", "với thông tin đăng nhập đã khai báo"),
+      (how, lang) => `ONVIF ${named[lang]} ${how}`,
+    );
+    const failed = (error: OnvifCallError, received: Said = onvifErrorSaid(error)) => ({
+      ok: false as const,
+      error,
+      evidence: this.scrub.record(`onvif:${label}`, { sent, received }),
+    });
     const supplied = !spec.anonymous && !spec.credentials && !spec.securityHeader;
     if (supplied && this.credentials && this.#supplied === "refused") {
       const error = new OnvifCallError(
         "not-authorized",
         "not sent: the camera already refused the supplied credentials in this audit",
       );
-      return {
-        ok: false,
+      return failed(
         error,
-        evidence: this.scrub.record(`onvif:${label}`, { sent, received: error.message }),
-      };
+        said(
+          error.message,
+          "không gửi: camera đã từ chối thông tin đăng nhập đã khai báo trong lần kiểm tra này",
+        ),
+      );
     }
     // A factory pair goes as one WS-UsernameToken, without a Digest retry: one try, one failure.
     const securityHeader =
@@ -197,7 +217,10 @@ export class AuditContext {
         : undefined);
     try {
       const xaddr = spec.service === "media" ? await this.mediaXAddr() : this.target.xaddr;
-      if (!xaddr) throw new OnvifCallError("fault", "the camera advertises no media service");
+      if (!xaddr) {
+        const error = new OnvifCallError("fault", "the camera advertises no media service");
+        return failed(error, said(error.message, "camera không công bố dịch vụ media"));
+      }
       const envelope = await soapCall(xaddr, body, {
         credentials: spec.anonymous ? undefined : (spec.credentials ?? this.credentials),
         securityHeader,
@@ -214,11 +237,7 @@ export class AuditContext {
     } catch (error) {
       if (!(error instanceof OnvifCallError)) throw error;
       if (supplied) this.#judgeSupplied(error);
-      return {
-        ok: false,
-        error,
-        evidence: this.scrub.record(`onvif:${label}`, { sent, received: error.message }),
-      };
+      return failed(error);
     }
   }
 

@@ -1,5 +1,7 @@
 import { REDACTED, redactText } from "../log/index.js";
-import type { Evidence } from "./types.js";
+import type { Lang } from "../i18n/index.js";
+import type { Said } from "./said.js";
+import type { Evidence, EvidenceText } from "./types.js";
 
 const MAX_EVIDENCE_CHARS = 600;
 
@@ -57,19 +59,58 @@ export class EvidenceScrubber {
       : text;
   }
 
+  /**
+   * One probe's record. Camgate's own words come as `Said` (both languages); what the camera
+   * sent back as a string or bytes, the same in every language.
+   */
   record(
     probe: string,
-    parts: { sent?: string | Buffer; received?: string | Buffer; note?: string },
+    parts: { sent?: string | Buffer | Said; received?: string | Buffer | Said; note?: Said },
   ): Evidence {
     const evidence: Evidence = { probe };
-    const sent = this.text(parts.sent);
-    const received = this.text(parts.received);
-    const note = this.text(parts.note);
-    if (sent !== undefined) evidence.sent = sent;
-    if (received !== undefined) evidence.received = received;
-    if (note !== undefined) evidence.note = note;
+    const vi: EvidenceText = {};
+    for (const key of ["sent", "received", "note"] as const) {
+      const part = parts[key];
+      if (part === undefined) continue;
+      const [en, local] = isSaid(part) ? [part.en, part.vi] : [part, undefined];
+      const text = this.text(en);
+      if (text !== undefined) evidence[key] = text;
+      if (local !== undefined && local !== en) {
+        const localText = this.text(local);
+        if (localText !== undefined) vi[key] = localText;
+      }
+    }
+    if (Object.keys(vi).length > 0) evidence.vi = vi;
     return evidence;
   }
+
+  /** The record with its note set (replaced, if it had one), in both languages. */
+  annotate(evidence: Evidence, note: Said): Evidence {
+    const { vi, note: _replaced, ...rest } = evidence;
+    const noted = this.record(rest.probe, { note });
+    const { note: _replacedLocal, ...localRest } = vi ?? {};
+    const local: EvidenceText = { ...localRest, ...noted.vi };
+    return {
+      ...rest,
+      ...(noted.note !== undefined ? { note: noted.note } : {}),
+      ...(Object.keys(local).length > 0 ? { vi: local } : {}),
+    };
+  }
+}
+
+function isSaid(part: string | Buffer | Said): part is Said {
+  return typeof part === "object" && !Buffer.isBuffer(part);
+}
+
+/** The record's text in `lang`: camgate's own words translated, the camera's as they were. */
+export function evidenceIn(evidence: Evidence, lang: Lang): EvidenceText {
+  const { sent, received, note } = evidence;
+  const local = lang === "vi" ? evidence.vi : undefined;
+  return {
+    ...(sent !== undefined ? { sent: local?.sent ?? sent } : {}),
+    ...(received !== undefined ? { received: local?.received ?? received } : {}),
+    ...(note !== undefined ? { note: local?.note ?? note } : {}),
+  };
 }
 
 function looksTextual(buffer: Buffer): boolean {

@@ -13,12 +13,21 @@ export const RESULT_STATES = [
 ] as const;
 export type ResultState = (typeof RESULT_STATES)[number];
 
-/** One probe's record: what was sent and what came back, trimmed, secrets removed. */
-export interface Evidence {
-  probe: string;
+/** The parts of an evidence record that are text a person reads. */
+export interface EvidenceText {
   sent?: string;
   received?: string;
   note?: string;
+}
+
+/**
+ * One probe's record: what was sent and what came back, trimmed, secrets removed. The fields are
+ * in English; `vi` holds those of them that are camgate's own words, in Vietnamese (what the
+ * camera said reads the same in both, and is not repeated).
+ */
+export interface Evidence extends EvidenceText {
+  probe: string;
+  vi?: EvidenceText;
 }
 
 /** What a check concludes; the runner adds the catalogue's title, refs and remediation. */

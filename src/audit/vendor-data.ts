@@ -35,6 +35,8 @@ const advisoriesSchema = z.strictObject({
       firmware: firmwareRange,
       ids: z.array(z.string().regex(/^(CVE-\d{4}-\d{4,}|[A-Z]{2,}[A-Z0-9-]*)$/)).min(1),
       summary: z.string().min(1),
+      /** The same in Vietnamese, for the site owner's report. */
+      summaryVi: z.string().min(1),
       source: z.string().min(1),
       exploitedInTheWild: z.boolean(),
     }),

@@ -6,6 +6,7 @@ import type { Logger } from "../log/index.js";
 import type { Store } from "../store/index.js";
 import type { VaultHandle } from "./credentials.js";
 import { Inventory } from "./inventory.js";
+import { OnvifCallError } from "./errors.js";
 import { type SurveyResult, surveyDevice } from "./survey.js";
 import { type DiscoveredDevice, discover } from "./ws-discovery.js";
 
@@ -156,7 +157,7 @@ export class DiscoveryService implements Component {
     if (camera.trust === "pending") round.pending++;
     else if (error) {
       round.failed++;
-      log.warn({ err: error }, "interrogation failed");
+      logFailure(log, camera.id, camera.ip, error);
     } else if (report) {
       round.interrogated++;
       for (const warning of report.warnings) log.debug({ warning }, "interrogation warning");
@@ -197,5 +198,24 @@ export class DiscoveryService implements Component {
       });
     }
     this.#full = full;
+  }
+}
+
+/**
+ * One line a technician can act on. A camera that refuses its stored credentials (its password
+ * was changed on the camera) is named with the command that fixes it; any other expected
+ * failure of a call says what happened, without a stack; only the unexpected keeps one.
+ */
+function logFailure(log: Logger, cameraId: string, ip: string | null, error: Error): void {
+  if (error instanceof OnvifCallError && error.kind === "not-authorized") {
+    log.warn(
+      { reason: error.message },
+      `camera ${cameraId} (${ip ?? "?"}) refused its stored credentials: wrong username or password; ` +
+        `fix: camgate cameras credentials ${cameraId} -u USER --password-stdin`,
+    );
+  } else if (error instanceof OnvifCallError) {
+    log.warn({ reason: error.message, kind: error.kind }, "interrogation failed");
+  } else {
+    log.warn({ err: error }, "interrogation failed");
   }
 }

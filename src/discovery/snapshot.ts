@@ -5,7 +5,19 @@ import { CamgateError } from "../errors.js";
 import { digestAuthorization } from "./http-digest.js";
 import type { Credentials } from "./soap-client.js";
 
-export class SnapshotError extends CamgateError {}
+/**
+ * A snapshot that could not be had: `refused`, the camera turned the credentials down (trying
+ * them elsewhere on the camera would only be one more failed login); `untrusted`, the camera is
+ * not the one pinned; `unusable`, anything else (no answer, a redirect, Basic only, not a JPEG).
+ */
+export class SnapshotError extends CamgateError {
+  constructor(
+    message: string,
+    readonly reason: "refused" | "untrusted" | "unusable" = "unusable",
+  ) {
+    super(message);
+  }
+}
 
 export interface SnapshotOptions {
   credentials: Credentials | undefined;
@@ -42,7 +54,10 @@ function get(
         const served = (socket as TLSSocket).getPeerCertificate().fingerprint256;
         if (served !== options.tlsFingerprint)
           req.destroy(
-            new SnapshotError(`${url.host} serves another HTTPS certificate than the one pinned`),
+            new SnapshotError(
+              `${url.host} serves another HTTPS certificate than the one pinned`,
+              "untrusted",
+            ),
           );
       });
     });
@@ -111,7 +126,7 @@ export async function fetchSnapshot(uri: string, options: SnapshotOptions): Prom
       `the camera redirects its snapshot (HTTP ${reply.status}): not followed`,
     );
   if (reply.status === 401 || reply.status === 403)
-    throw new SnapshotError(`the camera refused the credentials (HTTP ${reply.status})`);
+    throw new SnapshotError(`the camera refused the credentials (HTTP ${reply.status})`, "refused");
   if (reply.status !== 200) throw new SnapshotError(`the camera answered HTTP ${reply.status}`);
   if (reply.body.length < 4 || reply.body[0] !== 0xff || reply.body[1] !== 0xd8)
     throw new SnapshotError("the camera's snapshot is not a JPEG");

@@ -1,5 +1,6 @@
 import { dirname, join } from "node:path";
 import { CamgateError, ExitCode } from "../errors.js";
+import type { Lang } from "../i18n/index.js";
 import type { Logger } from "../log/index.js";
 import { currentUser, mayWriteIn } from "../util/file-access.js";
 import { type Answers, loadState, type ProvisionState, saveState } from "./answers.js";
@@ -54,6 +55,8 @@ export interface ProvisionOptions {
   service: boolean;
   /** The service account that gets the data directory at the end (root runs only). */
   owner?: string | undefined;
+  /** Language of the audit table and report; default: the config's site.locale. */
+  lang?: Lang | undefined;
   say: (line: string) => void;
   logger: Logger;
 }
@@ -104,6 +107,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionSta
     paths,
     say: options.say,
     logger: options.logger,
+    lang: options.lang,
   };
   const run: Record<ProvisionStep, () => Promise<void>> = {
     site: () => siteStep(ctx),

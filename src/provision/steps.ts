@@ -18,6 +18,7 @@ import { brokerUrlSchema } from "../protocol/index.js";
 import { checkBrokerAccepts } from "../uplink/index.js";
 import { CredentialVault } from "../discovery/index.js";
 import { CamgateError } from "../errors.js";
+import type { Lang } from "../i18n/index.js";
 import type { Logger } from "../log/index.js";
 import {
   createCsrPem,
@@ -55,6 +56,8 @@ export interface StepContext {
   paths: ProvisionPaths;
   say: (line: string) => void;
   logger: Logger;
+  /** Language of the audit table and report for the site owner; default: site.locale. */
+  lang?: Lang | undefined;
 }
 
 export async function askValid(
@@ -212,6 +215,20 @@ export async function uplinkStep(ctx: StepContext): Promise<void> {
   ctx.say("connected: the broker accepts this box's certificate");
 }
 
+/** The audit summary provisioning shows, in the site owner's language. */
+const AUDIT_TABLE: Record<Lang, { head: string[]; yes: string; no: string }> = {
+  en: {
+    head: ["CAMERA", "PASS", "FAIL", "TO CHECK", "HIGH/CRITICAL FAILING"],
+    yes: "yes",
+    no: "no",
+  },
+  vi: {
+    head: ["CAMERA", "ĐẠT", "KHÔNG ĐẠT", "CẦN KIỂM TRA", "KHÔNG ĐẠT MỨC CAO/NGHIÊM TRỌNG"],
+    yes: "có",
+    no: "không",
+  },
+};
+
 export async function auditStep(ctx: StepContext): Promise<void> {
   const config = draftConfig(ctx);
   const store = new Store(config.store.path, ctx.logger.child({ component: "store" }));
@@ -239,18 +256,16 @@ export async function auditStep(ctx: StepContext): Promise<void> {
   } finally {
     store.close();
   }
+  const lang = ctx.lang ?? config.site.locale;
+  const words = AUDIT_TABLE[lang];
   const rows = reports.map((report) => [
     report.camera.address,
     String(report.summary.pass),
     String(report.summary.fail),
     String(report.summary.unknown + report.summary.manual),
-    hasBlockingFailure(report) ? "yes" : "no",
+    hasBlockingFailure(report) ? words.yes : words.no,
   ]);
-  for (const line of formatTable(
-    ["CAMERA", "PASS", "FAIL", "TO CHECK", "HIGH/CRITICAL FAILING"],
-    rows,
-  ))
-    ctx.say(line);
+  for (const line of formatTable(words.head, rows)) ctx.say(line);
   await mkdir(ctx.paths.reports, { recursive: true, mode: 0o750 });
   const file = join(
     ctx.paths.reports,
@@ -259,7 +274,7 @@ export async function auditStep(ctx: StepContext): Promise<void> {
   await writeFile(
     file,
     renderHtml(reports, {
-      lang: config.site.locale,
+      lang,
       timeZone: config.site.timezone,
       site: config.site,
       box: hostname(),

@@ -53,6 +53,8 @@ export interface SimCameraState {
   video: { width: number; height: number; fps: number };
   /** Brute-force protection that really locks the account; none: failures are only counted. */
   lockout?: LockoutPolicy | undefined;
+  /** False for a camera without snapshots: GetSnapshotUri is not supported, no snapshot page. */
+  snapshots: boolean;
 }
 
 export function cameraNow(state: SimCameraState, nowMs = Date.now()): Date {

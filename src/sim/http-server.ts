@@ -139,7 +139,7 @@ export class HttpServers {
       response.writeHead(405, { Allow: "GET, HEAD" }).end();
       return;
     }
-    if (path === "/onvif/snapshot.jpg") {
+    if (path === "/onvif/snapshot.jpg" && state.snapshots) {
       const verdict = this.#authorize(request, protocol, state.weaknesses.unauthenticatedSnapshot);
       record(verdict.ok ? "200" : "401", verdict.user, verdict.ok && verdict.user !== null);
       if (!verdict.ok) return this.#challenge(response, protocol);

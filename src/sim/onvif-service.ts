@@ -95,7 +95,8 @@ export class OnvifService {
       return this.#fault(400, "Sender", ["NotAuthorized"], "Sender not authorized");
     }
 
-    const build = operationElement?.ns === serviceNs ? table[operation] : undefined;
+    const supported = operation !== "GetSnapshotUri" || this.state.snapshots;
+    const build = operationElement?.ns === serviceNs && supported ? table[operation] : undefined;
     if (!build) {
       record("ActionNotSupported");
       return this.#fault(400, "Receiver", ["ActionNotSupported"], `${operation} is not supported`);

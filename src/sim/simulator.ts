@@ -49,6 +49,8 @@ export interface CameraOverride {
   clockSkewMs?: number;
   /** Lock the account after repeated failed logins on any protocol (see D724_LOCKOUT). */
   lockout?: LockoutPolicy;
+  /** A camera without snapshots (many older and cheaper models): only its stream shows a picture. */
+  snapshots?: false;
 }
 
 export interface SimulatorOptions {
@@ -170,7 +172,7 @@ export class Simulator {
       username: credentials.username,
       password: credentials.password,
       streams: state.profiles.map((profile) => streamUri(state, profile)),
-      snapshot: state.profiles[0] ? snapshotUri(state, state.profiles[0]) : "",
+      snapshot: state.snapshots && state.profiles[0] ? snapshotUri(state, state.profiles[0]) : "",
       weaknesses: WEAKNESS_NAMES.filter((name) => state.weaknesses[name]),
       clockSkewMs: state.clockSkewMs,
     }));
@@ -210,6 +212,7 @@ export class Simulator {
       ],
       video: { width: asset.width, height: asset.height, fps: asset.fps },
       lockout: override?.lockout,
+      snapshots: override?.snapshots !== false,
     };
   }
 }

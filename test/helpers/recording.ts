@@ -81,6 +81,7 @@ export interface SeedCamera {
   urn?: string;
   ip: string;
   streamUri: string;
+  snapshotUri?: string;
   credentials?: Credentials;
   /** The ONVIF device service, for an audit of the camera. */
   xaddr?: string;
@@ -105,7 +106,15 @@ export async function seedCameras(config: Config, cameras: readonly SeedCamera[]
         serial: null,
         hardware: null,
         name: camera.id,
-        profiles: [{ token: "main", width: 320, height: 240, streamUri: camera.streamUri }],
+        profiles: [
+          {
+            token: "main",
+            width: 320,
+            height: 240,
+            streamUri: camera.streamUri,
+            ...(camera.snapshotUri ? { snapshotUri: camera.snapshotUri } : {}),
+          },
+        ],
         clockOffsetMs: 0,
         lastSeenMs: Date.now(),
         reachable: true,

@@ -186,6 +186,16 @@ describe("the HTML audit report in Chromium", { timeout: 300_000 }, () => {
           telnet,
           lang === "vi" ? /^Telnet đang mở: KHÔNG ĐẠT/ : /^Telnet is open: FAIL/,
         );
+        // Its evidence in the same language: camgate's words translated, the camera's kept.
+        const telnetEvidence = await weak
+          .locator('article[data-control="services.telnet"] .evidence')
+          .innerText();
+        assert.match(
+          telnetEvidence,
+          lang === "vi" ? /đã kiểm tra các cổng 23, 2323/ : /ports checked 23, 2323/,
+        );
+        if (lang === "vi")
+          assert.doesNotMatch(telnetEvidence, /ports checked|TCP connect|no login/);
 
         // Redaction removed secrets only: no half-words, no user name taken for a password.
         // (Short messages: a failing match on the whole page would print all of it.)

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Agent } from "../../src/agent.js";
@@ -7,7 +8,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import type { RecorderService } from "../../src/recorder/index.js";
 import { Store } from "../../src/store/index.js";
-import { runCamgate } from "../helpers/cli.js";
+import { cleanEnv, collect, MAIN_JS, runCamgate, waitForLine } from "../helpers/cli.js";
 import { waitFor, writeRecorderConfig } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
 import { defer, tempDir } from "../helpers/temp.js";
@@ -115,6 +116,54 @@ describe("a camera's credentials, as a technician fixes them", () => {
       }
     };
     await waitFor("a new segment within 30 s of the fix, without a restart", recorded, 30_000);
+  });
+
+  it("run names a camera whose stored password stopped working in one line with the fix, no stack trace", async (t) => {
+    const dir = await tempDir(t);
+    const sim = await hardenedCameras(t, "127.0.171.10", 1);
+    const [camera] = sim.describe();
+    const { config, file } = await writeRecorderConfig(dir, [
+      "discovery: {multicast: false, cidrs: [127.0.171.8/29], probeTimeout: 1s, callTimeout: 2s, intervalSeconds: 3600}",
+      `storage: {dir: ${join(dir, "rec")}, segmentSeconds: 2, minFreeBytes: 0}`,
+    ]);
+    const added = await runCamgate(
+      ["--config", file, "cameras", "add", camera!.xaddr, "-u", "admin", "--password-stdin"],
+      { input: camera!.password },
+    );
+    assert.equal(added.code, 0, added.stderr);
+    // The password is then changed on the camera: what the box holds no longer works.
+    const store = new Store(config.store.path, silentLogger());
+    const repos = store.open();
+    const id = repos.cameras.list()[0]!.id;
+    new CredentialVault(repos, await SecretSealer.open(config.secrets.keyFile)).setForCamera(id, {
+      username: "admin",
+      password: "changed-on-the-camera",
+    });
+    store.close();
+
+    const agent = spawn(process.execPath, [MAIN_JS, "run", "--config", file], {
+      env: cleanEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    defer(t, () => (agent.exitCode === null ? agent.kill("SIGKILL") : undefined));
+    const output = collect(agent);
+    await waitForLine(agent, (line) => line.includes('"msg":"discovery round"'));
+    agent.kill("SIGTERM");
+    const { code, stdout, stderr } = await output;
+    assert.equal(code, 0, stderr);
+    const warnings = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: string; msg: string; component?: string })
+      .filter((entry) => entry.component === "discovery" && entry.level === "warn");
+    assert.deepEqual(
+      warnings.map((entry) => entry.msg),
+      [
+        `camera ${id} (127.0.171.10) refused its stored credentials: wrong username or password; fix: camgate cameras credentials ${id} -u USER --password-stdin`,
+      ],
+    );
+    assert.doesNotMatch(stdout + stderr, /"stack"|\n\s+at /, "no stack trace");
+    assert.ok(!stdout.includes("changed-on-the-camera"), "the password is not logged");
   });
 
   it("status exits 1 over an approved camera that never recorded, naming it and the command that fixes it", async (t) => {

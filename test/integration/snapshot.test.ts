@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { fetchSnapshot, SnapshotError } from "../../src/discovery/index.js";
 import { runCamgate } from "../helpers/cli.js";
-import { writeRecorderConfig } from "../helpers/recording.js";
+import { seedCameras, startGstRtspServer, writeRecorderConfig } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
 import { defer, tempDir } from "../helpers/temp.js";
 
@@ -29,6 +30,38 @@ async function peer(
 
 const credentials = { username: "admin", password: "S3cret!pass" };
 const options = { credentials, timeoutMs: 3000, maxBytes: 1 << 20 };
+
+/** What ffprobe reads in a picture file. */
+async function probePicture(
+  file: string,
+): Promise<{ codec_name: string; width: number; height: number }> {
+  const { stdout } = await promisify(execFile)("ffprobe", [
+    ...["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", file],
+  ]);
+  const [stream] = (
+    JSON.parse(stdout) as { streams: { codec_name: string; width: number; height: number }[] }
+  ).streams;
+  assert.ok(stream, `ffprobe found no stream in ${file}`);
+  return stream;
+}
+
+/**
+ * An ffmpeg for CAMGATE_FFMPEG that writes its argv to `log` (one line per run) and then is
+ * ffmpeg: what any local user could read of its command line.
+ */
+async function recordingFfmpeg(
+  dir: string,
+): Promise<{ path: string; argv: () => Promise<string[]> }> {
+  const log = join(dir, "ffmpeg-argv.log");
+  const path = join(dir, "ffmpeg");
+  await writeFile(path, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec ffmpeg "$@"\n`);
+  await chmod(path, 0o700);
+  return {
+    path,
+    argv: async () =>
+      (await readFile(log, "utf8").catch(() => "")).split("\n").filter((line) => line !== ""),
+  };
+}
 
 describe("camgate snapshot", () => {
   it("writes one JPEG from an approved camera, with Digest", async (t) => {
@@ -64,6 +97,164 @@ describe("camgate snapshot", () => {
       .streams[0];
     assert.equal(stream?.codec_name, "mjpeg");
     assert.ok((stream?.width ?? 0) > 0);
+  });
+
+  it("takes one frame of the stream of a camera without a snapshot address, through the relay: no password in ffmpeg's argv", async (t) => {
+    const dir = await tempDir(t);
+    const sim = await hardenedCameras(t, "127.0.173.10", 1, {
+      override: () => ({ snapshots: false }),
+    });
+    const [camera] = sim.describe();
+    assert.equal(camera!.snapshot, "");
+    const { file } = await writeRecorderConfig(dir, []);
+    const added = await runCamgate(
+      ["--config", file, "cameras", "add", camera!.xaddr, "-u", "admin", "--password-stdin"],
+      { input: camera!.password },
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const ffmpeg = await recordingFfmpeg(dir);
+    const output = join(dir, "aim.jpg");
+    const shot = await runCamgate(["--config", file, "snapshot", camera!.address, "-o", output], {
+      env: { CAMGATE_FFMPEG: ffmpeg.path },
+    });
+    assert.equal(shot.code, 0, shot.stderr);
+    assert.match(
+      shot.stdout,
+      /^wrote .*aim\.jpg \(\d+ KiB\) from cam-[0-9a-f]+, a frame of its stream \(the camera gives no snapshot address\)\n$/,
+    );
+    assert.deepEqual(await probePicture(output), { codec_name: "mjpeg", width: 320, height: 240 });
+
+    const [argv, ...more] = await ffmpeg.argv();
+    assert.equal(more.length, 0, "one ffmpeg");
+    assert.match(
+      argv!,
+      / -i rtsp:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{16,}\/Streaming\/Channels\/101 /,
+    );
+    for (const secret of [camera!.password, encodeURIComponent(camera!.password)])
+      assert.ok(!argv!.includes(secret), "the password is not in ffmpeg's argv");
+    assert.ok(!argv!.includes(camera!.address), "ffmpeg does not even learn the camera's address");
+
+    // --json says where the picture came from.
+    const json = await runCamgate(
+      ["--config", file, "--json", "snapshot", camera!.address, "-o", output],
+      { env: { CAMGATE_FFMPEG: ffmpeg.path } },
+    );
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal((JSON.parse(json.stdout) as { source: string }).source, "stream");
+  });
+
+  it("falls back to the stream (GStreamer, Digest) when the snapshot address fails, not when credentials are refused", async (t) => {
+    const dir = await tempDir(t);
+    const rtsp = { username: "viewer", password: "Gst!Digest-9" };
+    const stream = await startGstRtspServer(t, "127.0.173.20", 8554, "/cam", rtsp);
+    // The snapshot page offers only Basic: refused, so the picture comes from the stream.
+    const basic = await peer(t, "127.0.173.21", (res) => {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="cam"' });
+      res.end();
+    });
+    // This one turns the Digest answer down: the credentials are wrong, nothing else is tried.
+    const refusing = await peer(t, "127.0.173.22", (res) => {
+      res.writeHead(401, { "www-authenticate": 'Digest realm="cam", nonce="abc", qop="auth"' });
+      res.end();
+    });
+    const { config, file } = await writeRecorderConfig(dir, []);
+    await seedCameras(config, [
+      {
+        id: "cam-basic",
+        ip: "127.0.173.21",
+        streamUri: stream,
+        snapshotUri: basic.url,
+        credentials: rtsp,
+      },
+      {
+        id: "cam-refusing",
+        ip: "127.0.173.22",
+        streamUri: stream,
+        snapshotUri: refusing.url,
+        credentials: rtsp,
+      },
+      {
+        id: "cam-wrong",
+        ip: "127.0.173.20",
+        streamUri: stream,
+        credentials: { ...rtsp, password: "stale" },
+      },
+    ]);
+    const snapshot = (id: string, output: string) =>
+      runCamgate(["--config", file, "snapshot", id, "-o", join(dir, output)]);
+
+    const fallback = await snapshot("cam-basic", "basic.jpg");
+    assert.equal(fallback.code, 0, fallback.stderr);
+    assert.match(
+      fallback.stdout,
+      /from cam-basic, a frame of its stream \(its snapshot address failed: the camera offers only Basic authentication for snapshots, .*refused/,
+    );
+    assert.deepEqual(await probePicture(join(dir, "basic.jpg")), {
+      codec_name: "mjpeg",
+      width: 320,
+      height: 240,
+    });
+    assert.ok(basic.seen.every((headers) => headers.authorization === undefined));
+
+    const refused = await snapshot("cam-refusing", "refused.jpg");
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /camera cam-refusing refused its stored credentials for its snapshot: the camera refused the credentials \(HTTP 401\); fix: camgate cameras credentials cam-refusing -u USER --password-stdin/,
+    );
+    assert.equal(refusing.seen.length, 2, "one challenge, one Digest answer, nothing more");
+
+    const wrong = await snapshot("cam-wrong", "wrong.jpg");
+    assert.equal(wrong.code, 1);
+    assert.match(
+      wrong.stderr,
+      /camera cam-wrong refused its stored credentials for its stream: wrong username or password; fix: camgate cameras credentials cam-wrong -u USER --password-stdin/,
+    );
+    assert.ok(!wrong.stderr.includes("stale"), "the stored password is not shown");
+  });
+
+  it("a camera whose stream answers nothing ends the snapshot with the reason, not a hang", async (t) => {
+    const dir = await tempDir(t);
+    // Takes the RTSP connection, reads the requests, never says a word.
+    const held: Socket[] = [];
+    const silent = createTcpServer((socket) => {
+      held.push(socket);
+      socket.on("error", () => undefined);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(8554, "127.0.173.30", resolve));
+    defer(t, async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const { config, file } = await writeRecorderConfig(dir, ["recorder: {connectTimeout: 2s}"]);
+    await seedCameras(config, [
+      {
+        id: "cam-silent",
+        ip: "127.0.173.30",
+        streamUri: "rtsp://127.0.173.30:8554/live",
+        credentials: credentials,
+      },
+    ]);
+    const shot = await runCamgate([
+      "--config",
+      file,
+      "snapshot",
+      "cam-silent",
+      "-o",
+      join(dir, "none.jpg"),
+    ]);
+    assert.equal(shot.code, 1, shot.stdout);
+    assert.match(
+      shot.stderr,
+      /^camgate: (no picture from the stream within 12 s|ffmpeg could not take a frame of rtsp:\/\/127\.0\.173\.30:8554\/live)(: [^\n]+)?\n$/,
+    );
+    assert.ok(held.length >= 1, "the relay did reach the camera");
+    assert.ok(!shot.stderr.includes(credentials.password));
+    assert.ok(
+      !shot.stderr.includes("127.0.0.1"),
+      "the relay's address is not the technician's concern",
+    );
   });
 
   it("never answers Basic, never follows a redirect, never takes what is not a JPEG", async (t) => {

@@ -108,9 +108,10 @@ describe("password scoring", () => {
     const defaults = allDefaultPasswords(data);
     assert.deepEqual(passwordWeaknesses("Cg!Strong7a", defaults), []);
     const weak = passwordWeaknesses("12345", defaults);
-    assert.ok(weak.includes("a known factory default password"));
-    assert.ok(weak.some((w) => w.startsWith("shorter than 8")));
-    assert.ok(weak.every((w) => !w.includes("12345")));
+    assert.ok(weak.some((w) => w.en === "a known factory default password"));
+    assert.ok(weak.some((w) => w.en.startsWith("shorter than 8")));
+    assert.ok(weak.some((w) => w.vi.startsWith("ngắn hơn 8 ký tự")));
+    assert.ok(weak.every((w) => !w.en.includes("12345") && !w.vi.includes("12345")));
   });
 });
 
@@ -165,17 +166,23 @@ describe("certificate inspection", () => {
   it("passes a CA-signed RSA-2048 SHA-256 certificate for the host", () => {
     const good = new X509Certificate(cameraCertificate("127.0.0.5", false, ca).certPem);
     assert.deepEqual(certificateProblems(good, "127.0.0.5"), []);
-    assert.deepEqual(certificateProblems(good, "127.0.0.6"), ["not issued for 127.0.0.6"]);
+    assert.deepEqual(certificateProblems(good, "127.0.0.6"), [
+      { en: "not issued for 127.0.0.6", vi: "không cấp cho 127.0.0.6" },
+    ]);
   });
 
   it("names every fault of a factory certificate", () => {
     const bad = new X509Certificate(cameraCertificate("127.0.0.5", true, ca).certPem);
-    const problems = certificateProblems(bad, "127.0.0.5").join("; ");
+    const problems = certificateProblems(bad, "127.0.0.5")
+      .map((problem) => problem.en)
+      .join("; ");
     for (const expected of ["self-signed", "sha1", "1024 bits", "not issued"])
       assert.match(problems, new RegExp(expected, "i"));
     assert.match(
-      certificateProblems(bad, "127.0.0.5", Date.now() + 30 * 365 * 86_400_000).join(),
-      /expired/,
+      certificateProblems(bad, "127.0.0.5", Date.now() + 30 * 365 * 86_400_000)
+        .map((problem) => `${problem.en} / ${problem.vi}`)
+        .join(),
+      /expired on .* \/ đã hết hạn từ /,
     );
   });
 });

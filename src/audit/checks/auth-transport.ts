@@ -2,16 +2,20 @@ import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
 import { challengesOf, httpProbe } from "../probes/http.js";
 import { rtspRequest } from "../probes/rtsp.js";
+import { errorSaid, said } from "../said.js";
 import type { Evidence } from "../types.js";
 import { type Check, needsDevice, note, outcome } from "./check.js";
 
 const unauthenticatedRtsp: Check = {
   id: "auth.unauthenticated-rtsp",
   async run(ctx) {
-    if (!ctx.device) return needsDevice(ctx, "Finding the stream URIs");
+    if (!ctx.device)
+      return needsDevice(ctx, said("Finding the stream URIs", "Tìm địa chỉ luồng video"));
     const urls = ctx.streamUris();
     if (urls.length === 0)
-      return outcome("not_applicable", [note("the camera advertises no RTSP stream")]);
+      return outcome("not_applicable", [
+        note(said("the camera advertises no RTSP stream", "camera không công bố luồng RTSP nào")),
+      ]);
     const evidence: Evidence[] = [];
     let served = 0;
     let refused = 0;
@@ -23,7 +27,10 @@ const unauthenticatedRtsp: Check = {
         });
         evidence.push(
           ctx.scrub.record("rtsp:describe", {
-            sent: `DESCRIBE ${url.href} without Authorization`,
+            sent: said(
+              `DESCRIBE ${url.href} without Authorization`,
+              `DESCRIBE ${url.href} không kèm Authorization`,
+            ),
             received: describeHead(reply.statusLine, {
               "content-type": reply.headers["content-type"],
               "www-authenticate": reply.headers["www-authenticate"],
@@ -36,7 +43,7 @@ const unauthenticatedRtsp: Check = {
         evidence.push(
           ctx.scrub.record("rtsp:describe", {
             sent: `DESCRIBE ${url.href}`,
-            received: (error as Error).message,
+            received: errorSaid(error),
           }),
         );
       }
@@ -82,7 +89,10 @@ const basicOverCleartext: Check = {
         if (challenges.some((challenge) => /^Basic\b/i.test(challenge))) basic = true;
         evidence.push(
           ctx.scrub.record("http:challenge", {
-            sent: `${method} ${url.href} without Authorization`,
+            sent: said(
+              `${method} ${url.href} without Authorization`,
+              `${method} ${url.href} không kèm Authorization`,
+            ),
             received: describeHead(`HTTP ${reply.status}`, {
               "www-authenticate": challenges,
               location: reply.headers.location,
@@ -93,7 +103,7 @@ const basicOverCleartext: Check = {
         evidence.push(
           ctx.scrub.record("http:challenge", {
             sent: `${method} ${url.href}`,
-            received: (error as Error).message,
+            received: errorSaid(error),
           }),
         );
       }
@@ -102,8 +112,12 @@ const basicOverCleartext: Check = {
       const id = ctx.target.cameraId ?? ctx.target.host;
       evidence.push(
         note(
-          `warning: recorder.cameras.${id}.allowBasicAuth is set: the agent sends this camera's ` +
-            "password with RTSP Basic authentication (in clear) when the camera offers nothing better",
+          said(
+            `warning: recorder.cameras.${id}.allowBasicAuth is set: the agent sends this camera's ` +
+              "password with RTSP Basic authentication (in clear) when the camera offers nothing better",
+            `cảnh báo: recorder.cameras.${id}.allowBasicAuth đang bật: khi camera không hỗ trợ cách nào tốt hơn, ` +
+              "camgate gửi mật khẩu của camera này bằng xác thực RTSP Basic (không mã hóa)",
+          ),
         ),
       );
       return outcome("fail", evidence);

@@ -5,11 +5,19 @@ import { escapeXml } from "../../onvif/xml.js";
 import { field, responseOf } from "../xml-summary.js";
 import { allDefaultPasswords } from "../vendor-data.js";
 import type { Evidence } from "../types.js";
-import { type Check, needsCredentials, needsDevice, note, outcome } from "./check.js";
+import {
+  budgetSpentSaid,
+  type Check,
+  needsCredentials,
+  needsDevice,
+  note,
+  outcome,
+} from "./check.js";
 import { anonymousOnvif, protectedOperation } from "./anonymous-onvif.js";
 import { tryDefaultCredentials } from "./default-credentials.js";
 import { httpProbe } from "../probes/http.js";
 import { describeHead } from "../evidence.js";
+import { errorSaid, joined, mapSaid, type Said, said } from "../said.js";
 
 const unauthenticatedOnvif: Check = {
   id: "auth.unauthenticated-onvif",
@@ -19,7 +27,12 @@ const unauthenticatedOnvif: Check = {
     const served = results.filter((r) => r.reply.ok).map((r) => r.label);
     if (served.length > 0) {
       return outcome("fail", [
-        note(`answered without credentials: ${served.join(", ")}`),
+        note(
+          said(
+            `answered without credentials: ${served.join(", ")}`,
+            `trả lời khi không có thông tin đăng nhập: ${served.join(", ")}`,
+          ),
+        ),
         ...evidence,
       ]);
     }
@@ -35,14 +48,24 @@ const unauthenticatedOnvif: Check = {
 const SPECIAL = /[^A-Za-z0-9]/;
 
 /** The weaknesses of a password by the D724 rules, without ever echoing the password. */
-export function passwordWeaknesses(password: string, knownDefaults: Set<string>): string[] {
-  const weaknesses: string[] = [];
-  if (password.length < 8) weaknesses.push(`shorter than 8 characters (${password.length})`);
-  if (!/[A-Z]/.test(password)) weaknesses.push("no upper-case letter");
-  if (!/[a-z]/.test(password)) weaknesses.push("no lower-case letter");
-  if (!/[0-9]/.test(password)) weaknesses.push("no digit");
-  if (!SPECIAL.test(password)) weaknesses.push("no special character");
-  if (knownDefaults.has(password)) weaknesses.push("a known factory default password");
+export function passwordWeaknesses(password: string, knownDefaults: Set<string>): Said[] {
+  const weaknesses: Said[] = [];
+  if (password.length < 8)
+    weaknesses.push(
+      said(
+        `shorter than 8 characters (${password.length})`,
+        `ngắn hơn 8 ký tự (${password.length})`,
+      ),
+    );
+  if (!/[A-Z]/.test(password)) weaknesses.push(said("no upper-case letter", "không có chữ hoa"));
+  if (!/[a-z]/.test(password)) weaknesses.push(said("no lower-case letter", "không có chữ thường"));
+  if (!/[0-9]/.test(password)) weaknesses.push(said("no digit", "không có chữ số"));
+  if (!SPECIAL.test(password))
+    weaknesses.push(said("no special character", "không có ký tự đặc biệt"));
+  if (knownDefaults.has(password))
+    weaknesses.push(
+      said("a known factory default password", "là một mật khẩu mặc định đã biết của nhà sản xuất"),
+    );
   return weaknesses;
 }
 
@@ -50,13 +73,33 @@ const suppliedPasswordStrength: Check = {
   id: "auth.supplied-password-strength",
   async run(ctx) {
     if (!ctx.credentials)
-      return outcome("not_applicable", [note("no password was supplied for this camera")]);
+      return outcome("not_applicable", [
+        note(
+          said(
+            "no password was supplied for this camera",
+            "chưa khai báo mật khẩu nào cho camera này",
+          ),
+        ),
+      ]);
     const weaknesses = passwordWeaknesses(ctx.credentials.password, allDefaultPasswords(ctx.data));
     return weaknesses.length === 0
       ? outcome("pass", [
-          note("scored locally: ≥ 8 characters, upper, lower, digit, special; not a known default"),
+          note(
+            said(
+              "scored locally: ≥ 8 characters, upper, lower, digit, special; not a known default",
+              "chấm ngay trên thiết bị: ≥ 8 ký tự, có chữ hoa, chữ thường, chữ số, ký tự đặc biệt; không phải mật khẩu mặc định đã biết",
+            ),
+          ),
         ])
-      : outcome("fail", [note(`the supplied password is weak: ${weaknesses.join("; ")}`)]);
+      : outcome("fail", [
+          note(
+            mapSaid(
+              joined(weaknesses),
+              (list, lang) =>
+                `${lang === "vi" ? "mật khẩu đã khai báo yếu" : "the supplied password is weak"}: ${list}`,
+            ),
+          ),
+        ]);
   },
 };
 
@@ -80,37 +123,41 @@ const wsseFreshness: Check = {
   id: "auth.wsse-freshness",
   async run(ctx) {
     const credentials = ctx.credentials;
-    if (!credentials) return needsCredentials("Testing token freshness");
+    if (!credentials)
+      return needsCredentials(said("Testing token freshness", "Kiểm tra độ mới của token"));
     const operation = await protectedOperation(ctx);
     if (!operation)
       return outcome("unknown", [
         note(
-          "no ONVIF operation refuses anonymous callers, so a token's acceptance proves nothing",
+          said(
+            "no ONVIF operation refuses anonymous callers, so a token's acceptance proves nothing",
+            "không thao tác ONVIF nào từ chối người gọi ẩn danh, nên việc camera nhận token không chứng minh được gì",
+          ),
         ),
       ]);
     // Each of the three may be refused, so each is a login within the camera's budget.
-    const login = (securityHeader: string, label: string) =>
+    const login = (securityHeader: string, label: Said) =>
       ctx.loginAttempt(
         () => ctx.onvif(operation, { securityHeader, label }),
         (reply) => !reply.ok,
       );
     const noRoom = (evidence: Evidence[]) =>
-      outcome("unknown", [
-        ...evidence,
-        note(
-          `not tried: the failed logins this camera may take from the audit (${ctx.budget.limit} per ${ctx.budget.windowMs / 1000} s) are spent`,
-        ),
-      ]);
+      outcome("unknown", [...evidence, note(budgetSpentSaid(ctx))]);
     const control = (
       await login(
         usernameTokenHeader(credentials.username, credentials.password, ctx.clockOffsetMs()),
-        "fresh token (control)",
+        said("fresh token (control)", "token mới (đối chứng)"),
       )
     )?.result;
     if (!control) return noRoom([]);
     if (!control.ok)
       return outcome("unknown", [
-        note("the supplied credentials are refused with a fresh token"),
+        note(
+          said(
+            "the supplied credentials are refused with a fresh token",
+            "thông tin đăng nhập đã khai báo bị từ chối ngay cả với token mới",
+          ),
+        ),
         control.evidence,
       ]);
     const hourAgo = new Date(Date.now() + ctx.clockOffsetMs() - 3_600_000)
@@ -119,7 +166,7 @@ const wsseFreshness: Check = {
     const bare = (
       await login(
         token(credentials.username, credentials.password, undefined, undefined),
-        "token without nonce and created",
+        said("token without nonce and created", "token không có nonce và thời điểm tạo"),
       )
     )?.result;
     if (!bare) return noRoom([control.evidence]);
@@ -127,7 +174,7 @@ const wsseFreshness: Check = {
     const stale = (
       await login(
         token(credentials.username, credentials.password, randomBytes(16), hourAgo),
-        "token created an hour ago",
+        said("token created an hour ago", "token tạo từ một giờ trước"),
       )
     )?.result;
     if (!stale) return noRoom([control.evidence, bare.evidence]);
@@ -148,7 +195,12 @@ const lockoutPolicy: Check = {
     if (!setting)
       return outcome("unknown", [
         evidence,
-        note("the camera does not report its lockout setting over ONVIF; check the web UI"),
+        note(
+          said(
+            "the camera does not report its lockout setting over ONVIF; check the web UI",
+            "camera không cho biết cài đặt khóa tài khoản qua ONVIF; hãy xem trong trang quản trị web",
+          ),
+        ),
       ]);
     const { enabled, maxFailures: max, periodSeconds: period } = setting;
     const verdict = enabled && Number.isInteger(max) && max >= 1 && max <= 10;
@@ -156,8 +208,11 @@ const lockoutPolicy: Check = {
       evidence,
       note(
         enabled
-          ? `lockout after ${max} failures within ${period} s`
-          : "brute-force protection is switched off",
+          ? said(
+              `lockout after ${max} failures within ${period} s`,
+              `khóa tài khoản sau ${max} lần đăng nhập sai trong ${period} giây`,
+            )
+          : said("brute-force protection is switched off", "chức năng chống dò mật khẩu đang tắt"),
       ),
     ]);
   },
@@ -170,14 +225,22 @@ const passwordPolicy: Check = {
     if (!reply.ok) return outcome("unknown", [reply.evidence]);
     const response = responseOf(reply.envelope);
     const number = (name: string) => Number(field(response, name) ?? 0);
-    const problems: string[] = [];
-    if (number("MinLen") < 8) problems.push(`minimum length ${number("MinLen")} (< 8)`);
-    if (number("Uppercase") < 1) problems.push("upper case not required");
-    if (number("Number") < 1) problems.push("digit not required");
-    if (number("SpecialChars") < 1) problems.push("special character not required");
+    const problems: Said[] = [];
+    if (number("MinLen") < 8)
+      problems.push(
+        said(
+          `minimum length ${number("MinLen")} (< 8)`,
+          `độ dài tối thiểu ${number("MinLen")} (< 8)`,
+        ),
+      );
+    if (number("Uppercase") < 1)
+      problems.push(said("upper case not required", "không bắt buộc chữ hoa"));
+    if (number("Number") < 1) problems.push(said("digit not required", "không bắt buộc chữ số"));
+    if (number("SpecialChars") < 1)
+      problems.push(said("special character not required", "không bắt buộc ký tự đặc biệt"));
     return outcome(problems.length === 0 ? "pass" : "fail", [
       reply.evidence,
-      ...(problems.length > 0 ? [note(problems.join("; "))] : []),
+      ...(problems.length > 0 ? [note(joined(problems))] : []),
     ]);
   },
 };
@@ -185,7 +248,7 @@ const passwordPolicy: Check = {
 const accounts: Check = {
   id: "auth.accounts",
   async run(ctx) {
-    if (!ctx.credentials) return needsCredentials("Listing accounts");
+    if (!ctx.credentials) return needsCredentials(said("Listing accounts", "Liệt kê tài khoản"));
     const reply = await ctx.onvif("<tds:GetUsers/>");
     if (!reply.ok) return outcome("unknown", [reply.evidence]);
     const users = (responseOf(reply.envelope)?.children ?? [])
@@ -199,21 +262,35 @@ const accounts: Check = {
         ),
       }));
     const defaultNamed = new Set(ctx.data.vendors.defaultNamedAccounts);
-    const problems: string[] = [];
+    const problems: Said[] = [];
     const admins = users.filter((user) => user.level === "Administrator");
+    const adminNames = admins.map((u) => u.name).join(", ");
     if (admins.length > 1)
-      problems.push(`${admins.length} administrators: ${admins.map((u) => u.name).join(", ")}`);
+      problems.push(
+        said(
+          `${admins.length} administrators: ${adminNames}`,
+          `${admins.length} tài khoản quản trị: ${adminNames}`,
+        ),
+      );
     const named = users.filter((user) => defaultNamed.has(user.name.toLowerCase()));
+    const namedList = named.map((u) => u.name).join(", ");
     if (named.length > 0)
-      problems.push(`default-named accounts: ${named.map((u) => u.name).join(", ")}`);
-    if (users.some((user) => user.leaksPassword)) problems.push("GetUsers returns passwords");
+      problems.push(
+        said(`default-named accounts: ${namedList}`, `tài khoản mang tên mặc định: ${namedList}`),
+      );
+    if (users.some((user) => user.leaksPassword))
+      problems.push(said("GetUsers returns passwords", "GetUsers trả về cả mật khẩu"));
+    const accounts = users.map((u) => `${u.name} (${u.level})`).join(", ");
     const listing = note(
-      `accounts: ${users.map((u) => `${u.name} (${u.level})`).join(", ") || "none listed"}`,
+      said(
+        `accounts: ${accounts || "none listed"}`,
+        `tài khoản: ${accounts || "không có tài khoản nào được liệt kê"}`,
+      ),
     );
     return outcome(problems.length === 0 ? "pass" : "fail", [
       reply.evidence,
       listing,
-      ...(problems.length > 0 ? [note(problems.join("; "))] : []),
+      ...(problems.length > 0 ? [note(joined(problems))] : []),
     ]);
   },
 };
@@ -221,10 +298,18 @@ const accounts: Check = {
 const unauthenticatedSnapshot: Check = {
   id: "auth.unauthenticated-snapshot",
   async run(ctx) {
-    if (!ctx.device) return needsDevice(ctx, "Finding the snapshot URL");
+    if (!ctx.device)
+      return needsDevice(ctx, said("Finding the snapshot URL", "Tìm địa chỉ ảnh chụp nhanh"));
     const urls = ctx.snapshotUris();
     if (urls.length === 0)
-      return outcome("not_applicable", [note("the camera advertises no snapshot URL")]);
+      return outcome("not_applicable", [
+        note(
+          said(
+            "the camera advertises no snapshot URL",
+            "camera không công bố địa chỉ ảnh chụp nhanh nào",
+          ),
+        ),
+      ]);
     const evidence: Evidence[] = [];
     let served = false;
     let refused = 0;
@@ -240,7 +325,10 @@ const unauthenticatedSnapshot: Check = {
           const type = String(reply.headers["content-type"] ?? "");
           evidence.push(
             ctx.scrub.record("http:snapshot", {
-              sent: `${method} ${url.href} without Authorization`,
+              sent: said(
+                `${method} ${url.href} without Authorization`,
+                `${method} ${url.href} không kèm Authorization`,
+              ),
               received: describeHead(`HTTP ${reply.status}`, {
                 "content-type": type,
                 "www-authenticate": reply.headers["www-authenticate"],
@@ -256,7 +344,7 @@ const unauthenticatedSnapshot: Check = {
           evidence.push(
             ctx.scrub.record("http:snapshot", {
               sent: `${method} ${url.href}`,
-              received: (error as Error).message,
+              received: errorSaid(error),
             }),
           );
           break;

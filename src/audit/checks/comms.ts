@@ -4,25 +4,36 @@ import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
 import { rtspRequest } from "../probes/rtsp.js";
 import { type TlsHandshake, type TlsHandshakeOptions, tlsHandshake } from "../probes/tls.js";
+import { errorSaid, joined, mapSaid, probeReason, type Said, said } from "../said.js";
 import type { Evidence } from "../types.js";
 import { type Check, note, outcome } from "./check.js";
 import { cameraAlive } from "./services.js";
 
 const RTSPS_PORT = 322;
+const NO_HTTPS = said("no working HTTPS endpoint", "không có cổng HTTPS nào hoạt động");
 /** Suites the ONVIF Security Baseline rules out: RC4, 3DES/DES, export, NULL, anonymous, static RSA. */
 const WEAK_SUITES = "RC4:3DES:DES:EXPORT:NULL:eNULL:aNULL:kRSA:@SECLEVEL=0";
 
 function handshakeEvidence(
   ctx: AuditContext,
   port: number,
-  what: string,
+  what: Said,
   result: TlsHandshake,
 ): Evidence {
   return ctx.scrub.record("tls:handshake", {
-    sent: `TLS ClientHello to ${ctx.host}:${port} offering ${what}`,
+    sent: said(
+      `TLS ClientHello to ${ctx.host}:${port} offering ${what.en}`,
+      `Gửi TLS ClientHello tới ${ctx.host}:${port}, đề nghị ${what.vi}`,
+    ),
     received: result.ok
-      ? `handshake completed: ${result.protocol}, ${result.cipher}`
-      : `refused: ${result.reason}`,
+      ? said(
+          `handshake completed: ${result.protocol}, ${result.cipher}`,
+          `bắt tay thành công: ${result.protocol}, ${result.cipher}`,
+        )
+      : mapSaid(
+          probeReason(result.reason),
+          (why, lang) => `${lang === "vi" ? "bị từ chối" : "refused"}: ${why}`,
+        ),
   });
 }
 
@@ -35,7 +46,15 @@ function httpsEndpoint(
     if (ports.https === undefined)
       return {
         port: undefined,
-        evidence: [...ports.evidence, note("HTTPS is disabled in GetNetworkProtocols")],
+        evidence: [
+          ...ports.evidence,
+          note(
+            said(
+              "HTTPS is disabled in GetNetworkProtocols",
+              "HTTPS đang tắt theo GetNetworkProtocols",
+            ),
+          ),
+        ],
       };
     const handshake = await tlsHandshake(ctx.host, ports.https, {
       timeoutMs: ctx.settings.probeTimeoutMs,
@@ -46,7 +65,12 @@ function httpsEndpoint(
       handshake,
       evidence: [
         ...ports.evidence,
-        handshakeEvidence(ctx, ports.https, "the client's defaults", handshake),
+        handshakeEvidence(
+          ctx,
+          ports.https,
+          said("the client's defaults", "các thiết lập mặc định của máy khách"),
+          handshake,
+        ),
       ],
     };
   });
@@ -55,7 +79,7 @@ function httpsEndpoint(
 async function restrictedHandshake(
   ctx: AuditContext,
   port: number,
-  what: string,
+  what: Said,
   options: Omit<TlsHandshakeOptions, "timeoutMs" | "signal">,
 ) {
   const result = await tlsHandshake(ctx.host, port, {
@@ -101,19 +125,30 @@ const cleartextManagement: Check = {
       )
         return outcome("pass", evidence);
       if (reply.status === 404)
-        return outcome("pass", [...evidence, note("no web interface on plain HTTP")]);
+        return outcome("pass", [
+          ...evidence,
+          note(said("no web interface on plain HTTP", "không có giao diện web trên HTTP thường")),
+        ]);
       return outcome("fail", [
         ...evidence,
-        note("the web interface answers on plain HTTP without redirecting to HTTPS"),
+        note(
+          said(
+            "the web interface answers on plain HTTP without redirecting to HTTPS",
+            "giao diện web trả lời trên HTTP thường mà không chuyển sang HTTPS",
+          ),
+        ),
       ]);
     } catch (error) {
       const evidence = ctx.scrub.record("http:web-ui", {
         sent: `GET ${url}`,
-        received: (error as Error).message,
+        received: errorSaid(error),
       });
       const reference = await cameraAlive(ctx);
       return reference.alive
-        ? outcome("pass", [evidence, note("plain HTTP is not served")])
+        ? outcome("pass", [
+            evidence,
+            note(said("plain HTTP is not served", "camera không phục vụ HTTP thường")),
+          ])
         : outcome("unknown", [evidence, reference.evidence]);
     }
   },
@@ -124,7 +159,7 @@ const tlsVersion: Check = {
   async run(ctx) {
     const https = await httpsEndpoint(ctx);
     if (https.port === undefined || !https.handshake?.ok)
-      return outcome("not_applicable", [...https.evidence, note("no working HTTPS endpoint")]);
+      return outcome("not_applicable", [...https.evidence, note(NO_HTTPS)]);
     const evidence: Evidence[] = [];
     let accepted = false;
     let refused = 0;
@@ -132,7 +167,7 @@ const tlsVersion: Check = {
       const { result, evidence: record } = await restrictedHandshake(
         ctx,
         https.port,
-        `only ${version}`,
+        said(`only ${version}`, `chỉ ${version}`),
         {
           minVersion: version,
           maxVersion: version,
@@ -153,11 +188,11 @@ const tlsCiphers: Check = {
   async run(ctx) {
     const https = await httpsEndpoint(ctx);
     if (https.port === undefined || !https.handshake?.ok)
-      return outcome("not_applicable", [...https.evidence, note("no working HTTPS endpoint")]);
+      return outcome("not_applicable", [...https.evidence, note(NO_HTTPS)]);
     const { result, evidence } = await restrictedHandshake(
       ctx,
       https.port,
-      `only weak suites (${WEAK_SUITES})`,
+      said(`only weak suites (${WEAK_SUITES})`, `chỉ các bộ mã hóa yếu (${WEAK_SUITES})`),
       {
         minVersion: "TLSv1",
         maxVersion: "TLSv1.2",
@@ -165,7 +200,15 @@ const tlsCiphers: Check = {
       },
     );
     if (result.ok)
-      return outcome("fail", [evidence, note(`weak suite accepted: ${result.cipher}`)]);
+      return outcome("fail", [
+        evidence,
+        note(
+          said(
+            `weak suite accepted: ${result.cipher}`,
+            `camera chấp nhận bộ mã hóa yếu: ${result.cipher}`,
+          ),
+        ),
+      ]);
     return outcome(result.refused ? "pass" : "unknown", [evidence]);
   },
 };
@@ -188,22 +231,27 @@ export function certificateProblems(
   certificate: X509Certificate,
   host: string,
   nowMs = Date.now(),
-): string[] {
-  const problems: string[] = [];
-  if (Date.parse(certificate.validTo) < nowMs) problems.push(`expired on ${certificate.validTo}`);
-  if (Date.parse(certificate.validFrom) > nowMs)
-    problems.push(`not valid before ${certificate.validFrom}`);
+): Said[] {
+  const problems: Said[] = [];
+  const { validFrom, validTo } = certificate;
+  if (Date.parse(validTo) < nowMs)
+    problems.push(said(`expired on ${validTo}`, `đã hết hạn từ ${validTo}`));
+  if (Date.parse(validFrom) > nowMs)
+    problems.push(said(`not valid before ${validFrom}`, `chưa có hiệu lực trước ${validFrom}`));
   if (certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey))
-    problems.push("self-signed");
+    problems.push(said("self-signed", "tự ký"));
   const algorithm = signatureAlgorithm(certificate) ?? "";
-  if (/sha1|md5|md2/i.test(algorithm)) problems.push(`signed with ${algorithm}`);
+  if (/sha1|md5|md2/i.test(algorithm))
+    problems.push(said(`signed with ${algorithm}`, `ký bằng ${algorithm}`));
   const details = certificate.publicKey.asymmetricKeyDetails;
-  if (certificate.publicKey.asymmetricKeyType === "rsa" && (details?.modulusLength ?? 0) < 2048)
-    problems.push(`RSA key of ${details?.modulusLength ?? "?"} bits`);
+  if (certificate.publicKey.asymmetricKeyType === "rsa" && (details?.modulusLength ?? 0) < 2048) {
+    const bits = details?.modulusLength ?? "?";
+    problems.push(said(`RSA key of ${bits} bits`, `khóa RSA chỉ ${bits} bit`));
+  }
   const nameMatches = /^[\d.]+$|:/.test(host)
     ? certificate.checkIP(host)
     : certificate.checkHost(host);
-  if (!nameMatches) problems.push(`not issued for ${host}`);
+  if (!nameMatches) problems.push(said(`not issued for ${host}`, `không cấp cho ${host}`));
   return problems;
 }
 
@@ -215,24 +263,41 @@ const tlsCertificate: Check = {
     const evidence = [...https.evidence];
     if (https.port !== undefined && handshake && !handshake.ok) {
       // A camera that only speaks old TLS still shows its certificate to an old client.
-      const legacy = await restrictedHandshake(ctx, https.port, "any version", {
-        minVersion: "TLSv1",
-        ciphers: "DEFAULT:@SECLEVEL=0",
-      });
+      const legacy = await restrictedHandshake(
+        ctx,
+        https.port,
+        said("any version", "mọi phiên bản"),
+        {
+          minVersion: "TLSv1",
+          ciphers: "DEFAULT:@SECLEVEL=0",
+        },
+      );
       handshake = legacy.result;
       evidence.push(legacy.evidence);
     }
-    if (!handshake?.ok)
-      return outcome("not_applicable", [...evidence, note("no working HTTPS endpoint")]);
+    if (!handshake?.ok) return outcome("not_applicable", [...evidence, note(NO_HTTPS)]);
     const leaf = handshake.chain[0];
-    if (!leaf) return outcome("unknown", [...evidence, note("the server sent no certificate")]);
+    if (!leaf)
+      return outcome("unknown", [
+        ...evidence,
+        note(said("the server sent no certificate", "máy chủ không gửi chứng chỉ nào")),
+      ]);
     const problems = certificateProblems(leaf, ctx.host);
+    const subject = leaf.subject.replace(/\n/g, ", ");
+    const issuer = leaf.issuer.replace(/\n/g, ", ");
+    const signature = signatureAlgorithm(leaf);
+    const details = leaf.publicKey.asymmetricKeyDetails;
+    const key = `${leaf.publicKey.asymmetricKeyType ?? "?"} ${details?.modulusLength ?? details?.namedCurve ?? ""}`;
     const description = note(
-      `subject ${leaf.subject.replace(/\n/g, ", ")}; issuer ${leaf.issuer.replace(/\n/g, ", ")}; valid ${leaf.validFrom} to ${leaf.validTo}; ` +
-        `signature ${signatureAlgorithm(leaf) ?? "unknown"}; key ${leaf.publicKey.asymmetricKeyType ?? "?"} ${leaf.publicKey.asymmetricKeyDetails?.modulusLength ?? leaf.publicKey.asymmetricKeyDetails?.namedCurve ?? ""}`,
+      said(
+        `subject ${subject}; issuer ${issuer}; valid ${leaf.validFrom} to ${leaf.validTo}; ` +
+          `signature ${signature ?? "unknown"}; key ${key}`,
+        `chủ thể ${subject}; bên cấp ${issuer}; hiệu lực từ ${leaf.validFrom} đến ${leaf.validTo}; ` +
+          `chữ ký ${signature ?? "không rõ"}; khóa ${key}`,
+      ),
     );
     return problems.length > 0
-      ? outcome("fail", [...evidence, description, note(problems.join("; "))])
+      ? outcome("fail", [...evidence, description, note(joined(problems))])
       : outcome("pass", [...evidence, description]);
   },
 };
@@ -243,7 +308,12 @@ const videoEncryption: Check = {
     const uris = ctx.streamUris();
     const secure = uris.filter((url) => url.protocol === "rtsps:");
     const evidence: Evidence[] = [
-      note(`stream URIs: ${uris.map((url) => url.href).join(", ") || "none known"}`),
+      note(
+        said(
+          `stream URIs: ${uris.map((url) => url.href).join(", ") || "none known"}`,
+          `địa chỉ luồng video: ${uris.map((url) => url.href).join(", ") || "không biết"}`,
+        ),
+      ),
     ];
     if (secure.length > 0) return outcome("pass", evidence);
     // Many cameras serve RTSPS on the standard port without advertising it in Media1.
@@ -258,7 +328,7 @@ const videoEncryption: Check = {
       });
       evidence.push(
         ctx.scrub.record("rtsps:options", {
-          sent: `OPTIONS ${probe.href} over TLS`,
+          sent: said(`OPTIONS ${probe.href} over TLS`, `OPTIONS ${probe.href} qua TLS`),
           received: reply.statusLine,
         }),
       );
@@ -266,13 +336,21 @@ const videoEncryption: Check = {
     } catch (error) {
       evidence.push(
         ctx.scrub.record("rtsps:options", {
-          sent: `OPTIONS ${probe.href} over TLS`,
-          received: (error as Error).message,
+          sent: said(`OPTIONS ${probe.href} over TLS`, `OPTIONS ${probe.href} qua TLS`),
+          received: errorSaid(error),
         }),
       );
       const reference = await cameraAlive(ctx);
       if (!reference.alive) return outcome("unknown", [...evidence, reference.evidence]);
-      return outcome("fail", [...evidence, note("video is offered only as plain RTP over RTSP")]);
+      return outcome("fail", [
+        ...evidence,
+        note(
+          said(
+            "video is offered only as plain RTP over RTSP",
+            "video chỉ được cung cấp dạng RTP thường qua RTSP (không mã hóa)",
+          ),
+        ),
+      ]);
     }
   },
 };

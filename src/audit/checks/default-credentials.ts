@@ -7,12 +7,22 @@ import { challengesOf, httpProbe } from "../probes/http.js";
 import { rtspRequest } from "../probes/rtsp.js";
 import type { CheckOutcome, Evidence } from "../types.js";
 import { allDefaultPairs, defaultCredentialsFor } from "../vendor-data.js";
+import { errorSaid, said } from "../said.js";
 import { note, outcome } from "./check.js";
 import { protectedOperation } from "./anonymous-onvif.js";
 
 const TRIES_PER_PROTOCOL = 3;
 /** Refusals that are not a plain "wrong password": the camera may be locking us out. */
 const LOCKOUT_STATUSES = new Set([403, 423, 429, 453, 503]);
+
+const NO_CHALLENGE = said("no usable challenge", "không có yêu cầu xác thực dùng được");
+
+const VERDICT_VI: Record<TryResult["verdict"], string> = {
+  accepted: "được chấp nhận",
+  refused: "bị từ chối",
+  lockout: "có dấu hiệu khóa tài khoản",
+  inconclusive: "không kết luận được",
+};
 
 type TryResult = {
   verdict: "accepted" | "refused" | "lockout" | "inconclusive";
@@ -82,7 +92,7 @@ async function httpProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
         if (!authorization)
           return {
             verdict: "inconclusive",
-            evidence: ctx.scrub.record("http:login", { note: "no usable challenge" }),
+            evidence: ctx.scrub.record("http:login", { note: NO_CHALLENGE }),
           };
         const reply = await httpProbe(url.href, {
           timeoutMs: ctx.settings.probeTimeoutMs,
@@ -93,7 +103,10 @@ async function httpProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
         return {
           verdict: byStatus(reply.status),
           evidence: ctx.scrub.record("http:login", {
-            sent: `GET ${url.href} as ${pair.username} with a factory password`,
+            sent: said(
+              `GET ${url.href} as ${pair.username} with a factory password`,
+              `GET ${url.href} bằng tài khoản ${pair.username} với mật khẩu mặc định của nhà sản xuất`,
+            ),
             received: describeHead(`HTTP ${reply.status}`, {}),
           }),
         };
@@ -122,7 +135,7 @@ async function rtspProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
       if (!authorization)
         return {
           verdict: "inconclusive",
-          evidence: ctx.scrub.record("rtsp:login", { note: "no usable challenge" }),
+          evidence: ctx.scrub.record("rtsp:login", { note: NO_CHALLENGE }),
         };
       const reply = await rtspRequest(url, "DESCRIBE", {
         timeoutMs,
@@ -132,7 +145,10 @@ async function rtspProtocol(ctx: AuditContext): Promise<Protocol | undefined> {
       return {
         verdict: byStatus(reply.status),
         evidence: ctx.scrub.record("rtsp:login", {
-          sent: `DESCRIBE ${url.href} as ${pair.username} with a factory password`,
+          sent: said(
+            `DESCRIBE ${url.href} as ${pair.username} with a factory password`,
+            `DESCRIBE ${url.href} bằng tài khoản ${pair.username} với mật khẩu mặc định của nhà sản xuất`,
+          ),
           received: reply.statusLine,
         }),
       };
@@ -151,7 +167,7 @@ async function tryPair(
   } catch (error) {
     return {
       verdict: "inconclusive",
-      evidence: ctx.scrub.record(`${protocol.name}:login`, { received: (error as Error).message }),
+      evidence: ctx.scrub.record(`${protocol.name}:login`, { received: errorSaid(error) }),
     };
   }
 }
@@ -159,9 +175,20 @@ async function tryPair(
 /** The camera's failed-login budget for this lockout window is spent: no further tries. */
 function budgetSpent(ctx: AuditContext, tries: number, evidence: Evidence[]): CheckOutcome {
   const { limit, windowMs } = ctx.budget;
-  const why = `the failed logins this camera may take from the audit (${limit} per ${windowMs / 1000} s, below its lockout threshold) are spent`;
-  if (tries === 0) return outcome("unknown", [note(`no factory password tried: ${why}`)]);
-  return outcome("pass", [...evidence, note(`stopped after ${tries} tries: ${why}`)]);
+  const why = said(
+    `the failed logins this camera may take from the audit (${limit} per ${windowMs / 1000} s, below its lockout threshold) are spent`,
+    `số lần đăng nhập sai mà lần kiểm tra được phép gây ra cho camera này (${limit} lần trong ${windowMs / 1000} giây, dưới ngưỡng khóa tài khoản) đã dùng hết`,
+  );
+  if (tries === 0)
+    return outcome("unknown", [
+      note(
+        said(`no factory password tried: ${why.en}`, `chưa thử mật khẩu mặc định nào: ${why.vi}`),
+      ),
+    ]);
+  return outcome("pass", [
+    ...evidence,
+    note(said(`stopped after ${tries} tries: ${why.en}`, `dừng sau ${tries} lần thử: ${why.vi}`)),
+  ]);
 }
 
 /**
@@ -181,7 +208,10 @@ export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOut
   ) {
     return outcome("fail", [
       note(
-        `the credentials supplied for this camera (user ${supplied.username}) are a factory default, and the camera accepts them`,
+        said(
+          `the credentials supplied for this camera (user ${supplied.username}) are a factory default, and the camera accepts them`,
+          `thông tin đăng nhập khai báo cho camera này (tài khoản ${supplied.username}) là mặc định của nhà sản xuất, và camera chấp nhận`,
+        ),
       ),
     ]);
   }
@@ -192,7 +222,12 @@ export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOut
   }
   if (protocols.length === 0)
     return outcome("unknown", [
-      note("no service asked for credentials, so factory passwords could not be tried"),
+      note(
+        said(
+          "no service asked for credentials, so factory passwords could not be tried",
+          "không dịch vụ nào yêu cầu đăng nhập, nên không thử được mật khẩu mặc định",
+        ),
+      ),
     ]);
   const evidence: Evidence[] = [];
   let tries = 0;
@@ -207,14 +242,24 @@ export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOut
       if (!attempt) return budgetSpent(ctx, tries, evidence);
       tries++;
       const result = attempt.result;
-      evidence.push({
-        ...result.evidence,
-        note: `factory pair #${index + 1} (${username}) on ${protocol.name}: ${result.verdict}`,
-      });
+      evidence.push(
+        ctx.scrub.annotate(
+          result.evidence,
+          said(
+            `factory pair #${index + 1} (${username}) on ${protocol.name}: ${result.verdict}`,
+            `cặp mặc định #${index + 1} (${username}) qua ${protocol.name}: ${VERDICT_VI[result.verdict]}`,
+          ),
+        ),
+      );
       if (result.verdict === "accepted") return outcome("fail", evidence);
       if (result.verdict === "lockout") {
         evidence.push(
-          note("the camera began refusing in a way that suggests a lockout; no further tries"),
+          note(
+            said(
+              "the camera began refusing in a way that suggests a lockout; no further tries",
+              "camera bắt đầu từ chối theo kiểu khóa tài khoản; không thử thêm",
+            ),
+          ),
         );
         return outcome("unknown", evidence);
       }
@@ -222,6 +267,11 @@ export async function tryDefaultCredentials(ctx: AuditContext): Promise<CheckOut
   }
   return outcome("pass", [
     ...evidence,
-    note(`${tries} factory passwords refused on ${protocols.map((p) => p.name).join(", ")}`),
+    note(
+      said(
+        `${tries} factory passwords refused on ${protocols.map((p) => p.name).join(", ")}`,
+        `${tries} mật khẩu mặc định bị từ chối qua ${protocols.map((p) => p.name).join(", ")}`,
+      ),
+    ),
   ]);
 }

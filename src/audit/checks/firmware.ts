@@ -2,28 +2,47 @@ import { matchAdvisories } from "../firmware-match.js";
 import { describeHead } from "../evidence.js";
 import { httpProbe } from "../probes/http.js";
 import type { Evidence } from "../types.js";
-import { type Check, needsDevice, note, outcome } from "./check.js";
+import { errorSaid, said } from "../said.js";
+import { budgetSpentSaid, type Check, needsDevice, note, outcome } from "./check.js";
 
 const knownVulnerable: Check = {
   id: "firmware.known-vulnerable",
   async run(ctx) {
     const device = ctx.device;
-    if (!device) return needsDevice(ctx, "Matching the firmware against advisories");
+    if (!device)
+      return needsDevice(
+        ctx,
+        said("Matching the firmware against advisories", "Đối chiếu firmware với các khuyến cáo"),
+      );
     const { manufacturer, model, firmwareVersion } = device;
     if (!manufacturer || !model || !firmwareVersion)
       return outcome("unknown", [
-        note("the camera did not report manufacturer, model and firmware"),
+        note(
+          said(
+            "the camera did not report manufacturer, model and firmware",
+            "camera không cho biết hãng, kiểu máy và firmware",
+          ),
+        ),
       ]);
+    const checked = ctx.data.advisories.length;
     const identity = note(
-      `${manufacturer} ${model}, firmware ${firmwareVersion}; ${ctx.data.advisories.length} advisories checked`,
+      said(
+        `${manufacturer} ${model}, firmware ${firmwareVersion}; ${checked} advisories checked`,
+        `${manufacturer} ${model}, firmware ${firmwareVersion}; đã đối chiếu ${checked} khuyến cáo`,
+      ),
     );
     const matches = matchAdvisories(ctx.data, { manufacturer, model, firmwareVersion });
     const affected = matches.filter((match) => match.verdict === "affected");
-    const describe = (m: (typeof matches)[number]) =>
+    const describe = ({ advisory, verdict }: (typeof matches)[number]) =>
       note(
-        `${m.advisory.ids.join(", ")}: ${m.advisory.summary} Source: ${m.advisory.source}.` +
-          `${m.advisory.exploitedInTheWild ? " Known to be exploited in the wild." : ""}` +
-          `${m.verdict === "undetermined" ? " The firmware text carries no build date; compare it with the advisory." : ""}`,
+        said(
+          `${advisory.ids.join(", ")}: ${advisory.summary} Source: ${advisory.source}.` +
+            `${advisory.exploitedInTheWild ? " Known to be exploited in the wild." : ""}` +
+            `${verdict === "undetermined" ? " The firmware text carries no build date; compare it with the advisory." : ""}`,
+          `${advisory.ids.join(", ")}: ${advisory.summaryVi} Nguồn: ${advisory.source}.` +
+            `${advisory.exploitedInTheWild ? " Đã bị khai thác trên thực tế." : ""}` +
+            `${verdict === "undetermined" ? " Chuỗi firmware không có ngày build; hãy tự đối chiếu với khuyến cáo." : ""}`,
+        ),
       );
     if (affected.length > 0) {
       const exploited = affected.some((match) => match.advisory.exploitedInTheWild);
@@ -55,15 +74,22 @@ const hikvisionBypass: Check = {
       const body = reply.body.toString("utf8");
       const leaked = reply.status === 200 && /<firmwareVersion>[^<]+<\/firmwareVersion>/.test(body);
       const evidence = ctx.scrub.record("http:hikvision-bypass", {
-        sent: `GET ${page.href}?auth=<CVE-2017-7921 token>`,
+        // Said, not shown as auth=...: it is no secret, and a redacted placeholder reads garbled.
+        sent: said(
+          `GET ${page.href} with the published auth parameter of CVE-2017-7921`,
+          `GET ${page.href} kèm tham số auth đã công bố của CVE-2017-7921`,
+        ),
         received: `${describeHead(`HTTP ${reply.status}`, { "content-type": reply.headers["content-type"] })}\n${leaked ? body : ""}`,
       });
       return outcome(leaked ? "fail" : "pass", [evidence]);
     } catch (error) {
       return outcome("unknown", [
         ctx.scrub.record("http:hikvision-bypass", {
-          sent: `GET /System/deviceInfo on ${ctx.host}`,
-          received: (error as Error).message,
+          sent: said(
+            `GET /System/deviceInfo on ${ctx.host}`,
+            `GET /System/deviceInfo trên ${ctx.host}`,
+          ),
+          received: errorSaid(error),
         }),
       ]);
     }
@@ -119,7 +145,10 @@ const dahuaBypass: Check = {
         id: 1,
       });
       if (first.status !== 200 || !first.reply)
-        return outcome("pass", [...evidence, note("no Dahua RPC2 login endpoint")]);
+        return outcome("pass", [
+          ...evidence,
+          note(said("no Dahua RPC2 login endpoint", "không có điểm đăng nhập RPC2 của Dahua")),
+        ]);
       // On a patched camera this is a failed login of admin: it spends the lockout budget.
       const attempt = await ctx.loginAttempt(
         () =>
@@ -137,13 +166,7 @@ const dahuaBypass: Check = {
           }),
         (reply) => reply.reply?.result !== true,
       );
-      if (!attempt)
-        return outcome("unknown", [
-          ...evidence,
-          note(
-            `not tried: the failed logins this camera may take from the audit (${ctx.budget.limit} per ${ctx.budget.windowMs / 1000} s) are spent`,
-          ),
-        ]);
+      if (!attempt) return outcome("unknown", [...evidence, note(budgetSpentSaid(ctx))]);
       const second = attempt.result;
       if (second.reply?.result === true) {
         await call("/RPC2", {
@@ -154,12 +177,17 @@ const dahuaBypass: Check = {
         }).catch(() => undefined);
         return outcome("fail", [
           ...evidence,
-          note("a NetKeyboard login without a password was accepted (session logged out at once)"),
+          note(
+            said(
+              "a NetKeyboard login without a password was accepted (session logged out at once)",
+              "camera chấp nhận đăng nhập NetKeyboard không cần mật khẩu (phiên đã được đăng xuất ngay)",
+            ),
+          ),
         ]);
       }
       return outcome("pass", evidence);
     } catch (error) {
-      return outcome("unknown", [...evidence, note((error as Error).message)]);
+      return outcome("unknown", [...evidence, note(errorSaid(error))]);
     }
   },
 };

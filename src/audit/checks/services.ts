@@ -7,7 +7,8 @@ import {
 } from "../../util/snmp.js";
 import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
-import { probePort } from "../probes/tcp.js";
+import { type PortState, probePort } from "../probes/tcp.js";
+import { errorSaid, joined, mapSaid, probeReason, type Said, said, verbatim } from "../said.js";
 import { udpExchange } from "../probes/udp.js";
 import type { CheckOutcome, Evidence } from "../types.js";
 import { field, responseOf } from "../xml-summary.js";
@@ -28,14 +29,26 @@ export function cameraAlive(ctx: AuditContext): Promise<{ alive: boolean; eviden
     return {
       alive: state.state === "open",
       evidence: ctx.scrub.record("tcp:reference", {
-        sent: `TCP connect ${ctx.host}:${http} (the camera's web port)`,
-        received: state.state === "open" ? "open" : `${state.state}: ${state.reason}`,
+        sent: said(
+          `TCP connect ${ctx.host}:${http} (the camera's web port)`,
+          `Kết nối TCP tới ${ctx.host}:${http} (cổng web của camera)`,
+        ),
+        received: portState(state),
       }),
     };
   });
 }
 
-function tcpServiceCheck(id: string, service: string, ports: number[]): Check {
+/** What a TCP connect found, as the report says it; a banner is the camera's own words. */
+function portState(state: PortState): Said {
+  if (state.state === "open") return said("open, no banner", "mở, không có lời chào");
+  const reason = probeReason(state.reason);
+  return state.state === "closed"
+    ? mapSaid(reason, (why, lang) => `${lang === "vi" ? "đóng" : "closed"}: ${why}`)
+    : mapSaid(reason, (why, lang) => `${lang === "vi" ? "không trả lời" : "no-answer"}: ${why}`);
+}
+
+function tcpServiceCheck(id: string, service: Said, ports: number[]): Check {
   return {
     id,
     async run(ctx): Promise<CheckOutcome> {
@@ -43,7 +56,12 @@ function tcpServiceCheck(id: string, service: string, ports: number[]): Check {
       if (!reference.alive)
         return outcome("unknown", [
           reference.evidence,
-          note("the camera does not answer, so closed ports prove nothing"),
+          note(
+            said(
+              "the camera does not answer, so closed ports prove nothing",
+              "camera không trả lời, nên cổng đóng không chứng minh được gì",
+            ),
+          ),
         ]);
       const evidence: Evidence[] = [];
       const open: number[] = [];
@@ -55,19 +73,21 @@ function tcpServiceCheck(id: string, service: string, ports: number[]): Check {
         if (state.state === "open") open.push(port);
         evidence.push(
           ctx.scrub.record(`tcp:${port}`, {
-            sent: `TCP connect ${ctx.host}:${port} (${service}), no login`,
+            sent: said(
+              `TCP connect ${ctx.host}:${port} (${service.en}), no login`,
+              `Kết nối TCP tới ${ctx.host}:${port} (${service.vi}), không đăng nhập`,
+            ),
             received:
-              state.state === "open"
-                ? state.banner.length > 0
-                  ? state.banner
-                  : "open, no banner"
-                : `${state.state}: ${state.reason}`,
+              state.state === "open" && state.banner.length > 0 ? state.banner : portState(state),
           }),
         );
       }
       evidence.push(
         note(
-          `${service}: ports checked ${ports.join(", ")} (the standard one and the alternates vendors move it to)${open.length > 0 ? `; open: ${open.join(", ")}` : ""}`,
+          said(
+            `${service.en}: ports checked ${ports.join(", ")} (the standard one and the alternates vendors move it to)${open.length > 0 ? `; open: ${open.join(", ")}` : ""}`,
+            `${service.vi}: đã kiểm tra các cổng ${ports.join(", ")} (cổng chuẩn và các cổng thay thế mà hãng hay chuyển sang)${open.length > 0 ? `; đang mở: ${open.join(", ")}` : ""}`,
+          ),
         ),
       );
       return outcome(open.length > 0 ? "fail" : "pass", evidence);
@@ -79,14 +99,19 @@ async function udpServiceOutcome(
   ctx: AuditContext,
   port: number,
   payload: Buffer,
-  describe: (reply: Buffer) => { listening: boolean; text: string },
-  what: string,
+  describe: (reply: Buffer) => { listening: boolean; text: string | Said },
+  what: Said,
 ): Promise<CheckOutcome> {
   const reference = await cameraAlive(ctx);
   if (!reference.alive)
     return outcome("unknown", [
       reference.evidence,
-      note("the camera does not answer, so silence proves nothing"),
+      note(
+        said(
+          "the camera does not answer, so silence proves nothing",
+          "camera không trả lời, nên việc không có trả lời ở cổng này không chứng minh được gì",
+        ),
+      ),
     ]);
   const answer = await udpExchange(ctx.host, port, payload, {
     timeoutMs: ctx.settings.probeTimeoutMs,
@@ -96,7 +121,10 @@ async function udpServiceOutcome(
     return outcome("pass", [
       ctx.scrub.record(`udp:${port}`, {
         sent: what,
-        received: answer.state === "refused" ? "port unreachable" : answer.reason,
+        received:
+          answer.state === "refused"
+            ? said("port unreachable", "cổng không tới được (port unreachable)")
+            : probeReason(answer.reason),
       }),
     ]);
   }
@@ -119,7 +147,10 @@ const upnp: Check = {
         const text = reply.toString("latin1");
         return { listening: /^HTTP\/1\.[01] 200/.test(text), text };
       },
-      `unicast SSDP M-SEARCH to ${ctx.host}:1900`,
+      said(
+        `unicast SSDP M-SEARCH to ${ctx.host}:1900`,
+        `Gửi SSDP M-SEARCH trực tiếp tới ${ctx.host}:1900`,
+      ),
     ),
 };
 
@@ -138,7 +169,12 @@ const snmpPublic: Check = {
         : "pass";
     return outcome(status, [
       ...outcomes.flatMap((o) => o.evidence),
-      note(`SNMP: ports checked ${SNMP_PORTS.join(", ")}`),
+      note(
+        said(
+          `SNMP: ports checked ${SNMP_PORTS.join(", ")}`,
+          `SNMP: đã kiểm tra các cổng ${SNMP_PORTS.join(", ")}`,
+        ),
+      ),
     ]);
   },
 };
@@ -159,10 +195,17 @@ function snmpOutcome(ctx: AuditContext, port: number): Promise<CheckOutcome> {
           text: `GetResponse community=${message.community} sysDescr=${value}`,
         };
       } catch (error) {
-        return { listening: false, text: `not an SNMP reply: ${(error as Error).message}` };
+        const why = (error as Error).message;
+        return {
+          listening: false,
+          text: said(`not an SNMP reply: ${why}`, `không phải trả lời SNMP: ${why}`),
+        };
       }
     },
-    `SNMPv2c GET sysDescr.0 with community "public" to ${ctx.host}:${port}`,
+    said(
+      `SNMPv2c GET sysDescr.0 with community "public" to ${ctx.host}:${port}`,
+      `Gửi SNMPv2c GET sysDescr.0 với community "public" tới ${ctx.host}:${port}`,
+    ),
   );
 }
 
@@ -172,18 +215,28 @@ const cloudP2P: Check = {
     const ddns = await ctx.onvif("<tds:GetDynamicDNS/>");
     const remote = await ctx.onvif("<tds:GetRemoteDiscoveryMode/>");
     const evidence = [ddns.evidence, remote.evidence];
-    const findings: string[] = [];
+    const findings: Said[] = [];
     if (ddns.ok) {
       const info = responseOf(ddns.envelope)?.children.find(
         (child) => child.local === "DynamicDNSInformation",
       );
       const type = field(info, "Type");
       if (type && type !== "NoUpdate")
-        findings.push(`dynamic DNS ${type} (${field(info, "Name") ?? "no name"})`);
+        findings.push(
+          said(
+            `dynamic DNS ${type} (${field(info, "Name") ?? "no name"})`,
+            `DNS động ${type} (${field(info, "Name") ?? "không có tên"})`,
+          ),
+        );
     }
     if (remote.ok && field(responseOf(remote.envelope), "RemoteDiscoveryMode") === "Discoverable")
-      findings.push("remote discovery (cloud relay) is on");
-    if (findings.length > 0) return outcome("fail", [...evidence, note(findings.join("; "))]);
+      findings.push(
+        said(
+          "remote discovery (cloud relay) is on",
+          "chế độ phát hiện từ xa (chuyển tiếp qua đám mây) đang bật",
+        ),
+      );
+    if (findings.length > 0) return outcome("fail", [...evidence, note(joined(findings))]);
     return outcome(ddns.ok || remote.ok ? "pass" : "unknown", evidence);
   },
 };
@@ -194,7 +247,7 @@ const preauthDisclosure: Check = {
     const firmware = ctx.device?.firmwareVersion;
     const model = ctx.device?.model;
     const evidence: Evidence[] = [];
-    const leaks: string[] = [];
+    const leaks: Said[] = [];
     const mentions = (text: string) => {
       const found: string[] = [];
       const version = firmware?.split(/\s+/)[0];
@@ -206,8 +259,21 @@ const preauthDisclosure: Check = {
       return found;
     };
     const scopes = ctx.target.scopes ?? ctx.device?.scopes ?? [];
-    if (mentions(scopes.join(" ")).length > 0) leaks.push("WS-Discovery scopes name the firmware");
-    evidence.push(note(`WS-Discovery scopes: ${scopes.join(" ") || "none known"}`));
+    if (mentions(scopes.join(" ")).length > 0)
+      leaks.push(
+        said(
+          "WS-Discovery scopes name the firmware",
+          "phạm vi WS-Discovery (scopes) nêu tên firmware",
+        ),
+      );
+    evidence.push(
+      note(
+        said(
+          `WS-Discovery scopes: ${scopes.join(" ") || "none known"}`,
+          `phạm vi WS-Discovery (scopes): ${scopes.join(" ") || "không biết"}`,
+        ),
+      ),
+    );
     const root = await ctx.webRootUrl();
     const url = root.href;
     try {
@@ -215,7 +281,7 @@ const preauthDisclosure: Check = {
       const server = String(reply.headers.server ?? "");
       evidence.push(
         ctx.scrub.record("http:server-header", {
-          sent: `GET ${url} without Authorization`,
+          sent: said(`GET ${url} without Authorization`, `GET ${url} không kèm Authorization`),
           received: describeHead(`HTTP ${reply.status}`, { server }),
         }),
       );
@@ -223,12 +289,12 @@ const preauthDisclosure: Check = {
         mentions(server).length > 0 ||
         (model && firmware && server.includes(model) && /\d+\.\d+/.test(server))
       )
-        leaks.push(`the Server header reads "${server}"`);
+        leaks.push(said(`the Server header reads "${server}"`, `header Server ghi "${server}"`));
     } catch (error) {
       evidence.push(
         ctx.scrub.record("http:server-header", {
           sent: `GET ${url}`,
-          received: (error as Error).message,
+          received: errorSaid(error),
         }),
       );
       if (leaks.length === 0) return outcome("unknown", evidence);
@@ -236,11 +302,16 @@ const preauthDisclosure: Check = {
     if (!firmware)
       return outcome(leaks.length > 0 ? "fail" : "unknown", [
         ...evidence,
-        note("the firmware version is unknown, so a disclosure cannot be recognised"),
+        note(
+          said(
+            "the firmware version is unknown, so a disclosure cannot be recognised",
+            "không biết phiên bản firmware, nên không nhận ra được việc lộ thông tin",
+          ),
+        ),
       ]);
     return outcome(leaks.length > 0 ? "fail" : "pass", [
       ...evidence,
-      ...(leaks.length > 0 ? [note(leaks.join("; "))] : []),
+      ...(leaks.length > 0 ? [note(joined(leaks))] : []),
     ]);
   },
 };
@@ -250,11 +321,15 @@ const preauthDisclosure: Check = {
  * what Mirai-era devices use; 2121 and 2222 are the usual unprivileged FTP and SSH ports).
  */
 export const SERVICES_CHECKS: Check[] = [
-  tcpServiceCheck("services.telnet", "telnet", [23, 2323]),
-  tcpServiceCheck("services.debug-ports", "vendor debug", [9527, 9530, 6789]),
-  tcpServiceCheck("services.ftp", "FTP", [21, 2121]),
-  tcpServiceCheck("services.ssh", "SSH", [22, 2222]),
-  tcpServiceCheck("services.vendor-sdk", "vendor SDK", [8000, 37777, 34567]),
+  tcpServiceCheck("services.telnet", verbatim("telnet"), [23, 2323]),
+  tcpServiceCheck(
+    "services.debug-ports",
+    said("vendor debug", "cổng gỡ lỗi của hãng"),
+    [9527, 9530, 6789],
+  ),
+  tcpServiceCheck("services.ftp", verbatim("FTP"), [21, 2121]),
+  tcpServiceCheck("services.ssh", verbatim("SSH"), [22, 2222]),
+  tcpServiceCheck("services.vendor-sdk", said("vendor SDK", "SDK của hãng"), [8000, 37777, 34567]),
   upnp,
   snmpPublic,
   cloudP2P,

@@ -1,4 +1,5 @@
 import { field, responseOf } from "../xml-summary.js";
+import { joined, said } from "../said.js";
 import { type Check, note, outcome } from "./check.js";
 
 const MAX_SKEW_MS = 5000;
@@ -11,7 +12,12 @@ const clockSkew: Check = {
     const seconds = (clock.offsetMs / 1000).toFixed(1);
     return outcome(Math.abs(clock.offsetMs) > MAX_SKEW_MS ? "fail" : "pass", [
       clock.evidence,
-      note(`camera clock minus box clock: ${seconds} s (tolerance ${MAX_SKEW_MS / 1000} s)`),
+      note(
+        said(
+          `camera clock minus box clock: ${seconds} s (tolerance ${MAX_SKEW_MS / 1000} s)`,
+          `đồng hồ camera lệch so với thiết bị camgate: ${seconds} giây (cho phép ${MAX_SKEW_MS / 1000} giây)`,
+        ),
+      ),
     ]);
   },
 };
@@ -34,15 +40,23 @@ const ntp: Check = {
       server.children.some((c) => /Address|DNSname/.test(c.local) && c.text.trim() !== ""),
     );
     const used = clock.dateTimeType === "NTP";
+    const how = clock.dateTimeType;
     const problems = [
-      ...(configured || fromDhcp ? [] : ["no NTP server configured"]),
+      ...(configured || fromDhcp
+        ? []
+        : [said("no NTP server configured", "chưa cấu hình máy chủ NTP nào")]),
       ...(used
         ? []
-        : [`the clock is set ${clock.dateTimeType ?? "by an unknown method"}, not by NTP`]),
+        : [
+            said(
+              `the clock is set ${how ?? "by an unknown method"}, not by NTP`,
+              `đồng hồ được đặt ${how ? `theo kiểu ${how}` : "theo cách không rõ"}, không theo NTP`,
+            ),
+          ]),
     ];
     return outcome(problems.length === 0 ? "pass" : "fail", [
       ...evidence,
-      ...(problems.length > 0 ? [note(problems.join("; "))] : []),
+      ...(problems.length > 0 ? [note(joined(problems))] : []),
     ]);
   },
 };

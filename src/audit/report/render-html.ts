@@ -8,6 +8,7 @@ import {
 } from "../../i18n/index.js";
 import { REDACTED } from "../../log/index.js";
 import { BASELINE_TITLES } from "../catalogue.js";
+import { evidenceIn } from "../evidence.js";
 import type { AuditReport, ControlResult, ResultState } from "../types.js";
 import { HTML_WORDS, type HtmlWords, INTERPRETATION } from "./html-words.js";
 import {
@@ -216,14 +217,16 @@ function refs(control: ControlResult, page: Page): string {
 
 function evidence(control: ControlResult, page: Page): string {
   if (control.evidence.length === 0) return "";
-  const items = control.evidence.map(
-    (item) =>
+  const items = control.evidence.map((item) => {
+    const { sent, received, note } = evidenceIn(item, page.lang);
+    return (
       `<div class="ev">${item.probe === "note" ? "" : `<code>${esc(item.probe)}</code>`}` +
-      (item.sent ? `<pre>→ ${evidenceText(item.sent, page)}</pre>` : "") +
-      (item.received ? `<pre>← ${evidenceText(item.received, page)}</pre>` : "") +
-      (item.note ? `<div class="note">${evidenceText(item.note, page)}</div>` : "") +
-      `</div>`,
-  );
+      (sent ? `<pre>→ ${evidenceText(sent, page)}</pre>` : "") +
+      (received ? `<pre>← ${evidenceText(received, page)}</pre>` : "") +
+      (note ? `<div class="note">${evidenceText(note, page)}</div>` : "") +
+      `</div>`
+    );
+  });
   return `<div class="evidence"><div class="label">${esc(page.words.evidence)}</div>${items.join("")}</div>`;
 }
 

@@ -5,6 +5,7 @@ import {
   type Lang,
 } from "../../i18n/index.js";
 import { BASELINE_TITLES } from "../catalogue.js";
+import { evidenceIn } from "../evidence.js";
 import { type AuditReport, RESULT_STATES, type ResultState } from "../types.js";
 import type { ControlChange } from "./summary.js";
 import { FAMILY_TITLE, SEVERITY_LABEL, STATUS_LABEL, statement, textOf } from "./words.js";
@@ -93,10 +94,8 @@ export function renderTable(report: AuditReport, options: TableOptions): string[
       family = current;
       lines.push("", FAMILY_TITLE[lang][family] ?? family);
     }
-    const headline =
-      control.status === "fail"
-        ? (control.evidence.findLast((e) => e.probe === "note")?.note ?? "")
-        : "";
+    const last = control.evidence.findLast((e) => e.probe === "note");
+    const headline = control.status === "fail" && last ? (evidenceIn(last, lang).note ?? "") : "";
     lines.push(
       `  ${paint(control.status)} ${SEVERITY_LABEL[lang][control.severity].padEnd(severityWidth)} ${control.id.padEnd(34)} ${statement(control, lang)}`,
     );

@@ -1,6 +1,7 @@
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_CONFIG_PATH } from "../../config/index.js";
 import { ExitCode } from "../../errors.js";
+import { type Lang, LANGS } from "../../i18n/index.js";
 import {
   type Answers,
   LinePrompter,
@@ -20,6 +21,7 @@ interface ProvisionCliOptions {
   service: boolean;
   redo: ProvisionStep[];
   owner: string;
+  lang?: Lang;
 }
 
 function step(value: string, previous: ProvisionStep[]): ProvisionStep[] {
@@ -50,6 +52,12 @@ export function registerProvisionCommand(
       "camgate",
     )
     .option("--redo <step>", "do a completed step again (repeatable; all)", step, [])
+    .addOption(
+      new Option(
+        "--lang <lang>",
+        "language of the audit table and report for the site owner (default: site.locale, vi)",
+      ).choices(LANGS),
+    )
     .action(
       exitWith(outcome, async (options: ProvisionCliOptions, command: Command) => {
         const answers: Answers = options.answers ? await loadAnswers(options.answers) : {};
@@ -66,6 +74,7 @@ export function registerProvisionCommand(
             redo: new Set(options.redo),
             service: options.service,
             owner: process.getuid?.() === 0 ? options.owner : undefined,
+            lang: options.lang,
             say: (line) => ctx.stdout.write(`${line}\n`),
             logger: cliLogger(command, ctx),
           });
