@@ -135,8 +135,13 @@ describe("docs/asyncapi.yaml", () => {
   it("as a checker, refuses what the document does not allow", async () => {
     const contract = await AsyncApiContract.load();
     const fits = (message: WireMessage) => contract.problems(message).length === 0;
+    // Replies go through the outbox: a msg-id and an expiry (15 min or the command's validity).
     const reply = (body: Record<string, unknown>) =>
-      wire("reply/center", { schema: "camgate.reply/1", ...body });
+      wire(
+        "reply/center",
+        { schema: "camgate.reply/1", ...body },
+        { messageExpiryInterval: 900, userProperties: { "msg-id": "0123456789abcdef-7" } },
+      );
     assert.equal(fits(wire("status", STATUS, { retain: true })), true);
     assert.equal(fits(wire("status", STATUS)), false, "status is retained");
     assert.equal(fits(wire("status", STATUS, { retain: true, contentType: undefined })), false);
@@ -158,6 +163,13 @@ describe("docs/asyncapi.yaml", () => {
       "only health expires",
     );
     assert.equal(fits(reply({ command: "clip.request", ok: true, result: CLIP_RESULT })), true);
+    const replyWithoutExpiry = wire("reply/center", {
+      schema: "camgate.reply/1",
+      command: "clip.request",
+      ok: true,
+      result: CLIP_RESULT,
+    });
+    assert.equal(fits(replyWithoutExpiry), false, "a reply says how long it is worth having");
     assert.equal(fits(reply({ command: "clip.request", ok: true, result: { queued: 1 } })), false);
     assert.equal(fits(reply({ command: "live.stop", ok: true, result: CLIP_RESULT })), false);
     assert.equal(fits(reply({ command: "status.get", ok: true, result: {} })), false);
