@@ -78,7 +78,7 @@ async function standaloneAuditsAgree(t: CleanupScope, cameraDirs: string[]): Pro
 }
 
 describe("camgate demo", () => {
-  it("within a minute: cameras discovered, audited, recording, video at the center; Ctrl-C leaves nothing running", async (t) => {
+  it("within a minute: cameras discovered, audited (as a standalone audit of each finds them), recording, video at the center; Ctrl-C leaves nothing running", async (t) => {
     const dir = join(await tempDir(t), "demo");
     const layout = demoLayout(dir);
     const child = spawn(
