@@ -18,5 +18,7 @@ export {
   type SimCameraInfo,
   Simulator,
   type SimulatorOptions,
+  simulatedAdministrator,
+  simulatedProfile,
   UNPRIVILEGED_PORTS,
 } from "./simulator.js";

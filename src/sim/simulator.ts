@@ -105,6 +105,33 @@ export function loopbackAddress(base: string, offset: number): string {
   return `127.${(value >> 16) & 255}.${(value >> 8) & 255}.${value & 255}`;
 }
 
+/** The profile of the `index`th camera: "mixed" alternates, hardened first. */
+export function simulatedProfile(profile: ProfileName, index: number): "hardened" | "weak" {
+  return profile === "mixed" ? (index % 2 === 0 ? "hardened" : "weak") : profile;
+}
+
+function administrator(factory: boolean, index: number, seed: string | undefined) {
+  return factory
+    ? { ...DEFAULT_CREDENTIALS }
+    : { username: "admin", password: uniquePassword(cameraIdentity(index, seed), seed) };
+}
+
+/**
+ * The administrator account the `index`th camera of a simulator started with `profile` and
+ * `seed` (no overrides) has: what `camgate sim` prints, and what `camgate demo` enrols.
+ */
+export function simulatedAdministrator(
+  profile: ProfileName,
+  index: number,
+  seed?: string,
+): { username: string; password: string } {
+  return administrator(
+    weaknessesOf(simulatedProfile(profile, index)).defaultCredentials,
+    index,
+    seed,
+  );
+}
+
 /** N simulated cameras from one video clip and one clock, on consecutive loopback addresses. */
 export class Simulator {
   readonly cameras: SimCamera[] = [];
@@ -180,8 +207,7 @@ export class Simulator {
 
   #stateFor(index: number, host: string, asset: VideoAsset): SimCameraState {
     const { options } = this;
-    const base =
-      options.profile === "mixed" ? (index % 2 === 0 ? "hardened" : "weak") : options.profile;
+    const base = simulatedProfile(options.profile, index);
     const override = options.override?.(index);
     const weaknesses = { ...weaknessesOf(base), ...override?.weaknesses };
     const identity = {
@@ -189,13 +215,10 @@ export class Simulator {
       ...(weaknesses.vulnerableFirmware ? VULNERABLE_IDENTITY : {}),
     };
     const users: SimUser[] = [
-      weaknesses.defaultCredentials
-        ? { ...DEFAULT_CREDENTIALS, level: "Administrator" }
-        : {
-            username: "admin",
-            password: uniquePassword(identity, options.seed),
-            level: "Administrator",
-          },
+      {
+        ...administrator(weaknesses.defaultCredentials, index, options.seed),
+        level: "Administrator",
+      },
     ];
     if (weaknesses.extraAdminAccount)
       users.push({ username: "guest", password: "guest", level: "Administrator" });

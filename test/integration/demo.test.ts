@@ -4,11 +4,18 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { AuditReport } from "../../src/audit/index.js";
 import { demoLayout } from "../../src/demo/index.js";
 import type { BoxStatus } from "../../src/health/index.js";
 import { cleanEnv, collect, MAIN_JS, runCamgate } from "../helpers/cli.js";
 import { waitFor } from "../helpers/recording.js";
-import { defer, tempDir } from "../helpers/temp.js";
+import {
+  loopbackAddress,
+  simulatedAdministrator,
+  simulatedProfile,
+  UNPRIVILEGED_PORTS,
+} from "../../src/sim/index.js";
+import { type CleanupScope, defer, tempDir } from "../helpers/temp.js";
 
 async function jsonLines(file: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(file, "utf8").catch(() => "");
@@ -18,13 +25,65 @@ async function jsonLines(file: string): Promise<Record<string, unknown>[]> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+const BASE_IP = "127.0.44.10";
+const CAMERAS = 2;
+
+/** Every control's verdict, by id: what a comparison of two audits of one camera looks at. */
+function verdicts(report: AuditReport): Record<string, string> {
+  return Object.fromEntries(report.controls.map((control) => [control.id, control.status]));
+}
+
+/**
+ * While the demo runs, a technician's laptop audits each of its cameras (hardened and weak)
+ * standing alone: no configuration, the camera's address as discovery gives it, the simulator's
+ * credentials on stdin. Every control must get the verdict the demo's signed report (as the center
+ * keeps it) gave the same camera.
+ */
+async function standaloneAuditsAgree(t: CleanupScope, cameraDirs: string[]): Promise<void> {
+  const demoReports = new Map<string, AuditReport>();
+  for (const camera of cameraDirs) {
+    const kept = JSON.parse(await readFile(join(camera, "audit.json"), "utf8")) as {
+      payload: { report: AuditReport };
+    };
+    demoReports.set(kept.payload.report.camera.address, kept.payload.report);
+  }
+  const laptop = await tempDir(t);
+  for (let index = 0; index < CAMERAS; index++) {
+    const address = loopbackAddress(BASE_IP, index);
+    const profile = simulatedProfile("mixed", index);
+    const demoReport = demoReports.get(address);
+    assert.ok(demoReport, `the center keeps the demo's audit of ${address}`);
+    const admin = simulatedAdministrator("mixed", index);
+    const standalone = await runCamgate(
+      [
+        "audit",
+        `${address}:${UNPRIVILEGED_PORTS.http}`,
+        "-u",
+        admin.username,
+        "--password-stdin",
+        "--json",
+      ],
+      { cwd: laptop, input: `${admin.password}\n` },
+    );
+    assert.match(standalone.stderr, /ad-hoc audit with the default settings/, standalone.stderr);
+    const report = JSON.parse(standalone.stdout) as AuditReport;
+    assert.equal(report.access?.credentials, "accepted", `${profile} ${address}`);
+    assert.equal(demoReport.controls.length, report.controls.length);
+    assert.deepEqual(
+      verdicts(report),
+      verdicts(demoReport),
+      `${profile} camera ${address}: the standalone audit (actual) and the demo's (expected)`,
+    );
+  }
+}
+
 describe("camgate demo", () => {
-  it("within a minute: cameras discovered, audited, recording, video at the center; Ctrl-C leaves nothing running", async (t) => {
+  it("within a minute: cameras discovered, audited (as a standalone audit of each finds them), recording, video at the center; Ctrl-C leaves nothing running", async (t) => {
     const dir = join(await tempDir(t), "demo");
     const layout = demoLayout(dir);
     const child = spawn(
       process.execPath,
-      [MAIN_JS, "demo", "--cameras", "2", "--base-ip", "127.0.44.10", "--dir", dir],
+      [MAIN_JS, "demo", "--cameras", String(CAMERAS), "--base-ip", BASE_IP, "--dir", dir],
       { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
     );
     const done = collect(child);
@@ -57,6 +116,7 @@ describe("camgate demo", () => {
       };
       assert.equal(audit.verified, true, "the signed audit verified at the center");
     }
+    await standaloneAuditsAgree(t, await cameraDirs());
     const running = await runCamgate(["status", "--json", "--config", layout.boxConfig]);
     const status = JSON.parse(running.stdout) as BoxStatus;
     assert.equal(status.service.state, "running");
