@@ -84,7 +84,15 @@ export function liveArgs(input: {
   ];
 }
 
-/** ffprobe arguments that describe a segment file as JSON (streams and duration). */
+/** ffprobe arguments that describe a segment file as JSON: its streams (codec, size) and duration. */
 export function probeArgs(path: string): string[] {
-  return ["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json", path];
+  return [
+    ...[
+      "-v",
+      "error",
+      "-show_entries",
+      "format=duration:stream=codec_type,codec_name,width,height",
+    ],
+    ...["-of", "json", path],
+  ];
 }

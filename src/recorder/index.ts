@@ -7,7 +7,15 @@ export {
   locateFfmpeg,
 } from "./ffmpeg-binary.js";
 export { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
-export { locateFfprobe, probeMedia } from "./media-probe.js";
+export {
+  locateFfprobe,
+  type MediaFacts,
+  MediaProbeError,
+  NOT_MEDIA,
+  probeMedia,
+  segmentMedia,
+  type VideoFacts,
+} from "./media-probe.js";
 export { reconcileStorage, type ReconcileReport } from "./reconcile.js";
 export { RecorderService, type RecorderServiceDeps } from "./recorder-service.js";
 export {
