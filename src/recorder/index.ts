@@ -1,4 +1,9 @@
-export { CameraRecorder, type CameraRecorderDeps, type SpaceKeeper } from "./camera-recorder.js";
+export {
+  CameraRecorder,
+  type CameraRecorderDeps,
+  REFUSED_RETRY_MS,
+  type SpaceKeeper,
+} from "./camera-recorder.js";
 export { liveArgs, probeArgs, recordArgs } from "./ffmpeg-args.js";
 export {
   type FfmpegLocation,
@@ -33,5 +38,7 @@ export {
   segmentPath,
 } from "./segment-files.js";
 export { parseSegmentListLine, SegmentListError } from "./segment-list.js";
+export { cutAtTimestampJump, SegmentRepairError } from "./segment-repair.js";
+export { MAX_CLOCK_DRIFT_MS, type Placement, RunTimeline } from "./segment-timing.js";
 export { type ExportRequest, type ExportResult, ExportError, exportRange } from "./export.js";
 export { findGaps, type Gap, GAP_TOLERANCE_MS } from "./gaps.js";

@@ -87,24 +87,6 @@ async function findSegmentFiles(storageDir: string): Promise<Map<string, FoundFi
 }
 
 /**
- * Files a segment ffmpeg left unfinished (killed, crashed) if it plays, deletes it if ffprobe
- * says it does not; throws MediaProbeError, keeping the file, when ffprobe could not tell.
- * `startMs` is where the recording it continues ended; its length comes from the file itself.
- */
-export async function recoverPartialSegment(
-  segments: SegmentRepository,
-  input: { storageDir: string; cameraId: string; file: string; startMs: number; ffprobe: string },
-): Promise<SegmentRecord | undefined> {
-  const media = await probeMedia(input.ffprobe, input.file);
-  if (!media.playable) {
-    await unlink(input.file).catch(() => undefined);
-    return undefined;
-  }
-  const endMs = Math.round(input.startMs + media.durationSec * 1000);
-  return fileSegment(segments, { ...input, endMs, media: segmentMedia(media) });
-}
-
-/**
  * Times for a file found without a row, moved after the indexed segments of its camera it would
  * overlap: recordings of one camera never overlap in the index.
  */
