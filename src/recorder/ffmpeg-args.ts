@@ -101,7 +101,7 @@ export function probeArgs(path: string): string[] {
       "-v",
       "error",
       "-show_entries",
-      "format=duration:stream=codec_type,codec_name,width,height",
+      "format=duration:stream=codec_type,codec_name,codec_tag_string,width,height",
     ],
     ...["-of", "json", path],
   ];

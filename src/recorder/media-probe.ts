@@ -28,6 +28,8 @@ export class MediaProbeError extends CamgateError {}
 export interface VideoFacts {
   /** ffmpeg's codec name: h264, hevc, mpeg4... */
   codec: string;
+  /** The container's four-character tag (an MP4 sample entry: avc1, hvc1, hev1), if it has one. */
+  tag: string | null;
   width: number | null;
   height: number | null;
 }
@@ -63,7 +65,13 @@ const MAX_OUTPUT = 256 * 1024;
 const INVALID_DATA = /Invalid data found when processing input/;
 
 interface ProbeJson {
-  streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number }[];
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    codec_tag_string?: string;
+    width?: number;
+    height?: number;
+  }[];
   format?: { duration?: string };
 }
 
@@ -81,6 +89,9 @@ function facts(parsed: ProbeJson): MediaFacts {
     video: video
       ? {
           codec: String(video.codec_name ?? "unknown").slice(0, 32),
+          tag: /^[A-Za-z0-9]{4}$/.test(video.codec_tag_string ?? "")
+            ? (video.codec_tag_string ?? null)
+            : null,
           width: dimension(video.width),
           height: dimension(video.height),
         }

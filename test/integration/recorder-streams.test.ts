@@ -59,6 +59,7 @@ describe("recorder: streams that break, from GStreamer's RTSP server", () => {
       "/jump",
       "/grow?size=320x240&resize=640x360@25",
       "/mjpeg?video=mjpeg",
+      "/hevc?video=h265&size=320x240&fps=10&kbps=200",
     ]);
     const jumpRelay = new RtpJumpRelay({ host: "127.0.36.40", port: 8554 });
     const jumpy = await jumpRelay.start(cleanups, "127.0.36.41", 8554);
@@ -73,6 +74,7 @@ describe("recorder: streams that break, from GStreamer's RTSP server", () => {
       { id: "jumpy", ip: "127.0.36.41", streamUri: `${jumpy}/jump` },
       { id: "grow", ip: "127.0.36.42", streamUri: `${gst}/grow` },
       { id: "mjpeg", ip: "127.0.36.43", streamUri: `${gst}/mjpeg` },
+      { id: "hevc", ip: "127.0.36.45", streamUri: `${gst}/hevc` },
     ]);
     const agent = Agent.fromConfig(written.config, silentLogger());
     agent.bus.on("segmentClosed", ({ segment }) => closed.push(segment));
@@ -129,6 +131,7 @@ describe("recorder: streams that break, from GStreamer's RTSP server", () => {
       jumps("blind", blindRelay).then(() => unguarded.stop()),
       resize(),
       refusal(),
+      waitFor("hevc recording", () => segmentsOf("hevc") >= 4, 90_000),
     ]);
     await agent.stop();
   });
@@ -245,5 +248,60 @@ describe("recorder: streams that break, from GStreamer's RTSP server", () => {
     assert.match(table.stdout, /h264 320x240/);
     assert.match(table.stdout, /h264 640x360/);
     assert.ok(cameras.length === 3);
+  });
+
+  /** `recordings export` of a camera's whole recording, or of [from, to); the CLI's answer. */
+  const exportOf = async (camera: string, range?: { fromMs: number; toMs: number }) => {
+    assert.ok(store);
+    const rows = store.open().segments.overlapping(camera, 0, Number.MAX_SAFE_INTEGER);
+    const fromMs = range?.fromMs ?? rows[0]?.startMs ?? 0;
+    const toMs = range?.toMs ?? rows.at(-1)?.endMs ?? 0;
+    const output = join(dir, `${camera}-${fromMs}.mp4`);
+    const done = await runCamgate([
+      ...["recordings", "export", "--camera", camera, "--from", new Date(fromMs).toISOString()],
+      ...["--to", new Date(toMs).toISOString(), "-o", output, "--json", "--config", configFile],
+    ]);
+    return { ...done, output, rows };
+  };
+
+  it("exports H.265 tagged hvc1, whole and true to the recorded time", async () => {
+    const exported = await exportOf("hevc");
+    assert.equal(exported.code, 0, exported.stderr);
+    const result = JSON.parse(exported.stdout) as {
+      media: { codec: string; tag: string };
+      durationSec: number;
+      recordedSec: number;
+    };
+    assert.deepEqual(result.media, { ...result.media, codec: "hevc", tag: "hvc1" });
+    assert.equal(await decodeErrors(exported.output), "");
+    assert.ok(
+      Math.abs(result.durationSec - result.recordedSec) <= SEGMENT_SECONDS,
+      exported.stdout,
+    );
+    assert.ok(exported.rows.every((row) => row.videoCodec === "hevc"));
+  });
+
+  it("exports across the clock jumps a file that decodes, as long as what was recorded", async () => {
+    const exported = await exportOf("jumpy");
+    assert.equal(exported.code, 0, exported.stderr);
+    const result = JSON.parse(exported.stdout) as { durationSec: number; recordedSec: number };
+    assert.equal(await decodeErrors(exported.output), "");
+    assert.ok(
+      Math.abs(result.durationSec - result.recordedSec) <= SEGMENT_SECONDS,
+      exported.stdout,
+    );
+  });
+
+  it("refuses to join parts of different picture sizes into one MP4, and exports each part", async () => {
+    const whole = await exportOf("grow");
+    assert.equal(whole.code, 1, whole.stdout);
+    assert.match(whole.stderr, /h264 320x240 until \S+, then h264 640x360 from/);
+    const wider = whole.rows.filter((row) => row.width === 640);
+    const part = await exportOf("grow", {
+      fromMs: wider[0]?.startMs ?? 0,
+      toMs: wider.at(-1)?.endMs ?? 0,
+    });
+    assert.equal(part.code, 0, part.stderr);
+    assert.deepEqual(await frameSizes(part.output), ["640,360"]);
   });
 });

@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import { type Config, formatBytes } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
 import { formatDateTime, parseLocalTime, utcOffset } from "../../i18n/index.js";
-import { exportRange, findGaps, GAP_TOLERANCE_MS, locateFfmpeg } from "../../recorder/index.js";
+import {
+  exportRange,
+  findGaps,
+  GAP_TOLERANCE_MS,
+  locateFfmpeg,
+  locateFfprobe,
+} from "../../recorder/index.js";
 import { lockRecordings, quotaBytes, readDisk } from "../../retention/index.js";
 import type { Repositories, SegmentMedia } from "../../store/index.js";
 import { resolveCamera, withStore } from "../camera-access.js";
@@ -223,6 +229,7 @@ export function registerRecordingCommands(
             try {
               const result = await exportRange(repos.segments, {
                 ffmpeg: ffmpeg.path,
+                ffprobe: await locateFfprobe(ffmpeg.path, ctx.env),
                 cameraId: camera,
                 fromMs,
                 toMs,
@@ -241,7 +248,7 @@ export function registerRecordingCommands(
               if (globalOptions(command).json) printJson(ctx, result);
               else
                 printLines(ctx, [
-                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.segments.length} segments, ${result.from} to ${result.to})`,
+                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.media.codec} ${result.media.tag ?? ""}, ${result.durationSec.toFixed(1)} s of video from ${result.segments.length} segments, ${result.from} to ${result.to})`,
                   `sources and SHA-256: ${result.output.path}.json`,
                 ]);
               return ExitCode.ok;
