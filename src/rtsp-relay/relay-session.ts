@@ -108,7 +108,7 @@ export class RelaySession {
   /** The stream was cut: ffmpeg reads what it was sent, then the end of the stream. */
   #ending = false;
   /** Guarded: camera bytes the guard holds back (an access unit still arriving). */
-  #held = Buffer.alloc(0);
+  #held: Buffer = Buffer.alloc(0);
   /** Guarded: stream position (from PLAY on) up to which bytes went to ffmpeg. */
   #sent = 0;
   #work: Promise<void> = Promise.resolve();
@@ -328,9 +328,10 @@ export class RelaySession {
   #forward(received: Buffer): void {
     const camera = this.#camera;
     if (this.#closed) return;
-    const chunk = this.#guard ? this.#guarded(received) : received;
-    if (!chunk) return;
-    const written = chunk.length === 0 || this.deps.client.write(chunk);
+    const pieces = this.#guard ? this.#guarded(this.#guard, received) : [received];
+    if (!pieces) return;
+    let written = true;
+    for (const piece of pieces) if (piece.length > 0) written = this.deps.client.write(piece);
     if (!camera || this.#paused) return;
     if (!written) {
       this.#pause(camera);
@@ -342,23 +343,30 @@ export class RelaySession {
   }
 
   /**
-   * What of the camera's bytes may go now (the guard holds back an access unit until it is
-   * whole); undefined when the stream broke here and the session ended.
+   * What of the camera's bytes may go now, in order (the guard holds back an access unit until
+   * it is whole; what it holds stays a view of the read it came in, the reads being this
+   * session's own); undefined when the stream broke here and the session ended.
    */
-  #guarded(chunk: Buffer): Buffer | undefined {
-    const guard = this.#guard;
-    if (!guard) return chunk;
+  #guarded(guard: StreamGuard, chunk: Buffer): Buffer[] | undefined {
     const verdict = guard.scan(chunk);
-    const data = this.#held.length > 0 ? Buffer.concat([this.#held, chunk]) : chunk;
+    const held = this.#held;
     const start = this.#sent;
+    const end = start + held.length + chunk.length;
     let upTo = Math.max(verdict.upTo, start);
     // A camera that never ends an access unit is not held back without bound.
-    if (!verdict.cut && start + data.length - upTo > MAX_HELD_BYTES) upTo = start + data.length;
-    const out = data.subarray(0, upTo - start);
-    this.#held = Buffer.from(data.subarray(upTo - start));
+    if (!verdict.cut && end - upTo > MAX_HELD_BYTES) upTo = end;
+    const going = upTo - start;
+    let out: Buffer[];
+    if (going <= held.length) {
+      out = [held.subarray(0, going)];
+      this.#held = Buffer.concat([held.subarray(going), chunk]);
+    } else {
+      out = [held, chunk.subarray(0, going - held.length)];
+      this.#held = chunk.subarray(going - held.length);
+    }
     this.#sent = upTo;
     if (verdict.cut) {
-      this.#cutOff(out);
+      this.#cutOff(Buffer.concat(out));
       return undefined;
     }
     return out;
