@@ -61,6 +61,18 @@ class MediaClock {
   }
 }
 
+/** Whether an RTP packet's first NAL unit is an SPS or an aggregate (that may hold one). */
+function mayHoldParameters(encoding: string, bytes: Buffer, packet: number, end: number): boolean {
+  const first = bytes[packet] ?? 0;
+  let at = packet + 12 + (first & 0x0f) * 4;
+  if (first & 0x10 && at + 4 <= end) at += 4 + bytes.readUInt16BE(at + 2) * 4;
+  if (at >= end) return false;
+  const nal = bytes[at] ?? 0;
+  if (encoding === "H264") return (nal & 0x1f) === 7 || (nal & 0x1f) === 24;
+  if (encoding === "H265") return ((nal >> 1) & 0x3f) === 33 || ((nal >> 1) & 0x3f) === 48;
+  return false;
+}
+
 /** The sequence parameter set an RTP packet carries, if any (RFC 6184, RFC 7798). */
 function parameterSet(encoding: string, payload: Buffer): Buffer | undefined {
   const units = (first: number) => {
@@ -156,7 +168,10 @@ export class StreamGuard {
     if (this.#remaining === 0) {
       const start = this.#itemStart ?? 0;
       this.#itemStart = undefined;
-      if (this.#carry) this.#inspect(Buffer.concat(this.#carry), start, wallMs);
+      if (this.#carry) {
+        const frame = Buffer.concat(this.#carry);
+        this.#inspect(frame, 0, frame.length, start, wallMs);
+      }
       this.#carry = undefined;
     }
     return at + take;
@@ -164,6 +179,14 @@ export class StreamGuard {
 
   /** The item starting at `at` (after any bytes of it held from the last chunk). */
   #item(chunk: Buffer, base: number, at: number, wallMs: number): number {
+    // The common case, read in place: a whole frame in this read.
+    if (this.#pending.length === 0 && chunk[at] === 0x24 && at + 4 <= chunk.length) {
+      const end = at + 4 + chunk.readUInt16BE(at + 2);
+      if (end <= chunk.length) {
+        this.#inspect(chunk, at, end, base + at, wallMs);
+        return end;
+      }
+    }
     const held = this.#pending.length;
     const data = held > 0 ? Buffer.concat([this.#pending, chunk.subarray(at)]) : chunk.subarray(at);
     const start = base + at - held;
@@ -175,7 +198,7 @@ export class StreamGuard {
       length = 4 + data.readUInt16BE(2);
       if (data.length >= length) {
         this.#itemStart = undefined;
-        this.#inspect(data.subarray(0, length), start, wallMs);
+        this.#inspect(data, 0, length, start, wallMs);
         return at + length - held;
       }
       this.#carry = [Buffer.from(data)];
@@ -208,16 +231,19 @@ export class StreamGuard {
     return chunk.length;
   }
 
-  /** One interleaved frame at stream position `start`: `$`, channel, length, RTP or RTCP. */
-  #inspect(frame: Buffer, start: number, wallMs: number): void {
-    const channel = frame[1] ?? 0;
-    const packet = frame.subarray(4);
-    if (packet.length < 12 || (packet[0] ?? 0) >> 6 !== 2) return;
-    const second = packet[1] ?? 0;
+  /**
+   * One interleaved frame, `bytes[at, end)`, at stream position `start`: `$`, channel, length,
+   * then an RTP or RTCP packet. Read in place: only a packet that may hold an SPS is sliced.
+   */
+  #inspect(bytes: Buffer, at: number, end: number, start: number, wallMs: number): void {
+    const channel = bytes[at + 1] ?? 0;
+    const packet = at + 4;
+    if (end - packet < 12 || (bytes[packet] ?? 0) >> 6 !== 2) return;
+    const second = bytes[packet + 1] ?? 0;
     if (second >= RTCP_FIRST && second <= RTCP_LAST) return;
     const format = this.#formats.get(second & 0x7f);
     if (format?.media !== "video") return;
-    const timestamp = packet.readUInt32BE(4);
+    const timestamp = bytes.readUInt32BE(packet + 4);
     if (!this.#unit?.open || this.#unit.timestamp !== timestamp)
       this.#unit = { start, timestamp, open: true };
     const unit = this.#unit;
@@ -233,7 +259,8 @@ export class StreamGuard {
         encoding: format.encoding,
       });
     }
-    const parameters = parameterSet(format.encoding, rtpPayload(packet));
+    if (!mayHoldParameters(format.encoding, bytes, packet, end)) return;
+    const parameters = parameterSet(format.encoding, rtpPayload(bytes.subarray(packet, end)));
     if (!parameters) return;
     if (this.#parameters && !this.#parameters.equals(parameters))
       return this.#break(unit.start, { kind: "parameters_changed", encoding: format.encoding });
