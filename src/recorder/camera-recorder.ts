@@ -6,11 +6,12 @@ import type { AgentEvents } from "../agent-events.js";
 import type { EventLog } from "../events/index.js";
 import { Backoff, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
-import type { PayloadFormat, RtspRelay, StreamBreak } from "../rtsp-relay/index.js";
+import type { RtspRelay } from "../rtsp-relay/index.js";
 import type { SegmentMedia, SegmentRecord, SegmentRepository } from "../store/index.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 import { type MediaFacts, MediaProbeError, probeMedia, segmentMedia } from "./media-probe.js";
+import { type Refusal, type Run, StreamWatch } from "./recording-run.js";
 import { type RecordingTarget, redactForTarget } from "./recording-target.js";
 import { fileSegment, incomingDir } from "./segment-files.js";
 import { parseSegmentListLine, type SegmentListEntry } from "./segment-list.js";
@@ -20,8 +21,6 @@ import { type Placement, RunTimeline } from "./segment-timing.js";
 const STOP_DEADLINES = { quitMs: 5000, termMs: 3000 };
 /** A camera whose stream cannot be stored is tried again this often (it may be reconfigured). */
 export const REFUSED_RETRY_MS = 15 * 60 * 1000;
-/** ffmpeg's warning when a stream has no MPEG-TS stream type (MJPEG): the codec it names. */
-const PRIVATE_DATA = /codec (\w{1,32}), is muxed as a private data stream/;
 
 export interface SpaceKeeper {
   /** Frees disk space now, harder than the quota alone asks (the disk filled up anyway). */
@@ -48,40 +47,6 @@ export interface CameraRecorderDeps {
   hashBuffer?: Buffer;
 }
 
-/** Why a run's video cannot be stored as it comes: the camera is not recorded. */
-interface Refusal {
-  reason: "no_video";
-  /** What the camera sends, as ffmpeg named it (mjpeg), if it did. */
-  codec: string | null;
-  message: string;
-}
-
-type RunBreak =
-  | (StreamBreak & { detectedBy: "relay" })
-  | { kind: "timestamp_jump"; detectedBy: "segment"; detail: string };
-
-/** One ffmpeg run: its segments share one stream timeline and one set of media parameters. */
-interface Run {
-  id: string;
-  startedMs: number;
-  incoming: string;
-  timeline: RunTimeline;
-  stderr: LineRing;
-  stalled: boolean;
-  code: number | null;
-  segments: number;
-  /** Stream time where the last closed segment ended (a leftover continues from it). */
-  lastEndSec: number;
-  /** What the run's segments hold: ffprobe of its first segment that could be probed. */
-  media: SegmentMedia | undefined;
-  /** The stream broke (a timestamp jump, new parameters): the run ends, a new one starts. */
-  broke: RunBreak | undefined;
-  refused: Refusal | undefined;
-  /** The codec ffmpeg said it could only store as private data. */
-  unstorable: string | undefined;
-  process: FfmpegProcess | undefined;
-}
-
 function isDiskFull(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === "ENOSPC" || code === "SQLITE_FULL";
@@ -102,9 +67,11 @@ export class CameraRecorder {
   #lastEndMs: number | undefined;
   #offline = false;
   #refusal: Refusal | undefined;
-  #told = new Set<string>();
+  readonly #watch: StreamWatch;
 
-  constructor(private readonly deps: CameraRecorderDeps) {}
+  constructor(private readonly deps: CameraRecorderDeps) {
+    this.#watch = new StreamWatch(deps.logger);
+  }
 
   get cameraId(): string {
     return this.deps.target.cameraId;
@@ -208,7 +175,8 @@ export class CameraRecorder {
     const ticket = deps.relay.open(deps.target, {
       guard: {
         onBreak: (why) => (run.broke ??= { ...why, detectedBy: "relay" }),
-        onDescribed: (formats) => this.#described(formats),
+        onDescribed: (formats) => this.#watch.described(formats),
+        watchParameters: this.#watch.watchParameters,
       },
     });
     const process = new FfmpegProcess(
@@ -234,7 +202,7 @@ export class CameraRecorder {
         stderr: (line) => {
           const clean = this.#redact(line);
           run.stderr.push(clean);
-          run.unstorable ??= PRIVATE_DATA.exec(clean)?.[1];
+          this.#watch.heard(run, clean);
           if (run.segments === 0) deps.logger.debug({ ffmpeg: clean }, "ffmpeg says");
         },
       },
@@ -271,17 +239,6 @@ export class CameraRecorder {
     return run;
   }
 
-  /** The camera's SDP: what it sends that is not recorded is said once. */
-  #described(formats: readonly PayloadFormat[]): void {
-    const audio = formats.filter((format) => format.media === "audio");
-    if (audio.length === 0 || this.#told.has("audio")) return;
-    this.#told.add("audio");
-    this.deps.logger.info(
-      { audio: audio.map((format) => `${format.encoding}/${format.clockRate}`) },
-      "the camera sends audio, which is not recorded (video only)",
-    );
-  }
-
   /** A segment ffmpeg closed: probed if it is the run's first, placed on the box clock, filed. */
   async #closed(run: Run, line: string, closedMs: number): Promise<void> {
     const entry = parseSegmentListLine(line);
@@ -289,7 +246,8 @@ export class CameraRecorder {
     if (run.refused) return void (await unlink(file).catch(() => undefined));
     if (run.media === undefined) {
       const facts = await this.#probe(file);
-      if (facts && this.#judge(run, facts) === "drop") {
+      if (facts && this.#watch.judge(run, facts) === "drop") {
+        if (run.refused) void run.process?.stop(STOP_DEADLINES);
         await unlink(file).catch(() => undefined);
         return;
       }
@@ -307,25 +265,6 @@ export class CameraRecorder {
       this.deps.logger.warn({ err: error }, "could not probe a segment: its codec stays unknown");
       return undefined;
     }
-  }
-
-  /** What a run's first probed segment says: keep it, or drop it (and refuse the stream). */
-  #judge(run: Run, facts: MediaFacts): "keep" | "drop" {
-    if (facts.video) {
-      run.media = segmentMedia(facts);
-      return "keep";
-    }
-    if (facts.streams === 0) return "drop"; // not even a container: this file only
-    const codec = run.unstorable ?? null;
-    run.refused = {
-      reason: "no_video",
-      codec,
-      message:
-        `its stream (${codec ?? "not video"}) cannot be stored without transcoding ` +
-        `(MPEG-TS has no stream type for it); set the camera to H.264 or H.265`,
-    };
-    void run.process?.stop(STOP_DEADLINES);
-    return "drop";
   }
 
   async #placeAndFile(
@@ -436,6 +375,7 @@ export class CameraRecorder {
     }
     if (run.refused) return this.#refused(run.refused);
     if (run.broke) {
+      this.#watch.ended(run);
       const { detectedBy, ...cause } = run.broke;
       deps.events.record("recording_discontinuity", this.cameraId, {
         ...cause,

@@ -16,6 +16,8 @@ export interface StreamGuardOptions {
   onBreak: (why: StreamBreak) => void;
   /** What the camera's SDP offers (to tell what is not recorded, e.g. audio). */
   onDescribed?: (formats: PayloadFormat[]) => void;
+  /** Cut where the SPS changes (default); off for a camera whose SPS changes for nothing. */
+  watchParameters?: boolean;
   now?: () => number;
 }
 
@@ -259,6 +261,7 @@ export class StreamGuard {
         encoding: format.encoding,
       });
     }
+    if (this.options.watchParameters === false) return;
     if (!mayHoldParameters(format.encoding, bytes, packet, end)) return;
     const parameters = parameterSet(format.encoding, rtpPayload(bytes.subarray(packet, end)));
     if (!parameters) return;

@@ -167,6 +167,19 @@ describe("stream guard", () => {
     }
   });
 
+  it("lets a new SPS through when told not to watch parameters", () => {
+    const { bytes } = stream(50, (index) => ({ sps: index >= 30 ? WIDER_SPS : SPS }));
+    const breaks: StreamBreak[] = [];
+    const guard = new StreamGuard({
+      onBreak: (why) => breaks.push(why),
+      now: () => 0,
+      watchParameters: false,
+    });
+    guard.described(SDP);
+    assert.deepEqual(guard.scan(bytes), { upTo: bytes.length, cut: false });
+    assert.deepEqual(breaks, []);
+  });
+
   it("takes a stall, and a burst of pictures a camera queued during it, for no jump", () => {
     // 20 s without a packet, then 8 s of queued pictures in one burst, then live again.
     const { bytes, units } = stream(200, (index) => ({
