@@ -161,6 +161,7 @@ export class Agent implements Runnable {
       recording: recorder
         ? Object.fromEntries([...recorder.processes()].map(([id, pid]) => [id, pid !== undefined]))
         : null,
+      ...(recorder ? { refused: Object.fromEntries(recorder.refusals()) } : {}),
     });
     const notify = notifyEnvironment(env);
     // Start order: the store first, the uplink before what feeds it, each part after what it

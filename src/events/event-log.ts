@@ -9,6 +9,8 @@ export type BoxEventKind =
   | "camera_refused"
   | "recording_resumed"
   | "recording_restarted"
+  | "recording_discontinuity"
+  | "recording_refused"
   | "segment_lost_unforwarded"
   | "storage_over_quota"
   | "storage_quota_restored"

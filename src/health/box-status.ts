@@ -48,6 +48,8 @@ export interface CameraStatus {
   online: boolean;
   /** Is its ffmpeg running; null when the agent does not run or records no such camera. */
   recording: boolean | null;
+  /** Why the recorder refuses its stream (e.g. MJPEG), while it does. */
+  refused: string | null;
   lastSegmentAgeSeconds: number | null;
   bytesToday: number;
   audit: {
@@ -107,6 +109,7 @@ export async function gatherStatus(
       },
       online: camera.reachable,
       recording: alive?.recording?.[camera.id] ?? null,
+      refused: alive?.refused?.[camera.id] ?? null,
       lastSegmentAgeSeconds:
         recent.newestMs === null ? null : Math.max(0, Math.round((nowMs - recent.newestMs) / 1000)),
       bytesToday: recent.bytesSince,
@@ -201,7 +204,9 @@ function attention(report: BoxStatus, segmentMs: number): string[] {
   const live = service.state !== "stopped";
   for (const camera of report.cameras.filter((c) => c.enabled && c.trust === "approved")) {
     if (!camera.online && live) reasons.push(`camera ${camera.id} is offline`);
-    if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
+    if (camera.refused !== null)
+      reasons.push(`camera ${camera.id} is not recording: ${camera.refused}`);
+    else if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
     else if (camera.recording === null && live && !camera.streamKnown)
       reasons.push(
         `camera ${camera.id} is not recording: no stream address, it was never interrogated with working credentials; camgate cameras credentials ${camera.id} -u USER --password-stdin`,

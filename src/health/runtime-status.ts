@@ -29,10 +29,12 @@ export const runtimeStatusSchema = z.object({
     .nullable(),
   /** Per camera with a recorder: is its ffmpeg running now. */
   recording: z.record(z.string(), z.boolean()).nullable(),
+  /** Per camera whose stream the recorder refuses (MJPEG...): why, for a technician. */
+  refused: z.record(z.string(), z.string()).optional(),
 });
 
 export type RuntimeStatus = z.infer<typeof runtimeStatusSchema>;
-export type RuntimeFigures = Pick<RuntimeStatus, "uplink" | "recording">;
+export type RuntimeFigures = Pick<RuntimeStatus, "uplink" | "recording" | "refused">;
 
 /** running: fresh and its process alive; stale: alive but silent; stopped: no such process. */
 export type ServiceState = "running" | "stopping" | "stale" | "stopped";

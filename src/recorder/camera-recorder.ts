@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentEvents } from "../agent-events.js";
@@ -7,17 +7,20 @@ import type { EventLog } from "../events/index.js";
 import { Backoff, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { RtspRelay } from "../rtsp-relay/index.js";
-import type { SegmentRecord, SegmentRepository } from "../store/index.js";
+import type { SegmentMedia, SegmentRecord, SegmentRepository } from "../store/index.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
-import { recoverPartialSegment } from "./reconcile.js";
+import { type MediaFacts, MediaProbeError, probeMedia, segmentMedia } from "./media-probe.js";
+import { type Refusal, type Run, StreamWatch } from "./recording-run.js";
 import { type RecordingTarget, redactForTarget } from "./recording-target.js";
 import { fileSegment, incomingDir } from "./segment-files.js";
-import { parseSegmentListLine } from "./segment-list.js";
+import { parseSegmentListLine, type SegmentListEntry } from "./segment-list.js";
+import { cutAtTimestampJump } from "./segment-repair.js";
+import { type Placement, RunTimeline } from "./segment-timing.js";
 
-/** Re-anchor segment times on the box clock when stream time and wall time part by more. */
-const MAX_CLOCK_DRIFT_MS = 2000;
 const STOP_DEADLINES = { quitMs: 5000, termMs: 3000 };
+/** A camera whose stream cannot be stored is tried again this often (it may be reconfigured). */
+export const REFUSED_RETRY_MS = 15 * 60 * 1000;
 
 export interface SpaceKeeper {
   /** Frees disk space now, harder than the quota alone asks (the disk filled up anyway). */
@@ -51,18 +54,24 @@ function isDiskFull(error: unknown): boolean {
 
 /**
  * Supervises the ffmpeg that records one camera: restarts it with backoff when it ends, kills it
- * when no segment closed for 3 segment lengths, and files each closed segment in the index.
+ * when no segment closed for 3 segment lengths, and files each closed segment in the index at
+ * box-clock times that never overlap (RunTimeline). The relay cuts the stream where its clock
+ * jumps or its parameters change, which ends the run; a new one starts at once. A stream that
+ * holds no storable video (MJPEG) is refused: nothing of it is indexed.
  */
 export class CameraRecorder {
-  #process: FfmpegProcess | undefined;
+  #run: Run | undefined;
   #loop: Promise<void> | undefined;
   #abort = new AbortController();
-  /** End of the last indexed segment: where a gap starts. */
+  /** End of the last indexed segment: where a gap starts, and where the next may start. */
   #lastEndMs: number | undefined;
   #offline = false;
-  #segmentsThisRun = 0;
+  #refusal: Refusal | undefined;
+  readonly #watch: StreamWatch;
 
-  constructor(private readonly deps: CameraRecorderDeps) {}
+  constructor(private readonly deps: CameraRecorderDeps) {
+    this.#watch = new StreamWatch(deps.logger);
+  }
 
   get cameraId(): string {
     return this.deps.target.cameraId;
@@ -73,12 +82,18 @@ export class CameraRecorder {
   }
 
   get pid(): number | undefined {
-    return this.#process?.pid;
+    return this.#run?.process?.pid;
+  }
+
+  /** Why the camera is not recorded, while its stream is refused. */
+  get refusal(): string | undefined {
+    return this.#refusal?.message;
   }
 
   start(): void {
     if (this.#loop) return;
     this.#abort = new AbortController();
+    this.#lastEndMs ??= this.deps.segments.span(this.cameraId)?.newestMs;
     this.#loop = this.#supervise(this.#abort.signal).catch((error: unknown) =>
       this.deps.logger.error({ err: error }, "recorder supervisor failed"),
     );
@@ -103,41 +118,67 @@ export class CameraRecorder {
 
   async #supervise(signal: AbortSignal): Promise<void> {
     const { deps } = this;
+    const segmentMs = deps.segmentSeconds * 1000;
     const backoff = new Backoff({
       initialMs: 1000,
       maxMs: deps.restartDelayMaxMs,
-      stableMs: 6 * deps.segmentSeconds * 1000,
+      stableMs: 6 * segmentMs,
     });
     while (!signal.aborted) {
-      const startedMs = this.#now();
-      const outcome = await this.#runOnce(signal);
+      const run = await this.#runOnce(signal);
       if (signal.aborted) break;
-      const ranMs = this.#now() - startedMs;
-      await this.#afterExit(outcome);
-      const delay = backoff.next(ranMs);
-      deps.bus.emit("recorderState", { cameraId: this.cameraId, state: "retrying" });
+      const ranMs = this.#now() - run.startedMs;
+      await this.#afterExit(run);
+      // A stream cut where it broke starts again at once, unless it keeps breaking.
+      const delay = run.refused
+        ? REFUSED_RETRY_MS
+        : run.broke && ranMs >= segmentMs
+          ? 0
+          : backoff.next(ranMs);
+      deps.bus.emit("recorderState", {
+        cameraId: this.cameraId,
+        state: run.refused ? "stopped" : "retrying",
+      });
       deps.logger.debug({ delayMs: delay }, "restarting ffmpeg after a pause");
       await sleep(delay, undefined, { signal }).catch(() => undefined);
     }
   }
 
-  async #runOnce(
-    signal: AbortSignal,
-  ): Promise<{ stderr: LineRing; stalled: boolean; code: number | null }> {
+  async #runOnce(signal: AbortSignal): Promise<Run> {
     const { deps } = this;
-    const incoming = incomingDir(deps.storageDir, this.cameraId);
-    await mkdir(incoming, { recursive: true, mode: 0o750 });
     const startedMs = this.#now();
-    const run = `${startedMs.toString(36)}${randomBytes(3).toString("hex")}`;
-    const stderr = new LineRing(20);
-    let anchorMs: number | undefined;
+    const run: Run = {
+      id: `${startedMs.toString(36)}${randomBytes(3).toString("hex")}`,
+      startedMs,
+      incoming: incomingDir(deps.storageDir, this.cameraId),
+      timeline: new RunTimeline({
+        segmentMs: deps.segmentSeconds * 1000,
+        runStartMs: startedMs,
+        notBeforeMs: this.#lastEndMs ?? Number.NEGATIVE_INFINITY,
+      }),
+      stderr: new LineRing(20),
+      stalled: false,
+      code: null,
+      segments: 0,
+      lastEndSec: 0,
+      media: undefined,
+      broke: undefined,
+      refused: undefined,
+      unstorable: undefined,
+      process: undefined,
+    };
+    await mkdir(run.incoming, { recursive: true, mode: 0o750 });
     let filing: Promise<void> = Promise.resolve();
-    let stalled = false;
     let watchdog: NodeJS.Timeout | undefined;
-    this.#segmentsThisRun = 0;
 
     // A fresh single-use relay URL per run: the one in the last ffmpeg's argv is spent.
-    const ticket = deps.relay.open(deps.target);
+    const ticket = deps.relay.open(deps.target, {
+      guard: {
+        onBreak: (why) => (run.broke ??= { ...why, detectedBy: "relay" }),
+        onDescribed: (formats) => this.#watch.described(formats),
+        watchParameters: this.#watch.watchParameters,
+      },
+    });
     const process = new FfmpegProcess(
       deps.ffmpeg,
       recordArgs({
@@ -146,45 +187,35 @@ export class CameraRecorder {
         transport: "tcp",
         segmentSeconds: deps.segmentSeconds,
         connectTimeoutMs: deps.connectTimeoutMs,
-        outputPattern: join(incoming, `${run}-%06d.ts`),
+        outputPattern: join(run.incoming, `${run.id}-%06d.ts`),
       }),
       {
         stdout: (line) => {
           armWatchdog(3 * deps.segmentSeconds * 1000);
           const closedMs = this.#now();
           filing = filing
-            .then(async () => {
-              const entry = parseSegmentListLine(line);
-              // Stream time keeps segments contiguous; the box clock anchors it, again on a jump.
-              let anchor = anchorMs ?? closedMs - entry.endSec * 1000;
-              if (Math.abs(anchor + entry.endSec * 1000 - closedMs) > MAX_CLOCK_DRIFT_MS)
-                anchor = closedMs - entry.endSec * 1000;
-              anchorMs = anchor;
-              await this.#file(
-                join(incoming, entry.file),
-                Math.round(anchor + entry.startSec * 1000),
-                Math.round(anchor + entry.endSec * 1000),
-              );
-            })
+            .then(() => this.#closed(run, line, closedMs))
             .catch((error: unknown) =>
               deps.logger.error({ err: error, line: this.#redact(line) }, "segment not indexed"),
             );
         },
         stderr: (line) => {
           const clean = this.#redact(line);
-          stderr.push(clean);
-          if (this.#segmentsThisRun === 0) deps.logger.debug({ ffmpeg: clean }, "ffmpeg says");
+          run.stderr.push(clean);
+          this.#watch.heard(run, clean);
+          if (run.segments === 0) deps.logger.debug({ ffmpeg: clean }, "ffmpeg says");
         },
       },
     );
-    this.#process = process;
+    run.process = process;
+    this.#run = run;
     const onAbort = () => void process.stop(STOP_DEADLINES);
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
     const armWatchdog = (ms: number) => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => {
-        stalled = true;
+        run.stalled = true;
         deps.logger.warn(
           { waitedMs: ms },
           "no segment closed in time: restarting a stalled stream",
@@ -196,32 +227,99 @@ export class CameraRecorder {
     deps.bus.emit("recorderState", { cameraId: this.cameraId, state: "starting" });
     deps.logger.debug({ pid: process.pid, url: deps.target.displayUrl }, "ffmpeg started");
     const exit = await process.exited;
+    run.code = exit.code;
     ticket.revoke();
     signal.removeEventListener("abort", onAbort);
     clearTimeout(watchdog);
     await filing;
-    this.#process = undefined;
-    await this.#recoverLeftovers(incoming, run, startedMs).catch((error: unknown) =>
+    run.process = undefined;
+    await this.#recoverLeftovers(run).catch((error: unknown) =>
       deps.logger.error({ err: error }, "could not recover the unfinished segment"),
     );
-    return { stderr, stalled, code: exit.code };
+    return run;
+  }
+
+  /** A segment ffmpeg closed: probed if it is the run's first, placed on the box clock, filed. */
+  async #closed(run: Run, line: string, closedMs: number): Promise<void> {
+    const entry = parseSegmentListLine(line);
+    const file = join(run.incoming, entry.file);
+    if (run.refused) return void (await unlink(file).catch(() => undefined));
+    if (run.media === undefined) {
+      const facts = await this.#probe(file);
+      if (facts && this.#watch.judge(run, facts) === "drop") {
+        if (run.refused) void run.process?.stop(STOP_DEADLINES);
+        await unlink(file).catch(() => undefined);
+        return;
+      }
+    }
+    run.lastEndSec = entry.endSec;
+    await this.#placeAndFile(run, file, entry, closedMs);
+  }
+
+  /** ffprobe's facts, or undefined when it could not run (the segment is indexed without). */
+  async #probe(file: string): Promise<MediaFacts | undefined> {
+    try {
+      return await probeMedia(this.deps.ffprobe, file);
+    } catch (error) {
+      if (!(error instanceof MediaProbeError)) throw error;
+      this.deps.logger.warn({ err: error }, "could not probe a segment: its codec stays unknown");
+      return undefined;
+    }
+  }
+
+  async #placeAndFile(
+    run: Run,
+    file: string,
+    entry: Pick<SegmentListEntry, "startSec" | "endSec">,
+    closedMs: number,
+  ): Promise<void> {
+    const placement = run.timeline.place(entry, closedMs);
+    if (placement.kind === "broken") return this.#repair(run, file, placement);
+    if (placement.corrected)
+      this.deps.logger.debug({ file: entry, why: placement.corrected }, "segment time corrected");
+    await this.#file(file, placement.startMs, placement.endMs, run.media);
+  }
+
+  /**
+   * A segment whose timestamps jumped inside (the relay did not see it coming): cut at the jump,
+   * filed at box-clock times, and the run ended so that the next one starts a clean timeline.
+   */
+  async #repair(run: Run, file: string, broken: Placement & { kind: "broken" }): Promise<void> {
+    const { deps } = this;
+    run.broke ??= { kind: "timestamp_jump", detectedBy: "segment", detail: broken.reason };
+    void run.process?.stop(STOP_DEADLINES);
+    const facts = await cutAtTimestampJump(deps, file).catch((error: unknown) => {
+      deps.logger.warn({ err: error }, "could not cut a segment at its timestamp jump");
+      return undefined;
+    });
+    const arrivedMs = broken.toMs - broken.fromMs;
+    const durationMs = facts ? Math.min(facts.durationSec * 1000, arrivedMs) : arrivedMs;
+    const placed = run.timeline.follow(broken.fromMs, durationMs);
+    deps.logger.warn(
+      { why: broken.reason, cut: facts !== undefined, seconds: durationMs / 1000 },
+      "a segment's timestamps jumped: filed at box-clock times",
+    );
+    await this.#file(file, placed.startMs, placed.endMs, facts ? segmentMedia(facts) : run.media);
   }
 
   /** The segment open when ffmpeg ended without closing it (killed, crashed): kept if it plays. */
-  async #recoverLeftovers(incoming: string, run: string, runStartMs: number): Promise<void> {
-    const { deps } = this;
-    for (const name of await readdir(incoming)) {
-      if (!name.startsWith(`${run}-`)) continue;
-      const segment = await this.#withRoom(() =>
-        recoverPartialSegment(deps.segments, {
-          storageDir: deps.storageDir,
-          cameraId: this.cameraId,
-          file: join(incoming, name),
-          startMs: this.#segmentsThisRun > 0 ? (this.#lastEndMs ?? runStartMs) : runStartMs,
-          ffprobe: deps.ffprobe,
-        }),
-      );
-      if (segment) this.#indexed(segment);
+  async #recoverLeftovers(run: Run): Promise<void> {
+    for (const name of await readdir(run.incoming)) {
+      if (!name.startsWith(`${run.id}-`)) continue;
+      const file = join(run.incoming, name);
+      if (run.refused) {
+        await unlink(file).catch(() => undefined);
+        continue;
+      }
+      // Throws MediaProbeError when ffprobe cannot tell: the file stays for the next start.
+      const facts = await probeMedia(this.deps.ffprobe, file);
+      if (!facts.playable) {
+        await unlink(file);
+        continue;
+      }
+      run.media ??= segmentMedia(facts);
+      const entry = { startSec: run.lastEndSec, endSec: run.lastEndSec + facts.durationSec };
+      await this.#placeAndFile(run, file, entry, this.#now());
     }
   }
 
@@ -234,16 +332,26 @@ export class CameraRecorder {
     });
   }
 
-  async #file(file: string, startMs: number, endMs: number): Promise<void> {
+  async #file(
+    file: string,
+    startMs: number,
+    endMs: number,
+    media: SegmentMedia | undefined,
+  ): Promise<void> {
     const { deps } = this;
     const input = { storageDir: deps.storageDir, cameraId: this.cameraId, file, startMs, endMs };
-    this.#indexed(await this.#withRoom(() => fileSegment(deps.segments, input, deps.hashBuffer)));
+    const segment = await this.#withRoom(() =>
+      fileSegment(deps.segments, { ...input, media }, deps.hashBuffer),
+    );
+    this.#indexed(segment);
   }
 
   #indexed(segment: SegmentRecord): void {
     const { deps } = this;
-    if (this.#segmentsThisRun++ === 0)
+    const run = this.#run;
+    if (run && run.segments++ === 0)
       deps.bus.emit("recorderState", { cameraId: this.cameraId, state: "recording" });
+    this.#refusal = undefined;
     if (this.#offline) {
       this.#offline = false;
       deps.events.record("recording_resumed", this.cameraId, {
@@ -256,25 +364,54 @@ export class CameraRecorder {
     deps.bus.emit("segmentClosed", { segment });
   }
 
-  async #afterExit(outcome: { stderr: LineRing; stalled: boolean; code: number | null }) {
+  async #afterExit(run: Run) {
     const { deps } = this;
-    const reason = outcome.stalled
+    const reason = run.stalled
       ? "stalled"
-      : (outcome.stderr.last ?? `ffmpeg exited with code ${outcome.code}`);
-    if (outcome.stderr.lines.some((line) => /no space left on device/i.test(line))) {
+      : (run.stderr.last ?? `ffmpeg exited with code ${run.code}`);
+    if (run.stderr.lines.some((line) => /no space left on device/i.test(line))) {
       deps.events.record("disk_full", this.cameraId, { reason });
       await deps.space.makeRoom("ffmpeg hit a full disk");
     }
-    if (this.#segmentsThisRun === 0 && !this.#offline) {
+    if (run.refused) return this.#refused(run.refused);
+    if (run.broke) {
+      this.#watch.ended(run);
+      const { detectedBy, ...cause } = run.broke;
+      deps.events.record("recording_discontinuity", this.cameraId, {
+        ...cause,
+        detectedBy,
+        segments: run.segments,
+        atMs: this.#lastEndMs ?? null,
+      });
+      deps.logger.warn({ ...run.broke }, "the stream broke: segment ended, recording restarts");
+      return;
+    }
+    if (run.segments === 0 && !this.#offline) {
       this.#offline = true;
       deps.events.record("camera_offline", this.cameraId, {
         reason,
         sinceMs: this.#lastEndMs ?? this.#now(),
       });
-      deps.logger.warn({ reason, stderr: outcome.stderr.lines }, "camera stream unavailable");
-    } else if (this.#segmentsThisRun > 0) {
-      deps.events.record("recording_restarted", this.cameraId, { reason, code: outcome.code });
-      deps.logger.warn({ reason, stderr: outcome.stderr.lines }, "ffmpeg ended; restarting");
+      deps.logger.warn({ reason, stderr: run.stderr.lines }, "camera stream unavailable");
+    } else if (run.segments > 0) {
+      deps.events.record("recording_restarted", this.cameraId, { reason, code: run.code });
+      deps.logger.warn({ reason, stderr: run.stderr.lines }, "ffmpeg ended; restarting");
     }
+  }
+
+  /** Told once per reason while it lasts; tried again every REFUSED_RETRY_MS. */
+  #refused(refusal: Refusal): void {
+    const known = this.#refusal?.message === refusal.message;
+    this.#refusal = refusal;
+    if (known) return;
+    this.deps.events.record("recording_refused", this.cameraId, {
+      reason: refusal.reason,
+      codec: refusal.codec,
+      message: refusal.message,
+    });
+    this.deps.logger.error(
+      { codec: refusal.codec, retryMs: REFUSED_RETRY_MS },
+      `camera not recorded: ${refusal.message}`,
+    );
   }
 }

@@ -28,6 +28,14 @@ function cameraInput(
 }
 
 /**
+ * ffmpeg's RTSP reader hands over a camera's first picture without a timestamp; the muxer then
+ * gave it the second picture's, and moved that one a tick later: every run's first segment began
+ * with two pictures 11 µs apart, which an export joining two runs cannot order. The first
+ * picture gets the second's time less its own duration (when the parser knows it).
+ */
+const FIRST_PACKET_TIME = "setts=ts=if(eq(N\\,0)*eq(PTS\\,NOPTS)\\,NEXT_PTS-DURATION\\,TS)";
+
+/**
  * ffmpeg arguments that copy the camera's first video stream, unchanged, into MPEG-TS segments
  * and write one CSV line per closed segment to stdout (fd 1). MPEG-TS because a file cut short
  * by a power loss is still a valid stream up to its last whole packet; fragmented MP4 would need
@@ -40,6 +48,8 @@ export function recordArgs(input: RecordArgsInput): string[] {
     "0:v:0",
     "-c",
     "copy",
+    "-bsf:v",
+    FIRST_PACKET_TIME,
     "-f",
     "segment",
     "-segment_time",
@@ -84,7 +94,15 @@ export function liveArgs(input: {
   ];
 }
 
-/** ffprobe arguments that describe a segment file as JSON (streams and duration). */
+/** ffprobe arguments that describe a segment file as JSON: its streams (codec, size) and duration. */
 export function probeArgs(path: string): string[] {
-  return ["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json", path];
+  return [
+    ...[
+      "-v",
+      "error",
+      "-show_entries",
+      "format=duration:stream=codec_type,codec_name,codec_tag_string,width,height",
+    ],
+    ...["-of", "json", path],
+  ];
 }

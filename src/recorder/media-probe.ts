@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { CamgateError } from "../errors.js";
+import type { SegmentMedia } from "../store/index.js";
 import { probeArgs } from "./ffmpeg-args.js";
 import { FfmpegNotFoundError, findOnPath, isExecutable } from "./ffmpeg-binary.js";
 
@@ -16,29 +18,138 @@ export async function locateFfprobe(ffmpegPath: string, env: NodeJS.ProcessEnv):
   );
 }
 
-export interface MediaFacts {
-  playable: boolean;
-  durationSec: number;
+/**
+ * ffprobe did not finish reading the file: it could not start (EAGAIN, ENOMEM), was stopped at
+ * its deadline (a loaded SD card), wrote more than expected, or could not read the file (EIO).
+ * This says nothing about the file: it is kept and checked again later.
+ */
+export class MediaProbeError extends CamgateError {}
+
+export interface VideoFacts {
+  /** ffmpeg's codec name: h264, hevc, mpeg4... */
+  codec: string;
+  /** The container's four-character tag (an MP4 sample entry: avc1, hvc1, hev1), if it has one. */
+  tag: string | null;
+  width: number | null;
+  height: number | null;
 }
 
-/** Whether a segment file holds a readable video stream, and how long it lasts. */
-export async function probeMedia(ffprobe: string, path: string): Promise<MediaFacts> {
+export interface MediaFacts {
+  /** It holds a video stream that lasts: what the index accepts as a segment. */
+  playable: boolean;
+  durationSec: number;
+  /** The first video stream, if any: a stream muxed as data (MJPEG in MPEG-TS) is not one. */
+  video: VideoFacts | null;
+  /** The first audio stream's codec, if any. */
+  audioCodec: string | null;
+  /** Streams of any kind: 0 when ffprobe found no container at all. */
+  streams: number;
+}
+
+export const NOT_MEDIA: MediaFacts = Object.freeze({
+  playable: false,
+  durationSec: 0,
+  video: null,
+  audioCodec: null,
+  streams: 0,
+});
+
+export interface ProbeOptions {
+  /** Deadline for one probe; a probe past it is an error, not a verdict. */
+  timeoutMs?: number;
+}
+
+const PROBE_TIMEOUT_MS = 30_000;
+const MAX_OUTPUT = 256 * 1024;
+/** What ffprobe says when the bytes are not a container it knows: a verdict on the file. */
+const INVALID_DATA = /Invalid data found when processing input/;
+
+interface ProbeJson {
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    codec_tag_string?: string;
+    width?: number;
+    height?: number;
+  }[];
+  format?: { duration?: string };
+}
+
+function facts(parsed: ProbeJson): MediaFacts {
+  const streams = parsed.streams ?? [];
+  const video = streams.find((stream) => stream.codec_type === "video");
+  const audio = streams.find((stream) => stream.codec_type === "audio");
+  const duration = Number(parsed.format?.duration ?? 0);
+  const durationSec = Number.isFinite(duration) && duration > 0 ? duration : 0;
+  const dimension = (value: unknown) =>
+    typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
+  return {
+    playable: video !== undefined && durationSec > 0,
+    durationSec,
+    video: video
+      ? {
+          codec: String(video.codec_name ?? "unknown").slice(0, 32),
+          tag: /^[A-Za-z0-9]{4}$/.test(video.codec_tag_string ?? "")
+            ? (video.codec_tag_string ?? null)
+            : null,
+          width: dimension(video.width),
+          height: dimension(video.height),
+        }
+      : null,
+    audioCodec: audio ? String(audio.codec_name ?? "unknown").slice(0, 32) : null,
+    streams: streams.length,
+  };
+}
+
+/**
+ * What a segment file holds, as ffprobe read it. Only a probe that ran to its end gives a
+ * verdict (the facts, or NOT_MEDIA when ffprobe found no container in the bytes); anything
+ * else throws MediaProbeError, and the caller keeps the file.
+ */
+export async function probeMedia(
+  ffprobe: string,
+  path: string,
+  options: ProbeOptions = {},
+): Promise<MediaFacts> {
+  let stdout: string;
   try {
-    const { stdout } = await run(ffprobe, probeArgs(path), {
-      maxBuffer: 256 * 1024,
-      timeout: 30_000,
-    });
-    const parsed = JSON.parse(stdout) as {
-      streams?: { codec_type?: string }[];
-      format?: { duration?: string };
+    ({ stdout } = await run(ffprobe, probeArgs(path), {
+      maxBuffer: MAX_OUTPUT,
+      timeout: options.timeoutMs ?? PROBE_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    }));
+  } catch (error) {
+    const failed = error as {
+      code?: unknown;
+      killed?: boolean;
+      signal?: unknown;
+      stderr?: unknown;
     };
-    const durationSec = Number(parsed.format?.duration ?? 0);
-    const hasVideo = (parsed.streams ?? []).some((stream) => stream.codec_type === "video");
-    return {
-      playable: hasVideo && Number.isFinite(durationSec) && durationSec > 0,
-      durationSec: Number.isFinite(durationSec) ? durationSec : 0,
-    };
-  } catch {
-    return { playable: false, durationSec: 0 };
+    const stderr = typeof failed.stderr === "string" ? failed.stderr : "";
+    if (failed.code === 1 && !failed.killed && INVALID_DATA.test(stderr)) return NOT_MEDIA;
+    const why =
+      failed.killed === true
+        ? `stopped after ${options.timeoutMs ?? PROBE_TIMEOUT_MS} ms`
+        : typeof failed.code === "string"
+          ? failed.code
+          : `exit ${String(failed.code ?? failed.signal)}: ${stderr.trim().slice(-200)}`;
+    throw new MediaProbeError(`ffprobe could not check ${path} (${why})`, { cause: error });
   }
+  try {
+    return facts(JSON.parse(stdout) as ProbeJson);
+  } catch (error) {
+    throw new MediaProbeError(`ffprobe wrote something other than JSON for ${path}`, {
+      cause: error,
+    });
+  }
+}
+
+/** What the index keeps of a probe. */
+export function segmentMedia(facts: MediaFacts): SegmentMedia {
+  return {
+    videoCodec: facts.video?.codec ?? null,
+    width: facts.video?.width ?? null,
+    height: facts.video?.height ?? null,
+    audioCodec: facts.audioCodec,
+  };
 }

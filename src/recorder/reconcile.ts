@@ -3,7 +3,13 @@ import { join } from "node:path";
 import type { EventLog } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
-import { probeMedia } from "./media-probe.js";
+import {
+  type MediaFacts,
+  MediaProbeError,
+  NOT_MEDIA,
+  probeMedia,
+  segmentMedia,
+} from "./media-probe.js";
 import {
   fileSegment,
   hashFile,
@@ -21,6 +27,8 @@ export interface ReconcileDeps {
   events: EventLog;
   ffprobe: string;
   logger: Logger;
+  /** Deadline of one ffprobe run (default media-probe's). */
+  probeTimeoutMs?: number;
 }
 
 export interface ReconcileReport {
@@ -33,6 +41,11 @@ export interface ReconcileReport {
   missing: number;
   /** Rows whose file changed size, checked again. */
   rechecked: number;
+  /**
+   * Files ffprobe could not check (it did not run, or not to its end): kept as they are, rows
+   * and all, and checked at the next start.
+   */
+  unchecked: number;
 }
 
 interface FoundFile {
@@ -74,20 +87,28 @@ async function findSegmentFiles(storageDir: string): Promise<Map<string, FoundFi
 }
 
 /**
- * Files a segment ffmpeg left unfinished (killed, crashed) if it plays, deletes it if not.
- * `startMs` is where the recording it continues ended; its length comes from the file itself.
+ * Times for a file found without a row, moved after the indexed segments of its camera it would
+ * overlap: recordings of one camera never overlap in the index.
  */
-export async function recoverPartialSegment(
-  segments: SegmentRepository,
-  input: { storageDir: string; cameraId: string; file: string; startMs: number; ffprobe: string },
-): Promise<SegmentRecord | undefined> {
-  const media = await probeMedia(input.ffprobe, input.file);
-  if (!media.playable) {
-    await unlink(input.file).catch(() => undefined);
+function fitted(segments: SegmentRepository, cameraId: string, startMs: number, endMs: number) {
+  const overlapping = segments.overlapping(cameraId, startMs, endMs);
+  if (overlapping.length === 0) return { startMs, endMs };
+  const after = Math.max(...overlapping.map((row) => row.endMs));
+  return { startMs: after, endMs: Math.max(endMs, after + (endMs - startMs)) };
+}
+
+/** ffprobe's verdict, or undefined when it could not give one (logged; the file is kept). */
+async function verdict(deps: ReconcileDeps, path: string): Promise<MediaFacts | undefined> {
+  try {
+    return await probeMedia(deps.ffprobe, path, { timeoutMs: deps.probeTimeoutMs });
+  } catch (error) {
+    if (!(error instanceof MediaProbeError)) throw error;
+    deps.logger.warn(
+      { err: error, path },
+      "could not check a segment file: kept for the next start",
+    );
     return undefined;
   }
-  const endMs = Math.round(input.startMs + media.durationSec * 1000);
-  return fileSegment(segments, { ...input, endMs });
 }
 
 /**
@@ -104,6 +125,7 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
     removed: 0,
     missing: 0,
     rechecked: 0,
+    unchecked: 0,
   };
   const rows: SegmentRecord[] = [...segments.stored()];
   const evicted: number[] = [];
@@ -130,8 +152,13 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
       continue;
     }
     if (file.bytes === row.bytes) continue;
+    const media = await verdict(deps, row.path);
+    if (!media) {
+      report.unchecked++;
+      continue;
+    }
     report.rechecked++;
-    if ((await probeMedia(deps.ffprobe, row.path)).playable) {
+    if (media.playable) {
       const facts = await hashFile(row.path);
       segments.updateFile(row.id, facts.bytes, facts.sha256);
     } else {
@@ -145,16 +172,24 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
 
   for (const file of files.values()) {
     const media = segments.findByPath(file.path)
-      ? { playable: false, durationSec: 0 } // a row that was evicted or lost: the file is stale
-      : await probeMedia(deps.ffprobe, file.path);
+      ? NOT_MEDIA // a row that was evicted or lost: the file is stale
+      : await verdict(deps, file.path);
+    if (!media) {
+      report.unchecked++;
+      continue;
+    }
     if (!media.playable) {
       await unlink(file.path).catch(() => undefined);
       report.removed++;
       continue;
     }
     // The box clock at the last write is the best end time left; the length comes from the file.
-    const endMs = Math.round(file.mtimeMs);
-    const startMs = Math.round(endMs - media.durationSec * 1000);
+    const { startMs, endMs } = fitted(
+      segments,
+      file.cameraId,
+      Math.round(file.mtimeMs - media.durationSec * 1000),
+      Math.round(file.mtimeMs),
+    );
     if (file.incoming) {
       await fileSegment(segments, {
         storageDir: deps.storageDir,
@@ -162,6 +197,7 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
         file: file.path,
         startMs,
         endMs,
+        media: segmentMedia(media),
       });
     } else {
       const facts = await hashFile(file.path);
@@ -172,11 +208,12 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
         endMs,
         ...facts,
         state: "closed",
+        ...segmentMedia(media),
       });
     }
     report.indexed++;
   }
-  if (report.indexed + report.removed + report.missing + report.rechecked > 0)
+  if (report.indexed + report.removed + report.missing + report.rechecked + report.unchecked > 0)
     logger.info(report, "storage reconciled with the index");
   return report;
 }

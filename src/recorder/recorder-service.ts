@@ -120,6 +120,14 @@ export class RecorderService implements Component {
     return { ffmpeg: this.#ffmpeg, target, ticket };
   }
 
+  /** Camera id → why its stream is refused, for the cameras whose stream is. */
+  refusals(): Map<string, string> {
+    const refused = new Map<string, string>();
+    for (const [id, recorder] of this.#recorders)
+      if (recorder.refusal !== undefined) refused.set(id, recorder.refusal);
+    return refused;
+  }
+
   /** Camera id → ffmpeg pid, for status and tests. */
   processes(): Map<string, number | undefined> {
     return new Map([...this.#recorders].map(([id, recorder]) => [id, recorder.pid]));

@@ -4,7 +4,7 @@ import { mkdir, open, rename } from "node:fs/promises";
 import { setImmediate } from "node:timers/promises";
 import { basename, join } from "node:path";
 import { CamgateError } from "../errors.js";
-import type { SegmentRecord, SegmentRepository } from "../store/index.js";
+import type { SegmentMedia, SegmentRecord, SegmentRepository } from "../store/index.js";
 
 export const INCOMING_DIR = ".incoming";
 export const SEGMENT_EXTENSION = ".ts";
@@ -86,7 +86,14 @@ export async function hashFile(
  */
 export async function fileSegment(
   segments: SegmentRepository,
-  input: { storageDir: string; cameraId: string; file: string; startMs: number; endMs: number },
+  input: {
+    storageDir: string;
+    cameraId: string;
+    file: string;
+    startMs: number;
+    endMs: number;
+    media?: SegmentMedia | undefined;
+  },
   scratch?: Buffer,
 ): Promise<SegmentRecord> {
   const target = segmentPath(input.storageDir, input.cameraId, input.startMs, input.file);
@@ -107,5 +114,6 @@ export async function fileSegment(
     bytes,
     sha256,
     state: "closed",
+    ...input.media,
   });
 }

@@ -21,6 +21,7 @@ import {
   RtspReader,
   serializeMessage,
 } from "./rtsp-message.js";
+import type { StreamGuard } from "./stream-guard.js";
 import { tokenOf, UrlMap } from "./url-map.js";
 
 export interface RelayTarget {
@@ -53,6 +54,8 @@ export interface Claimed {
    * socket then paused), for a relay that batches reads; undefined: read as bytes come.
    */
   pace?: ((resume: () => void) => void) | undefined;
+  /** Watches the stream after PLAY and cuts it where it breaks (a recording's ticket). */
+  guard?: StreamGuard | undefined;
 }
 
 interface PendingRequest {
@@ -77,6 +80,8 @@ const DROPPED_REPLY_HEADERS = new Set([
  */
 let readBuffer: Buffer | undefined;
 const READ_BUFFER_BYTES = 512 * 1024;
+/** At most this much of a guarded stream is held back waiting for an access unit to end. */
+const MAX_HELD_BYTES = 8 * 1024 * 1024;
 
 /**
  * One ffmpeg connection to the relay and its connection to the camera. Until PLAY succeeds both
@@ -95,10 +100,17 @@ export class RelaySession {
   #map: UrlMap | undefined;
   #auth: DigestAnswerer | "basic" | undefined;
   #pace: Claimed["pace"];
+  #guard: StreamGuard | undefined;
   #playing = false;
   #piping = false;
   #paused = false;
   #closed = false;
+  /** The stream was cut: ffmpeg reads what it was sent, then the end of the stream. */
+  #ending = false;
+  /** Guarded: camera bytes the guard holds back (an access unit still arriving). */
+  #held: Buffer = Buffer.alloc(0);
+  /** Guarded: stream position (from PLAY on) up to which bytes went to ffmpeg. */
+  #sent = 0;
   #work: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RelaySessionDeps) {}
@@ -117,10 +129,20 @@ export class RelaySession {
   }
 
   close(): void {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#camera?.destroy();
+    }
+    this.deps.client.destroy();
+  }
+
+  /** Ends the session after `last`, the good part of the chunk where the stream broke. */
+  #cutOff(last: Buffer): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.deps.client.destroy();
+    this.#ending = true;
     this.#camera?.destroy();
+    this.deps.client.end(last);
   }
 
   #fail(error: unknown): void {
@@ -184,6 +206,7 @@ export class RelaySession {
     }
     const { target } = claimed;
     this.#pace = claimed.pace;
+    this.#guard = claimed.guard;
     this.#target = target;
     this.#token = token;
     const camera = new URL(target.url);
@@ -236,8 +259,12 @@ export class RelaySession {
     }
     socket.setNoDelay(true);
     if (secure) socket.on("data", (chunk: Buffer) => this.#fromCamera(chunk));
-    socket.on("error", (error) => this.#fail(error));
-    socket.on("close", () => this.close());
+    socket.on("error", (error) => {
+      if (!this.#ending) this.#fail(error);
+    });
+    socket.on("close", () => {
+      if (!this.#ending) this.close();
+    });
     return socket;
   }
 
@@ -298,17 +325,51 @@ export class RelaySession {
   }
 
   /** Camera bytes to ffmpeg; the camera waits while ffmpeg lags, and between paced reads. */
-  #forward(chunk: Buffer): void {
+  #forward(received: Buffer): void {
     const camera = this.#camera;
-    const written = this.deps.client.write(chunk);
+    if (this.#closed) return;
+    const pieces = this.#guard ? this.#guarded(this.#guard, received) : [received];
+    if (!pieces) return;
+    let written = true;
+    for (const piece of pieces) if (piece.length > 0) written = this.deps.client.write(piece);
     if (!camera || this.#paused) return;
     if (!written) {
       this.#pause(camera);
       this.deps.client.once("drain", () => this.#resume(camera));
-    } else if (this.#pace && chunk.length < READ_BUFFER_BYTES / 2) {
+    } else if (this.#pace && received.length < READ_BUFFER_BYTES / 2) {
       this.#pause(camera);
       this.#pace(() => this.#resume(camera));
     }
+  }
+
+  /**
+   * What of the camera's bytes may go now, in order (the guard holds back an access unit until
+   * it is whole; what it holds stays a view of the read it came in, the reads being this
+   * session's own); undefined when the stream broke here and the session ended.
+   */
+  #guarded(guard: StreamGuard, chunk: Buffer): Buffer[] | undefined {
+    const verdict = guard.scan(chunk);
+    const held = this.#held;
+    const start = this.#sent;
+    const end = start + held.length + chunk.length;
+    let upTo = Math.max(verdict.upTo, start);
+    // A camera that never ends an access unit is not held back without bound.
+    if (!verdict.cut && end - upTo > MAX_HELD_BYTES) upTo = end;
+    const going = upTo - start;
+    let out: Buffer[];
+    if (going <= held.length) {
+      out = [held.subarray(0, going)];
+      this.#held = Buffer.concat([held.subarray(going), chunk]);
+    } else {
+      out = [held, chunk.subarray(0, going - held.length)];
+      this.#held = chunk.subarray(going - held.length);
+    }
+    this.#sent = upTo;
+    if (verdict.cut) {
+      this.#cutOff(Buffer.concat(out));
+      return undefined;
+    }
+    return out;
   }
 
   #pause(camera: Socket): void {
@@ -344,6 +405,8 @@ export class RelaySession {
       return this.#reply(cseq, 502, "Bad Gateway (camera redirect refused)", true);
     }
     if (status === 401) return this.#unauthorized(cseq, request, message);
+    if (request.method === "DESCRIBE" && status >= 200 && status < 300)
+      this.#guard?.described(message.body.toString("latin1"));
     if (request.method === "PLAY" && status >= 200 && status < 300) {
       this.#playing = true;
       if (this.#target) this.deps.playing(this.#target);

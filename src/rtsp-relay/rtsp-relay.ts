@@ -11,6 +11,7 @@ import {
   RelaySession,
   type RelayTarget,
 } from "./relay-session.js";
+import { StreamGuard, type StreamGuardOptions } from "./stream-guard.js";
 import { UrlMap } from "./url-map.js";
 
 export interface RelayTicket {
@@ -41,6 +42,14 @@ interface Ticket {
   target: RelayTarget;
   timer: NodeJS.Timeout;
   paced: boolean;
+  guard: StreamGuardOptions | undefined;
+}
+
+export interface OpenOptions {
+  /** A live view: the camera's bytes are passed on as they come rather than paced. */
+  lowLatency?: boolean;
+  /** A recording: the stream is cut before a timestamp jump or a parameter change. */
+  guard?: StreamGuardOptions;
 }
 
 function sameUser(socket: Socket): Promise<boolean> {
@@ -100,11 +109,8 @@ export class RtspRelay implements Component {
     await closeServer(server, []);
   }
 
-  /**
-   * A fresh URL for ffmpeg to read `target` through; `lowLatency` (a live view) passes the
-   * camera's bytes on as they come rather than paced.
-   */
-  open(target: RelayTarget, options: { lowLatency?: boolean } = {}): RelayTicket {
+  /** A fresh URL for ffmpeg to read `target` through (see OpenOptions). */
+  open(target: RelayTarget, options: OpenOptions = {}): RelayTicket {
     if (!this.#server) throw new RtspRelayNotRunningError("the RTSP relay is not running");
     const camera = new URL(target.url);
     if (camera.protocol !== "rtsp:" && camera.protocol !== "rtsps:")
@@ -118,6 +124,7 @@ export class RtspRelay implements Component {
       target: { ...target, url: camera.href },
       timer,
       paced: options.lowLatency !== true && this.deps.paceMs > 0,
+      guard: options.guard,
     });
     return {
       url: new UrlMap(camera, { port: this.#port, token }).relayUrl(camera),
@@ -167,6 +174,7 @@ export class RtspRelay implements Component {
     return {
       target: ticket.target,
       ...(ticket.paced ? { pace: (resume: () => void) => this.#pace(resume) } : {}),
+      ...(ticket.guard ? { guard: new StreamGuard(ticket.guard) } : {}),
     };
   }
 

@@ -305,6 +305,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX command_nonces_replied ON command_nonces (replied_ms) WHERE reply IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: "segment-media",
+    // What each segment holds, read from the file itself (ffprobe): the video codec and picture
+    // size, and the audio codec if audio is stored. NULL: not known (indexed before this
+    // version, or ffprobe could not run). Eviction goes by id, the order segments were recorded
+    // in, which a clock stepped back cannot reorder as it can start times.
+    sql: `
+      ALTER TABLE segments ADD COLUMN video_codec TEXT;
+      ALTER TABLE segments ADD COLUMN width INTEGER;
+      ALTER TABLE segments ADD COLUMN height INTEGER;
+      ALTER TABLE segments ADD COLUMN audio_codec TEXT;
+      CREATE INDEX segments_state_id ON segments (state, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

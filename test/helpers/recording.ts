@@ -27,10 +27,27 @@ export async function startGstRtspServer(
   path = "/test",
   digest?: Credentials,
 ): Promise<string> {
+  const base = await startGstRtspMounts(t, address, port, [path], digest);
+  return `${base}${path}`;
+}
+
+/**
+ * One GStreamer RTSP server for several streams: each mount is a path with what it serves as
+ * query parameters (video=h264|h265|mjpeg, audio=pcmu|pcma|aac, size=WxH, fps, kbps,
+ * resize=WxH@SECONDS; see gst-rtsp-server.py). Returns `rtsp://address:port`; a mount's URL is
+ * that followed by its path without the query.
+ */
+export async function startGstRtspMounts(
+  t: CleanupScope,
+  address: string,
+  port: number,
+  mounts: readonly string[],
+  digest?: Credentials,
+): Promise<string> {
   const env = digest
     ? { ...process.env, GST_RTSP_USER: digest.username, GST_RTSP_PASSWORD: digest.password }
     : process.env;
-  const child = spawn("/usr/bin/python3", [GST_SERVER, address, String(port), path], {
+  const child = spawn("/usr/bin/python3", [GST_SERVER, address, String(port), ...mounts], {
     stdio: ["ignore", "pipe", "inherit"],
     env,
   });
@@ -42,7 +59,7 @@ export async function startGstRtspServer(
   });
   const [chunk] = (await once(child.stdout, "data")) as [Buffer];
   if (!chunk.toString().includes("READY")) throw new Error(`gst-rtsp-server: ${chunk.toString()}`);
-  return `rtsp://${address}:${port}${path}`;
+  return `rtsp://${address}:${port}`;
 }
 
 /** Defaults for everything under `dir`; a line of `extra` for the same top-level key replaces it. */
@@ -142,6 +159,31 @@ export async function segmentFiles(dir: string): Promise<FileOnDisk[]> {
     if (stats?.isFile()) files.push({ path, bytes: stats.size });
   }
   return files;
+}
+
+/** ffmpeg's own check that a file decodes to its end: what it complains of (empty: nothing). */
+export async function decodeErrors(path: string): Promise<string> {
+  const { stderr } = await run("ffmpeg", [
+    ...["-nostdin", "-hide_banner", "-v", "error", "-i", path, "-f", "null", "-"],
+  ]);
+  return stderr.trim();
+}
+
+/** The picture sizes of every frame of a file's video, in order of first appearance. */
+export async function frameSizes(path: string): Promise<string[]> {
+  const { stdout } = await run(
+    "ffprobe",
+    [
+      ...["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=width,height"],
+      ...["-of", "csv=p=0", path],
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  const sizes = stdout
+    .split("\n")
+    .filter((line) => line.trim().length > 0)
+    .map((line) => line.split(",").slice(0, 2).join(","));
+  return [...new Set(sizes)];
 }
 
 /** ffprobe's verdict on a file: its duration when it holds decodable H.264 video. */

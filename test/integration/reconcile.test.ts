@@ -87,7 +87,14 @@ it("reconcile makes index and disk agree, and reports every unforwarded loss", a
     logger: silentLogger(),
   });
 
-  assert.deepEqual(report, { files: 8, indexed: 2, removed: 2, missing: 4, rechecked: 3 });
+  assert.deepEqual(report, {
+    files: 8,
+    indexed: 2,
+    removed: 2,
+    missing: 4,
+    rechecked: 3,
+    unchecked: 0,
+  });
   const state = (id: number) => segments.get(id)?.state;
   assert.equal(state(forwardedMissing.id), "evicted");
   assert.equal(state(closedMissing.id), "lost");
@@ -142,4 +149,105 @@ it("hashFile: files hashed at once through one shared buffer each keep their own
       bytes: content.length,
     });
   }
+});
+
+it("reconcile keeps every file ffprobe could not check, and checks them at the next start", async (t) => {
+  const dir = await tempDir(t);
+  const storageDir = join(dir, "recordings");
+  const store = new Store(join(dir, "camgate.db"), silentLogger());
+  const { segments } = store.open();
+  defer(t, () => store.close());
+  const bus = new EventBus<AgentEvents>(() => undefined);
+  const losses: unknown[] = [];
+  bus.on("boxEvent", (event) => losses.push(event));
+  const events = new EventLog(store, bus, silentLogger());
+
+  const sample = join(dir, "sample.ts");
+  await run("ffmpeg", [
+    ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10"],
+    ...["-t", "2", "-c:v", "mpeg2video", "-f", "mpegts", sample],
+  ]);
+  const at = (index: number) =>
+    segmentPath(storageDir, "cam-a", T0 + index * 10_000, `${index}.ts`);
+  const put = async (path: string, content: Buffer) => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    return path;
+  };
+  const playable = await readFile(sample);
+  const garbage = Buffer.alloc(500, 0x47);
+  const unindexed = await put(at(0), playable);
+  const unindexedGarbage = await put(at(1), garbage);
+  const partial = await put(join(incomingDir(storageDir, "cam-a"), "run-000001.ts"), playable);
+  const damaged = await put(at(2), playable);
+  const damagedRow = segments.insert({
+    cameraId: "cam-a",
+    path: damaged,
+    startMs: T0 + 20_000,
+    endMs: T0 + 22_000,
+    ...(await hashFile(damaged)),
+    state: "closed",
+  });
+  await writeFile(damaged, garbage);
+  const before = async () =>
+    Promise.all(
+      [unindexed, unindexedGarbage, partial, damaged].map(async (path) => readFile(path)),
+    );
+  const contents = await before();
+
+  // ffprobe stand-ins that never finish a probe: absent, hung, killed, flooding, out of memory.
+  const script = async (name: string, body: string) => {
+    const path = join(dir, name);
+    await writeFile(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return path;
+  };
+  const broken = [
+    join(dir, "no-such-ffprobe"),
+    await script("hangs", "exec sleep 600"),
+    await script("killed", "kill -9 $$"),
+    await script("floods", "head -c 1048576 /dev/zero"),
+    await script("enomem", 'echo "$0: Cannot allocate memory" >&2; exit 1'),
+  ];
+  for (const ffprobe of broken) {
+    const report = await reconcileStorage({
+      storageDir,
+      segments,
+      events,
+      ffprobe,
+      logger: silentLogger(),
+      probeTimeoutMs: 300,
+    });
+    assert.deepEqual(
+      report,
+      { files: 4, indexed: 0, removed: 0, missing: 0, rechecked: 0, unchecked: 4 },
+      ffprobe,
+    );
+    assert.deepEqual(await before(), contents, `${ffprobe}: every file kept as it was`);
+    assert.equal(segments.get(damagedRow.id)?.state, "closed", ffprobe);
+    assert.equal([...segments.stored()].length, 1, ffprobe);
+    assert.deepEqual(losses, [], `${ffprobe}: no loss reported`);
+  }
+
+  // The next start, with an ffprobe that works, gives the verdicts.
+  const report = await reconcileStorage({
+    storageDir,
+    segments,
+    events,
+    ffprobe: "ffprobe",
+    logger: silentLogger(),
+  });
+  assert.deepEqual(report, {
+    files: 4,
+    indexed: 2,
+    removed: 1,
+    missing: 1, // the damaged file's row, marked lost
+    rechecked: 1,
+    unchecked: 0,
+  });
+  assert.equal(segments.get(damagedRow.id)?.state, "lost");
+  assert.ok(segments.findByPath(unindexed));
+  await assert.rejects(stat(unindexedGarbage), { code: "ENOENT" });
+  const filed = [...segments.stored()].find((row) => row.path.endsWith("run-000001.ts"));
+  assert.equal(filed?.videoCodec, "mpeg2video", "what the file holds is indexed with it");
+  assert.deepEqual([filed?.width, filed?.height], [160, 120]);
 });

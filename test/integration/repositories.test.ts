@@ -185,6 +185,28 @@ describe("repositories", () => {
       "oldest first, held segments skipped",
     );
     assert.equal(repos.segments.evictable("closed", 5000, 10).length, 5, "expired holds release");
+    // After the box clock was stepped back, the newest segment starts before older ones: it is
+    // still the last to go, with what it holds.
+    const latest = repos.segments.insert({
+      cameraId: "cam-3",
+      path: "/rec/cam-3/newest.ts",
+      startMs: -3_600_000,
+      endMs: -3_590_000,
+      bytes: 10,
+      sha256: null,
+      state: "closed",
+      videoCodec: "hevc",
+      width: 2560,
+      height: 1440,
+      audioCodec: null,
+    });
+    assert.equal(repos.segments.evictable("closed", 5000, 10).at(-1)?.id, latest.id);
+    assert.deepEqual(
+      [latest.videoCodec, latest.width, latest.height, latest.audioCodec],
+      ["hevc", 2560, 1440, null],
+    );
+    assert.deepEqual(repos.segments.get(latest.id), latest);
+    assert.ok(repos.segments.setState(latest.id, "evicted", 0));
     assert.equal(repos.segments.unlock("cam-1", 0, 100_000), 2);
     assert.equal(repos.segments.lockedBytes(0), 0);
     assert.equal(repos.segments.pruneHistory(10_000, 10), 0, "only rows that started before");

@@ -13,7 +13,7 @@ import {
 } from "../../scripts/soak/invariants.js";
 import { silentLogger } from "../../src/log/index.js";
 import type { SegmentRecord } from "../../src/store/index.js";
-import { Store } from "../../src/store/index.js";
+import { Store, UNKNOWN_MEDIA } from "../../src/store/index.js";
 import { tempDir } from "../helpers/temp.js";
 
 const T0 = Date.parse("2026-11-23T10:00:00Z");
@@ -30,6 +30,7 @@ function segment(id: number, startS: number, endS: number, cameraId = "cam-a"): 
     state: "forwarded",
     lockedUntilMs: null,
     forwardedMs: T0,
+    ...UNKNOWN_MEDIA,
   };
 }
 

@@ -3,9 +3,15 @@ import type { Command } from "commander";
 import { type Config, formatBytes } from "../../config/index.js";
 import { CamgateError, ExitCode } from "../../errors.js";
 import { formatDateTime, parseLocalTime, utcOffset } from "../../i18n/index.js";
-import { exportRange, findGaps, GAP_TOLERANCE_MS, locateFfmpeg } from "../../recorder/index.js";
+import {
+  exportRange,
+  findGaps,
+  GAP_TOLERANCE_MS,
+  locateFfmpeg,
+  locateFfprobe,
+} from "../../recorder/index.js";
 import { lockRecordings, quotaBytes, readDisk } from "../../retention/index.js";
-import type { Repositories } from "../../store/index.js";
+import type { Repositories, SegmentMedia } from "../../store/index.js";
 import { resolveCamera, withStore } from "../camera-access.js";
 import {
   type CliContext,
@@ -33,6 +39,14 @@ function parseTime(value: string, flag: string, timeZone: string): number {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** "h264 1920x1080", "+ aac" when audio is stored; "?" when the segment was never probed. */
+function mediaCell(segment: SegmentMedia): string {
+  if (segment.videoCodec === null) return "?";
+  const size =
+    segment.width !== null && segment.height !== null ? ` ${segment.width}x${segment.height}` : "";
+  return `${segment.videoCodec}${size}${segment.audioCodec ? ` + ${segment.audioCodec}` : ""}`;
+}
 
 /** Loads the command's config and runs `work` with the store open. */
 async function withRecordings<T>(
@@ -114,6 +128,10 @@ export function registerRecordingCommands(
                   sha256: s.sha256,
                   state: s.state,
                   lockedUntil: s.lockedUntilMs === null ? null : iso(s.lockedUntilMs),
+                  codec: s.videoCodec,
+                  width: s.width,
+                  height: s.height,
+                  audio: s.audioCodec,
                   path: s.path,
                 })),
                 gaps: gaps.map((g) => ({
@@ -133,6 +151,7 @@ export function registerRecordingCommands(
                   local(s.endMs),
                   ((s.endMs - s.startMs) / 1000).toFixed(1),
                   formatBytes(s.bytes),
+                  mediaCell(s),
                   s.state,
                   s.lockedUntilMs && s.lockedUntilMs > Date.now()
                     ? `until ${local(s.lockedUntilMs)}`
@@ -145,6 +164,7 @@ export function registerRecordingCommands(
                   local(g.fromMs),
                   local(g.toMs),
                   ((g.toMs - g.fromMs) / 1000).toFixed(1),
+                  "",
                   "",
                   "GAP",
                   "",
@@ -159,6 +179,7 @@ export function registerRecordingCommands(
                   "END",
                   "SECONDS",
                   "SIZE",
+                  "VIDEO",
                   "STATE",
                   "LOCKED",
                 ],
@@ -208,6 +229,7 @@ export function registerRecordingCommands(
             try {
               const result = await exportRange(repos.segments, {
                 ffmpeg: ffmpeg.path,
+                ffprobe: await locateFfprobe(ffmpeg.path, ctx.env),
                 cameraId: camera,
                 fromMs,
                 toMs,
@@ -226,7 +248,7 @@ export function registerRecordingCommands(
               if (globalOptions(command).json) printJson(ctx, result);
               else
                 printLines(ctx, [
-                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.segments.length} segments, ${result.from} to ${result.to})`,
+                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.media.codec} ${result.media.tag ?? ""}, ${result.durationSec.toFixed(1)} s of video from ${result.segments.length} segments, ${result.from} to ${result.to})`,
                   `sources and SHA-256: ${result.output.path}.json`,
                 ]);
               return ExitCode.ok;

@@ -77,7 +77,13 @@ function cameraTable(cameras: readonly CameraStatus[], watched: boolean): string
           : `${camera.id} (disabled)`,
       camera.ip ?? "-",
       watched ? (camera.online ? "yes" : "no") : "-",
-      camera.recording === null ? "-" : camera.recording ? "yes" : "no",
+      camera.refused !== null
+        ? "refused"
+        : camera.recording === null
+          ? "-"
+          : camera.recording
+            ? "yes"
+            : "no",
       age(camera.lastSegmentAgeSeconds),
       formatBytes(camera.bytesToday),
       auditCell(camera.audit),

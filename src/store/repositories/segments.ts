@@ -31,7 +31,23 @@ export interface SegmentUsage {
   bytes: number;
 }
 
-export interface SegmentRecord {
+/** What a segment holds, read from the file (ffprobe); null where it is not known. */
+export interface SegmentMedia {
+  videoCodec: string | null;
+  width: number | null;
+  height: number | null;
+  /** The stored audio's codec; null: no audio in the file (or not known). */
+  audioCodec: string | null;
+}
+
+export const UNKNOWN_MEDIA: SegmentMedia = Object.freeze({
+  videoCodec: null,
+  width: null,
+  height: null,
+  audioCodec: null,
+});
+
+export interface SegmentRecord extends SegmentMedia {
   id: number;
   cameraId: string;
   path: string;
@@ -46,7 +62,8 @@ export interface SegmentRecord {
 
 /** A segment row as an array in this column order: no intermediate object per row. */
 const COLUMNS =
-  "id, camera_id, path, start_ms, end_ms, bytes, sha256, state, locked_until_ms, forwarded_ms";
+  "id, camera_id, path, start_ms, end_ms, bytes, sha256, state, locked_until_ms, forwarded_ms, " +
+  "video_codec, width, height, audio_codec";
 type SegmentTuple = [
   number,
   string,
@@ -58,18 +75,44 @@ type SegmentTuple = [
   SegmentState,
   number | null,
   number | null,
+  string | null,
+  number | null,
+  number | null,
+  string | null,
 ];
 
 function fromRow(row: SegmentTuple): SegmentRecord {
   const [id, cameraId, path, startMs, endMs, bytes, sha256, state, lockedUntilMs, forwardedMs] =
     row;
-  return { id, cameraId, path, startMs, endMs, bytes, sha256, state, lockedUntilMs, forwardedMs };
+  const [videoCodec, width, height, audioCodec] = row.slice(10) as [
+    string | null,
+    number | null,
+    number | null,
+    string | null,
+  ];
+  return {
+    id,
+    cameraId,
+    path,
+    startMs,
+    endMs,
+    bytes,
+    sha256,
+    state,
+    lockedUntilMs,
+    forwardedMs,
+    videoCodec,
+    width,
+    height,
+    audioCodec,
+  };
 }
 
 export type NewSegment = Pick<
   SegmentRecord,
   "cameraId" | "path" | "startMs" | "endMs" | "bytes" | "sha256" | "state"
->;
+> &
+  Partial<SegmentMedia>;
 
 /** The index of recorded video. Queries go through (camera_id, start_ms) or (state, start_ms). */
 export class SegmentRepository {
@@ -87,11 +130,17 @@ export class SegmentRepository {
 
   /** Indexes a segment; one claimed longer than MAX_SEGMENT_MS keeps its end, its start moves up. */
   insert(input: NewSegment): SegmentRecord {
-    const segment = { ...input, startMs: Math.max(input.startMs, input.endMs - MAX_SEGMENT_MS) };
+    const segment = {
+      ...UNKNOWN_MEDIA,
+      ...input,
+      startMs: Math.max(input.startMs, input.endMs - MAX_SEGMENT_MS),
+    };
     const result = this.#sql
       .get(
-        `INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, sha256, state)
-         VALUES (@cameraId, @path, @startMs, @endMs, @bytes, @sha256, @state)`,
+        `INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, sha256, state,
+           video_codec, width, height, audio_codec)
+         VALUES (@cameraId, @path, @startMs, @endMs, @bytes, @sha256, @state,
+           @videoCodec, @width, @height, @audioCodec)`,
       )
       .run(segment);
     return {
@@ -216,14 +265,15 @@ export class SegmentRepository {
 
   /**
    * The oldest stored segments in `state` that no lock or clip request holds at `nowMs`, for
-   * eviction. The (state, start_ms) index makes this cost the same with a thousand rows or a
-   * million.
+   * eviction. Oldest by id, the order they were recorded in: a box clock stepped back gives
+   * new segments earlier start times than old ones, and the newest video must not go first.
+   * The (state, id) index makes this cost the same with a thousand rows or a million.
    */
   evictable(state: "closed" | "forwarded", nowMs: number, limit: number): SegmentRecord[] {
     const rows = this.#select(
       `WHERE state = ? AND coalesce(locked_until_ms, 0) <= ?
          AND id NOT IN (SELECT segment_id FROM video_requests)
-       ORDER BY start_ms LIMIT ?`,
+       ORDER BY id LIMIT ?`,
     ).all(state, nowMs, limit) as SegmentTuple[];
     return rows.map(fromRow);
   }
