@@ -69,6 +69,12 @@ export function segmentBody(segment: SegmentRecord): Record<string, unknown> {
     endMs: segment.endMs,
     bytes: segment.bytes,
     sha256: segment.sha256,
+    media: {
+      videoCodec: segment.videoCodec,
+      width: segment.width,
+      height: segment.height,
+      audioCodec: segment.audioCodec,
+    },
   };
 }
 

@@ -278,6 +278,7 @@ class Segments:
             return
         same = entry["sha256"] == done["sha256"] and entry["bytes"] == done["bytes"]
         done["index"] = "match" if same else "mismatch"
+        done["media"] = entry.get("media")
         if not same:
             self.problems.append("segment %s: index entry differs from the video" % key[1])
 

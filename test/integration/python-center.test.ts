@@ -43,6 +43,7 @@ interface Summary {
     verified: boolean;
     index: string;
     chunks: number;
+    media?: { videoCodec: string | null; width: number | null; height: number | null };
   }[];
   openTransfers: number;
   access: { seq: number; action: string; result: string; hash: string; detail: Json }[];
@@ -222,7 +223,17 @@ describe("a center built from docs/asyncapi.yaml alone (Python, paho-mqtt)", () 
         assert.equal(segment.verified, true, `segment ${segment.segmentId}`);
         assert.equal(segment.index, "match", `segment ${segment.segmentId} index entry`);
         assert.equal(segment.sha256, store.repos.segments.get(segment.segmentId)?.sha256);
+        const stored = store.repos.segments.get(segment.segmentId);
+        assert.deepEqual(
+          segment.media && [segment.media.videoCodec, segment.media.width, segment.media.height],
+          [stored?.videoCodec, stored?.width, stored?.height],
+          `segment ${segment.segmentId}: the index entry says what the segment holds`,
+        );
       }
+      assert.ok(
+        summary.segments.some((segment) => segment.media?.videoCodec === "h264"),
+        "the simulator's H.264 is named in the index entries",
+      );
       assert.deepEqual(
         summary.segments.filter((s) => s.camera === clipCamera!.id).map((s) => s.segmentId),
         clipIds,
