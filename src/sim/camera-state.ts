@@ -1,3 +1,4 @@
+import type { SimEventOptions } from "./event-service.js";
 import type { LockoutPolicy } from "./lockout.js";
 import type { CameraIdentity, Weaknesses } from "./profiles.js";
 
@@ -53,6 +54,8 @@ export interface SimCameraState {
   video: { width: number; height: number; fps: number };
   /** Brute-force protection that really locks the account; none: failures are only counted. */
   lockout?: LockoutPolicy | undefined;
+  /** The ONVIF event service it runs; none: it advertises none. */
+  events?: SimEventOptions | undefined;
 }
 
 export function cameraNow(state: SimCameraState, nowMs = Date.now()): Date {
@@ -69,6 +72,10 @@ export function deviceXAddr(state: SimCameraState): string {
 
 export function mediaXAddr(state: SimCameraState): string {
   return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/media_service`;
+}
+
+export function eventXAddr(state: SimCameraState): string {
+  return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/event_service`;
 }
 
 export function streamUri(state: SimCameraState, profile: SimProfile): string {

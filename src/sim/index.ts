@@ -20,3 +20,10 @@ export {
   type SimulatorOptions,
   UNPRIVILEGED_PORTS,
 } from "./simulator.js";
+export {
+  type EventFlavour,
+  type EventMisbehaviour,
+  type SimEventKind,
+  type SimEventOptions,
+  SimEventService,
+} from "./event-service.js";
