@@ -42,6 +42,11 @@ export const DEFAULT_EVENT_TIMING: EventTiming = {
 };
 
 const MESSAGE_LIMIT = 64;
+/**
+ * A camera that answers an empty PullMessages at once (ignoring Timeout) is not asked again
+ * sooner than this: a long poll must never become a busy loop.
+ */
+const MIN_EMPTY_PULL_MS = 500;
 /** A camera clock that moved this far between two replies has jumped (reset, NTP, reboot). */
 const CLOCK_JUMP_MS = 5_000;
 
@@ -157,11 +162,14 @@ export class CameraEventSubscription {
       if (endsMs - this.#now() < timing.terminationMs / 3) {
         endsMs = localEnd(await renew(address, timing.terminationMs, context));
       }
+      const sentMs = this.#now();
       const pulled = await pullMessages(address, timing.pullWaitMs, MESSAGE_LIMIT, {
         ...context,
         timeoutMs: timing.pullWaitMs + timing.callTimeoutMs,
       });
       const receivedMs = this.#now();
+      if (pulled.notifications.length === 0 && receivedMs - sentMs < MIN_EMPTY_PULL_MS)
+        await sleep(MIN_EMPTY_PULL_MS - (receivedMs - sentMs), undefined, { signal });
       if (this.#reported) {
         this.#reported = false;
         log.record("camera_events_resumed", cameraId, { topics: topics ?? null });

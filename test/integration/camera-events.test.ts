@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { AgentEvents } from "../../src/agent-events.js";
 import { CameraEventService } from "../../src/camera-events/index.js";
 import { CredentialVault } from "../../src/discovery/index.js";
-import { EventLog } from "../../src/events/index.js";
-import { EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import type { SimCamera, SimEventKind } from "../../src/sim/index.js";
-import { type EventRecord, Store } from "../../src/store/index.js";
+import type { EventRecord } from "../../src/store/index.js";
+import { UplinkPublishers } from "../../src/uplink/index.js";
 import { waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
-import { defer, tempDir } from "../helpers/temp.js";
+import { defer } from "../helpers/temp.js";
+import { uplinkParts } from "../helpers/uplink-parts.js";
 
 const TWO_HOURS_MS = 2 * 3_600_000;
 /** GetSystemDateAndTime has whole seconds: the measured clock offset is within 1 s. */
@@ -24,7 +23,21 @@ function requests(camera: SimCamera, operation: string): number {
 
 describe("camera events over ONVIF PullPoint", () => {
   it("every state change of both flavours is stored once, in order, as intervals on the box's clock; broken event services are reported once and bounded", async (t) => {
-    const dir = await tempDir(t);
+    const parts = await uplinkParts(t);
+    await parts.sender();
+    const publishers = new UplinkPublishers({
+      store: parts.store,
+      outbox: parts.outbox,
+      topics: parts.topics,
+      bus: parts.bus,
+      events: parts.events,
+      recording: false,
+      certificate: () => undefined,
+      logger: silentLogger(),
+    });
+    await publishers.start(new AbortController().signal);
+    defer(t, () => publishers.stop());
+    parts.link.up();
     const sim = await hardenedCameras(t, "127.0.47.10", 6, {
       override: (index) =>
         [
@@ -36,10 +49,9 @@ describe("camera events over ONVIF PullPoint", () => {
           { events: { flavour: "dahua" as const, misbehave: "oversize" as const } },
         ][index],
     });
-    const store = new Store(join(dir, "camgate.db"), silentLogger());
-    const repos = store.open();
-    defer(t, () => store.close());
-    const vault = new CredentialVault(repos, await SecretSealer.open(join(dir, "secret.key")));
+    const { store } = parts;
+    const repos = store.repos;
+    const vault = new CredentialVault(repos, await SecretSealer.open(join(parts.dir, "seal.key")));
     const ids = sim.describe().map((camera, index) => {
       const id = `cam-${index}`;
       repos.cameras.upsert(
@@ -65,13 +77,11 @@ describe("camera events over ONVIF PullPoint", () => {
       vault.setForCamera(id, { username: camera.username, password: camera.password });
       return id;
     });
-    const listenerErrors: unknown[] = [];
-    const bus = new EventBus<AgentEvents>((_event, error) => listenerErrors.push(error));
     const service = new CameraEventService({
       store,
       vault: { vault },
-      bus,
-      log: new EventLog(store, bus, silentLogger()),
+      bus: parts.bus,
+      log: parts.events,
       logger: silentLogger(),
       timing: {
         pullWaitMs: 1000,
@@ -199,6 +209,24 @@ describe("camera events over ONVIF PullPoint", () => {
     assert.deepEqual(service.cameras(), []);
     assert.equal(hik.events!.subscriptionCount, 0, "unsubscribed on stop");
     assert.equal(dahua.events!.subscriptionCount, 0, "unsubscribed on stop");
-    assert.deepEqual(listenerErrors, []);
+
+    // Upstream: every stored event once, in order, on the camera's events topic.
+    for (const id of ids) {
+      const topic = parts.topics.camera(id, "events");
+      const stored = eventsOf(id).map((event) => [event.id, event.kind, event.detail["phase"]]);
+      await waitFor(`${id} upstream`, () => parts.link.on(topic).length >= stored.length, 20_000);
+      assert.deepEqual(
+        parts.link.on(topic).map((message) => {
+          const body = JSON.parse(message.payload.toString()) as {
+            id: number;
+            kind: string;
+            detail: Record<string, unknown>;
+          };
+          return [body.id, body.kind, body.detail["phase"]];
+        }),
+        stored,
+        id,
+      );
+    }
   });
 });
