@@ -7,13 +7,15 @@ import { cameraNow, eventXAddr, type SimCameraState } from "./camera-state.js";
 
 /**
  * The ONVIF event service of a simulated camera, written from the ONVIF Core Specification,
- * "Event handling": the Real-time Pull-Point Notification Interface (CreatePullPointSubscription,
- * PullMessages with Timeout and MessageLimit, SetSynchronizationPoint), the WS-BaseNotification
- * subscription manager (Renew, Unsubscribe), GetEventProperties, and property semantics
- * (PropertyOperation Initialized / Changed; the current states again after a synchronization
- * point). Topic names are those of the ONVIF topic namespace (tns1:).
+ * section 9 "Event handling": 9.1 Real-time Pull-Point Notification Interface
+ * (CreatePullPointSubscription, then PullMessages with Timeout and MessageLimit answered at once
+ * with what is queued or when something happens or the timeout passes, CurrentTime and
+ * TerminationTime in every reply; Renew and Unsubscribe of the WS-BaseNotification subscription
+ * manager on the pull point), 9.4 payload and properties (PropertyOperation Initialized /
+ * Changed), 9.5 synchronization point (current property states again), 9.6 topics (tns1:, the
+ * topic set of GetEventProperties), 9.9 faults; WS-BaseNotification 1.3 (OASIS) for Renew,
+ * Unsubscribe and the wsnt: elements.
  */
-
 export type EventFlavour = "hikvision" | "dahua";
 export type SimEventKind = "motion" | "tamper" | "intrusion";
 /** How a deliberately broken event service answers PullMessages (tests of hostile cameras). */
