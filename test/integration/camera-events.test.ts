@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { Agent } from "../../src/agent.js";
 import { CameraEventService } from "../../src/camera-events/index.js";
 import { CredentialVault } from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import type { SimCamera, SimEventKind } from "../../src/sim/index.js";
-import type { EventRecord } from "../../src/store/index.js";
+import { type EventRecord, Store } from "../../src/store/index.js";
 import { UplinkPublishers } from "../../src/uplink/index.js";
-import { waitFor } from "../helpers/recording.js";
+import { recorderConfig, seedCameras, waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
-import { defer } from "../helpers/temp.js";
+import { defer, tempDir } from "../helpers/temp.js";
 import { uplinkParts } from "../helpers/uplink-parts.js";
 
 const TWO_HOURS_MS = 2 * 3_600_000;
@@ -228,5 +229,62 @@ describe("camera events over ONVIF PullPoint", () => {
         id,
       );
     }
+  });
+  it("the agent subscribes to an approved camera's events with the vault's credentials, and not to a pending one", async (t) => {
+    const dir = await tempDir(t);
+    const sim = await hardenedCameras(t, "127.0.47.30", 2);
+    const [approved, pending] = sim.describe();
+    const config = recorderConfig(dir, [
+      "recorder: {enabled: false}",
+      "events: {pullWait: 1s, subscriptionTime: 30s}",
+    ]);
+    await seedCameras(config, [
+      {
+        id: "cam-approved",
+        ip: approved!.address,
+        streamUri: approved!.streams[0]!,
+        xaddr: approved!.xaddr,
+        credentials: { username: approved!.username, password: approved!.password },
+      },
+    ]);
+    const store = new Store(config.store.path, silentLogger());
+    store.open().cameras.upsert({
+      id: "cam-pending",
+      urn: pending!.urn,
+      mac: null,
+      ip: pending!.address,
+      xaddrs: [pending!.xaddr],
+      manufacturer: null,
+      model: null,
+      firmware: null,
+      serial: null,
+      hardware: null,
+      name: null,
+      profiles: [],
+      clockOffsetMs: null,
+      lastSeenMs: Date.now(),
+      reachable: true,
+    });
+    store.close();
+    const agent = Agent.fromConfig(config, silentLogger());
+    await agent.start(new AbortController().signal);
+    defer(t, () => agent.stop());
+    const [camera, other] = sim.cameras as [SimCamera, SimCamera];
+    await waitFor("a PullMessages long-poll", () => requests(camera, "PullMessages") > 0, 20_000);
+    camera.events!.set("intrusion", true);
+    const agentStore = agent.components.find((c) => c.name === "store") as Store;
+    await waitFor(
+      "the intrusion stored",
+      () =>
+        agentStore.repos.events.list({ cameraId: "cam-approved", kind: "intrusion" }).length > 0,
+      20_000,
+    );
+    await agent.stop();
+    assert.equal(camera.events!.subscriptionCount, 0, "unsubscribed when the agent stops");
+    assert.equal(
+      other.journal.entries().length,
+      0,
+      "a device nobody approved is never called, let alone sent a credential",
+    );
   });
 });
