@@ -84,6 +84,26 @@ describe("camgate events list", () => {
     assert.match(lines[4]!, /08:03:00\s+-\s+uplink_down/);
     assert.equal(lines.at(-1), "4 events");
 
+    // `status` says which cameras' events cannot be received, until they resume.
+    const statusOf = async () =>
+      Object.fromEntries(
+        (
+          JSON.parse((await cli(["--json", "status"])).stdout) as {
+            cameras: { id: string; eventsUnavailable: string | null }[];
+          }
+        ).cameras.map((camera) => [camera.id, camera.eventsUnavailable]),
+      );
+    const append = (kind: string, detail: Record<string, unknown>) => {
+      const writer = new Store(config.store.path, silentLogger());
+      writer.open().events.append({ tsMs: Date.now(), cameraId: "cam-b", kind, detail });
+      writer.close();
+    };
+    assert.deepEqual(await statusOf(), { "cam-a": null, "cam-b": null });
+    append("camera_events_unavailable", { reason: "malformed", error: "unusable reply" });
+    assert.deepEqual(await statusOf(), { "cam-a": null, "cam-b": "malformed" });
+    append("camera_events_resumed", { topics: 3 });
+    assert.deepEqual(await statusOf(), { "cam-a": null, "cam-b": null });
+
     const bad = await cli(["events", "list", "--from", "yesterday-ish"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--from: not a time/);
