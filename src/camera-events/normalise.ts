@@ -73,6 +73,12 @@ interface OpenInterval {
   sinceMs: number;
 }
 
+/**
+ * The device's own health (processor, memory, fan...), reported every few seconds by some
+ * cameras: not a detection, and the box reports its own health already.
+ */
+const IGNORED = /^tns1:Monitoring\//i;
+
 const MAX_TRACKED = 256;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -85,6 +91,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export class EventNormaliser {
   readonly #states = new Map<string, OpenInterval>();
+  /** The last values of properties that have no on/off state, by topic and source. */
+  readonly #values = new Map<string, string>();
 
   /**
    * `clockOffsetMs`: the camera's clock minus ours; `receivedMs`: when the box got it. An event
@@ -95,6 +103,7 @@ export class EventNormaliser {
     clockOffsetMs: number,
     receivedMs: number,
   ): CameraEvent | undefined {
+    if (IGNORED.test(notification.topic)) return undefined;
     const kind = classify(notification.topic);
     const corrected =
       notification.utcMs === undefined ? undefined : notification.utcMs - clockOffsetMs;
@@ -110,11 +119,17 @@ export class EventNormaliser {
       receivedAt: iso(receivedMs),
       clockOffsetMs,
     };
+    const key = `${notification.topic}|${JSON.stringify(notification.source)}`;
     const state = kind === "line-crossing" ? undefined : stateOf(notification.data);
     if (state === undefined || notification.operation === "Deleted") {
+      // A property without an on/off state is news only when its value changes.
+      if (notification.operation !== undefined && notification.operation !== "Deleted") {
+        const values = JSON.stringify(notification.data);
+        if (this.#values.get(key) === values) return undefined;
+        this.#bounded(this.#values, key, values);
+      }
       return { tsMs, kind: kind ?? "camera-other", detail: { phase: "pulse", ...base } };
     }
-    const key = `${notification.topic}|${JSON.stringify(notification.source)}`;
     const previous = this.#states.get(key);
     if ((previous?.on ?? false) === state) {
       if (!previous) this.#remember(key, { on: state, sinceMs: tsMs });
@@ -138,11 +153,16 @@ export class EventNormaliser {
   }
 
   #remember(key: string, interval: OpenInterval): void {
-    this.#states.delete(key);
-    this.#states.set(key, interval);
-    if (this.#states.size > MAX_TRACKED) {
-      const oldest = this.#states.keys().next().value;
-      if (oldest !== undefined) this.#states.delete(oldest);
+    this.#bounded(this.#states, key, interval);
+  }
+
+  /** Sets `key` as the newest entry; the oldest goes when there are too many. */
+  #bounded<T>(map: Map<string, T>, key: string, value: T): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > MAX_TRACKED) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
     }
   }
 }

@@ -133,5 +133,31 @@ describe("camera events: topics and notifications", () => {
       t0 + 9000,
     );
     assert.deepEqual([input?.kind, input?.detail["phase"]], ["digital-input", "start"]);
+
+    // Other properties: news when their value changes; the device's own health is not kept.
+    const counter = (count: string, operation: "Initialized" | "Changed") => ({
+      topic: "{http://vendor.example/topics}Analytics/PeopleCount",
+      utcMs: t0 + 10_000,
+      operation,
+      source: { Area: "gate" },
+      data: { Count: count },
+    });
+    assert.equal(
+      normaliser.normalise(counter("3", "Initialized"), 0, t0 + 10_000)?.kind,
+      "camera-other",
+    );
+    assert.equal(normaliser.normalise(counter("3", "Initialized"), 0, t0 + 11_000), undefined);
+    assert.equal(
+      normaliser.normalise(counter("4", "Changed"), 0, t0 + 12_000)?.detail["phase"],
+      "pulse",
+    );
+    const usage = {
+      topic: "tns1:Monitoring/ProcessorUsage",
+      utcMs: t0,
+      operation: "Changed" as const,
+      source: {},
+      data: { Value: "42" },
+    };
+    assert.equal(normaliser.normalise(usage, 0, t0 + 13_000), undefined);
   });
 });
