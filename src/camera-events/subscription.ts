@@ -137,7 +137,8 @@ export class CameraEventSubscription {
     try {
       await this.#follow(pullPoint.address, pullPoint.terminationMs, topics, context, signal);
     } finally {
-      if (signal.aborted) await this.#unsubscribe(pullPoint.address, context);
+      // Cameras have few subscription slots: a pull point we stop using is given back.
+      await this.#unsubscribe(pullPoint.address, context);
     }
   }
 

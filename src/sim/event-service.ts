@@ -18,14 +18,17 @@ import { cameraNow, eventXAddr, type SimCameraState } from "./camera-state.js";
  */
 export type EventFlavour = "hikvision" | "dahua";
 export type SimEventKind = "motion" | "tamper" | "intrusion";
-/** How a deliberately broken event service answers PullMessages (tests of hostile cameras). */
+/**
+ * A deliberately broken event service (tests of hostile cameras): `fault` answers every request
+ * with a SOAP fault; `garbage` (malformed XML) and `oversize` (a 1 MiB body) answer PullMessages
+ * only, after a subscription that worked.
+ */
 export type EventMisbehaviour = "fault" | "garbage" | "oversize";
 
 export interface SimEventOptions {
   flavour: EventFlavour;
   /** Motion turns on every `everyMs` for `forMs` (none: only on demand). */
   motion?: { everyMs: number; forMs: number } | undefined;
-  /** Every request to the event service gets this instead of an answer. */
   misbehave?: EventMisbehaviour | undefined;
 }
 
@@ -175,12 +178,12 @@ export class SimEventService {
   ): Promise<EventReply> {
     const misbehave = this.options.misbehave;
     if (misbehave === "fault") return this.#fault("Receiver", "ter:Action", "event service error");
-    if (misbehave === "garbage")
-      return { status: 200, body: "<s:Envelope><s:Body><tev:PullMessagesResponse>\u0000" };
-    if (misbehave === "oversize")
-      return { status: 200, body: soapEnvelope(`<x>${"A".repeat(1024 * 1024)}</x>`) };
     this.#expire();
     const name = `${operation.ns} ${operation.local}`;
+    if (name === `${EVENT_NS.tev} PullMessages` && misbehave === "garbage")
+      return { status: 200, body: "<s:Envelope><s:Body><tev:PullMessagesResponse>\u0000" };
+    if (name === `${EVENT_NS.tev} PullMessages` && misbehave === "oversize")
+      return { status: 200, body: soapEnvelope(`<x>${"A".repeat(1024 * 1024)}</x>`) };
     if (subscriptionId === undefined) {
       if (name === `${EVENT_NS.tev} GetEventProperties`) return this.#ok(this.#properties());
       if (name === `${EVENT_NS.tev} CreatePullPointSubscription`) return this.#create(operation);

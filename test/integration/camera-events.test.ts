@@ -185,8 +185,8 @@ describe("camera events over ONVIF PullPoint", () => {
     const broken = [
       [faulty, ids[2]!, "fault", "CreatePullPointSubscription"],
       [none, ids[3]!, "no-event-service", "GetServices"],
-      [garbage, ids[4]!, "malformed", "GetEventProperties"],
-      [oversize, ids[5]!, "too-large", "GetEventProperties"],
+      [garbage, ids[4]!, "malformed", "PullMessages"],
+      [oversize, ids[5]!, "too-large", "PullMessages"],
     ] as const;
     for (const [camera, , , operation] of broken)
       await waitFor(`${operation} tried again`, () => requests(camera, operation) >= 3, 30_000);
@@ -198,6 +198,9 @@ describe("camera events over ONVIF PullPoint", () => {
         id,
       );
     }
+    // A pull point that failed is given back, not left to fill the camera's slots.
+    for (const camera of [garbage, oversize])
+      assert.ok(camera.events!.subscriptionCount <= 1, "failed pull points are unsubscribed");
     // Backoff with equal jitter: never sooner than half the step, the step capped at 1.5 s.
     const bound = 5 + (Date.now() - startedMs) / 750;
     for (const [camera, id, , operation] of broken)
