@@ -129,17 +129,18 @@ export async function pullMessages(
   limit: number,
   context: CallContext,
 ): Promise<Pulled> {
-  const reply = expect(
-    await call(
-      address,
-      `<tev:PullMessages ${TEV}><tev:Timeout>${formatDuration(waitMs)}</tev:Timeout>` +
-        `<tev:MessageLimit>${limit}</tev:MessageLimit></tev:PullMessages>`,
-      context,
-    ),
-    EVENT_NS.tev,
-    "PullMessagesResponse",
-    new URL(address).host,
+  const envelope = await call(
+    address,
+    `<tev:PullMessages ${TEV}><tev:Timeout>${formatDuration(waitMs)}</tev:Timeout>` +
+      `<tev:MessageLimit>${limit}</tev:MessageLimit></tev:PullMessages>`,
+    context,
   );
+  return readPulled(envelope, limit, new URL(address).host);
+}
+
+/** A PullMessagesResponse: at most `limit` notifications, whatever the camera sent. */
+export function readPulled(envelope: XmlElement, limit: number, host: string): Pulled {
+  const reply = expect(envelope, EVENT_NS.tev, "PullMessagesResponse", host);
   return {
     notifications: childrenNamed(reply, EVENT_NS.wsnt, "NotificationMessage")
       .slice(0, limit)
