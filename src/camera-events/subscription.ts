@@ -25,7 +25,7 @@ import {
 export interface EventTiming {
   /** How long one PullMessages waits on the camera for something to happen. */
   pullWaitMs: number;
-  /** Subscription lifetime asked for; renewed when less than a third of it is left. */
+  /** Subscription lifetime asked for; renewed when a third of it is left (or one pull's time). */
   terminationMs: number;
   callTimeoutMs: number;
   /** Re-subscription backoff after a failure. */
@@ -159,8 +159,13 @@ export class CameraEventSubscription {
         ? this.#now() + timing.terminationMs
         : cameraMs - context.clockOffsetMs;
     let endsMs = localEnd(cameraTerminationMs);
+    // Renewed with a third of its lifetime left, and never later than one more pull could take.
+    const renewWithinMs = Math.max(
+      timing.terminationMs / 3,
+      timing.pullWaitMs + timing.callTimeoutMs,
+    );
     while (!signal.aborted) {
-      if (endsMs - this.#now() < timing.terminationMs / 3) {
+      if (endsMs - this.#now() < renewWithinMs) {
         endsMs = localEnd(await renew(address, timing.terminationMs, context));
       }
       const sentMs = this.#now();
