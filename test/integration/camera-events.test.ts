@@ -39,7 +39,7 @@ describe("camera events over ONVIF PullPoint", () => {
     await publishers.start(new AbortController().signal);
     defer(t, () => publishers.stop());
     parts.link.up();
-    const sim = await hardenedCameras(t, "127.0.47.10", 6, {
+    const sim = await hardenedCameras(t, "127.0.56.10", 6, {
       override: (index) =>
         [
           { events: { flavour: "hikvision" as const }, clockSkewMs: TWO_HOURS_MS },
@@ -235,7 +235,7 @@ describe("camera events over ONVIF PullPoint", () => {
   });
   it("the agent subscribes to an approved camera's events with the vault's credentials, and not to a pending one", async (t) => {
     const dir = await tempDir(t);
-    const sim = await hardenedCameras(t, "127.0.47.30", 2);
+    const sim = await hardenedCameras(t, "127.0.56.30", 2);
     const [approved, pending] = sim.describe();
     const config = recorderConfig(dir, [
       "recorder: {enabled: false}",

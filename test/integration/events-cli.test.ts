@@ -13,8 +13,8 @@ describe("camgate events list", () => {
       "site: {id: ev-site, timezone: Asia/Ho_Chi_Minh}",
     ]);
     await seedCameras(config, [
-      { id: "cam-a", ip: "127.0.48.10", streamUri: "rtsp://127.0.48.10/a" },
-      { id: "cam-b", ip: "127.0.48.11", streamUri: "rtsp://127.0.48.11/b" },
+      { id: "cam-a", ip: "127.0.57.10", streamUri: "rtsp://127.0.57.10/a" },
+      { id: "cam-b", ip: "127.0.57.11", streamUri: "rtsp://127.0.57.11/b" },
     ]);
     const store = new Store(config.store.path, silentLogger());
     const repos = store.open();
