@@ -3,6 +3,7 @@ import type { AgentEvents } from "./agent-events.js";
 import { createUplink } from "./agent-uplink.js";
 import { AuditService } from "./audit/index.js";
 import { applyReload, type Config, planReload } from "./config/index.js";
+import { CameraEventService } from "./camera-events/index.js";
 import { CamgateError } from "./errors.js";
 import { AgentVault, DiscoveryService, InventoryWatch } from "./discovery/index.js";
 import { EventLog } from "./events/index.js";
@@ -110,6 +111,20 @@ export class Agent implements Runnable {
           basicAuthAllowed: (id) => config.recorder.cameras[id]?.allowBasicAuth === true,
         })
       : undefined;
+    const cameraEvents = config.events.enabled
+      ? new CameraEventService({
+          store,
+          vault,
+          bus,
+          log: events,
+          logger: child("camera-events"),
+          timing: {
+            pullWaitMs: config.events.pullWait,
+            terminationMs: config.events.subscriptionTime,
+            retryMaxMs: config.events.retryMax,
+          },
+        })
+      : undefined;
     const retention = config.recorder.enabled
       ? new RingBuffer({ config: config.storage, store, events, bus, logger: child("retention") })
       : undefined;
@@ -177,7 +192,9 @@ export class Agent implements Runnable {
         intervalMs: INVENTORY_WATCH_EVERY_MS,
       }),
       ...(uplink?.components ?? []),
-      ...[discovery, audit, retention, relay, recorder].filter((part) => part !== undefined),
+      ...[discovery, audit, retention, relay, recorder, cameraEvents].filter(
+        (part) => part !== undefined,
+      ),
       new RuntimeStatusWriter({
         file: runtimeStatusPath(config.store.path),
         site: config.site.id,

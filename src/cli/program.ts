@@ -9,6 +9,7 @@ import { registerCenterCommand } from "./commands/center.js";
 import { registerCertCommands } from "./commands/cert.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDiscoveryCommands } from "./commands/discovery.js";
+import { registerEventCommands } from "./commands/events.js";
 import { registerRecordingCommands } from "./commands/recordings.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerStatusCommand } from "./commands/status.js";
@@ -54,6 +55,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerCenterCommand(program, ctx, outcome);
   registerCertCommands(program, ctx, outcome);
   registerRecordingCommands(program, ctx, outcome);
+  registerEventCommands(program, ctx, outcome);
   registerRunCommand(program, ctx, outcome);
   registerStatusCommand(program, ctx, outcome);
   registerDemoCommand(program, ctx, outcome);

@@ -147,6 +147,18 @@ const discoverySchema = z.strictObject({
   pendingExpiry: duration("A pending device not seen for this long is forgotten").prefault("7d"),
 });
 
+const eventsSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe("Subscribe to the ONVIF events (motion, tamper, intrusion...) of approved cameras"),
+  pullWait: duration("How long one PullMessages long-poll waits on the camera").prefault("10s"),
+  subscriptionTime: duration(
+    "Subscription lifetime asked of the camera (renewed before it ends)",
+  ).prefault("60s"),
+  retryMax: duration("Longest wait before subscribing again to a failing camera").prefault("5m"),
+});
+
 const auditSchema = z.strictObject({
   enabled: z.boolean().default(true),
   baseline: z.enum(BASELINES).default("qcvn11-2026"),
@@ -276,6 +288,7 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     discovery: discoverySchema.prefault({}),
     audit: auditSchema.prefault({}),
+    events: eventsSchema.prefault({}),
     recorder: recorderSchema.prefault({}),
     uplink: uplinkSchema.prefault({}),
     log: logSchema.prefault({}),

@@ -20,7 +20,9 @@ export type BoxEventKind =
   | "uplink_down"
   | "camera_pending"
   | "camera_identity_changed"
-  | "inventory_full";
+  | "inventory_full"
+  | "camera_events_unavailable"
+  | "camera_events_resumed";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {
@@ -32,7 +34,28 @@ export class EventLog {
   ) {}
 
   record(kind: BoxEventKind, cameraId: string | null, detail: Record<string, unknown>): void {
-    const tsMs = this.now();
+    this.#append(this.now(), kind, cameraId, detail);
+  }
+
+  /**
+   * What a camera detected (motion, tamper...: see camera-events), at the time it happened on
+   * the box's clock; the same table and feed as the box's own events, told apart by kind.
+   */
+  recordCameraEvent(
+    cameraId: string,
+    tsMs: number,
+    kind: string,
+    detail: Record<string, unknown>,
+  ): void {
+    this.#append(tsMs, kind, cameraId, detail);
+  }
+
+  #append(
+    tsMs: number,
+    kind: string,
+    cameraId: string | null,
+    detail: Record<string, unknown>,
+  ): void {
     try {
       const id = this.store.repos.events.append({ tsMs, cameraId, kind, detail });
       this.bus.emit("boxEvent", { id, tsMs, cameraId, kind, detail });

@@ -60,6 +60,21 @@ export interface CameraStatus {
   } | null;
   /** Whether interrogation found a stream to record (it needs working credentials). */
   streamKnown: boolean;
+  /**
+   * Its ONVIF events (motion, tamper...) cannot be received: why (no-event-service, fault,
+   * malformed, too-large, timeout...), from the last report; null when they can or nobody tried.
+   */
+  eventsUnavailable: string | null;
+}
+
+/** The reason of the camera's last camera_events_unavailable, unless events resumed since. */
+function eventsUnavailable(repos: Repositories, cameraId: string): string | null {
+  const [down] = repos.events.list({ cameraId, kind: "camera_events_unavailable", limit: 1 });
+  if (!down) return null;
+  const [up] = repos.events.list({ cameraId, kind: "camera_events_resumed", limit: 1 });
+  if (up && (up.tsMs > down.tsMs || (up.tsMs === down.tsMs && up.id > down.id))) return null;
+  const reason = down.detail["reason"];
+  return typeof reason === "string" ? reason : "unknown";
 }
 
 const CERTIFICATE_WARN_DAYS = 30;
@@ -123,6 +138,7 @@ export async function gatherStatus(
       streamKnown: camera.profiles.some(
         (profile) => typeof (profile as { streamUri?: unknown }).streamUri === "string",
       ),
+      eventsUnavailable: eventsUnavailable(repos, camera.id),
     };
   });
   const usage = repos.segments.usage().filter((entry) => entry.state === "closed");
@@ -210,6 +226,14 @@ function attention(report: BoxStatus, segmentMs: number): string[] {
     else if (camera.recording === null && live && !camera.streamKnown)
       reasons.push(
         `camera ${camera.id} is not recording: no stream address, it was never interrogated with working credentials; camgate cameras credentials ${camera.id} -u USER --password-stdin`,
+      );
+    if (
+      camera.eventsUnavailable !== null &&
+      camera.eventsUnavailable !== "no-event-service" &&
+      live
+    )
+      reasons.push(
+        `camera ${camera.id}: its events (motion, tamper, intrusion...) cannot be received (${camera.eventsUnavailable}): camgate events list --camera ${camera.id}`,
       );
     if (camera.audit && camera.audit.blocking.length > 0)
       reasons.push(

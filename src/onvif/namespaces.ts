@@ -26,3 +26,13 @@ export const WSD_PROBE_MATCHES_ACTION =
   "http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches";
 export const WSD_ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous";
 export const WSD_MULTICAST = { address: "239.255.255.250", port: 3702 } as const;
+
+/** The event service (ONVIF Core, "Event handling") and the OASIS standards it builds on. */
+export const EVENT_NS = {
+  tev: "http://www.onvif.org/ver10/events/wsdl",
+  wsnt: "http://docs.oasis-open.org/wsn/b-2",
+  wstop: "http://docs.oasis-open.org/wsn/t-1",
+  wsa5: "http://www.w3.org/2005/08/addressing",
+  tns1: "http://www.onvif.org/ver10/topics",
+  wsrfRw: "http://docs.oasis-open.org/wsrf/rw-2",
+} as const;

@@ -1,3 +1,4 @@
+import type { SimEventOptions } from "./event-service.js";
 import type { LockoutPolicy } from "./lockout.js";
 import type { CameraIdentity, Weaknesses } from "./profiles.js";
 
@@ -55,6 +56,8 @@ export interface SimCameraState {
   lockout?: LockoutPolicy | undefined;
   /** False for a camera without snapshots: GetSnapshotUri is not supported, no snapshot page. */
   snapshots: boolean;
+  /** The ONVIF event service it runs; none: it advertises none. */
+  events?: SimEventOptions | undefined;
 }
 
 export function cameraNow(state: SimCameraState, nowMs = Date.now()): Date {
@@ -71,6 +74,10 @@ export function deviceXAddr(state: SimCameraState): string {
 
 export function mediaXAddr(state: SimCameraState): string {
   return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/media_service`;
+}
+
+export function eventXAddr(state: SimCameraState): string {
+  return `http://${hostPort(state.host, state.ports.http, 80)}/onvif/event_service`;
 }
 
 export function streamUri(state: SimCameraState, profile: SimProfile): string {

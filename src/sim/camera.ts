@@ -3,6 +3,7 @@ import type { SimCameraState } from "./camera-state.js";
 import { DigestAuthority } from "./digest-auth.js";
 import { DiscoveryResponder } from "./discovery-responder.js";
 import { explainBindError } from "./errors.js";
+import { SimEventService } from "./event-service.js";
 import type { FrameTicker } from "./frame-ticker.js";
 import { HttpServers } from "./http-server.js";
 import { RequestJournal, type SimProtocol } from "./journal.js";
@@ -41,6 +42,8 @@ export class SimCamera {
   /** Failed logins on every protocol, and the locks they caused (with `state.lockout`). */
   readonly lockout: LoginLockout;
   readonly responder: DiscoveryResponder;
+  /** Its ONVIF event service (undefined: the camera has none); tests drive its detectors. */
+  readonly events: SimEventService | undefined;
   #parts: Part[] = [];
   #stalled = false;
   #certificate: CertificateMaterial | undefined;
@@ -51,6 +54,7 @@ export class SimCamera {
   ) {
     this.responder = new DiscoveryResponder(state, deps.discoveryPort, this.journal);
     this.lockout = new LoginLockout(state.lockout);
+    this.events = state.events ? new SimEventService(state, state.events) : undefined;
   }
 
   get running(): boolean {
@@ -81,7 +85,7 @@ export class SimCamera {
       `${state.identity.manufacturer}-${state.identity.serialNumber}`,
       (user) => state.users.find((candidate) => candidate.username === user)?.password,
     );
-    const onvif = new OnvifService(state, digest, this.journal, this.lockout);
+    const onvif = new OnvifService(state, digest, this.journal, this.lockout, this.events);
     const http = new HttpServers({
       state,
       onvif,
@@ -138,6 +142,7 @@ export class SimCamera {
       }
     }
     this.#parts = started;
+    this.events?.start();
   }
 
   /** The services only a weak camera runs: each one is what one weakness switches on. */
@@ -183,6 +188,7 @@ export class SimCamera {
   async stop(): Promise<void> {
     const parts = this.#parts;
     this.#parts = [];
+    this.events?.stop();
     await Promise.all(parts.map((part) => part.stop()));
   }
 }

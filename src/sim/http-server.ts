@@ -36,6 +36,7 @@ function tlsPolicy(state: SimCameraState): { minVersion: SecureVersion; ciphers:
 const SERVICES: Record<string, OnvifServiceName> = {
   "/onvif/device_service": "device",
   "/onvif/media_service": "media",
+  "/onvif/event_service": "events",
 };
 
 export interface HttpServersOptions {
@@ -113,15 +114,22 @@ export class HttpServers {
       await this.#dahuaRpc(request, response, path, protocol);
       return;
     }
-    const service = SERVICES[path];
+    const subscription = /^\/onvif\/event_service\/subscription\/([0-9a-f]{1,32})$/.exec(path);
+    const service = subscription ? "events" : SERVICES[path];
     if (service && request.method === "POST") {
       const body = await readBody(request);
       if (!body) {
         response.writeHead(413).end();
         return;
       }
-      const reply = onvif.handle(service, body, request.headers.authorization, remote);
-      response.writeHead(reply.status, reply.headers).end(reply.body);
+      // A long poll stops waiting when the client goes away.
+      const gone = new AbortController();
+      response.on("close", () => gone.abort());
+      const reply = await onvif.handle(service, body, request.headers.authorization, remote, {
+        subscriptionId: subscription?.[1],
+        signal: gone.signal,
+      });
+      if (!response.destroyed) response.writeHead(reply.status, reply.headers).end(reply.body);
       return;
     }
     const record = (outcome: string, user: string | null, authenticated: boolean) =>

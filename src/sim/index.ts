@@ -22,3 +22,10 @@ export {
   simulatedProfile,
   UNPRIVILEGED_PORTS,
 } from "./simulator.js";
+export {
+  type EventFlavour,
+  type EventMisbehaviour,
+  type SimEventKind,
+  type SimEventOptions,
+  SimEventService,
+} from "./event-service.js";

@@ -2,6 +2,7 @@ import { escapeXml as x } from "../onvif/xml.js";
 import {
   cameraNow,
   deviceXAddr,
+  eventXAddr,
   mediaXAddr,
   onvifScopes,
   type SimCameraState,
@@ -61,13 +62,23 @@ export const DEVICE_OPERATIONS: Record<string, Builder> = {
     `<tt:Device><tt:XAddr>${x(deviceXAddr(state))}</tt:XAddr></tt:Device>` +
     `<tt:Media><tt:XAddr>${x(mediaXAddr(state))}</tt:XAddr><tt:StreamingCapabilities>` +
     `<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP>` +
-    `</tt:StreamingCapabilities></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>`,
+    `</tt:StreamingCapabilities></tt:Media>` +
+    (state.events
+      ? `<tt:Events><tt:XAddr>${x(eventXAddr(state))}</tt:XAddr><tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>` +
+        `<tt:WSPullPointSupport>true</tt:WSPullPointSupport><tt:WSPausableSubscriptionManagerInterfaceSupport>false` +
+        `</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>`
+      : "") +
+    `</tds:Capabilities></tds:GetCapabilitiesResponse>`,
   GetServices: (state) =>
     `<tds:GetServicesResponse>` +
     `<tds:Service><tds:Namespace>http://www.onvif.org/ver10/device/wsdl</tds:Namespace>` +
     `<tds:XAddr>${x(deviceXAddr(state))}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>` +
     `<tds:Service><tds:Namespace>http://www.onvif.org/ver10/media/wsdl</tds:Namespace>` +
     `<tds:XAddr>${x(mediaXAddr(state))}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>` +
+    (state.events
+      ? `<tds:Service><tds:Namespace>http://www.onvif.org/ver10/events/wsdl</tds:Namespace>` +
+        `<tds:XAddr>${x(eventXAddr(state))}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>`
+      : "") +
     `</tds:GetServicesResponse>`,
   GetDeviceInformation: ({ identity }) =>
     `<tds:GetDeviceInformationResponse><tds:Manufacturer>${x(identity.manufacturer)}</tds:Manufacturer>` +

@@ -5,6 +5,7 @@ import { passwordDigest } from "../onvif/wsse.js";
 import { attr, child, descend, parseXml, textOf, type XmlElement } from "../onvif/xml.js";
 import { cameraNow, type SimCameraState } from "./camera-state.js";
 import type { DigestAuthority } from "./digest-auth.js";
+import type { SimEventService } from "./event-service.js";
 import type { RequestJournal } from "./journal.js";
 import type { LoginLockout } from "./lockout.js";
 import {
@@ -24,7 +25,14 @@ export interface SoapReply {
   body: string;
 }
 
-export type OnvifServiceName = "device" | "media";
+export type OnvifServiceName = "device" | "media" | "events";
+
+/** Where an event-service request goes: the service itself or one of its subscriptions. */
+export interface EventRequest {
+  subscriptionId: string | undefined;
+  /** Aborted when the caller goes away (a long poll stops waiting). */
+  signal: AbortSignal;
+}
 
 type WsseVerdict =
   { present: false } | { present: true; ok: boolean; user: string | null; reason?: string };
@@ -44,14 +52,16 @@ export class OnvifService {
     private readonly digest: DigestAuthority,
     private readonly journal: RequestJournal,
     private readonly lockout: LoginLockout,
+    private readonly events?: SimEventService,
   ) {}
 
-  handle(
+  async handle(
     service: OnvifServiceName,
     body: Buffer,
     authorization: string | undefined,
     remote: string,
-  ): SoapReply {
+    eventRequest?: EventRequest,
+  ): Promise<SoapReply> {
     let envelope: XmlElement;
     try {
       if (body.length > MAX_REQUEST_BYTES) throw new Error("request too large");
@@ -95,6 +105,23 @@ export class OnvifService {
       return this.#fault(400, "Sender", ["NotAuthorized"], "Sender not authorized");
     }
 
+    if (service === "events") {
+      if (!this.events || !operationElement || !eventRequest) {
+        record("ActionNotSupported");
+        return this.#fault(400, "Receiver", ["ActionNotSupported"], "no event service");
+      }
+      const reply = await this.events.handle(
+        operationElement,
+        eventRequest.subscriptionId,
+        eventRequest.signal,
+      );
+      record(String(reply.status));
+      return {
+        status: reply.status,
+        headers: { "Content-Type": "application/soap+xml; charset=utf-8" },
+        body: reply.body,
+      };
+    }
     const supported = operation !== "GetSnapshotUri" || this.state.snapshots;
     const build = operationElement?.ns === serviceNs && supported ? table[operation] : undefined;
     if (!build) {

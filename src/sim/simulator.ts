@@ -14,6 +14,7 @@ import {
 import { MulticastProbeListener } from "./discovery-responder.js";
 import { SimBindError } from "./errors.js";
 import { FrameTicker } from "./frame-ticker.js";
+import type { SimEventOptions } from "./event-service.js";
 import type { LockoutPolicy } from "./lockout.js";
 import {
   cameraIdentity,
@@ -51,6 +52,8 @@ export interface CameraOverride {
   lockout?: LockoutPolicy;
   /** A camera without snapshots (many older and cheaper models): only its stream shows a picture. */
   snapshots?: false;
+  /** Its event service (false: none; default: Hikvision-like on even cameras, Dahua-like on odd). */
+  events?: SimEventOptions | false;
 }
 
 export interface SimulatorOptions {
@@ -70,6 +73,8 @@ export interface SimulatorOptions {
   seed?: string;
   /** Per-camera changes, for tests that need one weakness or one clock alone. */
   override?: (index: number) => CameraOverride | undefined;
+  /** Every camera's motion detector turns on on this schedule (default: only on demand). */
+  motion?: { everyMs: number; forMs: number } | undefined;
 }
 
 export interface SimCameraInfo {
@@ -236,6 +241,13 @@ export class Simulator {
       video: { width: asset.width, height: asset.height, fps: asset.fps },
       lockout: override?.lockout,
       snapshots: override?.snapshots !== false,
+      events:
+        override?.events === false
+          ? undefined
+          : (override?.events ?? {
+              flavour: index % 2 === 0 ? "hikvision" : "dahua",
+              motion: options.motion,
+            }),
     };
   }
 }

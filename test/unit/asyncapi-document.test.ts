@@ -7,7 +7,8 @@ import { Parser } from "@asyncapi/parser";
 import { COMMANDS } from "../../src/commands/index.js";
 import { canonicalJson, commandSigningInput, PAYLOAD_SCHEMAS } from "../../src/protocol/index.js";
 import { accessEntryHash, type AccessRecord } from "../../src/store/index.js";
-import { accessBody } from "../../src/uplink/bodies.js";
+import { EventNormaliser } from "../../src/camera-events/index.js";
+import { accessBody, eventBody } from "../../src/uplink/bodies.js";
 import { AsyncApiContract, type WireMessage } from "../helpers/asyncapi.js";
 import { REPO_ROOT } from "../helpers/cli.js";
 
@@ -185,5 +186,69 @@ describe("docs/asyncapi.yaml", () => {
     assert.equal(fits(chunk(CHUNK_HEADERS, JSON_TYPE)), false);
     assert.equal(fits(wire("cameras/cam-1/video/7/8", "")), false, "no such channel");
     assert.equal(fits(wire("cmd/status.get", {})), false, "the box does not send commands");
+  });
+  // Issue 26: camera events share the camera's events channel, told apart by kind.
+  it("describes camera events: intervals and pulses as the normaliser makes them", async () => {
+    const contract = await AsyncApiContract.load();
+    const msgId = { "msg-id": "0123456789abcdef-43" };
+    const normaliser = new EventNormaliser();
+    const motion = (on: boolean, utcMs: number) => ({
+      topic: "tns1:VideoSource/MotionAlarm",
+      utcMs,
+      operation: "Changed" as const,
+      source: { Source: "VideoSource_1" },
+      data: { State: String(on) },
+    });
+    const t0 = Date.parse(STATUS.ts);
+    const made = [
+      normaliser.normalise(motion(true, t0 + 7_200_000), 7_200_000, t0 + 50),
+      normaliser.normalise(motion(false, t0 + 7_204_000), 7_200_000, t0 + 4050),
+      normaliser.normalise(
+        {
+          topic: "tns1:RuleEngine/LineDetector/Crossed",
+          utcMs: undefined,
+          operation: undefined,
+          source: {},
+          data: { ObjectId: "12" },
+        },
+        0,
+        t0 + 5000,
+      ),
+    ];
+    type Payload = Record<string, unknown> & { kind: string; detail: Record<string, unknown> };
+    const payloads = made.map((event, index): Payload => ({
+      schema: "camgate.event/1",
+      kind: "",
+      detail: {},
+      ...eventBody({
+        id: index + 1,
+        tsMs: event!.tsMs,
+        cameraId: "cam-1",
+        kind: event!.kind,
+        detail: event!.detail,
+      }),
+    }));
+    assert.deepEqual(
+      payloads.map((payload) => [payload.kind, payload.detail["phase"]]),
+      [
+        ["motion", "start"],
+        ["motion", "end"],
+        ["line-crossing", "pulse"],
+      ],
+    );
+    for (const payload of payloads) {
+      const problems = contract.problems(
+        wire("cameras/cam-1/events", payload, { userProperties: msgId }),
+      );
+      assert.deepEqual(problems, [], JSON.stringify(payload));
+    }
+    const [, end] = payloads;
+    const { durationMs: _duration, ...withoutDuration } = end!.detail;
+    const broken = { ...end!, detail: withoutDuration };
+    assert.notDeepEqual(
+      contract.problems(wire("cameras/cam-1/events", broken, { userProperties: msgId })),
+      [],
+      "an end carries its duration",
+    );
   });
 });

@@ -26,6 +26,15 @@ interface SimOptions {
   video?: string;
   unprivileged?: boolean;
   seed?: string;
+  motionEvery?: number;
+}
+
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 2 || parsed > 86_400) {
+    throw new InvalidArgumentError("a whole number of seconds from 2 to 86400");
+  }
+  return parsed;
 }
 
 function positiveInt(value: string): number {
@@ -69,6 +78,11 @@ export function registerSimCommand(program: Command, ctx: CliContext, outcome: C
       `use ports ${Object.values(UNPRIVILEGED_PORTS).join("/")} instead of the standard ones`,
     )
     .option("--seed <text>", "identity seed: the same seed gives the same URNs, MACs and passwords")
+    .option(
+      "--motion-every <seconds>",
+      "every camera's motion detector turns on this often, for half the period (ONVIF events)",
+      seconds,
+    )
     .action(
       exitWith(outcome, async (options: SimOptions, command: Command) => {
         const logger = cliLogger(command, ctx).child({ component: "sim" });
@@ -81,6 +95,10 @@ export function registerSimCommand(program: Command, ctx: CliContext, outcome: C
           videoFile: options.video,
           ports: options.unprivileged ? UNPRIVILEGED_PORTS : undefined,
           seed: options.seed,
+          motion:
+            options.motionEvery === undefined
+              ? undefined
+              : { everyMs: options.motionEvery * 1000, forMs: options.motionEvery * 500 },
         });
         const json = globalOptions(command).json === true;
         return runUntilSignal(

@@ -56,22 +56,29 @@ export class EventRepository {
       .id;
   }
 
-  /** Newest first. */
+  /** Newest first; `sinceMs` and `untilMs` bound the time, both included. */
   list(
-    filter: { cameraId?: string; kind?: string; sinceMs?: number; limit?: number } = {},
+    filter: {
+      cameraId?: string;
+      kind?: string;
+      sinceMs?: number;
+      untilMs?: number;
+      limit?: number;
+    } = {},
   ): EventRecord[] {
     const rows = this.#sql
       .get(
         `SELECT * FROM events
          WHERE (@cameraId IS NULL OR camera_id = @cameraId)
            AND (@kind IS NULL OR kind = @kind)
-           AND ts_ms >= @sinceMs
+           AND ts_ms >= @sinceMs AND ts_ms <= @untilMs
          ORDER BY ts_ms DESC, id DESC LIMIT @limit`,
       )
       .all({
         cameraId: filter.cameraId ?? null,
         kind: filter.kind ?? null,
         sinceMs: filter.sinceMs ?? 0,
+        untilMs: filter.untilMs ?? Number.MAX_SAFE_INTEGER,
         limit: filter.limit ?? 1000,
       }) as EventRow[];
     return rows.map(fromRow);

@@ -1,0 +1,259 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { VaultHandle } from "../discovery/credentials.js";
+import { OnvifCallError } from "../discovery/errors.js";
+import { extractSystemDateAndTime } from "../discovery/extract.js";
+import { reachableXAddr } from "../discovery/interrogate.js";
+import { soapCall } from "../discovery/soap-client.js";
+import type { EventLog } from "../events/index.js";
+import { Backoff } from "../lifecycle/index.js";
+import type { Logger } from "../log/index.js";
+import { EVENT_NS, NS } from "../onvif/namespaces.js";
+import { child, childrenNamed, descend, textOf, type XmlElement } from "../onvif/xml.js";
+import type { Store } from "../store/index.js";
+import { PullPointError } from "./errors.js";
+import { EventNormaliser } from "./normalise.js";
+import {
+  type CallContext,
+  createPullPoint,
+  eventTopicCount,
+  pullMessages,
+  renew,
+  setSynchronizationPoint,
+  unsubscribe,
+} from "./pullpoint.js";
+
+export interface EventTiming {
+  /** How long one PullMessages waits on the camera for something to happen. */
+  pullWaitMs: number;
+  /** Subscription lifetime asked for; renewed when a third of it is left (or one pull's time). */
+  terminationMs: number;
+  callTimeoutMs: number;
+  /** Re-subscription backoff after a failure. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_EVENT_TIMING: EventTiming = {
+  pullWaitMs: 10_000,
+  terminationMs: 60_000,
+  callTimeoutMs: 5_000,
+  retryInitialMs: 2_000,
+  retryMaxMs: 300_000,
+};
+
+const MESSAGE_LIMIT = 64;
+/**
+ * A camera that answers an empty PullMessages at once (ignoring Timeout) is not asked again
+ * sooner than this: a long poll must never become a busy loop.
+ */
+const MIN_EMPTY_PULL_MS = 500;
+/** A camera clock that moved this far between two replies has jumped (reset, NTP, reboot). */
+const CLOCK_JUMP_MS = 5_000;
+
+/** The camera advertises no event service: nothing to subscribe to until it changes. */
+export class NoEventServiceError extends PullPointError {}
+
+export interface CameraEventSubscriptionDeps {
+  cameraId: string;
+  store: Pick<Store, "repos">;
+  vault: VaultHandle;
+  log: EventLog;
+  timing: EventTiming;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * One camera's PullPoint subscription, kept alive: subscribe, long-poll, renew before it ends,
+ * re-subscribe with backoff when it fails, unsubscribe when stopped. A failure is reported once
+ * (an event), until events flow again; the normaliser's state outlives each subscription.
+ */
+export class CameraEventSubscription {
+  readonly #normaliser = new EventNormaliser();
+  readonly #backoff: Backoff;
+  #reported = false;
+
+  constructor(private readonly deps: CameraEventSubscriptionDeps) {
+    this.#backoff = new Backoff({
+      initialMs: deps.timing.retryInitialMs,
+      maxMs: deps.timing.retryMaxMs,
+      stableMs: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  /** Runs until `signal` aborts; never throws. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.#session(signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#report(error);
+        const delay =
+          error instanceof NoEventServiceError ? this.deps.timing.retryMaxMs : this.#backoff.next();
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  #now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  #report(error: unknown): void {
+    const { cameraId, logger, log } = this.deps;
+    logger.warn({ err: error, cameraId }, "camera event subscription failed");
+    if (this.#reported) return;
+    this.#reported = true;
+    log.record("camera_events_unavailable", cameraId, {
+      reason:
+        error instanceof NoEventServiceError
+          ? "no-event-service"
+          : error instanceof OnvifCallError
+            ? error.kind
+            : "unusable-reply",
+      error: (error as Error).message.slice(0, 300),
+    });
+  }
+
+  async #session(signal: AbortSignal): Promise<void> {
+    const { cameraId, store, vault, timing } = this.deps;
+    const camera = store.repos.cameras.get(cameraId);
+    const xaddr = camera?.xaddrs[0];
+    if (!camera || !xaddr) throw new PullPointError(`${cameraId} has no device address`);
+    const context: CallContext = {
+      credentials: vault.vault.forCamera(camera),
+      clockOffsetMs: 0,
+      timeoutMs: timing.callTimeoutMs,
+      signal,
+    };
+    context.clockOffsetMs = await this.#measureClock(xaddr, context);
+    const eventXAddr = await this.#eventService(xaddr, context);
+    const topics = await eventTopicCount(eventXAddr, context).catch((error: unknown) => {
+      if (error instanceof OnvifCallError && error.kind === "timeout") throw error;
+      return undefined;
+    });
+    const pullPoint = await createPullPoint(eventXAddr, timing.terminationMs, context);
+    try {
+      await this.#follow(pullPoint.address, pullPoint.terminationMs, topics, context, signal);
+    } finally {
+      // Cameras have few subscription slots: a pull point we stop using is given back.
+      await this.#unsubscribe(pullPoint.address, context);
+    }
+  }
+
+  async #follow(
+    address: string,
+    cameraTerminationMs: number | undefined,
+    topics: number | undefined,
+    context: CallContext,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { timing, cameraId, logger, log } = this.deps;
+    // Some cameras fault on it; Initialized messages after the subscription still come.
+    await setSynchronizationPoint(address, context).catch((error: unknown) => {
+      if (error instanceof OnvifCallError && error.kind === "timeout") throw error;
+    });
+    const localEnd = (cameraMs: number | undefined) =>
+      cameraMs === undefined
+        ? this.#now() + timing.terminationMs
+        : cameraMs - context.clockOffsetMs;
+    let endsMs = localEnd(cameraTerminationMs);
+    // Renewed with a third of its lifetime left, and never later than one more pull could take.
+    const renewWithinMs = Math.max(
+      timing.terminationMs / 3,
+      timing.pullWaitMs + timing.callTimeoutMs,
+    );
+    while (!signal.aborted) {
+      if (endsMs - this.#now() < renewWithinMs) {
+        endsMs = localEnd(await renew(address, timing.terminationMs, context));
+      }
+      const sentMs = this.#now();
+      const pulled = await pullMessages(address, timing.pullWaitMs, MESSAGE_LIMIT, {
+        ...context,
+        timeoutMs: timing.pullWaitMs + timing.callTimeoutMs,
+      });
+      const receivedMs = this.#now();
+      if (pulled.notifications.length === 0 && receivedMs - sentMs < MIN_EMPTY_PULL_MS)
+        await sleep(MIN_EMPTY_PULL_MS - (receivedMs - sentMs), undefined, { signal });
+      if (this.#reported) {
+        this.#reported = false;
+        log.record("camera_events_resumed", cameraId, { topics: topics ?? null });
+      }
+      this.#backoff.reset();
+      if (
+        pulled.currentMs !== undefined &&
+        Math.abs(pulled.currentMs - receivedMs - context.clockOffsetMs) > CLOCK_JUMP_MS
+      ) {
+        logger.info({ cameraId }, "the camera's clock jumped; offset measured again");
+        context.clockOffsetMs = pulled.currentMs - receivedMs;
+      }
+      for (const notification of pulled.notifications) {
+        const event = this.#normaliser.normalise(notification, context.clockOffsetMs, receivedMs);
+        if (event) log.recordCameraEvent(cameraId, event.tsMs, event.kind, event.detail);
+      }
+      if (pulled.terminationMs !== undefined) endsMs = localEnd(pulled.terminationMs);
+    }
+  }
+
+  /** The camera's clock minus ours, as discovery measures it (midpoint of the call). */
+  async #measureClock(xaddr: string, context: CallContext): Promise<number> {
+    const sentMs = this.#now();
+    const reply = await soapCall(xaddr, "<tds:GetSystemDateAndTime/>", {
+      timeoutMs: context.timeoutMs,
+      signal: context.signal,
+    });
+    const clock = extractSystemDateAndTime(reply);
+    return clock ? clock.utcMs - Math.round((sentMs + this.#now()) / 2) : 0;
+  }
+
+  /** The event service's address, re-hosted to where we reach the camera. */
+  async #eventService(xaddr: string, context: CallContext): Promise<string> {
+    const call = (body: string) => soapCall(xaddr, body, context);
+    let advertised: string | undefined;
+    try {
+      advertised = eventServiceOf(
+        await call(
+          "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
+        ),
+      );
+    } catch (error) {
+      if (error instanceof OnvifCallError && error.kind === "timeout") throw error;
+    }
+    advertised ??= eventServiceOf(
+      await call("<tds:GetCapabilities><tds:Category>Events</tds:Category></tds:GetCapabilities>"),
+    );
+    if (!advertised) throw new NoEventServiceError(`${new URL(xaddr).host} has no event service`);
+    return reachableXAddr(advertised, new URL(xaddr));
+  }
+
+  async #unsubscribe(address: string, context: CallContext): Promise<void> {
+    try {
+      await unsubscribe(address, { ...context, signal: AbortSignal.timeout(2_000) });
+    } catch (error) {
+      this.deps.logger.debug({ err: error, cameraId: this.deps.cameraId }, "unsubscribe failed");
+    }
+  }
+}
+
+/** The event XAddr from GetServices (by namespace) or GetCapabilities (tt:Events). */
+export function eventServiceOf(envelope: XmlElement): string | undefined {
+  const body = child(envelope, NS.soap12, "Body") ?? child(envelope, NS.soap11, "Body");
+  for (const service of childrenNamed(
+    child(body, NS.tds, "GetServicesResponse"),
+    NS.tds,
+    "Service",
+  )) {
+    if (textOf(child(service, NS.tds, "Namespace")) === EVENT_NS.tev)
+      return textOf(child(service, NS.tds, "XAddr"));
+  }
+  return textOf(
+    descend(
+      body,
+      [NS.tds, "GetCapabilitiesResponse"],
+      [NS.tds, "Capabilities"],
+      [NS.tt, "Events"],
+      [NS.tt, "XAddr"],
+    ),
+  );
+}
