@@ -11,6 +11,7 @@ import { EVENT_NS, NS } from "../onvif/namespaces.js";
 import { child, childrenNamed, descend, textOf, type XmlElement } from "../onvif/xml.js";
 import type { Store } from "../store/index.js";
 import { PullPointError } from "./errors.js";
+import { EventRate } from "./event-rate.js";
 import { EventNormaliser } from "./normalise.js";
 import {
   type CallContext,
@@ -70,6 +71,9 @@ export interface CameraEventSubscriptionDeps {
  */
 export class CameraEventSubscription {
   readonly #normaliser = new EventNormaliser();
+  readonly #rate = new EventRate();
+  readonly #throttled = (dropped: number, windowMs: number): void =>
+    this.deps.log.record("camera_events_throttled", this.deps.cameraId, { dropped, windowMs });
   readonly #backoff: Backoff;
   #reported = false;
 
@@ -190,8 +194,12 @@ export class CameraEventSubscription {
       }
       for (const notification of pulled.notifications) {
         const event = this.#normaliser.normalise(notification, context.clockOffsetMs, receivedMs);
-        if (event) log.recordCameraEvent(cameraId, event.tsMs, event.kind, event.detail);
+        if (event && this.#rate.admit(receivedMs, this.#throttled))
+          log.recordCameraEvent(cameraId, event.tsMs, event.kind, event.detail);
       }
+      // A camera past its rate is not asked again before its minute is over.
+      const wait = this.#rate.waitMs(this.#now());
+      if (wait > 0) await sleep(wait, undefined, { signal });
       if (pulled.terminationMs !== undefined) endsMs = localEnd(pulled.terminationMs);
     }
   }

@@ -22,7 +22,8 @@ export type BoxEventKind =
   | "camera_identity_changed"
   | "inventory_full"
   | "camera_events_unavailable"
-  | "camera_events_resumed";
+  | "camera_events_resumed"
+  | "camera_events_throttled";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {
