@@ -71,7 +71,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
   };
   const session = new UplinkSession({
     config: config.uplink,
-    clientId: `camgate-${config.site.id}`,
+    clientId: config.site.id,
     will: statusMessage(topics, { ...identity, state: "offline" }),
     birth: () => statusMessage(topics, { ...identity, state: "online" }),
     subscriptions: {
