@@ -1,6 +1,7 @@
 import type { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
+import { CamgateError } from "../errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import {
@@ -26,6 +27,9 @@ import { CenterVideo, type ReceivedSegment } from "./center-video.js";
 import type { CenterConfig } from "./center-config.js";
 import { Scratch } from "./scratch.js";
 import { SharedLogs } from "./shared-log.js";
+
+/** A message that came while the center stops: left unacknowledged, for its next run. */
+class StoppingError extends CamgateError {}
 
 /** Families whose newest message is the state: kept as one JSON file each. */
 const STATE_FAMILIES = ["status", "info", "state", "audit"];
@@ -157,7 +161,9 @@ export class Center implements Component {
             "and, on a broker that makes the certificate's CN the client id, its own certificate",
         );
     });
-    client.on("error", (error) => logger.warn({ err: error }, "center connection error"));
+    client.on("error", (error) => {
+      if (!(error instanceof StoppingError)) logger.warn({ err: error }, "center connection error");
+    });
     // QoS 0 messages have no acknowledgement and do not pass through customHandleAcks.
     client.on("message", (topic, payload, packet) => {
       if (packet.qos === 0) this.#take(topic, payload, packet);
@@ -176,7 +182,12 @@ export class Center implements Component {
     packet: IPublishPacket,
     done?: (error: Error | number, code?: number) => void,
   ): void {
-    if (this.#stopping) return; // not acknowledged: the broker sends it again next time
+    if (this.#stopping) {
+      // Not acknowledged: the broker sends it again next time. Handed back to mqtt.js as
+      // failed, so that it goes on reading the connection and the clean end completes.
+      done?.(new StoppingError("the center is stopping"));
+      return;
+    }
     const kept = this.#queue.then(() => this.#handle(topic, payload, packet));
     this.#queue = kept.then(
       () => done?.(0),
