@@ -82,7 +82,8 @@ export function createUplink(deps: UplinkDeps): Uplink {
   };
   const session = new UplinkSession({
     config: config.uplink,
-    clientId: `camgate-${config.site.id}`,
+    // The certificate's CN: the broker makes it the client id, one certificate one session.
+    clientId: config.site.id,
     will: (when) =>
       statusMessage(topics, { ...identity, state: "offline", lastWill: when === "connect" }),
     birth: () => statusMessage(topics, { ...identity, state: "online" }),

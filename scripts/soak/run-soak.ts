@@ -122,8 +122,8 @@ async function soak(
   const commands = await CommandClient.connect({
     url: parts.broker.url,
     ca: parts.pki.ca,
-    cert: parts.pki.centerCert,
-    key: parts.pki.centerKey,
+    cert: parts.pki.commandsCert,
+    key: parts.pki.commandsKey,
   });
   started(() => commands.close());
   const statusAnswered = { ok: 0, sent: 0 };
@@ -296,6 +296,7 @@ async function secretsOf(world: SoakWorld): Promise<Secret[]> {
   for (const [label, file] of [
     ["box key", parts.pki.clientKey],
     ["center key", parts.pki.centerKey],
+    ["center commands key", parts.pki.commandsKey],
     ["broker key", parts.pki.brokerKey],
     ["CA key", parts.pki.caKey],
   ] as const)

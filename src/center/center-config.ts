@@ -13,16 +13,22 @@ export const centerConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/)
       .default("camgate-center-1")
-      .describe("Stable per worker: the broker keeps its session (and queued messages) by it"),
+      .describe(
+        "The worker's identity, stable and its own: the broker keeps its session (and the " +
+          "messages queued for it) by it, and the worker finishes what a killed run of it left " +
+          "half-done by it. Where the broker makes the certificate's CN the client id, each " +
+          "worker needs its own certificate too",
+      ),
     group: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/)
       .nullable()
       .default("camgate-center")
       .describe(
-        "Shared-subscription group; workers in one group split the boxes' messages. null: a " +
-          "plain subscription, for one worker on a broker that forgets shared subscriptions " +
-          "when it restarts (mosquitto 2.0 does)",
+        "MQTT 5 shared-subscription group: workers in one group, on one output directory, " +
+          "split the boxes' messages and keep each once. null: one worker with a plain " +
+          "subscription, for a broker that forgets shared subscriptions when it restarts " +
+          "(mosquitto 2.0 does: what boxes send before the workers subscribe again is dropped)",
       ),
     sessionExpirySeconds: z
       .number()

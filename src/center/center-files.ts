@@ -1,15 +1,18 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/files.js";
 import type { ParsedTopic } from "../protocol/index.js";
+import { claim, claimName, release, type WorkerDisk } from "./claims.js";
 
-/** Where a message's id stands against the last one kept for its topic. */
-export type Freshness = "new" | "duplicate";
+/** What became of a message: kept now, or already kept (by us or another worker). */
+export type KeepOutcome = "kept" | "duplicate";
 
 interface Cursor {
   epoch: string;
   seq: number;
 }
+
+/** A msg-id longer than this is not one the box makes: the message is kept without de-dup. */
+const MAX_MESSAGE_ID = 128;
 
 /** Splits `<epoch>-<seq>` (the box's outbox id); undefined for anything else. */
 export function parseMessageId(id: string): Cursor | undefined {
@@ -20,68 +23,98 @@ export function parseMessageId(id: string): Cursor | undefined {
 
 /**
  * What the reference center keeps, per site: retained state as one JSON file per topic
- * (`status.json`, `cameras/<id>/info.json`...), everything else as JSON lines per topic family
- * (`events.jsonl`, `cameras/<id>/segments.jsonl`...), and per-topic cursors of message ids so a
- * message resent after a lost PUBACK is kept once.
+ * (`status.json`, `cameras/<id>/info.json`...), newest message id first; everything else as
+ * JSON lines per topic family (`events.jsonl`, `cameras/<id>/segments.jsonl`...), each message
+ * once by its msg-id, whichever worker it reached and however often the broker or the box sent
+ * it. The files are the only state: a worker killed and started again, or several workers on one
+ * directory, read it from them.
  */
 export class CenterFiles {
-  readonly #cursors = new Map<string, Map<string, Cursor>>();
+  readonly #folders = new Set<string>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly disk: WorkerDisk,
+  ) {}
 
   siteDir(siteId: string): string {
     return join(this.dir, siteId);
   }
 
-  async freshness(topic: ParsedTopic, fullTopic: string, messageId: string): Promise<Freshness> {
-    const parsed = parseMessageId(messageId);
-    if (!parsed) return "new";
-    const cursors = await this.#cursorsOf(topic.siteId);
-    const last = cursors.get(fullTopic);
-    // Another epoch is another database (a reinstalled box): its sequence starts over.
-    return last && last.epoch === parsed.epoch && parsed.seq <= last.seq ? "duplicate" : "new";
+  folder(topic: Pick<ParsedTopic, "siteId" | "cameraId">): string {
+    return topic.cameraId === null
+      ? this.siteDir(topic.siteId)
+      : join(this.siteDir(topic.siteId), "cameras", topic.cameraId);
   }
 
+  /** Keeps a message (the record carries its msg-id) once; resolves once it is on disk. */
   async keep(
     topic: ParsedTopic,
-    fullTopic: string,
     messageId: string | undefined,
     record: Record<string, unknown>,
     retained: boolean,
-  ): Promise<void> {
-    const folder =
-      topic.cameraId === null
-        ? this.siteDir(topic.siteId)
-        : join(this.siteDir(topic.siteId), "cameras", topic.cameraId);
-    await mkdir(folder, { recursive: true });
-    if (retained) {
-      await writeFileAtomic(
-        join(folder, `${topic.family}.json`),
-        `${JSON.stringify(record, null, 2)}\n`,
-      );
-    } else {
-      await appendFile(join(folder, `${topic.family}.jsonl`), `${JSON.stringify(record)}\n`);
+  ): Promise<KeepOutcome> {
+    const id =
+      messageId !== undefined && messageId.length <= MAX_MESSAGE_ID ? messageId : undefined;
+    const folder = this.folder(topic);
+    if (!this.#folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.#folders.add(folder);
     }
-    const parsed = messageId === undefined ? undefined : parseMessageId(messageId);
-    if (parsed) {
-      const cursors = await this.#cursorsOf(topic.siteId);
-      cursors.set(fullTopic, parsed);
-      await writeFileAtomic(
-        join(this.siteDir(topic.siteId), ".cursors.json"),
-        JSON.stringify(Object.fromEntries(cursors)),
-      );
-    }
+    return retained
+      ? this.#keepState(join(folder, `${topic.family}.json`), id, record)
+      : this.#keepLine(join(folder, `${topic.family}.jsonl`), id, record);
   }
 
-  async #cursorsOf(siteId: string): Promise<Map<string, Cursor>> {
-    let cursors = this.#cursors.get(siteId);
-    if (!cursors) {
-      const text = await readFile(join(this.siteDir(siteId), ".cursors.json"), "utf8").catch(
-        () => "{}",
+  /**
+   * Retained state: the newest wins. A message of the same box database (epoch) with a sequence
+   * not above the kept one is a resend or older news; another epoch is a reinstalled box.
+   */
+  async #keepState(
+    file: string,
+    id: string | undefined,
+    record: Record<string, unknown>,
+  ): Promise<KeepOutcome> {
+    const incoming = id === undefined ? undefined : parseMessageId(id);
+    if (incoming) {
+      const kept = await readFile(file, "utf8").then(
+        (text) => (JSON.parse(text) as { msgId?: unknown }).msgId,
+        () => undefined,
       );
-      cursors = new Map(Object.entries(JSON.parse(text) as Record<string, Cursor>));
-      this.#cursors.set(siteId, cursors);
+      const current = typeof kept === "string" ? parseMessageId(kept) : undefined;
+      if (current && current.epoch === incoming.epoch && incoming.seq <= current.seq)
+        return "duplicate";
     }
-    return cursors;
+    await this.disk.scratch.writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+    return "kept";
+  }
+
+  /**
+   * One line per message id. The worker that claims the id appends it; a worker that finds the
+   * id in the file, or claimed by another, leaves it (see claim()).
+   */
+  async #keepLine(
+    file: string,
+    id: string | undefined,
+    record: Record<string, unknown>,
+  ): Promise<KeepOutcome> {
+    const log = this.disk.logs.of(file);
+    if (id === undefined) {
+      await log.append(record);
+      return "kept";
+    }
+    const key = `m:${id}`;
+    if ((await log.get(key)) !== undefined) return "duplicate";
+    const claimFile = `${file}.${claimName(id)}.claim`;
+    if ((await claim(claimFile, this.disk.worker, this.disk.scratch)) === "theirs")
+      return "duplicate";
+    try {
+      // Appended by another worker between our first look and our claim?
+      if ((await log.get(key)) !== undefined) return "duplicate";
+      await log.append(record);
+      return "kept";
+    } finally {
+      await release(claimFile);
+    }
   }
 }

@@ -1,18 +1,11 @@
 import { createHash } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
-import { appendFile, mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { access, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { ChunkHeader, ParsedMediaTopic } from "../protocol/index.js";
-import { writeFileAtomic } from "../util/files.js";
+import { claim, claimHolder, release, type WorkerDisk } from "./claims.js";
 
-interface Transfer {
-  header: Omit<ChunkHeader, "chunk">;
-  site: string;
-  camera: string;
-  dir: string;
-  received: Set<number>;
-  duplicates: number;
-}
+type TransferHeader = Omit<ChunkHeader, "chunk">;
 
 export interface ReceivedSegment {
   segmentId: number;
@@ -26,6 +19,9 @@ export interface ReceivedSegment {
   index: "match" | "mismatch" | "unknown";
   /** Chunks that arrived again, already kept (a resend after a lost acknowledgement). */
   duplicates: number;
+  /** The center workers that wrote its chunks, and the one that finished it. */
+  workers: string[];
+  finishedBy: string;
   file: string;
   /** When the last chunk arrived (center clock). */
   receivedAt: string;
@@ -39,122 +35,274 @@ export interface MissingChunks {
   missing: number[];
 }
 
+export type ChunkOutcome = "kept" | "duplicate" | "refused" | ReceivedSegment;
+
+interface ChunkRecord {
+  /** Every index received, each once. */
+  chunks: Set<number>;
+  lines: number;
+  workers: Set<string>;
+}
+
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
   return hash.digest("hex");
 }
 
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === "ENOENT";
+}
+
+/** `<index> <worker>` lines; lines a crash cut short, or from elsewhere, are skipped. */
+async function readChunkRecord(path: string, chunks: number): Promise<ChunkRecord | undefined> {
+  const text = await readFile(path, "utf8").catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+  if (text === undefined) return undefined;
+  const record: ChunkRecord = { chunks: new Set(), lines: 0, workers: new Set() };
+  for (const line of text.split("\n")) {
+    const match = /^(\d{1,6})(?: (\S{1,64}))?$/.exec(line);
+    const index = Number(match?.[1]);
+    if (!match || index >= chunks) continue;
+    record.chunks.add(index);
+    record.lines++;
+    if (match[2] !== undefined) record.workers.add(match[2]);
+  }
+  return record;
+}
+
+/** Appends to a file that must exist already (its absence means the transfer is over). */
+async function appendExisting(path: string, text: string, sync: boolean): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_APPEND);
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+  try {
+    await handle.write(text);
+    if (sync) await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
 /**
- * The center's side of segment forwarding: chunks written in place into `<id>.part` (so order
- * does not matter and a chunk sent twice is written once), the indices received appended to
- * `<id>.part.chunks` (a restart of the center resumes), and the whole checked against the
- * SHA-256 sent with the chunks and the one of the segment index before it becomes `<id>.ts`.
+ * The center's side of segment forwarding, for one worker or several on one directory (a
+ * shared subscription hands each worker some chunks of a segment, in any order). The disk is
+ * the only state: each chunk is written in place into `<id>.part` at its offset and synced, then
+ * its index appended to `<id>.part.chunks` and synced, and only then acknowledged; a chunk sent
+ * again is found in that record and not written twice. The worker whose chunk completes the
+ * record claims `<id>.finishing` and checks the whole against the SHA-256 sent with the chunks
+ * and the one of the segment index; `<id>.part` becomes `<id>.ts` (or `.corrupt`), the segment
+ * goes on record in `received.jsonl` once, and the transfer's bookkeeping files go.
  */
 export class CenterVideo {
-  readonly #transfers = new Map<string, Transfer>();
-  readonly #indexHashes = new Map<string, Map<number, string>>();
+  /** Transfers this worker wrote to, not yet seen finished: for missing(). */
+  readonly #open = new Map<string, { site: string; camera: string; header: TransferHeader }>();
   readonly #received: ReceivedSegment[] = [];
 
-  constructor(private readonly siteDir: (siteId: string) => string) {}
+  readonly #worker: string;
 
-  /** The segment index entry, as the center keeps it: the hash a segment must have. */
-  noteIndexEntry(siteId: string, cameraId: string, segmentId: number, sha256: string): void {
-    this.#indexOf(siteId, cameraId).set(segmentId, sha256);
+  constructor(
+    private readonly siteDir: (siteId: string) => string,
+    private readonly disk: WorkerDisk,
+  ) {
+    this.#worker = disk.worker;
   }
 
+  /** Segments this worker completed, in order. */
   received(): readonly ReceivedSegment[] {
     return this.#received;
   }
 
-  /** Keeps one chunk; returns what became of it. */
+  /** Transfers this worker wrote to and has not seen complete. */
+  openTransfers(): number {
+    return this.#open.size;
+  }
+
+  /** Keeps one chunk; resolves once it is on disk, with what became of it. */
   async chunk(
     topic: ParsedMediaTopic,
     header: ChunkHeader,
     payload: Buffer,
-  ): Promise<"kept" | "duplicate" | "refused" | ReceivedSegment> {
+  ): Promise<ChunkOutcome> {
+    const { chunk: index, ...fixed } = header;
+    const length = Math.min(header.chunkBytes, header.bytes - index * header.chunkBytes);
+    if (payload.length !== length) return "refused";
     const dir = join(this.siteDir(topic.siteId), "cameras", topic.cameraId, "video");
     const key = join(dir, String(header.segmentId));
-    const transfer = this.#transfers.get(key) ?? (await this.#open(topic, key, dir, header));
-    const { chunk: _chunk, ...expected } = header;
-    if (JSON.stringify(transfer.header) !== JSON.stringify(expected)) return "refused";
-    const length = Math.min(header.chunkBytes, header.bytes - header.chunk * header.chunkBytes);
-    if (payload.length !== length) return "refused";
-    if (transfer.received.has(header.chunk)) {
-      transfer.duplicates++;
-      // A late resend of a segment already whole: nothing is missing from it.
-      if (transfer.received.size === header.chunks) this.#transfers.delete(key);
-      return "duplicate";
+    const finishing = await claimHolder(`${key}.finishing`);
+    if (finishing === this.#worker) return this.#finish(topic, key); // our killed run's
+    if (finishing !== undefined || (await this.#finished(key))) return this.#late(key);
+    const opened = await this.#openTransfer(key, dir, fixed);
+    if (opened !== "open") return opened;
+    this.#open.set(key, { site: topic.siteId, camera: topic.cameraId, header: fixed });
+    let record = await this.#write(key, header, payload);
+    if (record === undefined && (await this.#interrupted(key))) {
+      // Described, but a file of it is missing (a transfer begun by an older version, or a
+      // crash while it was created): made again, then the chunk written.
+      await this.#createFiles(key);
+      record = await this.#write(key, header, payload);
     }
-    const file = await open(`${key}.part`, constants.O_RDWR | constants.O_CREAT, 0o644);
+    if (record === undefined) return this.#late(key); // finished by another worker meanwhile
+    if (record.chunks.size < header.chunks) return record.duplicate ? "duplicate" : "kept";
+    if ((await claim(`${key}.finishing`, this.#worker, this.disk.scratch)) === "theirs")
+      return record.duplicate ? "duplicate" : "kept";
+    return this.#finish(topic, key);
+  }
+
+  /** Transfers this worker wrote to that are still incomplete, read from disk now. */
+  async missing(): Promise<MissingChunks[]> {
+    const result: MissingChunks[] = [];
+    for (const [key, transfer] of this.#open) {
+      const { header } = transfer;
+      const record = await readChunkRecord(`${key}.part.chunks`, header.chunks);
+      if (!record || (await this.#finished(key))) {
+        this.#open.delete(key);
+        continue;
+      }
+      const missing: number[] = [];
+      for (let i = 0; i < header.chunks; i++) if (!record.chunks.has(i)) missing.push(i);
+      result.push({
+        site: transfer.site,
+        camera: transfer.camera,
+        segmentId: header.segmentId,
+        chunks: header.chunks,
+        missing,
+      });
+    }
+    return result;
+  }
+
+  #finished(key: string): Promise<boolean> {
+    return exists(`${key}.ts`).then(async (ts) => ts || exists(`${key}.corrupt`));
+  }
+
+  #late(key: string): "duplicate" {
+    this.#open.delete(key);
+    return "duplicate";
+  }
+
+  /**
+   * The transfer's description, `<id>.part.json`, created last of its files and atomically, so
+   * that its presence means `<id>.part` and `<id>.part.chunks` exist. Every chunk must agree.
+   */
+  async #openTransfer(
+    key: string,
+    dir: string,
+    header: TransferHeader,
+  ): Promise<"open" | "refused" | "duplicate"> {
+    const description = JSON.stringify(header);
+    let saved = await readFile(`${key}.part.json`, "utf8").catch(() => undefined);
+    if (saved === undefined) {
+      await mkdir(dir, { recursive: true });
+      await this.#createFiles(key);
+      if (await this.disk.scratch.createExclusive(`${key}.part.json`, description)) {
+        // Finished by another worker between our look and our creation: a late resend.
+        if (await this.#finished(key)) {
+          await this.#removeBookkeeping(key, true);
+          return this.#late(key);
+        }
+        return "open";
+      }
+      saved = await readFile(`${key}.part.json`, "utf8");
+    }
+    return saved === description ? "open" : "refused";
+  }
+
+  /** `<id>.part` and `<id>.part.chunks`, left as they are if they exist. */
+  async #createFiles(key: string): Promise<void> {
+    for (const file of [`${key}.part`, `${key}.part.chunks`])
+      await (await open(file, constants.O_WRONLY | constants.O_CREAT, 0o644)).close();
+  }
+
+  /** Not finished, and nobody finishing it: the transfer is still open. */
+  async #interrupted(key: string): Promise<boolean> {
+    return (
+      (await claimHolder(`${key}.finishing`)) === undefined &&
+      !(await this.#finished(key)) &&
+      (await exists(`${key}.part.json`))
+    );
+  }
+
+  /** Writes the chunk unless recorded already; undefined if the transfer is over. */
+  async #write(
+    key: string,
+    header: ChunkHeader,
+    payload: Buffer,
+  ): Promise<(ChunkRecord & { duplicate: boolean }) | undefined> {
+    const before = await readChunkRecord(`${key}.part.chunks`, header.chunks);
+    if (!before) return undefined;
+    const line = `${header.chunk} ${this.#worker}\n`;
+    if (before.chunks.has(header.chunk)) {
+      // Counted, not synced: a duplicate adds nothing the segment needs.
+      if (!(await appendExisting(`${key}.part.chunks`, line, false))) return undefined;
+      return { ...before, lines: before.lines + 1, duplicate: true };
+    }
+    let file;
+    try {
+      file = await open(`${key}.part`, constants.O_RDWR);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
     try {
       await file.write(payload, 0, payload.length, header.chunk * header.chunkBytes);
+      await file.datasync();
     } finally {
       await file.close();
     }
-    transfer.received.add(header.chunk);
-    await appendFile(`${key}.part.chunks`, `${header.chunk}\n`);
-    if (transfer.received.size < header.chunks) return "kept";
-    this.#transfers.delete(key);
-    return this.#complete(topic, transfer, key);
+    if (!(await appendExisting(`${key}.part.chunks`, line, true))) return undefined;
+    const after = await readChunkRecord(`${key}.part.chunks`, header.chunks);
+    return after ? { ...after, duplicate: false } : undefined;
   }
 
-  /** Transfers begun and not complete, with the chunks still missing. */
-  missing(): MissingChunks[] {
-    return [...this.#transfers.values()].map((transfer) => {
-      const missing: number[] = [];
-      for (let i = 0; i < transfer.header.chunks; i++)
-        if (!transfer.received.has(i)) missing.push(i);
-      return {
-        site: transfer.site,
-        camera: transfer.camera,
-        segmentId: transfer.header.segmentId,
-        chunks: transfer.header.chunks,
-        missing,
-      };
-    });
-  }
-
-  async #open(
-    topic: ParsedMediaTopic,
-    key: string,
-    dir: string,
-    header: ChunkHeader,
-  ): Promise<Transfer> {
-    await mkdir(dir, { recursive: true });
-    const { chunk: _chunk, ...fixed } = header;
-    const saved = await readFile(`${key}.part.json`, "utf8").catch(() => undefined);
-    const received = new Set<number>();
-    if (saved === undefined) {
-      await writeFileAtomic(`${key}.part.json`, JSON.stringify(fixed));
-    } else {
-      const indices = await readFile(`${key}.part.chunks`, "utf8").catch(() => "");
-      for (const line of indices.split("\n")) if (line !== "") received.add(Number(line));
+  /**
+   * Under our `<id>.finishing` claim; every step can be done again, so a run of ours killed
+   * half-way is finished by the next one (the broker hands it the chunk it did not acknowledge).
+   */
+  async #finish(topic: ParsedMediaTopic, key: string): Promise<ChunkOutcome> {
+    const description = await readFile(`${key}.part.json`, "utf8").catch(() => undefined);
+    if (description === undefined) {
+      // Everything was done but letting go of the claim.
+      await release(`${key}.finishing`);
+      return this.#late(key);
     }
-    const transfer: Transfer = {
-      header: saved === undefined ? fixed : (JSON.parse(saved) as Transfer["header"]),
-      site: topic.siteId,
-      camera: topic.cameraId,
-      dir,
-      received,
-      duplicates: 0,
-    };
-    this.#transfers.set(key, transfer);
-    return transfer;
-  }
-
-  async #complete(
-    topic: ParsedMediaTopic,
-    transfer: Transfer,
-    key: string,
-  ): Promise<ReceivedSegment> {
-    const { header } = transfer;
-    const actual = await sha256Of(`${key}.part`);
-    const indexed = await this.#indexHash(topic.siteId, topic.cameraId, header.segmentId);
+    const header = JSON.parse(description) as TransferHeader;
+    const record = await readChunkRecord(`${key}.part.chunks`, header.chunks);
+    const current = (
+      await Promise.all(
+        [`${key}.part`, `${key}.ts`, `${key}.corrupt`].map(async (f) =>
+          (await exists(f)) ? f : "",
+        ),
+      )
+    ).find((f) => f !== "");
+    if (current === undefined) {
+      // Its data is gone from under us (removed by hand): nothing left to finish.
+      await this.#removeBookkeeping(key, false);
+      await release(`${key}.finishing`);
+      this.#open.delete(key);
+      return "refused";
+    }
+    const actual = await sha256Of(current);
+    const indexed = await this.disk.logs
+      .of(join(this.siteDir(topic.siteId), "cameras", topic.cameraId, "segments.jsonl"))
+      .get(`s:${header.segmentId}`);
     const index = indexed === undefined ? "unknown" : indexed === actual ? "match" : "mismatch";
     const verified = actual === header.sha256 && index !== "mismatch";
     const file = `${key}.${verified ? "ts" : "corrupt"}`;
-    await rename(`${key}.part`, file);
+    if (current !== file) await rename(current, file);
     const segment: ReceivedSegment = {
       segmentId: header.segmentId,
       cameraId: topic.cameraId,
@@ -164,47 +312,26 @@ export class CenterVideo {
       sha256: actual,
       verified,
       index,
-      duplicates: transfer.duplicates,
+      duplicates: record ? record.lines - record.chunks.size : 0,
+      workers: record ? [...record.workers].sort() : [],
+      finishedBy: this.#worker,
       file,
       receivedAt: new Date().toISOString(),
     };
-    await appendFile(join(transfer.dir, "received.jsonl"), `${JSON.stringify(segment)}\n`);
-    // The transfer's bookkeeping goes once the segment is on record.
-    await Promise.all(
-      [`${key}.part.chunks`, `${key}.part.json`].map((path) => rm(path, { force: true })),
-    );
+    const received = this.disk.logs.of(join(dirname(key), "received.jsonl"));
+    if ((await received.get(`s:${header.segmentId}`)) === undefined)
+      await received.append({ ...segment });
+    await this.#removeBookkeeping(key, false);
+    await release(`${key}.finishing`);
+    this.#open.delete(key);
     this.#received.push(segment);
     return segment;
   }
 
-  #indexOf(siteId: string, cameraId: string): Map<number, string> {
-    const key = `${siteId}/${cameraId}`;
-    let index = this.#indexHashes.get(key);
-    if (!index) {
-      index = new Map();
-      this.#indexHashes.set(key, index);
-    }
-    return index;
-  }
-
-  /** From memory, else from the camera's kept segment index (a center restarted meanwhile). */
-  async #indexHash(
-    siteId: string,
-    cameraId: string,
-    segmentId: number,
-  ): Promise<string | undefined> {
-    const index = this.#indexOf(siteId, cameraId);
-    if (!index.has(segmentId)) {
-      const path = join(this.siteDir(siteId), "cameras", cameraId, "segments.jsonl");
-      const text = await readFile(path, "utf8").catch(() => "");
-      for (const line of text.split("\n")) {
-        if (line === "") continue;
-        const payload = (JSON.parse(line) as { payload?: { segmentId?: number; sha256?: string } })
-          .payload;
-        if (typeof payload?.segmentId === "number" && typeof payload.sha256 === "string")
-          index.set(payload.segmentId, payload.sha256);
-      }
-    }
-    return index.get(segmentId);
+  /** The transfer's files, `<id>.part.json` last: its presence says the others exist. */
+  async #removeBookkeeping(key: string, withPart: boolean): Promise<void> {
+    const files = [`${key}.part.chunks`, `${key}.part.json`];
+    if (withPart) files.unshift(`${key}.part`);
+    for (const file of files) await rm(file, { force: true });
   }
 }

@@ -1,6 +1,7 @@
 import type { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
+import { CamgateError } from "../errors.js";
 import type { Component } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import {
@@ -20,11 +21,38 @@ import {
   tlsOptions,
   verifyChain,
 } from "../pki/index.js";
-import { writeFileAtomic } from "../util/files.js";
 import { CenterFiles } from "./center-files.js";
 import { CenterLive, type LiveRecording } from "./center-live.js";
 import { CenterVideo, type ReceivedSegment } from "./center-video.js";
 import type { CenterConfig } from "./center-config.js";
+import { Scratch } from "./scratch.js";
+import { SharedLogs } from "./shared-log.js";
+
+/** A message that came while the center stops: left unacknowledged, for its next run. */
+class StoppingError extends CamgateError {}
+
+/** Families whose newest message is the state: kept as one JSON file each. */
+const STATE_FAMILIES = ["status", "info", "state", "audit"];
+
+/** MQTT 5 reason code of a DISCONNECT: another client connected with our client id. */
+const SESSION_TAKEN_OVER = 0x8e;
+
+/**
+ * What a worker subscribes to. One worker (`group: null`): the whole tree. Workers in a group
+ * share (`$share/<group>/...`) the families whose messages are kept once wherever they land
+ * (JSON lines by msg-id, video chunks in place); each worker also takes every state message
+ * (newest wins; a shared subscription would lose their order between workers) and every live
+ * piece (one worker must append a session's pieces, in order).
+ */
+function centerSubscriptions(group: string | null): string[] {
+  const root = `${TOPIC_PREFIX}/+`;
+  if (group === null) return [`${root}/#`];
+  const shared = ["health", "events", "access", "reply/+", "cameras/+/events"]
+    .concat(["cameras/+/segments", "cameras/+/video/+"])
+    .map((path) => `$share/${group}/${root}/${path}`);
+  const own = ["status", "cameras/+/info", "cameras/+/state", "cameras/+/audit", "cameras/+/live"];
+  return [...shared, ...own.map((path) => `${root}/${path}`)];
+}
 
 export interface CenterSummary {
   sites: Record<
@@ -32,7 +60,15 @@ export interface CenterSummary {
     { messages: number; duplicates: number; lastSeen: string; online: boolean }
   >;
   refused: number;
-  video: { segments: number; verified: number; duplicates: number; incomplete: number };
+  /** Messages not kept (the disk failed): not acknowledged, so the broker sends them again. */
+  failed: number;
+  video: {
+    chunks: number;
+    segments: number;
+    verified: number;
+    duplicates: number;
+    incomplete: number;
+  };
   live: number;
 }
 
@@ -44,22 +80,27 @@ export interface CenterDeps {
 }
 
 /**
- * The reference receiver of a commune center: one shared subscription to every box's tree,
- * each message checked (topic, size, JSON, schema, audit signature against the box's own
- * certificate, which must chain to our CA and name the site) and kept once.
+ * The reference receiver of a commune center, one worker of several or alone: each message
+ * checked (topic, size, JSON, schema, audit signature against the box's own certificate, which
+ * must chain to our CA and name the site), kept once, and acknowledged only once it is on disk
+ * (synced): a worker killed at any moment loses nothing, as the broker keeps its session and
+ * sends what it had not acknowledged again. Messages are handled one at a time, in order.
  */
 export class Center implements Component {
   readonly name = "center";
   #client: MqttClient | undefined;
   #files: CenterFiles | undefined;
+  #scratch: Scratch | undefined;
   #video: CenterVideo | undefined;
   #live: CenterLive | undefined;
   #queue: Promise<void> = Promise.resolve();
+  #stopping = false;
   #ca: X509Certificate[] | undefined;
   readonly #summary: CenterSummary = {
     sites: {},
     refused: 0,
-    video: { segments: 0, verified: 0, duplicates: 0, incomplete: 0 },
+    failed: 0,
+    video: { chunks: 0, segments: 0, verified: 0, duplicates: 0, incomplete: 0 },
     live: 0,
   };
   #markSubscribed: () => void = () => undefined;
@@ -75,10 +116,15 @@ export class Center implements Component {
     const material = await readTlsMaterial(config);
     signal.throwIfAborted();
     this.#ca = parseCertificates(material.ca, "the CA file");
-    const files = new CenterFiles(config.dir);
+    // Only this worker writes in its scratch folder: what a killed run of it left there goes.
+    const scratch = new Scratch(join(config.dir, `.scratch-${config.clientId}`));
+    await scratch.clear();
+    this.#scratch = scratch;
+    const disk = { worker: config.clientId, scratch, logs: new SharedLogs() };
+    const files = new CenterFiles(config.dir, disk);
     this.#files = files;
-    this.#video = new CenterVideo((site) => files.siteDir(site));
-    this.#live = new CenterLive((site) => files.siteDir(site));
+    this.#video = new CenterVideo((site) => files.siteDir(site), disk);
+    this.#live = new CenterLive((site) => files.siteDir(site), disk);
     const broker = config.brokers[0] ?? "";
     const client = mqtt.connect(broker, {
       protocolVersion: 5,
@@ -86,51 +132,105 @@ export class Center implements Component {
       clean: false,
       reconnectPeriod: 2000,
       properties: { sessionExpiryInterval: config.sessionExpirySeconds },
+      // The acknowledgement goes once the message is on disk, not when it arrives.
+      customHandleAcks: (topic, payload, packet, done) =>
+        this.#take(topic, payload, packet as IPublishPacket, done),
       ...tlsOptions(new URL(broker), material),
     });
     this.#client = client;
-    const filter =
-      config.group === null ? `${TOPIC_PREFIX}/+/#` : `$share/${config.group}/${TOPIC_PREFIX}/+/#`;
+    const filters = centerSubscriptions(config.group);
     client.on("connect", (connack) => {
       logger.info({ broker, sessionPresent: connack.sessionPresent }, "center connected");
       // Subscribed on every connect, kept session or not: a broker restored from its
       // persistence may bring the session back without its shared subscriptions.
-      client.subscribe(filter, { qos: 1 }, (error, granted) => {
-        const code = granted?.[0]?.qos ?? 0x80;
-        if (error || code >= 0x80)
-          logger.error({ err: error, filter, code }, "subscription refused");
-        else this.#markSubscribed();
+      client.subscribe(filters, { qos: 1 }, (error, granted) => {
+        const refused = (granted ?? []).filter((grant) => grant.qos >= 0x80);
+        if (error || refused.length > 0 || granted?.length !== filters.length)
+          logger.error({ err: error, refused }, "subscription refused");
+        else {
+          logger.info({ filters }, "center subscribed");
+          this.#markSubscribed();
+        }
       });
     });
-    client.on("error", (error) => logger.warn({ err: error }, "center connection error"));
+    client.on("disconnect", (packet) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER)
+        logger.error(
+          { clientId: config.clientId },
+          "another client took over this worker's session: each worker needs its own client id " +
+            "and, on a broker that makes the certificate's CN the client id, its own certificate",
+        );
+    });
+    client.on("error", (error) => {
+      if (!(error instanceof StoppingError)) logger.warn({ err: error }, "center connection error");
+    });
+    // QoS 0 messages have no acknowledgement and do not pass through customHandleAcks.
     client.on("message", (topic, payload, packet) => {
-      const media = parseMediaTopic(topic);
-      this.#queue = this.#queue
-        .then(() =>
-          media
-            ? this.#receiveMedia(media, payload, packet)
-            : this.#receive(topic, payload, packet),
-        )
-        .catch((error: unknown) => logger.error({ err: error, topic }, "could not keep a message"));
+      if (packet.qos === 0) this.#take(topic, payload, packet);
     });
   }
 
+  /**
+   * Queues a message; acknowledges it once kept. If it could not be kept, neither it nor anything
+   * after it is acknowledged on this connection (mqtt.js hands us the next one only after this
+   * one's acknowledgement): the connection is dropped, and the broker sends them all again once
+   * we are back.
+   */
+  #take(
+    topic: string,
+    payload: Buffer,
+    packet: IPublishPacket,
+    done?: (error: Error | number, code?: number) => void,
+  ): void {
+    if (this.#stopping) {
+      // Not acknowledged: the broker sends it again next time. Handed back to mqtt.js as
+      // failed, so that it goes on reading the connection and the clean end completes.
+      done?.(new StoppingError("the center is stopping"));
+      return;
+    }
+    const kept = this.#queue.then(() => this.#handle(topic, payload, packet));
+    this.#queue = kept.then(
+      () => done?.(0),
+      (error: unknown) => {
+        this.#summary.failed++;
+        this.deps.logger.error(
+          { err: error, topic },
+          "could not keep a message: not acknowledged, reconnecting for the broker to send it again",
+        );
+        const client = this.#client;
+        if (client?.connected) client.stream.destroy();
+      },
+    );
+  }
+
+  #handle(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const media = parseMediaTopic(topic);
+    return media
+      ? this.#receiveMedia(media, payload, packet)
+      : this.#receive(topic, payload, packet);
+  }
+
   async stop(): Promise<void> {
+    // The message in hand is finished and acknowledged; later ones wait for our next run.
+    this.#stopping = true;
+    await this.#queue;
     const client = this.#client;
     this.#client = undefined;
     if (client) await client.endAsync();
-    await this.#queue;
-    if (this.#video && this.deps.config.dir) {
-      await writeFileAtomic(
-        join(this.deps.config.dir, "video-missing.json"),
-        `${JSON.stringify(this.#video.missing(), null, 2)}\n`,
+    const { config } = this.deps;
+    if (this.#video && this.#scratch) {
+      const name =
+        config.group === null ? "video-missing.json" : `video-missing-${config.clientId}.json`;
+      await this.#scratch.writeAtomic(
+        join(config.dir, name),
+        `${JSON.stringify(await this.#video.missing(), null, 2)}\n`,
       );
     }
   }
 
   summary(): CenterSummary {
     const summary = structuredClone(this.#summary);
-    summary.video.incomplete = this.#video?.missing().length ?? 0;
+    summary.video.incomplete = this.#video?.openTransfers() ?? 0;
     return summary;
   }
 
@@ -152,7 +252,7 @@ export class Center implements Component {
     if (topic.kind === "live") {
       const recording = await this.#live?.piece(topic, properties, payload);
       if (!recording) return this.#refuse(packet.topic, "live piece without a session");
-      if (recording.messages === 1) this.#summary.live++;
+      if (recording !== "theirs" && recording.messages === 1) this.#summary.live++;
       return;
     }
     const header = parseChunkHeader(topic.segmentId ?? 0, properties);
@@ -160,6 +260,7 @@ export class Center implements Component {
     const outcome = await this.#video.chunk(topic, header, payload);
     if (outcome === "refused") return this.#refuse(packet.topic, "chunk does not fit its segment");
     if (outcome === "duplicate") this.#summary.video.duplicates++;
+    else this.#summary.video.chunks++;
     if (typeof outcome === "object") {
       this.#summary.video.segments++;
       if (outcome.verified) this.#summary.video.verified++;
@@ -195,33 +296,20 @@ export class Center implements Component {
       lastSeen: "",
       online: false,
     });
-    if (id !== undefined && (await files.freshness(parsed, topic, id)) === "duplicate") {
-      site.duplicates++;
-      return;
-    }
     const record: Record<string, unknown> = {
       receivedAt: new Date().toISOString(),
       topic,
       ...(id === undefined ? {} : { msgId: id }),
       payload: body,
     };
-    if (parsed.family === "status") site.online = body["state"] === "online";
     if (parsed.family === "audit") record["verified"] = this.#verifyAudit(parsed.siteId, body);
-    if (
-      parsed.family === "segments" &&
-      parsed.cameraId !== null &&
-      typeof body["segmentId"] === "number" &&
-      typeof body["sha256"] === "string"
-    )
-      this.#video?.noteIndexEntry(
-        parsed.siteId,
-        parsed.cameraId,
-        body["segmentId"],
-        body["sha256"],
-      );
-    const retained = ["status", "info", "state", "audit"].includes(parsed.family);
-    await files.keep(parsed, topic, id, record, retained);
+    const retained = STATE_FAMILIES.includes(parsed.family);
+    if ((await files.keep(parsed, id, record, retained)) === "duplicate") {
+      site.duplicates++;
+      return;
+    }
     site.messages++;
+    if (parsed.family === "status") site.online = body["state"] === "online";
     site.lastSeen = record["receivedAt"] as string;
     this.deps.onMessage?.(parsed);
   }

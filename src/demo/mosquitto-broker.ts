@@ -9,15 +9,32 @@ import type { Component } from "../lifecycle/index.js";
 
 export class BrokerStartError extends CamgateError {}
 
+/** The center's identities the reference ACL knows (each its own certificate CN). */
+const CENTER_IDENTITIES = {
+  /** Receivers (`camgate center`), one per worker: a worker's CN is its session. */
+  receivers: ["center", "center-2", "center-3"],
+  /** The command sender: writes commands, reads the replies. */
+  commands: "center-commands",
+} as const;
+
 /**
- * The ACL of a real deployment: each box (its certificate's CN is its MQTT username) writes only
- * under its own site root and reads only its commands; the center reads everything and writes
- * commands.
+ * The ACL of a real deployment. Each box (its certificate's CN is its username and, with
+ * use_username_as_clientid, its client id) writes only under its own site root and reads only its
+ * commands. The center's receivers read every box's tree (shared subscriptions are checked
+ * against the topic after `$share/<group>/`); its command sender writes commands and reads
+ * replies. The first receiver may also send commands, as a single-process center does.
  */
 export const DEPLOYMENT_ACL = [
-  "user center",
+  `user ${CENTER_IDENTITIES.receivers[0]}`,
   "topic read camgate/v1/#",
   "topic write camgate/v1/+/cmd/#",
+  "",
+  ...CENTER_IDENTITIES.receivers
+    .slice(1)
+    .flatMap((user) => [`user ${user}`, "topic read camgate/v1/#", ""]),
+  `user ${CENTER_IDENTITIES.commands}`,
+  "topic write camgate/v1/+/cmd/#",
+  "topic read camgate/v1/+/reply/#",
   "",
   "pattern write camgate/v1/%u/#",
   "pattern read camgate/v1/%u/cmd/#",
@@ -36,7 +53,12 @@ export interface MosquittoOptions {
   user?: string;
 }
 
-/** One mutual-TLS listener: client certificates required, their CN the username, the ACL. */
+/**
+ * One mutual-TLS listener: client certificates required, their CN the username and the client
+ * id (a certificate can hold one session only: its own, so one box cannot take over another's),
+ * the ACL, and queues deep enough to hold what the boxes send while a center worker is away
+ * (mosquitto drops what does not fit, after the box was told it was delivered).
+ */
 export function mosquittoConfig(options: MosquittoOptions): string {
   return [
     "per_listener_settings false",
@@ -45,6 +67,7 @@ export function mosquittoConfig(options: MosquittoOptions): string {
     "persistence true",
     `persistence_location ${options.dir}/`,
     "autosave_interval 1",
+    "max_queued_messages 100000",
     `log_dest file ${join(options.dir, "mosquitto.log")}`,
     "log_type all",
     "connection_messages true",
@@ -55,6 +78,7 @@ export function mosquittoConfig(options: MosquittoOptions): string {
     `keyfile ${options.key}`,
     "require_certificate true",
     "use_identity_as_username true",
+    "use_username_as_clientid true",
     "tls_version tlsv1.2",
     "",
   ].join("\n");

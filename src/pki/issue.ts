@@ -113,11 +113,18 @@ export interface DevPkiFiles {
   /** The reference center's client certificate (CN "center", as the deployment ACL expects). */
   centerCert: string;
   centerKey: string;
+  /**
+   * The center's command sender's (CN "center-commands"): a broker that ties the client id to
+   * the certificate keeps one session per certificate, so the receiver and the sender need one
+   * each.
+   */
+  commandsCert: string;
+  commandsKey: string;
 }
 
 /**
  * A development PKI in `dir`: a CA, a broker certificate for the given names, and client
- * certificates for the site and for the center. Keys are written 0600.
+ * certificates for the site, the center's receiver and its command sender. Keys are written 0600.
  */
 export async function createDevPki(
   dir: string,
@@ -129,6 +136,7 @@ export async function createDevPki(
   const broker = keyPair(2048);
   const client = keyPair(2048);
   const center = keyPair(2048);
+  const commands = keyPair(2048);
   const files: DevPkiFiles = {
     ca: join(dir, "ca.pem"),
     caKey: join(dir, "ca.key"),
@@ -138,6 +146,8 @@ export async function createDevPki(
     clientKey: join(dir, `${siteId}.key`),
     centerCert: join(dir, "center.pem"),
     centerKey: join(dir, "center.key"),
+    commandsCert: join(dir, "center-commands.pem"),
+    commandsKey: join(dir, "center-commands.key"),
   };
   await writeFileAtomic(files.ca, authority.certPem);
   await writeFileAtomic(files.caKey, authority.keyPem, 0o600);
@@ -169,5 +179,14 @@ export async function createDevPki(
     }),
   );
   await writeFileAtomic(files.centerKey, center.pem, 0o600);
+  await writeFileAtomic(
+    files.commandsCert,
+    issueCertificate(authority, {
+      commonName: "center-commands",
+      publicKey: commands.publicKey,
+      usage: "client",
+    }),
+  );
+  await writeFileAtomic(files.commandsKey, commands.pem, 0o600);
   return files;
 }

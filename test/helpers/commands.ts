@@ -5,13 +5,13 @@ import type { UplinkWorld } from "./uplink.js";
 
 export type Reply = CommandReply;
 
-/** The center's command client, connected with the world's center identity for one test. */
+/** The center's command client, connected with the world's command identity for one test. */
 export const CommandClient = {
   async connect(t: CleanupScope, world: UplinkWorld): Promise<CenterCommandClient> {
     const client = await CenterCommandClient.connect({
       url: world.broker.url,
       ca: world.pki.ca,
-      ...world.centerIdentity,
+      ...world.commandsIdentity,
     });
     defer(t, () => client.close());
     return client;

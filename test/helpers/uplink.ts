@@ -11,10 +11,16 @@ export interface UplinkWorld {
   dir: string;
   pki: TestPki;
   broker: TestBroker;
+  /** The center's receiver (CN "center"). */
   centerIdentity: Identity;
+  /** The center's command sender (CN "center-commands"): its own certificate, its own session. */
+  commandsIdentity: Identity;
 }
 
-/** A CA, a mutual-TLS mosquitto with the deployment ACL, and the center's identity. */
+/**
+ * A CA, a mutual-TLS mosquitto with the deployment ACL, and the center's identities: the broker
+ * keeps one session per certificate, so the receiver and the command sender have one each.
+ */
 export async function uplinkWorld(t: CleanupScope, dir: string): Promise<UplinkWorld> {
   const pki = await TestPki.create(dir);
   const server = await pki.issue("broker", {
@@ -24,7 +30,13 @@ export async function uplinkWorld(t: CleanupScope, dir: string): Promise<UplinkW
   const brokerDir = join(dir, "broker");
   await mkdir(brokerDir, { recursive: true });
   const broker = await TestBroker.start(t, { dir: brokerDir, ca: pki.ca, server });
-  return { dir, pki, broker, centerIdentity: await pki.issue("center") };
+  return {
+    dir,
+    pki,
+    broker,
+    centerIdentity: await pki.issue("center"),
+    commandsIdentity: await pki.issue("center-commands"),
+  };
 }
 
 /** Config lines of a box's uplink towards the world's broker. */

@@ -181,7 +181,9 @@ describe("box certificates a center issues with openssl and CA products", () => 
       10_000,
     );
     assert.deepEqual(received, [`camgate/v1/${SITE}/events`]);
-    assert.match(await broker.log(), new RegExp(`as camgate-${SITE} .*u'${SITE}'`));
+    // The certificate's CN is the username and, whatever the client asked, the client id.
+    assert.match(await broker.log(), new RegExp(`as ${SITE} .*u'${SITE}'`));
+    await client.endAsync();
 
     // A step-ca style chain (leaf + intermediate in the file) with the site as CN: the box
     // sends the intermediate, the broker trusts the root only, and the ACL is the same.

@@ -46,7 +46,7 @@ describe("camgate center", () => {
     await waitFor(
       "the center subscribed",
       async () => {
-        return (await world.broker.log()).includes("camgate-center-1 1 $share/camgate-center/");
+        return (await world.broker.log()).includes(" center 1 camgate/v1/+/status");
       },
       30_000,
     );

@@ -185,12 +185,13 @@ describe("box identity", () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     const files = JSON.parse(result.stdout) as Record<string, string>;
-    for (const key of ["caKey", "brokerKey", "clientKey", "centerKey"])
+    for (const key of ["caKey", "brokerKey", "clientKey", "centerKey", "commandsKey"])
       assert.equal((await stat(files[key]!)).mode & 0o777, 0o600, key);
     for (const [cert, purpose] of [
       [files.brokerCert!, "sslserver"],
       [files.clientCert!, "sslclient"],
       [files.centerCert!, "sslclient"],
+      [files.commandsCert!, "sslclient"],
     ] as const) {
       const { stdout } = await run("openssl", [
         "verify",
@@ -206,7 +207,11 @@ describe("box identity", () => {
     assert.ok(broker.checkIP("127.0.0.1"));
     assert.ok(broker.checkHost("localhost"));
     assert.match(new X509Certificate(await readFile(files.clientCert!)).subject, /CN=hn-test-01/);
-    assert.match(new X509Certificate(await readFile(files.centerCert!)).subject, /CN=center/);
+    assert.match(new X509Certificate(await readFile(files.centerCert!)).subject, /CN=center$/);
+    assert.match(
+      new X509Certificate(await readFile(files.commandsCert!)).subject,
+      /CN=center-commands$/,
+    );
   });
 });
 

@@ -343,7 +343,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       "the broker's denial in its log",
       async () => {
         const log = await world.broker.log();
-        return /Denied PUBLISH from camgate-site-a \(d0, q1, r0, m\d+, 'camgate\/v1\/site-b\/status'/.test(
+        return /Denied PUBLISH from site-a \(d0, q1, r0, m\d+, 'camgate\/v1\/site-b\/status'/.test(
           log,
         );
       },
@@ -365,7 +365,7 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       await mkdir(brokerDir);
       const server = await authority.issue(`broker-${name}`, { usage: "server", altNames });
       const broker = await TestBroker.start(t, { dir: brokerDir, ca: pki.ca, server });
-      const world = { dir, pki, broker, centerIdentity: box };
+      const world = { dir, pki, broker, centerIdentity: box, commandsIdentity: box };
       const config = boxConfig(dir, "site-a", [uplinkLines(world, box)]);
       const bus = new EventBus<AgentEvents>(() => undefined);
       const connected: boolean[] = [];

@@ -16,6 +16,7 @@ const SUMMARY_EVERY_MS = 5000;
 const STOP_TIMEOUT_MS = 10_000;
 
 function summaryLines(summary: CenterSummary): string[] {
+  const { video } = summary;
   const rows = Object.entries(summary.sites).map(([site, figures]) => [
     site,
     figures.online ? "online" : "offline",
@@ -26,6 +27,10 @@ function summaryLines(summary: CenterSummary): string[] {
   return [
     ...formatTable(["SITE", "STATUS", "KEPT", "DUPLICATES", "LAST MESSAGE"], rows),
     `refused: ${summary.refused}`,
+    `video: ${video.chunks} chunks kept, ${video.segments} segments finished here ` +
+      `(${video.verified} verified), ${video.duplicates} chunks again, ` +
+      `${video.incomplete} transfers open`,
+    ...(summary.failed > 0 ? [`not kept, to come again: ${summary.failed}`] : []),
   ];
 }
 

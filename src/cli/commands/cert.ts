@@ -187,7 +187,7 @@ export function registerCertCommands(program: Command, ctx: CliContext, outcome:
           else
             printLines(
               ctx,
-              Object.entries(files).map(([what, path]) => `${what.padEnd(10)} ${path}`),
+              Object.entries(files).map(([what, path]) => `${what.padEnd(12)} ${path}`),
             );
           return ExitCode.ok;
         },
