@@ -50,7 +50,11 @@ export class CameraEventService implements Component {
     this.#stopped = false;
     const { bus } = this.deps;
     const reconcile = () => this.reconcile();
-    this.#unsubscribe = [bus.on("cameraChanged", reconcile), bus.on("cameraDiscovered", reconcile)];
+    // A changed camera (new credentials, address, approval) gets a fresh subscription at once,
+    // not after the backoff of one that failed with what it had before.
+    const restart = ({ cameraId }: { cameraId: string }) =>
+      void this.#dispose(cameraId).then(reconcile);
+    this.#unsubscribe = [bus.on("cameraChanged", restart), bus.on("cameraDiscovered", reconcile)];
     this.#timer = setInterval(reconcile, this.deps.rescanMs ?? 30_000);
     this.#timer.unref();
     this.reconcile();

@@ -93,8 +93,12 @@ export class CameraEventSubscription {
       } catch (error) {
         if (signal.aborted) break;
         this.#report(error);
-        const delay =
-          error instanceof NoEventServiceError ? this.deps.timing.retryMaxMs : this.#backoff.next();
+        // No event service, or credentials the camera refuses: asking again soon cannot help, and
+        // each refused login brings a camera's lockout closer. A credentials change restarts us.
+        const waitLong =
+          error instanceof NoEventServiceError ||
+          (error instanceof OnvifCallError && error.kind === "not-authorized");
+        const delay = waitLong ? this.deps.timing.retryMaxMs : this.#backoff.next();
         await sleep(delay, undefined, { signal }).catch(() => undefined);
       }
     }
@@ -106,7 +110,13 @@ export class CameraEventSubscription {
 
   #report(error: unknown): void {
     const { cameraId, logger, log } = this.deps;
-    logger.warn({ err: error, cameraId }, "camera event subscription failed");
+    // What a camera answered is a reason, not a fault of ours: no stack trace for it.
+    if (error instanceof PullPointError || error instanceof OnvifCallError)
+      logger.warn(
+        { cameraId, reason: (error as Error).message },
+        "camera event subscription failed",
+      );
+    else logger.warn({ err: error, cameraId }, "camera event subscription failed");
     if (this.#reported) return;
     this.#reported = true;
     log.record("camera_events_unavailable", cameraId, {

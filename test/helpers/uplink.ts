@@ -80,12 +80,15 @@ export async function recordWire(
   world: UplinkWorld,
   filter = "camgate/v1/+/#",
 ): Promise<WireMessage[]> {
+  // A certificate of its own: the broker makes the CN the client id, one certificate one
+  // session, so sharing the center's would knock the center off (the ACL lets center-2 read).
+  const identity = await world.pki.issue("center-2");
   const client = await mqtt.connectAsync(world.broker.url, {
     protocolVersion: 5,
-    clientId: `wire-recorder-${Math.random().toString(36).slice(2, 8)}`,
+    clientId: "center-2",
     ca: await readFile(world.pki.ca, "utf8"),
-    cert: await readFile(world.centerIdentity.cert, "utf8"),
-    key: await readFile(world.centerIdentity.key, "utf8"),
+    cert: await readFile(identity.cert, "utf8"),
+    key: await readFile(identity.key, "utf8"),
   });
   defer(t, () => client.endAsync(true));
   const messages: WireMessage[] = [];
