@@ -2,13 +2,11 @@
 // output directory, with a box sending video for a while; then every segment is checked at the
 // center and the figures printed. Exits 1 unless every segment arrived exactly once, verified.
 // Usage: node dist/scripts/soak/center-workers.js [--minutes 5] [--cameras 4] [--dir DIR] [--keep]
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { formatFigures } from "./center-figures.js";
 import { runCenterWorkers } from "./center-workers-run.js";
+import { runScript } from "./script-run.js";
 
 const { values } = parseArgs({
   options: {
@@ -18,20 +16,14 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
   },
 });
-const dir = values.dir ?? (await mkdtemp(join(tmpdir(), "camgate-center-workers-")));
-const started = Date.now();
-const interrupted = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => interrupted.abort());
-const stamp = () => `[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s]`;
-try {
+await runScript({ name: "center-workers", dir: values.dir, keep: values.keep }, async (run) => {
   const result = await runCenterWorkers({
-    dir,
+    dir: run.dir,
     mainJs: fileURLToPath(new URL("../../src/main.js", import.meta.url)),
     seconds: Math.round(Number(values.minutes) * 60),
     cameras: Number(values.cameras),
-    log: (line) => console.log(`${stamp()} ${line}`),
-    signal: interrupted.signal,
+    log: run.log,
+    signal: run.signal,
   });
   const { figures } = result;
   console.log(`\ntwo center workers, ${values.minutes} min of traffic, ${values.cameras} cameras`);
@@ -50,8 +42,5 @@ try {
     figures.indexLost === 0 &&
     figures.leftovers.length === 0;
   console.log(exact ? "every segment exactly once: yes" : "every segment exactly once: NO");
-  process.exitCode = exact ? 0 : 1;
-} finally {
-  if (values.keep) console.log(`kept: ${dir}`);
-  else await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-}
+  return exact ? 0 : 1;
+});

@@ -5,13 +5,11 @@
 // the link cut, delayed and throttled. Prints the invariant table; exits 1 if any is broken.
 // Usage: node dist/scripts/soak/soak.js [--minutes 30] [--seed N] [--cameras 8]
 //          [--base-ip 127.0.48.10] [--dir DIR] [--keep]
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { table } from "./invariants.js";
 import { runSoak } from "./run-soak.js";
+import { runScript } from "./script-run.js";
 
 const { values } = parseArgs({
   options: {
@@ -23,22 +21,16 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
   },
 });
-const dir = values.dir ?? (await mkdtemp(join(tmpdir(), "camgate-soak-")));
-const started = Date.now();
-const interrupted = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => interrupted.abort());
-const stamp = () => `[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s]`;
-try {
+await runScript({ name: "soak", dir: values.dir, keep: values.keep }, async (run) => {
   const result = await runSoak({
-    dir,
+    dir: run.dir,
     mainJs: fileURLToPath(new URL("../../src/main.js", import.meta.url)),
     chaosMinutes: Number(values.minutes),
     seed: Number(values.seed),
     cameras: Number(values.cameras),
     baseIp: values["base-ip"],
-    log: (line) => console.log(`${stamp()} ${line}`),
-    signal: interrupted.signal,
+    log: run.log,
+    signal: run.signal,
   });
   console.log(`\nsoak of ${values.minutes} min, seed ${values.seed}, ${values.cameras} cameras`);
   console.log(
@@ -51,14 +43,7 @@ try {
     `status.get answered: ${result.statusAnswered.ok} of ${result.statusAnswered.sent}\n`,
   );
   console.log(table(result.verdicts));
-  process.exitCode = result.verdicts.every((verdict) => verdict.holds) ? 0 : 1;
-} catch (error) {
-  if (!interrupted.signal.aborted) throw error;
-  console.log(`${stamp()} interrupted: everything the soak started is stopped`);
-  process.exitCode = 130;
-} finally {
-  if (values.keep) console.log(`kept: ${dir}`);
-  else await rm(dir, { recursive: true, force: true });
-}
+  return result.verdicts.every((verdict) => verdict.holds) ? 0 : 1;
+});
 // Everything is stopped; a fault that was waiting out its duration need not be waited for.
 process.exit();
