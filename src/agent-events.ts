@@ -29,6 +29,8 @@ export interface AgentEvents {
     /** On connect: the broker still held our session (subscriptions, queued commands). */
     sessionPresent?: boolean;
   };
+  /** A segment's last chunk was acknowledged by the broker: it is at the center. */
+  segmentForwarded: { cameraId: string; segmentId: number; bytes: number };
   /** The center asked for segments (a clip request); the video forwarder wakes up. */
   videoRequested: { segmentIds: number[] };
   /** An entry was appended to the access log; the uplink publishes it. */

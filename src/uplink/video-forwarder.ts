@@ -205,6 +205,21 @@ export class VideoForwarder implements Component {
       reading.catch(() => undefined); // awaited below; a failed prefetch must not go unhandled
       return reading;
     };
+    // Acknowledged chunks, and how many of them the store has: an acknowledgement is committed
+    // while the next chunk travels, so the disk write overlaps the round trip instead of
+    // lengthening it. A crash still resends at most one chunk.
+    let acked = plan.firstChunk;
+    let saved = plan.firstChunk;
+    const save = () => {
+      if (acked === saved) return;
+      const nowMs = (this.deps.now ?? Date.now)();
+      this.deps.store.repos.videoTransfers.saveProgress(
+        segment.id,
+        { chunkBytes, ackedChunks: acked },
+        nowMs,
+      );
+      saved = acked;
+    };
     try {
       let next = read(plan.firstChunk);
       for (let chunk = plan.firstChunk; chunk < chunks; chunk++) {
@@ -213,21 +228,26 @@ export class VideoForwarder implements Component {
         await this.deps.bucket?.take(payload.length, signal);
         await this.deps.sender.whenIdle(signal);
         const acknowledged = this.#publish(plan, chunk, payload, signal);
+        save();
         if (chunk + 1 < chunks) next = read(chunk + 1);
         await acknowledged;
-        this.deps.store.repos.videoTransfers.saveProgress(
-          segment.id,
-          { chunkBytes, ackedChunks: chunk + 1 },
-          (this.deps.now ?? Date.now)(),
-        );
+        acked = chunk + 1;
         this.#status.chunksSent++;
         this.#status.bytesSent += payload.length;
       }
+    } catch (error) {
+      save();
+      throw error;
     } finally {
       await file.close();
     }
     this.deps.store.repos.videoTransfers.complete(segment.id, (this.deps.now ?? Date.now)());
     this.#status.segmentsSent++;
+    this.deps.bus.emit("segmentForwarded", {
+      cameraId: segment.cameraId,
+      segmentId: segment.id,
+      bytes: segment.bytes,
+    });
     this.deps.logger.debug({ segmentId: segment.id, chunks }, "segment forwarded");
   }
 

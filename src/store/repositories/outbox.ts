@@ -137,7 +137,7 @@ export class OutboxRepository {
   ackMany(ids: readonly number[]): number {
     const remove = this.#sql("DELETE FROM outbox WHERE id = ?");
     // A deletion a power cut takes back only sends the message again (the center drops it).
-    return withoutDiskSync(this.db, () =>
+    return withoutDiskSync(this.#statements, () =>
       this.db.transaction(() => ids.reduce((sum, id) => sum + remove.run(id).changes, 0))(),
     );
   }

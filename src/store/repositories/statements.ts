@@ -20,13 +20,14 @@ export class StatementCache {
  * Runs `work` with commits that do not wait for the disk (synchronous=NORMAL in WAL mode): a
  * killed process keeps them, only a power cut can take them back. For bookkeeping whose loss
  * merely repeats work (a deleted outbox row or a transfer's progress: the message is resent).
+ * The pragmas are prepared once: this runs per chunk and per message.
  */
-export function withoutDiskSync<T>(db: Database, work: () => T): T {
-  const level = db.pragma("synchronous", { simple: true }) as number;
-  db.pragma("synchronous = NORMAL");
+export function withoutDiskSync<T>(statements: StatementCache, work: () => T): T {
+  const level = statements.get("PRAGMA synchronous").pluck().get() as number;
+  statements.get("PRAGMA synchronous = NORMAL").run();
   try {
     return work();
   } finally {
-    db.pragma(`synchronous = ${level}`);
+    statements.get(`PRAGMA synchronous = ${level}`).run();
   }
 }

@@ -32,7 +32,7 @@ export class VideoTransferRepository {
    * Records an acknowledged chunk; what a power cut takes back is only sent again.
    */
   saveProgress(segmentId: number, progress: TransferProgress, nowMs: number): void {
-    withoutDiskSync(this.db, () =>
+    withoutDiskSync(this.#statements, () =>
       this.#sql(
         `INSERT INTO video_progress (segment_id, chunk_bytes, acked_chunks, updated_ms)
          VALUES (?, ?, ?, ?) ON CONFLICT (segment_id) DO UPDATE
@@ -47,7 +47,7 @@ export class VideoTransferRepository {
    * progress, this need not wait for the disk: a power cut only resends the segment's end.
    */
   complete(segmentId: number, nowMs: number): void {
-    withoutDiskSync(this.db, () => this.#complete(segmentId, nowMs));
+    withoutDiskSync(this.#statements, () => this.#complete(segmentId, nowMs));
   }
 
   #complete(segmentId: number, nowMs: number): void {
