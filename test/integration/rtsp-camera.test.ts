@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type AuditReport, ONVIF_ONLY_CONTROLS } from "../../src/audit/index.js";
 import { cleanEnv, MAIN_JS, REPO_ROOT, runCamgate } from "../helpers/cli.js";
+import { incomingDir } from "../../src/recorder/index.js";
 import {
   decodeErrors,
+  segmentFiles,
   startGstRtspServer,
   waitFor,
   writeRecorderConfig,
@@ -28,7 +30,7 @@ describe("a camera without ONVIF, added by its RTSP URL", () => {
     const { config, file } = await writeRecorderConfig(dir, [
       `storage: {dir: ${recordings}, segmentSeconds: 2, minFreeBytes: 0}`,
       "recorder: {connectTimeout: 10s, restartDelayMax: 2s}",
-      "audit: {enabled: false, probeTimeout: 2s, credentialTrySpacing: 100ms}",
+      "audit: {enabled: false, probeTimeout: 1s, credentialTrySpacing: 100ms}",
     ]);
     // A URL with credentials in it is refused, and says so in both languages.
     const withPassword = gst.replace(
@@ -94,15 +96,20 @@ describe("a camera without ONVIF, added by its RTSP URL", () => {
       ]);
       return result.code === 0 ? (JSON.parse(result.stdout) as Listed).segments : [];
     };
+    // Closed segments are filed out of the camera's incoming directory.
+    const filed = async () =>
+      (await segmentFiles(join(recordings, id))).filter(
+        (f) => !f.path.startsWith(incomingDir(recordings, id)),
+      );
     await waitFor(
       "two segments of the RTSP camera",
-      async () => (await segments()).length >= 2,
+      async () => (await filed()).length >= 2,
       60_000,
-      1000,
     );
     agent.kill("SIGTERM");
     await exited;
     const recorded = await segments();
+    assert.ok(recorded.length >= 2, "the filed segments are indexed");
     assert.ok(recorded.every((segment) => segment.codec === "h264"));
     assert.equal(await decodeErrors(recorded[0]!.path), "", "the first segment decodes");
 
