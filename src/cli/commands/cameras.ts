@@ -311,7 +311,7 @@ function addRtspCamera(
   repos: Repositories,
   url: URL,
   name: string | undefined,
-): { camera: CameraRecord; change: "new" | "updated" } {
+): { camera: CameraRecord; change: "new" | "changed" } {
   const nowMs = Date.now();
   const observation = rtspObservation(url, { name, nowMs });
   const known = repos.cameras.get(observation.id);
@@ -327,7 +327,7 @@ function addRtspCamera(
     httpsPort: null,
     pinnedMs: nowMs,
   });
-  return { camera: repos.cameras.get(camera.id) ?? camera, change: known ? "updated" : "new" };
+  return { camera: repos.cameras.get(camera.id) ?? camera, change: known ? "changed" : "new" };
 }
 
 function describe(camera: CameraRecord): string {
