@@ -5,12 +5,13 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type AuditReport, ONVIF_ONLY_CONTROLS } from "../../src/audit/index.js";
+import type { BoxStatus } from "../../src/health/index.js";
 import { cleanEnv, MAIN_JS, REPO_ROOT, runCamgate } from "../helpers/cli.js";
 import { incomingDir } from "../../src/recorder/index.js";
 import {
   decodeErrors,
   segmentFiles,
-  startGstRtspServer,
+  startGstRtspMounts,
   waitFor,
   writeRecorderConfig,
 } from "../helpers/recording.js";
@@ -25,7 +26,15 @@ interface Listed {
 describe("a camera without ONVIF, added by its RTSP URL", () => {
   it("is recorded by camgate run, and audited without ONVIF: what needs it is skipped, with why", async (t) => {
     const dir = await tempDir(t);
-    const gst = await startGstRtspServer(t, "127.0.100.30", 8554, "/live", CREDENTIALS);
+    // Two cameras of one GStreamer server: H.264, and MJPEG (which the recorder refuses).
+    const base = await startGstRtspMounts(
+      t,
+      "127.0.100.30",
+      8554,
+      ["/live", "/mjpeg?video=mjpeg"],
+      CREDENTIALS,
+    );
+    const gst = `${base}/live`;
     const recordings = join(dir, "recordings");
     const { config, file } = await writeRecorderConfig(dir, [
       `storage: {dir: ${recordings}, segmentSeconds: 2, minFreeBytes: 0}`,
@@ -77,11 +86,20 @@ describe("a camera without ONVIF, added by its RTSP URL", () => {
     const db = await readFile(config.store.path);
     assert.ok(!db.includes(CREDENTIALS.password), "the password is sealed, not stored in clear");
     assert.ok(db.includes(Buffer.from(gst)), "the URL is stored as given, without credentials");
+    const mjpeg = await runCamgate(
+      [
+        ...["--config", file, "cameras", "add", "--rtsp", `${base}/mjpeg`, "--json"],
+        ...["-u", CREDENTIALS.username, "--password-stdin"],
+      ],
+      { input: CREDENTIALS.password },
+    );
+    assert.equal(mjpeg.code, 0, mjpeg.stderr);
+    const mjpegId = (JSON.parse(mjpeg.stdout) as { id: string }).id;
 
     const agent = spawn(process.execPath, [MAIN_JS, "run", "--config", file], {
       cwd: REPO_ROOT,
       env: cleanEnv(),
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: "ignore",
     });
     const exited = once(agent, "exit");
     defer(t, async () => {
@@ -105,6 +123,29 @@ describe("a camera without ONVIF, added by its RTSP URL", () => {
       "two segments of the RTSP camera",
       async () => (await filed()).length >= 2,
       60_000,
+    );
+    // The MJPEG camera is not recorded, and status says why, in English and Vietnamese.
+    let boxStatus: BoxStatus | undefined;
+    await waitFor(
+      "the MJPEG camera's refusal in status",
+      async () => {
+        const result = await runCamgate(["--config", file, "status", "--json"]);
+        boxStatus = JSON.parse(result.stdout) as BoxStatus;
+        return boxStatus.cameras.some((camera) => camera.id === mjpegId && camera.refused !== null);
+      },
+      60_000,
+      1000,
+    );
+    const refusedCamera = boxStatus?.cameras.find((camera) => camera.id === mjpegId);
+    assert.match(refusedCamera?.refused ?? "", /its stream \(mjpeg\) cannot be stored/);
+    assert.match(refusedCamera?.refusedVi ?? "", /luồng của camera \(mjpeg\) không lưu được/);
+    assert.ok(
+      boxStatus?.attention.some(
+        (reason) =>
+          reason.startsWith(`camera ${mjpegId} is not recording: its stream (mjpeg)`) &&
+          reason.includes(`/ camera ${mjpegId} không được ghi: luồng của camera (mjpeg)`),
+      ),
+      boxStatus?.attention.join("\n"),
     );
     agent.kill("SIGTERM");
     await exited;
