@@ -5,6 +5,8 @@ import {
   CredentialVault,
   type DiscoveredDevice,
   Inventory,
+  rtspCameraUrl,
+  rtspObservation,
   surveyDevice,
 } from "../../src/discovery/index.js";
 import { silentLogger } from "../../src/log/index.js";
@@ -153,5 +155,58 @@ describe("ONVIF interrogation of devices whose media service fails (real replies
     assert.equal(result.camera.trust, "pending");
     assert.equal(result.camera.ip, "127.0.100.10");
     assert.equal(repos.cameras.count("pending"), 1);
+  });
+
+  it("a device answering at the address of a camera added by its RTSP URL gets no credential", async (t) => {
+    const dir = await tempDir(t);
+    const store = new Store(join(dir, "camgate.db"), silentLogger());
+    const repos = store.open();
+    defer(t, () => store.close());
+    const vault = new CredentialVault(repos, await SecretSealer.open(join(dir, "seal.key")));
+    const url = rtspCameraUrl("rtsp://127.0.100.11:554/live/0/MAIN");
+    const rtsp = repos.cameras.upsert(rtspObservation(url, { nowMs: Date.now() }), {
+      trust: "approved",
+    });
+    repos.cameras.approve(rtsp.id, {
+      address: "127.0.100.11",
+      serial: null,
+      mac: null,
+      tlsFingerprint: null,
+      httpsPort: null,
+      pinnedMs: Date.now(),
+    });
+    vault.setForCamera(rtsp.id, { username: "admin", password: "sealed-secret" });
+    const before = media1Works.asked().length;
+    const result = await surveyDevice(
+      {
+        urn: "urn:uuid:7c6f1b4e-2a1d-4d0e-9f1a-8150a5500002",
+        addresses: ["127.0.100.11"],
+        xaddrs: [media1Works.xaddr],
+        xaddr: media1Works.xaddr,
+        types: ["dn:NetworkVideoTransmitter"],
+        scopes: { profiles: [] },
+        errors: [],
+      },
+      media1Works.xaddr,
+      {
+        repos,
+        inventory: new Inventory(repos),
+        vault,
+        callTimeoutMs: 5000,
+        limits: { maxCameras: 10, maxPending: 10 },
+        autoApprove: false,
+      },
+    );
+    assert.ok("camera" in result && result.camera.id !== rtsp.id, JSON.stringify(result));
+    assert.equal(result.camera.trust, "pending");
+    // Looked at anonymously: only what a device tells anyone, no media call.
+    assert.ok(
+      media1Works
+        .asked()
+        .slice(before)
+        .every((asked) => !/GetProfiles|GetStreamUri/.test(asked)),
+    );
+    assert.deepEqual(repos.cameras.get(rtsp.id)?.xaddrs, [], "the RTSP camera is left as it was");
+    assert.deepEqual(repos.cameras.get(rtsp.id)?.profiles, rtsp.profiles);
   });
 });
