@@ -177,6 +177,7 @@ export class Agent implements Runnable {
         ? Object.fromEntries([...recorder.processes()].map(([id, pid]) => [id, pid !== undefined]))
         : null,
       ...(recorder ? { refused: Object.fromEntries(recorder.refusals()) } : {}),
+      ...(recorder ? { refusedVi: Object.fromEntries(recorder.refusalsVi()) } : {}),
     });
     const notify = notifyEnvironment(env);
     // Start order: the store first, the uplink before what feeds it, each part after what it

@@ -51,12 +51,18 @@ export class AuditRunner {
     this.#budgets = new LoginBudgets(deps.settings.lockout);
   }
 
+  /** How to audit a camera: over ONVIF, or (added by its RTSP URL) without it. */
   targetFor(camera: CameraRecord): AuditTarget | undefined {
     const xaddr = camera.xaddrs[0];
-    if (!xaddr || !camera.ip) return undefined;
+    const streamUris = camera.profiles.flatMap((profile) => {
+      const uri = (profile as { streamUri?: unknown }).streamUri;
+      return typeof uri === "string" ? [uri] : [];
+    });
+    if (!camera.ip || (!xaddr && streamUris.length === 0)) return undefined;
     return {
       host: camera.ip,
       xaddr,
+      ...(xaddr ? {} : { streamUris }),
       cameraId: camera.id,
       credentials: this.deps.vault?.forCamera(camera),
       allowBasicAuth: this.deps.basicAuthAllowed?.(camera.id) === true,

@@ -22,6 +22,31 @@ import type { AuditData } from "./vendor-data.js";
 const CHECKS_IN_PARALLEL = 4;
 const RUN_LAST = "auth.default-credentials";
 
+/**
+ * Controls that only ONVIF can answer (the camera's accounts, policies, clock, logs, identity,
+ * snapshot address): skipped, with the reason, for a camera added by its RTSP URL. The rest
+ * (ports, RTSP and HTTP authentication, TLS, factory passwords on HTTP and RTSP) still run.
+ */
+export const ONVIF_ONLY_CONTROLS: ReadonlySet<string> = new Set([
+  "auth.unauthenticated-onvif",
+  "auth.unauthenticated-snapshot",
+  "auth.wsse-freshness",
+  "auth.lockout-policy",
+  "auth.password-policy",
+  "auth.accounts",
+  "services.cloud-p2p",
+  "services.preauth-disclosure",
+  "firmware.known-vulnerable",
+  "time.clock-skew",
+  "time.ntp",
+  "logging.system-log",
+]);
+
+const ONVIF_OFF = said(
+  "not tested: ONVIF is off on this camera (it was added by its RTSP URL), and this control needs ONVIF",
+  "chưa kiểm tra: camera này tắt ONVIF (được thêm bằng địa chỉ RTSP), mà mục này cần ONVIF",
+);
+
 export class AuditSettingsError extends CamgateError {}
 
 /** Opt-in ids must name opt-in controls: a typo must not silently skip a check. */
@@ -159,6 +184,8 @@ export async function auditCamera(
           ),
         ],
       });
+    } else if (target.xaddr === undefined && ONVIF_ONLY_CONTROLS.has(control.id)) {
+      outcomes.set(control.id, { status: "skipped", evidence: [note(ONVIF_OFF)] });
     } else if (control.optIn && !settings.enable.includes(control.id)) {
       outcomes.set(control.id, {
         status: "skipped",
@@ -211,8 +238,9 @@ export async function auditCamera(
     summary: summarize(controls),
     access: {
       credentials: ctx.suppliedCredentials,
-      interrogation:
-        ctx.deviceError === undefined
+      interrogation: !ctx.onvifOn
+        ? "onvif-off"
+        : ctx.deviceError === undefined
           ? "ok"
           : ctx.deviceError instanceof OnvifCallError
             ? ctx.deviceError.kind

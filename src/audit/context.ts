@@ -26,7 +26,10 @@ import { type LockoutAssumption, LoginBudget } from "./login-budget.js";
 /** The camera under audit, as the technician or the inventory named it. */
 export interface AuditTarget {
   host: string;
-  xaddr: string;
+  /** The ONVIF device service; none for a camera added by its RTSP URL (ONVIF off). */
+  xaddr: string | undefined;
+  /** Where ONVIF is off: the stream URLs the inventory holds (no credentials in them). */
+  streamUris?: readonly string[] | undefined;
   credentials?: Credentials | undefined;
   cameraId?: string | undefined;
   /** WS-Discovery scopes, when known from the inventory. */
@@ -118,8 +121,14 @@ export class AuditContext {
     return pending;
   }
 
+  /** Whether the camera is audited over ONVIF: not when it was added by its RTSP URL. */
+  get onvifOn(): boolean {
+    return this.target.xaddr !== undefined;
+  }
+
   /** Interrogates the camera once (with the technician's credentials when given). */
   async prepare(): Promise<void> {
+    if (this.target.xaddr === undefined) return;
     try {
       this.device = await interrogate(this.target.xaddr, {
         credentials: this.target.credentials,
@@ -215,6 +224,10 @@ export class AuditContext {
             this.clockOffsetMs(),
           )
         : undefined);
+    if (this.target.xaddr === undefined) {
+      const error = new OnvifCallError("unreachable", "not asked: ONVIF is off on this camera");
+      return failed(error, said(error.message, "không hỏi: camera này tắt ONVIF"));
+    }
     try {
       const xaddr = spec.service === "media" ? await this.mediaXAddr() : this.target.xaddr;
       if (!xaddr) {
@@ -245,6 +258,7 @@ export class AuditContext {
   services(): Promise<Record<string, string>> {
     return this.memo("services", async () => {
       if (this.device) return this.device.services;
+      if (this.target.xaddr === undefined) return {};
       const reply = await this.onvif(
         "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
         { anonymous: true },
@@ -269,8 +283,19 @@ export class AuditContext {
     return (await this.services())[NS.trt];
   }
 
-  /** Stream URIs the camera gave the technician, made safe and pointed at this camera. */
+  /**
+   * Stream URIs the camera gave the technician (or, ONVIF off, that the technician gave), made
+   * safe and pointed at this camera.
+   */
   streamUris(): URL[] {
+    if (!this.device && this.target.streamUris) {
+      const urls: URL[] = [];
+      for (const uri of this.target.streamUris) {
+        const url = safeRtspUri(uri, this.host);
+        if (url && !urls.some((known) => known.href === url.href)) urls.push(url);
+      }
+      return urls;
+    }
     return this.#uris((profile) => profile.streamUri);
   }
 
@@ -309,6 +334,7 @@ export class AuditContext {
     evidence: Evidence[];
   }> {
     return this.memo("ports", async () => {
+      if (this.target.xaddr === undefined) return this.#standardPorts();
       const reply = await this.onvif("<tds:GetNetworkProtocols/>");
       const xaddrPort = Number(new URL(this.target.xaddr).port || 80);
       const result = {
@@ -326,6 +352,18 @@ export class AuditContext {
       }
       return result;
     });
+  }
+
+  /** ONVIF off: the standard web ports, and the RTSP port of the URL the technician gave. */
+  #standardPorts() {
+    const stream = this.streamUris()[0];
+    const rtsp = stream?.protocol === "rtsp:" && stream.port ? Number(stream.port) : 554;
+    const why = said(
+      `ONVIF is off, so the camera was not asked for its ports: HTTP 80, HTTPS 443 and RTSP ${rtsp} (from its URL) are probed`,
+      `camera tắt ONVIF nên không hỏi được các cổng: kiểm tra HTTP 80, HTTPS 443 và RTSP ${rtsp} (theo địa chỉ URL)`,
+    );
+    const evidence: Evidence = { probe: "note", note: why.en, vi: { note: why.vi } };
+    return { http: 80, https: 443 as number | undefined, rtsp, evidence: [evidence] };
   }
 
   /** The camera's web interface on plain HTTP (the port GetNetworkProtocols names). */

@@ -1,6 +1,12 @@
 export { AuditRunner, adHocCameraKey } from "./audit-runner.js";
 export { AuditRateLimitedError, AuditService } from "./audit-service.js";
-export { AuditSettingsError, auditCamera, settingsFromConfig, validateOptIns } from "./auditor.js";
+export {
+  AuditSettingsError,
+  auditCamera,
+  ONVIF_ONLY_CONTROLS,
+  settingsFromConfig,
+  validateOptIns,
+} from "./auditor.js";
 export { BASELINE_TITLES, CONTROLS, type ControlDefinition, controlById } from "./catalogue.js";
 export type { AuditSettings, AuditTarget } from "./context.js";
 export { type HtmlReportOptions, renderHtml } from "./report/render-html.js";

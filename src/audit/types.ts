@@ -70,7 +70,8 @@ export interface AuditReport {
    */
   access?: {
     credentials: "none" | "unproven" | "accepted" | "refused";
-    interrogation: "ok" | OnvifErrorKind;
+    /** onvif-off: the camera was added by its RTSP URL; what needs ONVIF was skipped. */
+    interrogation: "ok" | "onvif-off" | OnvifErrorKind;
   };
   controls: ControlResult[];
   interpretation: string;

@@ -38,7 +38,14 @@ export async function interrogateWith(
   deps: Pick<ApprovalDeps, "callTimeoutMs" | "signal">,
 ): Promise<DeviceReport> {
   const xaddr = camera.xaddrs[0];
-  if (!xaddr) throw new ApprovalError(`camera ${camera.id} has no ONVIF address`, "no-address");
+  if (!xaddr)
+    throw new ApprovalError(
+      `camera ${camera.id} has no ONVIF address` +
+        (camera.profiles.length > 0
+          ? ": it was added by its RTSP URL; camgate cameras add --rtsp URL -u USER --password-stdin gives it new credentials"
+          : ""),
+      "no-address",
+    );
   try {
     return await interrogate(xaddr, {
       credentials,

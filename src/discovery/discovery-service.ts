@@ -137,6 +137,8 @@ export class DiscoveryService implements Component {
     this.#inventoryFull(full, devices.length);
     if (!signal.aborted) {
       for (const camera of repos.cameras.list()) {
+        // A camera added by its RTSP URL does not answer discovery: its silence says nothing.
+        if (camera.xaddrs.length === 0) continue;
         if (seen.has(camera.id) || !inventory.markUnreachable(camera.id)) continue;
         round.offline++;
         this.deps.bus.emit("cameraOffline", { cameraId: camera.id });

@@ -10,3 +10,4 @@ export type { Credentials } from "./soap-client.js";
 export { fetchSnapshot, SnapshotError } from "./snapshot.js";
 export { type SurveyResult, surveyDevice } from "./survey.js";
 export { type DiscoveredDevice, discover, expandCidr } from "./ws-discovery.js";
+export { RTSP_PROFILE_TOKEN, rtspCameraUrl, rtspObservation, RtspUrlError } from "./rtsp-camera.js";

@@ -1,5 +1,5 @@
 import { NS } from "../onvif/namespaces.js";
-import { escapeXml } from "../onvif/xml.js";
+import { escapeXml, type XmlElement } from "../onvif/xml.js";
 import { OnvifCallError } from "./errors.js";
 import {
   decodeScopes,
@@ -130,6 +130,8 @@ export async function interrogate(
   if (clock) clockOffsetMs = clock.utcMs - Math.round((sentAt + Date.now()) / 2);
   else warnings.push("GetSystemDateAndTime: no UTC time in the reply");
 
+  // A device that answers neither (GetServices and GetCapabilities refused, as some OEM firmware
+  // does) is still reported: its identity and clock are worth keeping, with a warning.
   const services =
     (await optional("GetServices", async () =>
       extractServices(
@@ -139,12 +141,15 @@ export async function interrogate(
         ),
       ),
     )) ??
-    extractServices(
-      await call(
-        xaddr,
-        "<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>",
+    (await optional("GetCapabilities", async () =>
+      extractServices(
+        await call(
+          xaddr,
+          "<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>",
+        ),
       ),
-    );
+    )) ??
+    new Map<string, string>();
   const serviceMap = Object.fromEntries(
     [...services].map(([ns, address]) => [ns, reachableXAddr(address, reached)]),
   );
@@ -169,46 +174,9 @@ export async function interrogate(
     )) ?? [];
   const decoded = decodeScopes(scopes);
 
-  const media2 = serviceMap[NS.tr2];
-  const media1 = serviceMap[NS.trt];
-  const profiles: ProfileReport[] = [];
-  if (options.anonymous) {
-    // A device nobody approved is not asked for its streams.
-  } else if (media2 || media1) {
-    const useMedia2 = media2 !== undefined;
-    const mediaXAddr = (media2 ?? media1) as string;
-    const prefix = useMedia2 ? "tr2" : "trt";
-    const listed = extractProfiles(
-      await call(
-        mediaXAddr,
-        `<${prefix}:GetProfiles>${useMedia2 ? "<tr2:Type>All</tr2:Type>" : ""}</${prefix}:GetProfiles>`,
-      ),
-    );
-    for (const profile of listed.slice(0, MAX_PROFILES)) {
-      const token = escapeXml(profile.token);
-      const streamBody = useMedia2
-        ? `<tr2:GetStreamUri><tr2:Protocol>RTSP</tr2:Protocol><tr2:ProfileToken>${token}</tr2:ProfileToken></tr2:GetStreamUri>`
-        : `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>${token}</trt:ProfileToken></trt:GetStreamUri>`;
-      const streamUri = await optional(`GetStreamUri ${profile.token}`, async () =>
-        extractMediaUri(await call(mediaXAddr, streamBody)),
-      );
-      const snapshotUri = await optional(`GetSnapshotUri ${profile.token}`, async () =>
-        extractMediaUri(
-          await call(
-            mediaXAddr,
-            `<${prefix}:GetSnapshotUri><${prefix}:ProfileToken>${token}</${prefix}:ProfileToken></${prefix}:GetSnapshotUri>`,
-          ),
-        ),
-      );
-      profiles.push({
-        ...profile,
-        streamUri: rehost(streamUri, reached.hostname),
-        snapshotUri: rehost(snapshotUri, reached.hostname),
-      });
-    }
-  } else {
-    warnings.push("the device advertises no media service");
-  }
+  const profiles = options.anonymous
+    ? [] // A device nobody approved is not asked for its streams.
+    : await readProfiles(serviceMap, reached.hostname, call, optional, warnings);
 
   return {
     xaddr,
@@ -229,4 +197,88 @@ export async function interrogate(
     profiles,
     warnings,
   };
+}
+
+type Call = (target: string, body: string) => Promise<XmlElement>;
+type Optional = <T>(what: string, work: () => Promise<T>) => Promise<T | undefined>;
+
+/**
+ * The media profiles and their stream and snapshot URIs: Media2 first where the device
+ * advertises it, else (or when its GetProfiles fails or lists nothing, as on some Xiongmai-made
+ * firmware that advertises Media2 and answers ActionNotSupported) Media1, at its own address or
+ * at Media2's. No profile at all is a warning, not a failure: identity and clock still count.
+ */
+async function readProfiles(
+  serviceMap: Record<string, string>,
+  hostname: string,
+  call: Call,
+  optional: Optional,
+  warnings: string[],
+): Promise<ProfileReport[]> {
+  const media2 = serviceMap[NS.tr2];
+  const media1 = serviceMap[NS.trt] ?? media2;
+  const versions: { xaddr: string; media2: boolean }[] = [
+    ...(media2 ? [{ xaddr: media2, media2: true }] : []),
+    ...(media1 ? [{ xaddr: media1, media2: false }] : []),
+  ];
+  if (versions.length === 0) {
+    warnings.push("the device advertises no media service: no stream can be read over ONVIF");
+    return [];
+  }
+  for (const version of versions) {
+    const prefix = version.media2 ? "tr2" : "trt";
+    const what = `${version.media2 ? "Media2" : "Media1"} GetProfiles`;
+    const listed = await optional(what, async () =>
+      extractProfiles(
+        await call(
+          version.xaddr,
+          `<${prefix}:GetProfiles>${version.media2 ? "<tr2:Type>All</tr2:Type>" : ""}</${prefix}:GetProfiles>`,
+        ),
+      ),
+    );
+    if (listed === undefined) continue;
+    if (listed.length === 0) {
+      warnings.push(`${what}: no profile listed`);
+      continue;
+    }
+    return streamsOf(listed.slice(0, MAX_PROFILES), version, hostname, call, optional);
+  }
+  warnings.push(
+    "no media profile could be read: the device is reported without streams (add it by its RTSP URL to record it)",
+  );
+  return [];
+}
+
+async function streamsOf(
+  listed: readonly MediaProfile[],
+  version: { xaddr: string; media2: boolean },
+  hostname: string,
+  call: Call,
+  optional: Optional,
+): Promise<ProfileReport[]> {
+  const prefix = version.media2 ? "tr2" : "trt";
+  const profiles: ProfileReport[] = [];
+  for (const profile of listed) {
+    const token = escapeXml(profile.token);
+    const streamBody = version.media2
+      ? `<tr2:GetStreamUri><tr2:Protocol>RTSP</tr2:Protocol><tr2:ProfileToken>${token}</tr2:ProfileToken></tr2:GetStreamUri>`
+      : `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>${token}</trt:ProfileToken></trt:GetStreamUri>`;
+    const streamUri = await optional(`GetStreamUri ${profile.token}`, async () =>
+      extractMediaUri(await call(version.xaddr, streamBody)),
+    );
+    const snapshotUri = await optional(`GetSnapshotUri ${profile.token}`, async () =>
+      extractMediaUri(
+        await call(
+          version.xaddr,
+          `<${prefix}:GetSnapshotUri><${prefix}:ProfileToken>${token}</${prefix}:ProfileToken></${prefix}:GetSnapshotUri>`,
+        ),
+      ),
+    );
+    profiles.push({
+      ...profile,
+      streamUri: rehost(streamUri, hostname),
+      snapshotUri: rehost(snapshotUri, hostname),
+    });
+  }
+  return profiles;
 }

@@ -70,9 +70,11 @@ export async function surveyDevice(
     urn: device.urn,
     mac: device.scopes.mac ?? null,
   });
+  // A camera approved by its RTSP URL is not asked ONVIF: a device answering discovery at its
+  // address is looked at as any unknown one, and never gets its credentials.
   const approvedHere = deps.repos.cameras
     .list({ trust: "approved" })
-    .filter((camera) => pinnedAddress(camera) === address)
+    .filter((camera) => camera.xaddrs.length > 0 && pinnedAddress(camera) === address)
     .sort((a, b) => Number(b.urn === device.urn) - Number(a.urn === device.urn))[0];
   if (approvedHere) return surveyApproved(approvedHere, xaddr, deps);
 

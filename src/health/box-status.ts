@@ -50,6 +50,8 @@ export interface CameraStatus {
   recording: boolean | null;
   /** Why the recorder refuses its stream (e.g. MJPEG), while it does. */
   refused: string | null;
+  /** The same reason in Vietnamese. */
+  refusedVi: string | null;
   lastSegmentAgeSeconds: number | null;
   bytesToday: number;
   audit: {
@@ -86,7 +88,8 @@ function startOfLocalDay(nowMs: number): number {
 }
 
 async function certificateStatus(config: Config, nowMs: number): Promise<BoxStatus["certificate"]> {
-  if (!config.uplink.cert) return null;
+  // The certificate is the uplink's: with no broker, nothing uses it and nothing is said of it.
+  if (!config.uplink.cert || config.uplink.brokers.length === 0) return null;
   try {
     const summary = summarize(await readFile(config.uplink.cert, "utf8"), nowMs);
     return { subject: summary.subject, notAfter: summary.notAfter, daysLeft: summary.daysLeft };
@@ -125,6 +128,7 @@ export async function gatherStatus(
       online: camera.reachable,
       recording: alive?.recording?.[camera.id] ?? null,
       refused: alive?.refused?.[camera.id] ?? null,
+      refusedVi: alive?.refusedVi?.[camera.id] ?? null,
       lastSegmentAgeSeconds:
         recent.newestMs === null ? null : Math.max(0, Math.round((nowMs - recent.newestMs) / 1000)),
       bytesToday: recent.bytesSince,
@@ -221,7 +225,10 @@ function attention(report: BoxStatus, segmentMs: number): string[] {
   for (const camera of report.cameras.filter((c) => c.enabled && c.trust === "approved")) {
     if (!camera.online && live) reasons.push(`camera ${camera.id} is offline`);
     if (camera.refused !== null)
-      reasons.push(`camera ${camera.id} is not recording: ${camera.refused}`);
+      reasons.push(
+        `camera ${camera.id} is not recording: ${camera.refused}` +
+          (camera.refusedVi ? ` / camera ${camera.id} không được ghi: ${camera.refusedVi}` : ""),
+      );
     else if (camera.recording === false) reasons.push(`camera ${camera.id} is not recording`);
     else if (camera.recording === null && live && !camera.streamKnown)
       reasons.push(

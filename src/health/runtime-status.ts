@@ -31,10 +31,12 @@ export const runtimeStatusSchema = z.object({
   recording: z.record(z.string(), z.boolean()).nullable(),
   /** Per camera whose stream the recorder refuses (MJPEG...): why, for a technician. */
   refused: z.record(z.string(), z.string()).optional(),
+  /** The same reasons in Vietnamese. */
+  refusedVi: z.record(z.string(), z.string()).optional(),
 });
 
 export type RuntimeStatus = z.infer<typeof runtimeStatusSchema>;
-export type RuntimeFigures = Pick<RuntimeStatus, "uplink" | "recording" | "refused">;
+export type RuntimeFigures = Pick<RuntimeStatus, "uplink" | "recording" | "refused" | "refusedVi">;
 
 /** running: fresh and its process alive; stale: alive but silent; stopped: no such process. */
 export type ServiceState = "running" | "stopping" | "stale" | "stopped";

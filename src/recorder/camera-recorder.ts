@@ -8,10 +8,12 @@ import { Backoff, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { RtspRelay } from "../rtsp-relay/index.js";
 import type { SegmentMedia, SegmentRecord, SegmentRepository } from "../store/index.js";
+import { exitCause } from "./exit-cause.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 import { type MediaFacts, MediaProbeError, probeMedia, segmentMedia } from "./media-probe.js";
 import { type Refusal, type Run, StreamWatch } from "./recording-run.js";
+import { refusalVi } from "./refusal-text.js";
 import { type RecordingTarget, redactForTarget } from "./recording-target.js";
 import { fileSegment, incomingDir } from "./segment-files.js";
 import { parseSegmentListLine, type SegmentListEntry } from "./segment-list.js";
@@ -88,6 +90,11 @@ export class CameraRecorder {
   /** Why the camera is not recorded, while its stream is refused. */
   get refusal(): string | undefined {
     return this.#refusal?.message;
+  }
+
+  /** The same, in Vietnamese. */
+  get refusalVi(): string | undefined {
+    return this.#refusal && refusalVi(this.#refusal);
   }
 
   start(): void {
@@ -366,9 +373,7 @@ export class CameraRecorder {
 
   async #afterExit(run: Run) {
     const { deps } = this;
-    const reason = run.stalled
-      ? "stalled"
-      : (run.stderr.last ?? `ffmpeg exited with code ${run.code}`);
+    const reason = exitCause(run);
     if (run.stderr.lines.some((line) => /no space left on device/i.test(line))) {
       deps.events.record("disk_full", this.cameraId, { reason });
       await deps.space.makeRoom("ffmpeg hit a full disk");

@@ -21,6 +21,7 @@ export {
   segmentMedia,
   type VideoFacts,
 } from "./media-probe.js";
+export { orderProfiles, type RankedProfile } from "./profile-order.js";
 export { reconcileStorage, type ReconcileReport } from "./reconcile.js";
 export { RecorderService, type RecorderServiceDeps } from "./recorder-service.js";
 export {

@@ -128,6 +128,14 @@ export class RecorderService implements Component {
     return refused;
   }
 
+  /** The same, in Vietnamese. */
+  refusalsVi(): Map<string, string> {
+    const refused = new Map<string, string>();
+    for (const [id, recorder] of this.#recorders)
+      if (recorder.refusalVi !== undefined) refused.set(id, recorder.refusalVi);
+    return refused;
+  }
+
   /** Camera id → ffmpeg pid, for status and tests. */
   processes(): Map<string, number | undefined> {
     return new Map([...this.#recorders].map(([id, recorder]) => [id, recorder.pid]));

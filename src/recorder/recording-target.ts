@@ -2,6 +2,7 @@ import type { Credentials } from "../discovery/index.js";
 import { REDACTED, redactText } from "../log/index.js";
 import type { RelayTarget } from "../rtsp-relay/index.js";
 import type { CameraRecord } from "../store/index.js";
+import { orderProfiles, type RankedProfile } from "./profile-order.js";
 
 const MAX_URI = 2048;
 
@@ -14,22 +15,11 @@ export interface RecordingTarget extends RelayTarget {
   secrets: string[];
 }
 
-interface StoredProfile {
-  token?: unknown;
-  width?: unknown;
-  height?: unknown;
-  streamUri?: unknown;
-}
-
-function pixels(profile: StoredProfile): number {
-  const width = typeof profile.width === "number" ? profile.width : 0;
-  const height = typeof profile.height === "number" ? profile.height : 0;
-  return width * height;
-}
+type StoredProfile = RankedProfile;
 
 /**
- * The stream to record for a camera: the profile named in config, else the one with the most
- * pixels (the main stream). The camera's URI is untrusted: it must be rtsp(s)://, bounded, free
+ * The stream to record for a camera: the profile named in config, else the largest (the main
+ * stream; see orderProfiles for profiles that report no size). The camera's URI is untrusted: it must be rtsp(s)://, bounded, free
  * of control characters, and its own user-info is dropped; our credentials stay beside the URL,
  * for the relay only.
  */
@@ -49,7 +39,7 @@ export function recordingTarget(
   );
   const chosen = options.profile
     ? profiles.find((profile) => profile.token === options.profile)
-    : [...profiles].sort((a, b) => (pixels(b) - pixels(a)) * (options.smallest ? -1 : 1))[0];
+    : orderProfiles(profiles, options.smallest ? "smallest" : "largest")[0];
   if (!chosen) {
     return {
       skip: options.profile

@@ -1,6 +1,6 @@
 import { type Credentials, fetchSnapshot, SnapshotError } from "../discovery/index.js";
 import type { Logger } from "../log/index.js";
-import { recordingTarget } from "../recorder/index.js";
+import { orderProfiles, recordingTarget } from "../recorder/index.js";
 import { type RefusalReason, RtspRelay } from "../rtsp-relay/index.js";
 import type { CameraRecord } from "../store/index.js";
 import { CameraSnapshotError } from "./errors.js";
@@ -40,11 +40,9 @@ function snapshotUri(camera: CameraRecord, token: string | undefined): string | 
   const profiles = (camera.profiles as SnapshotProfile[]).filter(
     (profile) => typeof profile.snapshotUri === "string",
   );
-  const pixels = (p: SnapshotProfile) =>
-    (typeof p.width === "number" ? p.width : 0) * (typeof p.height === "number" ? p.height : 0);
   const chosen = token
     ? profiles.find((profile) => profile.token === token)
-    : [...profiles].sort((a, b) => pixels(b) - pixels(a))[0];
+    : orderProfiles(profiles, "largest")[0];
   return chosen?.snapshotUri as string | undefined;
 }
 

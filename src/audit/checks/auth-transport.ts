@@ -9,7 +9,7 @@ import { type Check, needsDevice, note, outcome } from "./check.js";
 const unauthenticatedRtsp: Check = {
   id: "auth.unauthenticated-rtsp",
   async run(ctx) {
-    if (!ctx.device)
+    if (!ctx.device && ctx.onvifOn)
       return needsDevice(ctx, said("Finding the stream URIs", "Tìm địa chỉ luồng video"));
     const urls = ctx.streamUris();
     if (urls.length === 0)
@@ -58,8 +58,8 @@ async function cleartextUrls(ctx: AuditContext): Promise<{ url: URL; method: "GE
   const urls: { url: URL; method: "GET" | "POST" }[] = [
     { url: await ctx.webRootUrl(), method: "GET" },
   ];
-  const xaddr = new URL(ctx.target.xaddr);
-  if (xaddr.protocol === "http:") urls.push({ url: xaddr, method: "POST" });
+  const xaddr = ctx.target.xaddr === undefined ? undefined : new URL(ctx.target.xaddr);
+  if (xaddr?.protocol === "http:") urls.push({ url: xaddr, method: "POST" });
   for (const url of ctx.snapshotUris())
     if (url.protocol === "http:") urls.push({ url, method: "GET" });
   return urls;

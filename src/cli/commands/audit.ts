@@ -8,6 +8,7 @@ import {
   diffReports,
   hasBlockingFailure,
   loadAuditData,
+  ONVIF_ONLY_CONTROLS,
   renderHtml,
   renderTable,
   settingsFromConfig,
@@ -191,7 +192,7 @@ export function registerAuditCommand(program: Command, ctx: CliContext, outcome:
                 timeZone,
                 ...(changes ? { changes } : {}),
               });
-              const problem = accessProblem(report, lang);
+              const problem = accessProblem(report, lang) ?? onvifOffNotice(report, lang);
               printLines(ctx, [...(problem ? [problem, ""] : []), ...lines, ""], { colour });
               if (options.sinceLast && !previous) printLines(ctx, [NO_PREVIOUS[lang], ""]);
             }
@@ -214,11 +215,24 @@ function accessProblem(report: AuditReport, lang: Lang): string | undefined {
     return lang === "vi"
       ? `TỪ CHỐI ĐĂNG NHẬP: camera ${who} không chấp nhận tên đăng nhập hoặc mật khẩu đã cho, nên phần lớn các mục không kiểm tra được. Sửa: camgate cameras credentials ${who} -u USER --password-stdin`
       : `CREDENTIALS REFUSED: camera ${who} refused the username or password given, so most controls could not be checked. Fix: camgate cameras credentials ${who} -u USER --password-stdin`;
+  if (access?.interrogation === "onvif-off") return undefined;
   if (access && access.interrogation !== "ok" && access.interrogation !== "not-authorized")
     return lang === "vi"
       ? `KHÔNG KẾT NỐI ĐƯỢC: không hỏi được camera ${who} qua ONVIF (${access.interrogation}); nhiều mục không kiểm tra được`
       : `NOT REACHED: camera ${who} could not be interrogated over ONVIF (${access.interrogation}); many controls could not be checked`;
   return undefined;
+}
+
+/** An audit without ONVIF (a camera added by its RTSP URL): what it did not test, said first. */
+function onvifOffNotice(report: AuditReport, lang: Lang): string | undefined {
+  if (report.access?.interrogation !== "onvif-off") return undefined;
+  const who = report.camera.id ?? report.camera.address;
+  const skipped = report.controls.filter(
+    (control) => control.status === "skipped" && ONVIF_ONLY_CONTROLS.has(control.id),
+  ).length;
+  return lang === "vi"
+    ? `ONVIF TẮT: camera ${who} được thêm bằng địa chỉ RTSP; ${skipped} mục cần ONVIF chưa được kiểm tra (BỎ QUA); các mục khác được kiểm tra qua các cổng, RTSP, HTTP và TLS`
+    : `ONVIF OFF: camera ${who} was added by its RTSP URL; ${skipped} controls that need ONVIF were not tested (SKIPPED); the others were probed over its ports, RTSP, HTTP and TLS`;
 }
 
 const NO_PREVIOUS: Record<Lang, string> = {
@@ -243,6 +257,9 @@ function resolveTarget(
   const host = new URL(xaddr).hostname;
   const byAddress = cameras.find((camera) => camera.ip === host);
   const stored = byAddress ? runner.targetFor(byAddress) : undefined;
+  // A camera added by its RTSP URL is audited as the inventory knows it: without ONVIF.
+  if (stored && stored.xaddr === undefined)
+    return supplied ? { ...stored, credentials: supplied } : stored;
   return {
     host,
     xaddr,

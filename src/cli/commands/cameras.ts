@@ -1,8 +1,15 @@
 import type { Command } from "commander";
 import { CamgateError, ExitCode } from "../../errors.js";
-import { approveCamera, changeCredentials, interrogate, readPin } from "../../discovery/index.js";
+import {
+  approveCamera,
+  changeCredentials,
+  interrogate,
+  readPin,
+  rtspCameraUrl,
+  rtspObservation,
+} from "../../discovery/index.js";
 import { formatDateTimeZone } from "../../i18n/index.js";
-import type { CameraRecord } from "../../store/index.js";
+import type { CameraRecord, Repositories } from "../../store/index.js";
 import {
   type CredentialFlags,
   credentialsFrom,
@@ -33,9 +40,14 @@ export function registerCameraCommands(
   cameras
     .command("add")
     .description(
-      "add a camera you name by address: interrogated with its credentials, approved and pinned",
+      "add a camera you name by address: interrogated with its credentials, approved and pinned; " +
+        "or, for a camera without ONVIF, by its RTSP URL (--rtsp)",
     )
-    .argument("<target>", "device-service URL, host, or host:port")
+    .argument("[target]", "device-service URL, host, or host:port")
+    .option(
+      "--rtsp <url>",
+      "a camera with ONVIF off: its stream's rtsp:// URL, without credentials (recorded; audited without ONVIF)",
+    )
     .option("-u, --user <user>", "username")
     .option("--password-stdin", PASSWORD_STDIN_HELP)
     .addOption(refusedPasswordOption())
@@ -44,14 +56,37 @@ export function registerCameraCommands(
       exitWith(
         outcome,
         async (
-          target: string,
-          options: { user?: string; password?: string; passwordStdin?: boolean; name?: string },
+          target: string | undefined,
+          options: CredentialFlags & { rtsp?: string; name?: string },
           command: Command,
         ) => {
+          if ((target === undefined) === (options.rtsp === undefined))
+            throw new CamgateError(
+              "name the camera by its ONVIF address, or by --rtsp URL for a camera without ONVIF (one of the two)",
+              { exitCode: ExitCode.usage },
+            );
           const { config } = await loadCommandConfig(command, ctx);
+          if (options.rtsp !== undefined) {
+            const url = rtspCameraUrl(options.rtsp);
+            const credentials = await credentialsFrom(options, ctx);
+            return withInventory(config, cliLogger(command, ctx, config), ({ repos, vault }) => {
+              const { camera, change } = addRtspCamera(repos, url, options.name);
+              if (credentials) vault.setForCamera(camera.id, credentials);
+              if (globalOptions(command).json) printJson(ctx, { id: camera.id, change });
+              else
+                printLines(ctx, [
+                  `${change === "new" ? "added" : "updated"} ${camera.id} (${url.href}, no ONVIF), approved`,
+                  "the running agent records it within seconds; its audit skips what needs ONVIF",
+                ]);
+              return ExitCode.ok;
+            });
+          }
           const credentials = await credentialsFrom(options, ctx);
           const callTimeoutMs = config.discovery.callTimeout;
-          const report = await interrogate(deviceXAddr(target), { credentials, callTimeoutMs });
+          const report = await interrogate(deviceXAddr(target as string), {
+            credentials,
+            callTimeoutMs,
+          });
           if (options.name) report.name = options.name;
           const pin = await readPin(report, callTimeoutMs);
           return withInventory(
@@ -266,6 +301,33 @@ export function registerCameraCommands(
         },
       ),
     );
+}
+
+/**
+ * A camera without ONVIF, approved by the technician who typed its URL: kept under the id its
+ * URL gives (the same URL again updates it), pinned to its address.
+ */
+function addRtspCamera(
+  repos: Repositories,
+  url: URL,
+  name: string | undefined,
+): { camera: CameraRecord; change: "new" | "changed" } {
+  const nowMs = Date.now();
+  const observation = rtspObservation(url, { name, nowMs });
+  const known = repos.cameras.get(observation.id);
+  const camera = repos.cameras.upsert(
+    { ...observation, name: name ?? known?.name ?? null },
+    { trust: "approved" },
+  );
+  repos.cameras.approve(camera.id, {
+    address: observation.ip ?? url.hostname,
+    serial: null,
+    mac: null,
+    tlsFingerprint: null,
+    httpsPort: null,
+    pinnedMs: nowMs,
+  });
+  return { camera: repos.cameras.get(camera.id) ?? camera, change: known ? "changed" : "new" };
 }
 
 function describe(camera: CameraRecord): string {

@@ -35,7 +35,9 @@ function render(report: BoxStatus): string[] {
     `service   ${service.state}${service.pid ? `, pid ${service.pid} since ${service.since}` : ""}`,
     `cert      ${
       certificate === null
-        ? "none configured"
+        ? uplink.configured
+          ? "none configured"
+          : "not used (no uplink)"
         : "error" in certificate
           ? certificate.error
           : `${certificate.daysLeft} days left (until ${certificate.notAfter})`
