@@ -192,6 +192,12 @@ const auditSchema = z.strictObject({
 });
 
 const forwardMode = z.enum(["continuous", "on-demand", "off"]);
+const audioMode = z
+  .enum(["drop", "copy", "transcode"])
+  .describe(
+    "A camera's audio: drop (not recorded, said once in the log), copy (AAC copied; other " +
+      "audio is not recorded), transcode (AAC copied, G.711 and others encoded to AAC)",
+  );
 
 const cameraOverrideSchema = z.strictObject({
   enabled: z.boolean().optional(),
@@ -204,6 +210,7 @@ const cameraOverrideSchema = z.strictObject({
       "Let the camera's password go out with RTSP Basic authentication (in clear) when the camera " +
         "offers nothing better; a technician's choice, flagged by the audit",
     ),
+  audio: audioMode.optional(),
 });
 
 const recorderSchema = z.strictObject({
@@ -216,6 +223,7 @@ const recorderSchema = z.strictObject({
   connectTimeout: duration("How long ffmpeg waits for a camera's stream").prefault("10s"),
   restartDelayMax: duration("Longest wait between restarts of a failing stream").prefault("60s"),
   forward: forwardMode.default("continuous").describe("Default forwarding mode of a camera"),
+  audio: audioMode.default("drop"),
   cameras: z
     .record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), cameraOverrideSchema)
     .default({})

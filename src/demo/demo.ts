@@ -73,6 +73,8 @@ function boxConfigText(layout: DemoLayout, options: DemoOptions, tls: TlsFiles, 
     `storage: {dir: ${layout.recordings}, segmentSeconds: 4, maxBytes: 2GiB, minFreeBytes: 256MiB}`,
     `discovery: {multicast: false, cidrs: [${sweepOf(options.baseIp)}], intervalSeconds: 60, probeTimeout: 1s}`,
     "audit: {interval: 15m, startDelay: 5s, credentialTrySpacing: 200ms, concurrency: 2}",
+    // The simulated microphones (G.711) are recorded, as AAC.
+    "recorder: {audio: transcode}",
     `uplink: {brokers: ["${url}"], ca: ${tls.ca}, cert: ${tls.clientCert}, key: ${tls.clientKey}, healthSeconds: 10}`,
     "log: {level: info, format: json}",
     "",
@@ -108,6 +110,8 @@ export class Demo {
       cameras: options.cameras,
       baseIp: options.baseIp,
       profile: options.profile,
+      // H.265, H.264 with G.711 audio and H.264 in turn: what a site's cameras stream.
+      media: "mixed",
       ffmpeg: options.ffmpeg,
       ports: UNPRIVILEGED_PORTS,
       multicast: false,

@@ -8,6 +8,7 @@ import { Backoff, type EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { RtspRelay } from "../rtsp-relay/index.js";
 import type { SegmentMedia, SegmentRecord, SegmentRepository } from "../store/index.js";
+import type { AudioMode } from "./audio-plan.js";
 import { exitCause } from "./exit-cause.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
@@ -39,6 +40,8 @@ export interface CameraRecorderDeps {
   segmentSeconds: number;
   connectTimeoutMs: number;
   restartDelayMaxMs: number;
+  /** What becomes of the camera's audio (recorder.audio); default: not recorded. */
+  audio?: AudioMode;
   segments: SegmentRepository;
   events: EventLog;
   bus: EventBus<AgentEvents>;
@@ -69,10 +72,12 @@ export class CameraRecorder {
   #lastEndMs: number | undefined;
   #offline = false;
   #refusal: Refusal | undefined;
+  /** The last run was started again at once for its audio arguments. */
+  #replanned = false;
   readonly #watch: StreamWatch;
 
   constructor(private readonly deps: CameraRecorderDeps) {
-    this.#watch = new StreamWatch(deps.logger);
+    this.#watch = new StreamWatch(deps.logger, deps.audio);
   }
 
   get cameraId(): string {
@@ -81,6 +86,10 @@ export class CameraRecorder {
 
   get target(): RecordingTarget {
     return this.deps.target;
+  }
+
+  get audioMode(): AudioMode {
+    return this.deps.audio ?? "drop";
   }
 
   get pid(): number | undefined {
@@ -134,6 +143,11 @@ export class CameraRecorder {
     while (!signal.aborted) {
       const run = await this.#runOnce(signal);
       if (signal.aborted) break;
+      // Started with audio arguments its SDP did not fit: again at once, nothing was written
+      // (once in a row: a camera whose SDP changes every time waits like any failing one).
+      const replan = run.replanned === true && run.segments === 0 && !this.#replanned;
+      this.#replanned = replan;
+      if (replan) continue;
       const ranMs = this.#now() - run.startedMs;
       await this.#afterExit(run);
       // A stream cut where it broke starts again at once, unless it keeps breaking.
@@ -173,6 +187,7 @@ export class CameraRecorder {
       refused: undefined,
       unstorable: undefined,
       process: undefined,
+      audio: this.#watch.audioPlan,
     };
     await mkdir(run.incoming, { recursive: true, mode: 0o750 });
     let filing: Promise<void> = Promise.resolve();
@@ -182,7 +197,9 @@ export class CameraRecorder {
     const ticket = deps.relay.open(deps.target, {
       guard: {
         onBreak: (why) => (run.broke ??= { ...why, detectedBy: "relay" }),
-        onDescribed: (formats) => this.#watch.described(formats),
+        onDescribed: (formats) => {
+          if (this.#watch.described(run, formats) === "replan") run.process?.kill();
+        },
         watchParameters: this.#watch.watchParameters,
       },
     });
@@ -195,6 +212,7 @@ export class CameraRecorder {
         segmentSeconds: deps.segmentSeconds,
         connectTimeoutMs: deps.connectTimeoutMs,
         outputPattern: join(run.incoming, `${run.id}-%06d.ts`),
+        audio: run.audio,
       }),
       {
         stdout: (line) => {

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { CamgateError } from "../errors.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
 import { writeFileAtomic } from "../util/files.js";
-import { type MediaFacts, probeMedia } from "./media-probe.js";
+import { type MediaFacts, probeMedia, videoSpan } from "./media-probe.js";
 import { hashFile } from "./segment-files.js";
 
 const run = promisify(execFile);
@@ -29,7 +29,14 @@ export interface ExportResult {
   to: string;
   output: { path: string; bytes: number; sha256: string };
   /** What the MP4 holds, as ffprobe read it before the export was reported. */
-  media: { codec: string; tag: string | null; width: number | null; height: number | null };
+  media: {
+    codec: string;
+    tag: string | null;
+    width: number | null;
+    height: number | null;
+    /** The audio stream's codec (aac), or null when the range was recorded without audio. */
+    audio: string | null;
+  };
   /** Seconds of video in the MP4, and of recordings in the range (gaps are not in either). */
   durationSec: number;
   recordedSec: number;
@@ -69,6 +76,8 @@ function checkOutput(
 ): string | undefined {
   if (!facts.video) return "it holds no video stream";
   if (!facts.playable) return "it holds no frames";
+  const audio = covering.find((s) => s.audioCodec !== null)?.audioCodec;
+  if (audio && !facts.audioCodec) return `it lost the recorded audio (${audio})`;
   const slackMs = Math.max(...covering.map((s) => s.endMs - s.startMs)) + 1000;
   const gotMs = facts.durationSec * 1000;
   if (Math.abs(gotMs - expectedMs) > slackMs)
@@ -83,8 +92,8 @@ interface Part {
 }
 
 /**
- * The range's runs of video of one kind (codec and picture size; a segment whose kind is not
- * known joins its neighbours). One MP4 track has one sample entry: a second kind would be
+ * The range's runs of video of one kind (codec, picture size and audio; a segment whose kind is
+ * not known joins its neighbours). One MP4 track has one sample entry: a second kind would be
  * described by the first's, and strict players refuse or misplay it.
  */
 function parts(covering: readonly SegmentRecord[]): Part[] {
@@ -94,7 +103,8 @@ function parts(covering: readonly SegmentRecord[]): Part[] {
     const label =
       segment.videoCodec === null
         ? undefined
-        : `${segment.videoCodec} ${segment.width ?? "?"}x${segment.height ?? "?"}`;
+        : `${segment.videoCodec} ${segment.width ?? "?"}x${segment.height ?? "?"}` +
+          (segment.audioCodec ? ` + ${segment.audioCodec}` : "");
     if (last && (label === undefined || label === last.label)) last.endMs = segment.endMs;
     else found.push({ label: label ?? "?", startMs: segment.startMs, endMs: segment.endMs });
   }
@@ -104,6 +114,35 @@ function parts(covering: readonly SegmentRecord[]): Part[] {
 /** A path as the concat demuxer reads it: single-quoted, with quotes escaped. */
 function concatLine(path: string): string {
   return `file '${path.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The concat list. With audio, each file is cut to its video's own span (inpoint, outpoint,
+ * duration): audio starts a little before the video in a segment, and the next file would
+ * otherwise be laid over the last frames of this one.
+ */
+async function concatList(
+  ffprobe: string,
+  covering: readonly SegmentRecord[],
+  withAudio: boolean,
+): Promise<string> {
+  const lines = ["ffconcat version 1.0"];
+  for (const segment of covering) {
+    lines.push(concatLine(segment.path));
+    if (!withAudio) continue;
+    const span = await videoSpan(ffprobe, segment.path).catch((error: unknown) => {
+      throw new ExportError(`segment ${segment.id} cannot be read: ${segment.path}`, {
+        cause: error,
+      });
+    });
+    const seconds = (value: number) => value.toFixed(6);
+    lines.push(
+      `inpoint ${seconds(span.startSec)}`,
+      `outpoint ${seconds(span.endSec)}`,
+      `duration ${seconds(span.endSec - span.startSec)}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 /**
@@ -158,10 +197,8 @@ export async function exportRange(
   const partial = join(dirname(request.output), `.${basename(request.output)}.partial`);
   try {
     const list = join(work, "segments.txt");
-    await writeFile(
-      list,
-      `ffconcat version 1.0\n${covering.map((s) => concatLine(s.path)).join("\n")}\n`,
-    );
+    const withAudio = covering.some((segment) => segment.audioCodec !== null);
+    await writeFile(list, await concatList(request.ffprobe, covering, withAudio));
     const codec = first.videoCodec ?? (await probeMedia(request.ffprobe, first.path)).video?.codec;
     const tag = codec === undefined ? undefined : TAGS[codec];
     // -ss before -i seeks the input to the keyframe at or before the start: copy needs one.
@@ -169,7 +206,7 @@ export async function exportRange(
       ...["-hide_banner", "-loglevel", "error", "-nostdin", "-y"],
       ...["-f", "concat", "-safe", "0", "-ss", ((startMs - first.startMs) / 1000).toFixed(3)],
       ...["-i", list, "-t", ((endMs - startMs) / 1000).toFixed(3)],
-      ...["-map", "0:v", "-c", "copy", ...(tag ? ["-tag:v", tag] : [])],
+      ...["-map", "0:v", "-map", "0:a?", "-c", "copy", ...(tag ? ["-tag:v", tag] : [])],
       ...["-movflags", "+faststart", "-f", "mp4", partial],
     ];
     await run(request.ffmpeg, args, { maxBuffer: 1024 * 1024 }).catch((error: unknown) => {
@@ -203,6 +240,7 @@ export async function exportRange(
       tag: written?.video?.tag ?? null,
       width: written?.video?.width ?? null,
       height: written?.video?.height ?? null,
+      audio: written?.audioCodec ?? null,
     },
     durationSec: written?.durationSec ?? 0,
     recordedSec: recordedMs(covering, startMs, endMs) / 1000,

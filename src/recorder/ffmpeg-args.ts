@@ -1,3 +1,5 @@
+import { type AudioPlan, audioArgs } from "./audio-plan.js";
+
 export interface RecordArgsInput {
   /** rtsp:// or rtsps:// URL, credentials included (never shown to a shell, only to execve). */
   input: string;
@@ -6,6 +8,8 @@ export interface RecordArgsInput {
   connectTimeoutMs: number;
   /** Output pattern with one %06d for the segment number, e.g. `<dir>/<run>-%06d.ts`. */
   outputPattern: string;
+  /** What becomes of the camera's audio (default: not recorded). */
+  audio?: AudioPlan;
 }
 
 /** Reading a camera's RTSP stream; a camera that goes silent ends the process. */
@@ -37,6 +41,7 @@ const FIRST_PACKET_TIME = "setts=ts=if(eq(N\\,0)*eq(PTS\\,NOPTS)\\,NEXT_PTS-DURA
 
 /**
  * ffmpeg arguments that copy the camera's first video stream, unchanged, into MPEG-TS segments
+ * (with its first audio stream copied or encoded to AAC, as the plan says)
  * and write one CSV line per closed segment to stdout (fd 1). MPEG-TS because a file cut short
  * by a power loss is still a valid stream up to its last whole packet; fragmented MP4 would need
  * its last fragment complete. stdin stays open: a 'q' written to it is the clean stop.
@@ -46,10 +51,11 @@ export function recordArgs(input: RecordArgsInput): string[] {
     ...cameraInput(input, "warning"),
     "-map",
     "0:v:0",
-    "-c",
+    "-c:v",
     "copy",
     "-bsf:v",
     FIRST_PACKET_TIME,
+    ...audioArgs(input.audio ?? "none"),
     "-f",
     "segment",
     "-segment_time",

@@ -153,3 +153,43 @@ export function segmentMedia(facts: MediaFacts): SegmentMedia {
     audioCodec: facts.audioCodec,
   };
 }
+
+/**
+ * Where a file's video really starts and ends (the first packet's time, the last one's end),
+ * from its packets: MPEG-TS durations ffmpeg estimates are off by a frame or two when an audio
+ * stream starts before the video, which the concat demuxer then turns into overlapping frames.
+ */
+export async function videoSpan(
+  ffprobe: string,
+  path: string,
+): Promise<{ startSec: number; endSec: number }> {
+  const args = [
+    ...["-v", "error", "-select_streams", "v:0"],
+    ...["-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", path],
+  ];
+  let stdout: string;
+  try {
+    ({ stdout } = await run(ffprobe, args, {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: PROBE_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    }));
+  } catch (error) {
+    throw new MediaProbeError(`ffprobe could not list the packets of ${path}`, { cause: error });
+  }
+  let startSec = Number.POSITIVE_INFINITY;
+  let endSec = Number.NEGATIVE_INFINITY;
+  for (const line of stdout.split("\n")) {
+    // "pts,duration", or a line of side data, or nothing.
+    if (!/^\d/.test(line)) continue;
+    const [pts, duration] = line.split(",").map(Number);
+    if (pts === undefined || !Number.isFinite(pts)) continue;
+    startSec = Math.min(startSec, pts);
+    endSec = Math.max(
+      endSec,
+      pts + (duration !== undefined && Number.isFinite(duration) ? duration : 0),
+    );
+  }
+  if (!(endSec > startSec)) throw new MediaProbeError(`${path} holds no timed video packets`);
+  return { startSec, endSec };
+}

@@ -165,7 +165,8 @@ export class RecorderService implements Component {
       : undefined;
     if (target && "skip" in target) log.warn({ reason: target.skip }, "camera not recorded");
     const next = target && !("skip" in target) ? target : undefined;
-    if (current && next && sameTarget(current.target, next)) return;
+    const audio = override?.audio ?? config.recorder.audio;
+    if (current && next && sameTarget(current.target, next) && current.audioMode === audio) return;
     if (current) {
       await current.stop();
       this.#recorders.delete(cameraId);
@@ -181,6 +182,7 @@ export class RecorderService implements Component {
       segmentSeconds: config.storage.segmentSeconds,
       connectTimeoutMs: config.recorder.connectTimeout,
       restartDelayMaxMs: config.recorder.restartDelayMax,
+      audio,
       segments: store.repos.segments,
       events: this.deps.events,
       bus: this.deps.bus,

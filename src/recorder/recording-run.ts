@@ -1,6 +1,13 @@
 import type { Logger } from "../log/index.js";
 import type { PayloadFormat, StreamBreak } from "../rtsp-relay/index.js";
 import type { SegmentMedia } from "../store/index.js";
+import {
+  type AudioMode,
+  type AudioPlan,
+  audioNotRecorded,
+  audioPlan,
+  firstAudio,
+} from "./audio-plan.js";
 import type { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 import { type MediaFacts, segmentMedia } from "./media-probe.js";
 import type { RunTimeline } from "./segment-timing.js";
@@ -37,6 +44,13 @@ export interface Run {
   /** The codec ffmpeg said it could only store as private data. */
   unstorable: string | undefined;
   process: FfmpegProcess | undefined;
+  /** What the run's ffmpeg does with the camera's audio (default: nothing). */
+  audio?: AudioPlan;
+  /**
+   * The camera's SDP called for other audio arguments than the run was started with: it is
+   * stopped before it writes anything and started again at once, without an event.
+   */
+  replanned?: boolean;
 }
 
 /** ffmpeg's warning when a stream has no MPEG-TS stream type (MJPEG): the codec it names. */
@@ -53,8 +67,18 @@ export class StreamWatch {
   #falseChanges = 0;
   #watchParameters = true;
   #audioTold = false;
+  /** The camera's audio as its last SDP declared it; undefined until an SDP was seen. */
+  #audio: PayloadFormat | null | undefined;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly audioMode: AudioMode = "drop",
+  ) {}
+
+  /** What the next run does with the camera's audio, from what it sent last time. */
+  get audioPlan(): AudioPlan {
+    return audioPlan(this.audioMode, this.#audio);
+  }
 
   /** Whether the relay should cut the stream where its SPS changes. */
   get watchParameters(): boolean {
@@ -66,15 +90,24 @@ export class StreamWatch {
     run.unstorable ??= PRIVATE_DATA.exec(line)?.[1];
   }
 
-  /** The camera's SDP: what it sends that is not recorded is said once. */
-  described(formats: readonly PayloadFormat[]): void {
-    const audio = formats.filter((format) => format.media === "audio");
-    if (audio.length === 0 || this.#audioTold) return;
-    this.#audioTold = true;
-    this.logger.info(
-      { audio: audio.map((format) => `${format.encoding}/${format.clockRate}`) },
-      "the camera sends audio, which is not recorded (video only)",
-    );
+  /**
+   * The camera's SDP, as a run's ffmpeg asked for it: audio that is not recorded is said once;
+   * "replan" when the run was started with audio arguments that do not fit (it has written
+   * nothing yet: it is to be stopped and started again).
+   */
+  described(run: Run, formats: readonly PayloadFormat[]): "replan" | "go" {
+    const audio = firstAudio(formats);
+    this.#audio = audio;
+    const plan = this.audioPlan;
+    if (audio && !this.#audioTold) {
+      const note = audioNotRecorded(this.audioMode, audio);
+      this.#audioTold = note !== undefined;
+      if (note) this.logger.info({ audio: `${audio.encoding}/${audio.clockRate}` }, note);
+    }
+    // Without audio, an audio map (optional) maps nothing: no need to start again.
+    if (audio === null || plan === (run.audio ?? "none") || run.segments > 0) return "go";
+    run.replanned = true;
+    return "replan";
   }
 
   /**

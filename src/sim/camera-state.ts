@@ -1,6 +1,6 @@
 import type { SimEventOptions } from "./event-service.js";
 import type { LockoutPolicy } from "./lockout.js";
-import type { CameraIdentity, Weaknesses } from "./profiles.js";
+import type { CameraIdentity, CameraMedia, Weaknesses } from "./profiles.js";
 
 export interface SimPorts {
   http: number;
@@ -52,6 +52,8 @@ export interface SimCameraState {
   users: readonly SimUser[];
   profiles: readonly SimProfile[];
   video: { width: number; height: number; fps: number };
+  /** What it streams (see MEDIA_NAMES). */
+  media?: CameraMedia | undefined;
   /** Brute-force protection that really locks the account; none: failures are only counted. */
   lockout?: LockoutPolicy | undefined;
   /** False for a camera without snapshots: GetSnapshotUri is not supported, no snapshot page. */

@@ -27,6 +27,8 @@ interface Part {
 
 export interface SimCameraDeps {
   asset: VideoAsset;
+  /** The microphone a camera with audio plays (G.711 µ-law, 8 kHz). */
+  pcmu?: Buffer | undefined;
   ticker: FrameTicker;
   ca: ReturnType<typeof createSimulatorCa>;
   discoveryPort: number;
@@ -101,6 +103,7 @@ export class SimCamera {
         port,
         paths: state.profiles.map((profile) => profile.path),
         asset: deps.asset,
+        pcmu: deps.pcmu,
         ticker: deps.ticker,
         auth,
         lockout: this.lockout,

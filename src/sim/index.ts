@@ -4,7 +4,10 @@ export { SimBindError } from "./errors.js";
 export type { SimProtocol, SimRequest } from "./journal.js";
 export { D724_LOCKOUT, type LockoutPolicy, LoginLockout } from "./lockout.js";
 export {
+  type CameraMedia,
   DEFAULT_CREDENTIALS,
+  MEDIA_NAMES,
+  type MediaName,
   PROFILE_NAMES,
   type ProfileName,
   WEAKNESS_NAMES,

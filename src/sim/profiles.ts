@@ -96,6 +96,23 @@ export const WEAKNESS_NAMES = [
 ] as const satisfies readonly WeaknessName[];
 
 export const PROFILE_NAMES = ["hardened", "weak", "mixed"] as const;
+
+/**
+ * What a camera streams: H.264 (most cameras), H.265 (most Hikvision/Dahua main streams now), or
+ * H.264 with a G.711 µ-law microphone. "mixed" gives the cameras these in turn.
+ */
+export const MEDIA_NAMES = ["h264", "h265", "h264+pcmu", "mixed"] as const;
+export type MediaName = (typeof MEDIA_NAMES)[number];
+export type CameraMedia = Exclude<MediaName, "mixed">;
+
+/**
+ * The media of the `index`th camera: "mixed" goes H.265, H.264 with audio, H.264, again (two
+ * cameras are enough to show the first two, which take the most care).
+ */
+export function simulatedMedia(media: MediaName, index: number): CameraMedia {
+  if (media !== "mixed") return media;
+  return (["h265", "h264+pcmu", "h264"] as const)[index % 3] ?? "h264";
+}
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export function weaknessesOf(profile: "hardened" | "weak"): Weaknesses {

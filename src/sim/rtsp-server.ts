@@ -4,7 +4,6 @@ import { createServer as createTlsServer } from "node:tls";
 import { closeServer, listen, trackConnections } from "../util/net.js";
 import type { DigestAuthority } from "./digest-auth.js";
 import type { FrameTicker } from "./frame-ticker.js";
-import { h264Fmtp } from "./h264.js";
 import type { RequestJournal } from "./journal.js";
 import type { LoginLockout } from "./lockout.js";
 import type { VideoAsset } from "./video-asset.js";
@@ -25,6 +24,8 @@ export interface RtspServerOptions {
   lockout: LoginLockout;
   journal: RequestJournal;
   isStalled: () => boolean;
+  /** A microphone: G.711 µ-law at 8 kHz, one second of it played over and over (track2). */
+  pcmu?: Buffer | undefined;
   /** Serve RTSPS (RTSP over TLS) with this certificate instead of plain RTSP. */
   tls?: { certPem: string; keyPem: string };
 }
@@ -45,7 +46,12 @@ interface PlaySession {
   startFrame: number;
   playing: boolean;
   awaitingKeyframe: boolean;
+  /** The audio track, once set up: its channel and RTP state. */
+  audio?: { channel: number; ssrc: number; seq: number; rtpBase: number } | undefined;
 }
+
+const AUDIO_CLOCK = 8000;
+const PCMU_TYPE = 0;
 
 function pathOf(url: string): string {
   try {
@@ -185,6 +191,20 @@ export class RtspServer {
           return reply("461 Unsupported Transport");
         const channel = Number(interleaved[1]);
         const id = request.headers.get("session")?.split(";")[0] ?? randomBytes(8).toString("hex");
+        const existing = sessions.get(id);
+        if (/\/track2$/.test(pathOf(request.url))) {
+          if (!this.options.pcmu || !existing) return reply("404 Not Found");
+          existing.audio = {
+            channel,
+            ssrc: randomBytes(4).readUInt32BE(0),
+            seq: randomInt(0, 0xffff),
+            rtpBase: randomBytes(4).readUInt32BE(0),
+          };
+          return reply("200 OK", {
+            Transport: `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1}`,
+            Session: `${id};timeout=60`,
+          });
+        }
         const session: PlaySession = {
           id,
           channel,
@@ -242,10 +262,13 @@ export class RtspServer {
       "a=control:*",
       "a=range:npt=0-",
       "m=video 0 RTP/AVP 96",
-      "a=rtpmap:96 H264/90000",
-      `a=fmtp:96 ${h264Fmtp(asset.stream)}`,
+      `a=rtpmap:96 ${asset.encoding}/90000`,
+      `a=fmtp:96 ${asset.fmtp}`,
       `a=framerate:${asset.fps}`,
       "a=control:track1",
+      ...(this.options.pcmu
+        ? ["m=audio 0 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", "a=control:track2"]
+        : []),
       "",
     ].join("\r\n");
   }
@@ -287,6 +310,30 @@ export class RtspServer {
         session.seq = (session.seq + 1) & 0xffff;
       });
       socket.write(packet);
+      this.#sendAudio(socket, session, frameNumber - session.startFrame);
     }
+  }
+
+  /** The microphone's samples for one frame's time, on the audio track if it is set up. */
+  #sendAudio(socket: Socket, session: PlaySession, frames: number): void {
+    const { pcmu } = this.options;
+    const audio = session.audio;
+    if (!pcmu || !audio) return;
+    const perFrame = Math.round(AUDIO_CLOCK / this.options.asset.fps);
+    const from = (frames * perFrame) % pcmu.length;
+    const packet = Buffer.allocUnsafe(16 + perFrame);
+    packet[0] = 0x24;
+    packet[1] = audio.channel;
+    packet.writeUInt16BE(12 + perFrame, 2);
+    packet[4] = 0x80;
+    packet[5] = PCMU_TYPE;
+    packet.writeUInt16BE(audio.seq, 6);
+    packet.writeUInt32BE((audio.rtpBase + frames * perFrame) >>> 0, 8);
+    packet.writeUInt32BE(audio.ssrc, 12);
+    // One second of tone, read round: the slice may wrap to its start.
+    const copied = pcmu.copy(packet, 16, from, Math.min(from + perFrame, pcmu.length));
+    pcmu.copy(packet, 16 + copied, 0, perFrame - copied);
+    audio.seq = (audio.seq + 1) & 0xffff;
+    socket.write(packet);
   }
 }

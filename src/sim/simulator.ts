@@ -18,8 +18,11 @@ import type { SimEventOptions } from "./event-service.js";
 import type { LockoutPolicy } from "./lockout.js";
 import {
   cameraIdentity,
+  type CameraMedia,
   DEFAULT_CREDENTIALS,
+  type MediaName,
   type ProfileName,
+  simulatedMedia,
   uniquePassword,
   VULNERABLE_IDENTITY,
   WEAK_CLOCK_SKEW_MS,
@@ -27,6 +30,7 @@ import {
   type Weaknesses,
   weaknessesOf,
 } from "./profiles.js";
+import { pcmuTone } from "./g711.js";
 import { createSimulatorCa } from "./tls-certs.js";
 import { prepareVideoAsset, type VideoAsset } from "./video-asset.js";
 
@@ -54,6 +58,8 @@ export interface CameraOverride {
   snapshots?: false;
   /** Its event service (false: none; default: Hikvision-like on even cameras, Dahua-like on odd). */
   events?: SimEventOptions | false;
+  /** What it streams, instead of the simulator's media. */
+  media?: CameraMedia;
 }
 
 export interface SimulatorOptions {
@@ -61,6 +67,8 @@ export interface SimulatorOptions {
   /** First camera's address; every further camera takes the next one. Must be in 127.0.0.0/8. */
   baseIp: string;
   profile: ProfileName;
+  /** What the cameras stream (default h264; "mixed": H.265, H.264 with G.711, H.264, in turn). */
+  media?: MediaName | undefined;
   ffmpeg: string;
   cacheDir?: string;
   videoFile?: string | undefined;
@@ -91,6 +99,7 @@ export interface SimCameraInfo {
   snapshot: string;
   weaknesses: string[];
   clockSkewMs: number;
+  media: CameraMedia;
 }
 
 /** The address `offset` places after `base`, refusing anything outside 127.0.0.0/8. */
@@ -157,19 +166,34 @@ export class Simulator {
     const addresses = Array.from({ length: options.cameras }, (_, index) =>
       loopbackAddress(options.baseIp, index),
     );
-    const asset = await prepareVideoAsset({
-      ffmpeg: options.ffmpeg,
-      cacheDir: options.cacheDir ?? join(tmpdir(), "camgate-sim-assets"),
-      source: options.videoFile,
-      ...options.video,
-    });
+    const media = addresses.map((_, index) => this.#mediaOf(index));
+    const prepare = (codec: "h264" | "h265") =>
+      prepareVideoAsset({
+        ffmpeg: options.ffmpeg,
+        cacheDir: options.cacheDir ?? join(tmpdir(), "camgate-sim-assets"),
+        source: options.videoFile,
+        ...options.video,
+        codec,
+      });
+    const asset = await prepare("h264");
+    const hevc = media.includes("h265") ? await prepare("h265") : undefined;
+    const pcmu = media.includes("h264+pcmu") ? pcmuTone() : undefined;
     const ticker = new FrameTicker(asset.fps);
     this.#ticker = ticker;
     const ca = createSimulatorCa();
     const discoveryPort = options.discoveryPort ?? WSD_MULTICAST.port;
     for (const [index, host] of addresses.entries()) {
       const state = this.#stateFor(index, host, asset);
-      this.cameras.push(new SimCamera(state, { asset, ticker, ca, discoveryPort }));
+      const served = state.media === "h265" && hevc ? hevc : asset;
+      this.cameras.push(
+        new SimCamera(state, {
+          asset: served,
+          ...(state.media === "h264+pcmu" ? { pcmu } : {}),
+          ticker,
+          ca,
+          discoveryPort,
+        }),
+      );
     }
     try {
       for (const camera of this.cameras) await camera.start();
@@ -207,7 +231,14 @@ export class Simulator {
       snapshot: state.snapshots && state.profiles[0] ? snapshotUri(state, state.profiles[0]) : "",
       weaknesses: WEAKNESS_NAMES.filter((name) => state.weaknesses[name]),
       clockSkewMs: state.clockSkewMs,
+      media: state.media ?? "h264",
     }));
+  }
+
+  #mediaOf(index: number): CameraMedia {
+    return (
+      this.options.override?.(index)?.media ?? simulatedMedia(this.options.media ?? "h264", index)
+    );
   }
 
   #stateFor(index: number, host: string, asset: VideoAsset): SimCameraState {
@@ -239,6 +270,7 @@ export class Simulator {
         { token: "Profile_2", name: "subStream", path: "/Streaming/Channels/102" },
       ],
       video: { width: asset.width, height: asset.height, fps: asset.fps },
+      media: this.#mediaOf(index),
       lockout: override?.lockout,
       snapshots: override?.snapshots !== false,
       events:

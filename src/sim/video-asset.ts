@@ -4,12 +4,17 @@ import { mkdir, readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CamgateError } from "../errors.js";
-import { type H264Stream, parseH264 } from "./h264.js";
+import { type H264Stream, h264Fmtp, parseH264 } from "./h264.js";
+import { type H265Stream, h265Fmtp, parseH265 } from "./h265.js";
 
 const run = promisify(execFile);
 
 export interface VideoAsset {
-  stream: H264Stream;
+  /** As the SDP names it. */
+  encoding: "H264" | "H265";
+  stream: H264Stream | H265Stream;
+  /** The SDP's fmtp parameters (the parameter sets). */
+  fmtp: string;
   fps: number;
   jpeg: Buffer;
   width: number;
@@ -30,6 +35,8 @@ export interface VideoAssetOptions {
    * on (a real scene costs bits, a test pattern does not). Unset: whatever the pattern needs.
    */
   kbps?: number | undefined;
+  /** H.264 (default) or H.265. */
+  codec?: "h264" | "h265";
 }
 
 export class VideoAssetError extends CamgateError {}
@@ -63,6 +70,7 @@ async function produce(ffmpeg: string, target: string, args: string[]): Promise<
 export async function prepareVideoAsset(options: VideoAssetOptions): Promise<VideoAsset> {
   const width = options.width ?? 320;
   const height = options.height ?? 240;
+  const codec = options.codec ?? "h264";
   const fps = options.fps ?? 10;
   const seconds = options.seconds ?? 10;
   let sourceKey = "testsrc";
@@ -73,11 +81,11 @@ export async function prepareVideoAsset(options: VideoAssetOptions): Promise<Vid
     sourceKey = `${options.source}:${info.size}:${info.mtimeMs}`;
   }
   const key = createHash("sha256")
-    .update(JSON.stringify([sourceKey, width, height, fps, seconds, options.kbps ?? 0, 1]))
+    .update(JSON.stringify([sourceKey, width, height, fps, seconds, options.kbps ?? 0, 1, codec]))
     .digest("hex")
     .slice(0, 16);
   await mkdir(options.cacheDir, { recursive: true });
-  const h264Path = join(options.cacheDir, `clip-${key}.h264`);
+  const clipPath = join(options.cacheDir, `clip-${key}.${codec}`);
   const jpegPath = join(options.cacheDir, `snapshot-${key}.jpg`);
 
   const input = options.source
@@ -87,32 +95,26 @@ export async function prepareVideoAsset(options: VideoAssetOptions): Promise<Vid
   const rate = options.kbps
     ? ["-b:v", `${options.kbps}k`, "-maxrate", `${options.kbps}k`, "-bufsize", `${options.kbps}k`]
     : [];
-  await produce(options.ffmpeg, h264Path, [
+  const encoder =
+    codec === "h265"
+      ? [
+          ...["-c:v", "libx265", "-preset", "veryfast", "-pix_fmt", "yuv420p"],
+          "-x265-params",
+          `log-level=error:aud=1:repeat-headers=1:bframes=0:keyint=${fps}:min-keyint=${fps}:scenecut=0`,
+          ...["-f", "hevc"],
+        ]
+      : [
+          ...["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "baseline"],
+          ...["-pix_fmt", "yuv420p", "-bf", "0", "-g", String(fps), "-keyint_min", String(fps)],
+          ...["-sc_threshold", "0", "-x264-params", "aud=1:repeat-headers=1", "-f", "h264"],
+        ];
+  await produce(options.ffmpeg, clipPath, [
     ...input,
     "-an",
     "-vf",
     options.kbps ? `${scale},noise=alls=40:allf=t` : scale,
     ...rate,
-    "-c:v",
-    "libx264",
-    "-preset",
-    "veryfast",
-    "-profile:v",
-    "baseline",
-    "-pix_fmt",
-    "yuv420p",
-    "-bf",
-    "0",
-    "-g",
-    String(fps),
-    "-keyint_min",
-    String(fps),
-    "-sc_threshold",
-    "0",
-    "-x264-params",
-    "aud=1:repeat-headers=1",
-    "-f",
-    "h264",
+    ...encoder,
   ]);
   await produce(options.ffmpeg, jpegPath, [
     ...input,
@@ -126,10 +128,15 @@ export async function prepareVideoAsset(options: VideoAssetOptions): Promise<Vid
     "image2",
   ]);
 
-  const [h264, jpeg] = await Promise.all([readFile(h264Path), readFile(jpegPath)]);
+  const [clip, jpeg] = await Promise.all([readFile(clipPath), readFile(jpegPath)]);
   try {
-    return { stream: parseH264(h264), fps, jpeg, width, height };
+    if (codec === "h265") {
+      const stream = parseH265(clip);
+      return { encoding: "H265", stream, fmtp: h265Fmtp(stream), fps, jpeg, width, height };
+    }
+    const stream = parseH264(clip);
+    return { encoding: "H264", stream, fmtp: h264Fmtp(stream), fps, jpeg, width, height };
   } catch (error) {
-    throw new VideoAssetError(`prepared clip ${h264Path} is not usable`, { cause: error });
+    throw new VideoAssetError(`prepared clip ${clipPath} is not usable`, { cause: error });
   }
 }

@@ -8,6 +8,9 @@ Each MOUNT is a path with an optional query naming what it serves, e.g.
   /hevc?video=h265&size=640x360&kbps=512  H.265
   /cam?audio=pcmu                         H.264 with G.711 mu-law audio (pcmu, pcma, aac)
   /mjpeg?video=mjpeg                      Motion JPEG
+  /uhd?video=h265&size=3840x2160&fps=2&kbps=8000&pattern=smpte
+                                          4K: moving colour bars cost the encoder its bitrate
+                                          (a ball on black costs it almost nothing)
   /grow?size=320x240&resize=640x360@6     6 s after the server started, the picture size changes:
                                           in the sessions playing (new SPS, same session) and
                                           for every session after (a camera reconfigured)
@@ -17,7 +20,8 @@ start. x264 encodes one slice per picture and the payloader sends SPS/PPS before
 ffmpeg copy survives).
 
 With GST_RTSP_USER and GST_RTSP_PASSWORD in the environment (never in argv, which every local
-user can read), every mount asks for Digest authentication only. Prints READY when listening;
+user can read), every mount asks for Digest authentication only, or Basic only with
+GST_RTSP_AUTH=basic. Prints READY when listening;
 runs until SIGTERM."""
 import os
 import signal
@@ -45,6 +49,7 @@ AUDIO = {
     "aac": "audioconvert ! voaacenc bitrate=32000 ! rtpmp4gpay name=pay1 pt=97",
 }
 AUDIO_RATE = {"pcmu": 8000, "pcma": 8000, "aac": 16000}
+PATTERN = {"ball": "pattern=ball", "smpte": "pattern=smpte horizontal-speed=16"}
 
 
 def mount_spec(text: str) -> tuple[str, dict[str, str]]:
@@ -59,7 +64,7 @@ def launch_line(options: dict[str, str], size: str | None = None) -> str:
     kbps = int(options.get("kbps", "256"))
     video = VIDEO[options.get("video", "h264")].format(gop=fps, kbps=kbps)
     line = (
-        f"videotestsrc is-live=true pattern=ball ! videoscale ! videoconvert "
+        f"videotestsrc is-live=true {PATTERN[options.get('pattern', 'ball')]} ! videoscale ! videoconvert "
         f"! capsfilter name=size caps=video/x-raw,format=I420,width={width},height={height},"
         f"framerate={fps}/1 ! {video}"
     )
@@ -93,13 +98,17 @@ def schedule_resize(factory, options: dict[str, str]) -> None:
     GLib.timeout_add(int(float(after) * 1000), resize)
 
 
-def require_digest(server, factories, user: str, password: str) -> None:
-    """Only `user` with `password`, and only with Digest: no Basic challenge is ever offered."""
+def require_auth(server, factories, user: str, password: str, method: str) -> None:
+    """Only `user` with `password`, and only with `method` (digest or basic): never the other."""
     auth = GstRtspServer.RTSPAuth()
-    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
     token = GstRtspServer.RTSPToken()
     token.set_string("media.factory.role", "viewer")
-    auth.add_digest(user, password, token)
+    if method == "basic":
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    else:
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest(user, password, token)
     server.set_auth(auth)
     role = "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
     for factory in factories:
@@ -124,7 +133,7 @@ def main() -> None:
         factories.append(factory)
     user, password = os.environ.get("GST_RTSP_USER"), os.environ.get("GST_RTSP_PASSWORD")
     if user and password:
-        require_digest(server, factories, user, password)
+        require_auth(server, factories, user, password, os.environ.get("GST_RTSP_AUTH", "digest"))
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on {address}:{port}")
     loop = GLib.MainLoop()

@@ -34,18 +34,24 @@ export async function startGstRtspServer(
 /**
  * One GStreamer RTSP server for several streams: each mount is a path with what it serves as
  * query parameters (video=h264|h265|mjpeg, audio=pcmu|pcma|aac, size=WxH, fps, kbps,
- * resize=WxH@SECONDS; see gst-rtsp-server.py). Returns `rtsp://address:port`; a mount's URL is
- * that followed by its path without the query.
+ * resize=WxH@SECONDS, pattern=ball|smpte; see gst-rtsp-server.py). Returns `rtsp://address:port`;
+ * a mount's URL is that followed by its path without the query. With credentials, every mount
+ * asks for them, with Digest only (or Basic only, with `method: "basic"`).
  */
 export async function startGstRtspMounts(
   t: CleanupScope,
   address: string,
   port: number,
   mounts: readonly string[],
-  digest?: Credentials,
+  digest?: Credentials & { method?: "digest" | "basic" },
 ): Promise<string> {
   const env = digest
-    ? { ...process.env, GST_RTSP_USER: digest.username, GST_RTSP_PASSWORD: digest.password }
+    ? {
+        ...process.env,
+        GST_RTSP_USER: digest.username,
+        GST_RTSP_PASSWORD: digest.password,
+        GST_RTSP_AUTH: digest.method ?? "digest",
+      }
     : process.env;
   const child = spawn("/usr/bin/python3", [GST_SERVER, address, String(port), ...mounts], {
     stdio: ["ignore", "pipe", "inherit"],

@@ -4,6 +4,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
 import type { AuditReport } from "../../src/audit/index.js";
 import { demoLayout } from "../../src/demo/index.js";
 import type { BoxStatus } from "../../src/health/index.js";
@@ -121,6 +122,16 @@ describe("camgate demo", () => {
     const status = JSON.parse(running.stdout) as BoxStatus;
     assert.equal(status.service.state, "running");
     assert.equal(status.uplink.connected, true);
+    // The two cameras: H.265, and H.264 with a G.711 microphone recorded as AAC.
+    const db = new BetterSqlite3(join(dir, "box", "camgate.db"), { readonly: true });
+    const kinds = db
+      .prepare(
+        "SELECT DISTINCT video_codec || ' ' || coalesce(audio_codec, '-') AS kind FROM segments",
+      )
+      .pluck()
+      .all();
+    db.close();
+    assert.deepEqual([...kinds].sort(), ["h264 aac", "hevc -"]);
 
     child.kill("SIGINT");
     const result = await done;

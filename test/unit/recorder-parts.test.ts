@@ -118,7 +118,7 @@ describe("ffmpeg arguments", () => {
     });
     const after = (flag: string) => args[args.indexOf(flag) + 1];
     assert.equal(after("-i"), "rtsp://admin:x@127.0.0.10/main; rm -rf /", "one argument, verbatim");
-    assert.equal(after("-c"), "copy");
+    assert.equal(after("-c:v"), "copy");
     assert.equal(after("-rtsp_transport"), "tcp");
     assert.equal(after("-segment_time"), "10");
     assert.equal(after("-segment_format"), "mpegts");

@@ -248,7 +248,7 @@ export function registerRecordingCommands(
               if (globalOptions(command).json) printJson(ctx, result);
               else
                 printLines(ctx, [
-                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.media.codec} ${result.media.tag ?? ""}, ${result.durationSec.toFixed(1)} s of video from ${result.segments.length} segments, ${result.from} to ${result.to})`,
+                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.media.codec} ${result.media.tag ?? ""}${result.media.audio ? ` + ${result.media.audio}` : ""}, ${result.durationSec.toFixed(1)} s of video from ${result.segments.length} segments, ${result.from} to ${result.to})`,
                   `sources and SHA-256: ${result.output.path}.json`,
                 ]);
               return ExitCode.ok;

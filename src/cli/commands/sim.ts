@@ -3,6 +3,8 @@ import { runUntilSignal } from "../../lifecycle/index.js";
 import { locateFfmpeg } from "../../recorder/index.js";
 import {
   MAX_SIMULATED_CAMERAS,
+  MEDIA_NAMES,
+  type MediaName,
   PROFILE_NAMES,
   type ProfileName,
   type SimCameraInfo,
@@ -23,6 +25,7 @@ interface SimOptions {
   cameras: number;
   baseIp: string;
   profile: ProfileName;
+  media: MediaName;
   video?: string;
   unprivileged?: boolean;
   seed?: string;
@@ -47,7 +50,7 @@ function positiveInt(value: string): number {
 
 function tableOf(cameras: readonly SimCameraInfo[]): string[] {
   return formatTable(
-    ["NAME", "ADDRESS", "PROFILE", "USER", "PASSWORD", "ONVIF", "RTSP"],
+    ["NAME", "ADDRESS", "PROFILE", "USER", "PASSWORD", "ONVIF", "RTSP", "MEDIA"],
     cameras.map((c) => [
       c.name,
       c.address,
@@ -56,6 +59,7 @@ function tableOf(cameras: readonly SimCameraInfo[]): string[] {
       c.password,
       c.xaddr,
       c.streams[0] ?? "",
+      c.media,
     ]),
   );
 }
@@ -68,6 +72,14 @@ export function registerSimCommand(program: Command, ctx: CliContext, outcome: C
     .option("--base-ip <address>", "address of the first camera (127.0.0.0/8)", "127.0.0.10")
     .addOption(
       new Option("--profile <profile>", "security profile").choices(PROFILE_NAMES).default("mixed"),
+    )
+    .addOption(
+      new Option(
+        "--media <media>",
+        "what the cameras stream: h264, h265, h264+pcmu (G.711 audio), or mixed (h265, h264+pcmu, h264 in turn)",
+      )
+        .choices(MEDIA_NAMES)
+        .default("h264"),
     )
     .option(
       "--video <file>",
@@ -91,6 +103,7 @@ export function registerSimCommand(program: Command, ctx: CliContext, outcome: C
           cameras: options.cameras,
           baseIp: options.baseIp,
           profile: options.profile,
+          media: options.media,
           ffmpeg: ffmpeg.path,
           videoFile: options.video,
           ports: options.unprivileged ? UNPRIVILEGED_PORTS : undefined,
