@@ -8,6 +8,8 @@ Each MOUNT is a path with an optional query naming what it serves, e.g.
   /hevc?video=h265&size=640x360&kbps=512  H.265
   /cam?audio=pcmu                         H.264 with G.711 mu-law audio (pcmu, pcma, aac)
   /mjpeg?video=mjpeg                      Motion JPEG
+  /noise?pattern=snow&kbps=2000           videotestsrc's pattern (ball by default; snow fills
+                                          any bitrate asked)
   /grow?size=320x240&resize=640x360@6     6 s after the server started, the picture size changes:
                                           in the sessions playing (new SPS, same session) and
                                           for every session after (a camera reconfigured)
@@ -59,7 +61,8 @@ def launch_line(options: dict[str, str], size: str | None = None) -> str:
     kbps = int(options.get("kbps", "256"))
     video = VIDEO[options.get("video", "h264")].format(gop=fps, kbps=kbps)
     line = (
-        f"videotestsrc is-live=true pattern=ball ! videoscale ! videoconvert "
+        f"videotestsrc is-live=true pattern={options.get('pattern', 'ball')} "
+        f"! videoscale ! videoconvert "
         f"! capsfilter name=size caps=video/x-raw,format=I420,width={width},height={height},"
         f"framerate={fps}/1 ! {video}"
     )
