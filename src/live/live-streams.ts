@@ -58,7 +58,8 @@ interface LiveSession extends LiveSessionInfo {
  * Live views on request: an ffmpeg per camera copying its sub-stream into fragmented MP4 on a
  * pipe, each piece published on `cameras/<id>/live` (QoS 1, with the session id and a sequence
  * number) as it comes, and a last empty message when the view ends (time up, `live.stop`,
- * camera gone, link down). The pipe is paused while too much waits for acknowledgement.
+ * camera gone, link down). The pipe is paused while a piece waits for the upload cap's bucket
+ * or too much waits for acknowledgement.
  * Starts and stops of one camera take turns, so concurrent requests cannot leave an ffmpeg
  * behind; at most `maxSessions` views run at once.
  */

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFile, mkdir, readdir, stat, truncate } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { AgentEvents } from "../../src/agent-events.js";
 import { EventLog } from "../../src/events/index.js";
 import { EventBus } from "../../src/lifecycle/index.js";
-import { silentLogger } from "../../src/log/index.js";
+import { createLogger, silentLogger } from "../../src/log/index.js";
 import {
   CameraRecorder,
   decodeMedia,
@@ -18,11 +19,11 @@ import {
   reconcileStorage,
 } from "../../src/recorder/index.js";
 import { type SegmentRecord, Store } from "../../src/store/index.js";
-import { decodeErrors, startGstRtspServer, waitFor } from "../helpers/recording.js";
+import { decodeErrors, segmentFiles, startGstRtspServer, waitFor } from "../helpers/recording.js";
 import { Cleanups, tempDir } from "../helpers/temp.js";
 
 const run = promisify(execFile);
-const SEGMENT_SECONDS = 6;
+const SEGMENT_SECONDS = 4;
 
 /** Byte offsets in a file where each of its video packets ends (the next one's start). */
 async function packetEnds(path: string): Promise<number[]> {
@@ -51,28 +52,22 @@ describe("the open segment: kill -9 of ffmpeg and a power cut", () => {
   const closed: { segment: SegmentRecord; atMs: number }[] = [];
   let killedMs = 0;
   let lastClosedMs = 0;
+  let url = "";
+  const bus = new EventBus<AgentEvents>(() => undefined);
 
-  before(async () => {
-    dir = await tempDir(cleanups, "camgate-open-segment-");
-    const url = await startGstRtspServer(
-      cleanups,
-      "127.0.110.10",
-      8554,
-      "/low?kbps=24&fps=10&size=160x120",
-    );
-    store = new Store(join(dir, "camgate.db"), silentLogger());
-    const bus = new EventBus<AgentEvents>(() => undefined);
-    bus.on("segmentClosed", ({ segment }) => closed.push({ segment, atMs: Date.now() }));
-    const recorder = new CameraRecorder({
+  /** A recorder of the GStreamer camera as `cameraId`, into the test's storage. */
+  const recorderOf = (cameraId: string, ffmpeg: string, logger = silentLogger()) => {
+    assert.ok(store);
+    return new CameraRecorder({
       target: {
-        cameraId: "low",
+        cameraId,
         profileToken: "main",
         url,
         displayUrl: url,
         allowBasicAuth: false,
         secrets: [],
       },
-      ffmpeg: "ffmpeg",
+      ffmpeg,
       ffprobe: "ffprobe",
       relay: { open: () => ({ url, revoke: () => undefined }) },
       storageDir: join(dir, "recordings"),
@@ -83,8 +78,21 @@ describe("the open segment: kill -9 of ffmpeg and a power cut", () => {
       events: new EventLog(store, bus, silentLogger()),
       bus,
       space: { makeRoom: async () => undefined },
-      logger: silentLogger(),
+      logger,
     });
+  };
+
+  before(async () => {
+    dir = await tempDir(cleanups, "camgate-open-segment-");
+    url = await startGstRtspServer(
+      cleanups,
+      "127.0.110.10",
+      8554,
+      "/low?kbps=24&fps=10&size=160x120",
+    );
+    store = new Store(join(dir, "camgate.db"), silentLogger());
+    bus.on("segmentClosed", ({ segment }) => closed.push({ segment, atMs: Date.now() }));
+    const recorder = recorderOf("low", "ffmpeg");
     recorder.start();
     cleanups.after(() => recorder.stop());
     // The third segment: the first one's check (probe and decode), which the filing of the
@@ -93,7 +101,7 @@ describe("the open segment: kill -9 of ffmpeg and a power cut", () => {
     lastClosedMs = closed[2]?.atMs ?? 0;
     const pid = recorder.pid;
     assert.ok(pid);
-    await sleep(4500);
+    await sleep(3000);
     killedMs = Date.now();
     process.kill(pid, "SIGKILL");
     // Before a new ffmpeg starts: what is indexed after this is what the killed one left.
@@ -177,5 +185,59 @@ describe("the open segment: kill -9 of ffmpeg and a power cut", () => {
       if (previous) assert.ok(row.startMs >= previous.endMs, "no overlap");
     }
     assert.deepEqual(await readdir(incoming), []);
+  });
+
+  it("indexes no segment whose pictures do not decode, though ffprobe reads its headers", async () => {
+    assert.ok(store);
+    // ffmpeg that drops the stream's SPS and PPS: segments with an H.264 stream and a length,
+    // and not one picture a decoder can make.
+    const wrapper = join(dir, "ffmpeg-without-parameter-sets");
+    await writeFile(
+      wrapper,
+      [
+        "#!/bin/bash",
+        'args=("$@")',
+        'if [[ " $* " == *" -segment_list "* ]]; then',
+        '  for i in "${!args[@]}"; do',
+        '    [[ "${args[$i]}" == "-bsf:v" ]] && args[$((i+1))]+=",filter_units=remove_types=7|8"',
+        "  done",
+        "fi",
+        'exec ffmpeg "${args[@]}"',
+        "",
+      ].join("\n"),
+    );
+    await chmod(wrapper, 0o755);
+    const refused: string[] = [];
+    const lines = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        refused.push(
+          ...chunk
+            .toString()
+            .split("\n")
+            .filter((line) => line.includes("no picture")),
+        );
+        done();
+      },
+    });
+    const logger = createLogger({ level: "warn", format: "json", destination: lines });
+    const recorder = recorderOf("undecodable", wrapper, logger);
+    recorder.start();
+    try {
+      const indexed = () => closed.some(({ segment }) => segment.cameraId === "undecodable");
+      await waitFor("two segments refused", () => refused.length >= 2 || indexed(), 60_000);
+    } finally {
+      await recorder.stop();
+    }
+    assert.equal(store.open().segments.span("undecodable"), undefined, "nothing indexed");
+    assert.deepEqual(await segmentFiles(join(dir, "recordings", "undecodable")), []);
+    // What ffprobe alone says of such a file: H.264 that lasts, which the index took for video.
+    const sample = join(dir, "no-parameter-sets.ts");
+    await run("ffmpeg", [
+      ...["-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", "2"],
+      ...["-c:v", "libx264", "-bsf:v", "filter_units=remove_types=7|8", "-f", "mpegts", sample],
+    ]);
+    const probed = await probeMedia("ffprobe", sample);
+    assert.deepEqual([probed.playable, probed.video?.codec], [true, "h264"]);
+    assert.equal((await decodeMedia("ffmpeg", sample)).frames, 0);
   });
 });
