@@ -161,6 +161,7 @@ describe("the open segment: kill -9 of ffmpeg and a power cut", () => {
       segments,
       events: new EventLog(store, new EventBus<AgentEvents>(() => undefined), silentLogger()),
       ffprobe: "ffprobe",
+      ffmpeg: "ffmpeg",
       logger: silentLogger(),
     });
     assert.deepEqual(
