@@ -12,6 +12,7 @@ import {
 } from "../recorder/index.js";
 import { LIVE_CONTENT_TYPE, type SiteTopics } from "../protocol/index.js";
 import type { TokenBucket, UplinkLink } from "../uplink/index.js";
+import { Hvc1Tagger } from "./hvc1-tag.js";
 
 /** Fragments published and not yet acknowledged before ffmpeg's output is paused. */
 const MAX_IN_FLIGHT = 32;
@@ -57,7 +58,8 @@ interface LiveSession extends LiveSessionInfo {
  * Live views on request: an ffmpeg per camera copying its sub-stream into fragmented MP4 on a
  * pipe, each piece published on `cameras/<id>/live` (QoS 1, with the session id and a sequence
  * number) as it comes, and a last empty message when the view ends (time up, `live.stop`,
- * camera gone, link down). The pipe is paused while too much waits for acknowledgement.
+ * camera gone, link down). The pipe is paused while a piece waits for the upload cap's bucket
+ * or too much waits for acknowledgement.
  * Starts and stops of one camera take turns, so concurrent requests cannot leave an ffmpeg
  * behind; at most `maxSessions` views run at once.
  */
@@ -171,13 +173,24 @@ export class LiveStreams implements Component {
     return true;
   }
 
-  /** Publishes ffmpeg's output as it comes; resolves after the closing message. */
+  /**
+   * Publishes ffmpeg's output in order, each piece once the upload cap's bucket has its bytes
+   * (`uplink.maxBitsPerSecond`): ffmpeg's pipe is paused while a piece waits, so ffmpeg, and the
+   * camera's stream behind it, slow down to the cap instead of going over it. HEVC is tagged
+   * hvc1 on the way. Resolves after the closing message.
+   */
   #relay(info: LiveSessionInfo, process: FfmpegProcess): Promise<void> {
     const output = process.output;
+    const tagger = new Hvc1Tagger();
+    const gone = new AbortController();
     let seq = 0;
     let inFlight = 0;
+    let waiting = 0;
+    let sending: Promise<void> = Promise.resolve();
+    const resumeIfDrained = () => {
+      if (waiting === 0 && inFlight < MAX_IN_FLIGHT / 2 && output?.isPaused()) output.resume();
+    };
     const publish = (payload: Buffer, final: boolean) => {
-      this.deps.bucket?.draw(payload.length);
       inFlight++;
       this.deps.session
         .publish(info.topic, payload, {
@@ -192,14 +205,35 @@ export class LiveStreams implements Component {
         .then(
           () => {
             inFlight--;
-            if (inFlight < MAX_IN_FLIGHT / 2 && output?.isPaused()) output.resume();
+            resumeIfDrained();
           },
           // The link went or the broker refused: a live view does not outlive its audience.
-          () => process.kill(),
+          () => {
+            gone.abort();
+            process.kill();
+          },
         );
       if (inFlight >= MAX_IN_FLIGHT) output?.pause();
     };
-    output?.on("data", (chunk: Buffer) => publish(chunk, false));
-    return process.exited.then(() => publish(Buffer.alloc(0), true));
+    const send = (payload: Buffer) => {
+      waiting++;
+      output?.pause();
+      sending = sending
+        .then(async () => {
+          await this.deps.bucket?.take(payload.length, gone.signal);
+          publish(payload, false);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          waiting--;
+          resumeIfDrained();
+        });
+    };
+    output?.on("data", (chunk: Buffer) => tagger.push(chunk).forEach(send));
+    return process.exited.then(async () => {
+      tagger.flush().forEach(send);
+      await sending;
+      publish(Buffer.alloc(0), true);
+    });
   }
 }

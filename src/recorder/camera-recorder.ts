@@ -12,7 +12,7 @@ import type { AudioMode } from "./audio-plan.js";
 import { exitCause } from "./exit-cause.js";
 import { recordArgs } from "./ffmpeg-args.js";
 import { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
-import { type MediaFacts, MediaProbeError, probeMedia, segmentMedia } from "./media-probe.js";
+import { decodeMedia, MediaProbeError, probeMedia, segmentMedia } from "./media-probe.js";
 import { type Refusal, type Run, StreamWatch } from "./recording-run.js";
 import { refusalVi } from "./refusal-text.js";
 import { type RecordingTarget, redactForTarget } from "./recording-target.js";
@@ -186,6 +186,7 @@ export class CameraRecorder {
       broke: undefined,
       refused: undefined,
       unstorable: undefined,
+      unchecked: new Set(),
       process: undefined,
       audio: this.#watch.audioPlan,
     };
@@ -264,14 +265,15 @@ export class CameraRecorder {
     return run;
   }
 
-  /** A segment ffmpeg closed: probed if it is the run's first, placed on the box clock, filed. */
+  /** A segment ffmpeg closed: checked if it is the run's first, placed on the box clock, filed. */
   async #closed(run: Run, line: string, closedMs: number): Promise<void> {
     const entry = parseSegmentListLine(line);
     const file = join(run.incoming, entry.file);
     if (run.refused) return void (await unlink(file).catch(() => undefined));
     if (run.media === undefined) {
-      const facts = await this.#probe(file);
-      if (facts && this.#watch.judge(run, facts) === "drop") {
+      const verdict = await this.#checkFirst(run, file);
+      if (verdict === "unchecked") return void run.unchecked.add(entry.file);
+      if (verdict === "drop") {
         if (run.refused) void run.process?.stop(STOP_DEADLINES);
         await unlink(file).catch(() => undefined);
         return;
@@ -281,14 +283,32 @@ export class CameraRecorder {
     await this.#placeAndFile(run, file, entry, closedMs);
   }
 
-  /** ffprobe's facts, or undefined when it could not run (the segment is indexed without). */
-  async #probe(file: string): Promise<MediaFacts | undefined> {
+  /**
+   * A run's first segment is indexed only once ffprobe read its video and ffmpeg decoded
+   * pictures from it: what it holds (run.media) then stands for the run. One that could not be
+   * checked (the tools did not run, or not to their end: a loaded box) is left in the incoming
+   * folder for reconcile at the next start, and the next segment is checked in its place.
+   */
+  async #checkFirst(run: Run, file: string): Promise<"keep" | "drop" | "unchecked"> {
     try {
-      return await probeMedia(this.deps.ffprobe, file);
+      const facts = await probeMedia(this.deps.ffprobe, file);
+      if (this.#watch.judge(run, facts) === "drop") return "drop";
+      const decoded = await decodeMedia(this.deps.ffmpeg, file);
+      if (decoded.frames > 0) return "keep";
+      run.media = undefined;
+      this.deps.logger.warn(
+        { file, errors: decoded.errors },
+        "a run's first segment holds no picture that decodes: not indexed",
+      );
+      return "drop";
     } catch (error) {
       if (!(error instanceof MediaProbeError)) throw error;
-      this.deps.logger.warn({ err: error }, "could not probe a segment: its codec stays unknown");
-      return undefined;
+      run.media = undefined;
+      this.deps.logger.warn(
+        { err: error },
+        "could not check a run's first segment: left for reconcile",
+      );
+      return "unchecked";
     }
   }
 
@@ -327,10 +347,14 @@ export class CameraRecorder {
     await this.#file(file, placed.startMs, placed.endMs, facts ? segmentMedia(facts) : run.media);
   }
 
-  /** The segment open when ffmpeg ended without closing it (killed, crashed): kept if it plays. */
+  /**
+   * The segment open when ffmpeg ended without closing it (killed, crashed): kept if it plays
+   * and decodes (each picture was flushed to the file as it came, so it holds the stream up to
+   * the kill).
+   */
   async #recoverLeftovers(run: Run): Promise<void> {
     for (const name of await readdir(run.incoming)) {
-      if (!name.startsWith(`${run.id}-`)) continue;
+      if (!name.startsWith(`${run.id}-`) || run.unchecked.has(name)) continue;
       const file = join(run.incoming, name);
       if (run.refused) {
         await unlink(file).catch(() => undefined);
@@ -338,7 +362,7 @@ export class CameraRecorder {
       }
       // Throws MediaProbeError when ffprobe cannot tell: the file stays for the next start.
       const facts = await probeMedia(this.deps.ffprobe, file);
-      if (!facts.playable) {
+      if (!facts.playable || (await decodeMedia(this.deps.ffmpeg, file)).frames === 0) {
         await unlink(file);
         continue;
       }

@@ -44,7 +44,10 @@ const FIRST_PACKET_TIME = "setts=ts=if(eq(N\\,0)*eq(PTS\\,NOPTS)\\,NEXT_PTS-DURA
  * (with its first audio stream copied or encoded to AAC, as the plan says)
  * and write one CSV line per closed segment to stdout (fd 1). MPEG-TS because a file cut short
  * by a power loss is still a valid stream up to its last whole packet; fragmented MP4 would need
- * its last fragment complete. stdin stays open: a 'q' written to it is the clean stop.
+ * its last fragment complete. Each picture is written to the file as soon as it is muxed
+ * (flush_packets on the segment's own muxer: `-flush_packets` on the command line reaches only
+ * the segment muxer, which has no file): without it, a kill -9 lost up to 32 KiB of AVIO buffer,
+ * seconds of a low-rate stream. stdin stays open: a 'q' written to it is the clean stop.
  */
 export function recordArgs(input: RecordArgsInput): string[] {
   return [
@@ -62,6 +65,8 @@ export function recordArgs(input: RecordArgsInput): string[] {
     String(input.segmentSeconds),
     "-segment_format",
     "mpegts",
+    "-segment_format_options",
+    "flush_packets=1",
     "-segment_list",
     "pipe:1",
     "-segment_list_type",

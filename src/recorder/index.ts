@@ -13,6 +13,8 @@ export {
 } from "./ffmpeg-binary.js";
 export { FfmpegProcess, LineRing } from "./ffmpeg-process.js";
 export {
+  decodeMedia,
+  type DecodeFacts,
   locateFfprobe,
   type MediaFacts,
   MediaProbeError,

@@ -193,3 +193,46 @@ export async function videoSpan(
   if (!(endSec > startSec)) throw new MediaProbeError(`${path} holds no timed video packets`);
   return { startSec, endSec };
 }
+
+export interface DecodeFacts {
+  /** Pictures of the first video stream that decoded. */
+  frames: number;
+  /** What the decoder complained of (at most the last 600 characters), empty when nothing. */
+  errors: string;
+}
+
+const FRAME_COUNT = /^frame=(\d{1,12})$/gm;
+const NOTHING_TO_DECODE = /Invalid data found when processing input|does not contain any stream/;
+
+/**
+ * Decodes a file's first video stream to its end (`ffmpeg -f null`) and counts the pictures:
+ * ffprobe reads only the headers, and a segment whose headers are fine may hold nothing that
+ * decodes. A decoder that could not run, or not to its end, throws MediaProbeError.
+ */
+export async function decodeMedia(
+  ffmpeg: string,
+  path: string,
+  options: ProbeOptions = {},
+): Promise<DecodeFacts> {
+  const args = [
+    ...["-nostdin", "-hide_banner", "-v", "error", "-i", path, "-map", "0:v:0?"],
+    ...["-f", "null", "-", "-progress", "pipe:1", "-nostats"],
+  ];
+  try {
+    const { stdout, stderr } = await run(ffmpeg, args, {
+      maxBuffer: MAX_OUTPUT,
+      timeout: options.timeoutMs ?? PROBE_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    });
+    const counts = [...stdout.matchAll(FRAME_COUNT)].map((match) => Number(match[1]));
+    return { frames: counts.at(-1) ?? 0, errors: stderr.trim().slice(-600) };
+  } catch (error) {
+    const failed = error as { code?: unknown; killed?: boolean; stderr?: unknown };
+    const stderr = typeof failed.stderr === "string" ? failed.stderr : "";
+    // ffmpeg ran and found nothing it could read: a verdict on the file.
+    if (failed.code === 1 && !failed.killed && NOTHING_TO_DECODE.test(stderr))
+      return { frames: 0, errors: stderr.trim().slice(-600) };
+    const why = failed.killed === true ? "stopped at its deadline" : String(failed.code);
+    throw new MediaProbeError(`ffmpeg could not decode ${path} (${why})`, { cause: error });
+  }
+}

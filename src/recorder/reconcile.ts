@@ -4,6 +4,7 @@ import type { EventLog } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { SegmentRecord, SegmentRepository } from "../store/index.js";
 import {
+  decodeMedia,
   type MediaFacts,
   MediaProbeError,
   NOT_MEDIA,
@@ -26,6 +27,11 @@ export interface ReconcileDeps {
   segments: SegmentRepository;
   events: EventLog;
   ffprobe: string;
+  /**
+   * When given, a file found without a row is indexed only once ffmpeg decoded pictures from it
+   * (ffprobe reads headers: a file may have them and nothing that decodes).
+   */
+  ffmpeg?: string;
   logger: Logger;
   /** Deadline of one ffprobe run (default media-probe's). */
   probeTimeoutMs?: number;
@@ -97,10 +103,20 @@ function fitted(segments: SegmentRepository, cameraId: string, startMs: number, 
   return { startMs: after, endMs: Math.max(endMs, after + (endMs - startMs)) };
 }
 
-/** ffprobe's verdict, or undefined when it could not give one (logged; the file is kept). */
-async function verdict(deps: ReconcileDeps, path: string): Promise<MediaFacts | undefined> {
+/**
+ * ffprobe's verdict (and, with `decode`, ffmpeg's: no picture that decodes is no media), or
+ * undefined when either could not give one (logged; the file is kept).
+ */
+async function verdict(
+  deps: ReconcileDeps,
+  path: string,
+  decode = false,
+): Promise<MediaFacts | undefined> {
+  const options = { timeoutMs: deps.probeTimeoutMs };
   try {
-    return await probeMedia(deps.ffprobe, path, { timeoutMs: deps.probeTimeoutMs });
+    const facts = await probeMedia(deps.ffprobe, path, options);
+    if (!decode || !deps.ffmpeg || !facts.playable) return facts;
+    return (await decodeMedia(deps.ffmpeg, path, options)).frames > 0 ? facts : NOT_MEDIA;
   } catch (error) {
     if (!(error instanceof MediaProbeError)) throw error;
     deps.logger.warn(
@@ -173,7 +189,7 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
   for (const file of files.values()) {
     const media = segments.findByPath(file.path)
       ? NOT_MEDIA // a row that was evicted or lost: the file is stale
-      : await verdict(deps, file.path);
+      : await verdict(deps, file.path, true);
     if (!media) {
       report.unchecked++;
       continue;

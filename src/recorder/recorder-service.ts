@@ -69,6 +69,7 @@ export class RecorderService implements Component {
       segments: store.repos.segments,
       events: this.deps.events,
       ffprobe: this.#ffprobe,
+      ffmpeg: ffmpeg.path,
       logger,
     });
     signal.throwIfAborted();

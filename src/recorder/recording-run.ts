@@ -43,6 +43,8 @@ export interface Run {
   refused: Refusal | undefined;
   /** The codec ffmpeg said it could only store as private data. */
   unstorable: string | undefined;
+  /** Closed segments that could not be checked (ffprobe or ffmpeg did not run): left for reconcile. */
+  unchecked: Set<string>;
   process: FfmpegProcess | undefined;
   /** What the run's ffmpeg does with the camera's audio (default: nothing). */
   audio?: AudioPlan;

@@ -11,6 +11,8 @@ Each MOUNT is a path with an optional query naming what it serves, e.g.
   /uhd?video=h265&size=3840x2160&fps=2&kbps=8000&pattern=smpte
                                           4K: moving colour bars cost the encoder its bitrate
                                           (a ball on black costs it almost nothing)
+  /noise?pattern=snow&kbps=2000           videotestsrc's pattern (ball by default; snow fills
+                                          any bitrate asked)
   /grow?size=320x240&resize=640x360@6     6 s after the server started, the picture size changes:
                                           in the sessions playing (new SPS, same session) and
                                           for every session after (a camera reconfigured)
@@ -49,7 +51,11 @@ AUDIO = {
     "aac": "audioconvert ! voaacenc bitrate=32000 ! rtpmp4gpay name=pay1 pt=97",
 }
 AUDIO_RATE = {"pcmu": 8000, "pcma": 8000, "aac": 16000}
-PATTERN = {"ball": "pattern=ball", "smpte": "pattern=smpte horizontal-speed=16"}
+PATTERN = {
+    "ball": "pattern=ball",
+    "smpte": "pattern=smpte horizontal-speed=16",
+    "snow": "pattern=snow",
+}
 
 
 def mount_spec(text: str) -> tuple[str, dict[str, str]]:

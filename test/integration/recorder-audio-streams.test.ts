@@ -102,7 +102,7 @@ const CAMERAS: Record<string, Expected> = {
 };
 
 interface ExportJson {
-  media: { codec: string; tag: string | null; audio: string | null };
+  parts: { media: { codec: string; tag: string | null; audio: string | null } }[];
   durationSec: number;
   recordedSec: number;
 }
@@ -282,9 +282,12 @@ describe("recorder: audio, H.265, 4K and camera auth, from GStreamer's RTSP serv
       assert.equal(exported?.code, 0, `${id}: ${exported?.stderr}`);
       const result = exported.json;
       assert.ok(result);
-      assert.equal(result.media.codec, camera.codec, id);
-      assert.equal(result.media.tag, camera.codec === "hevc" ? "hvc1" : "avc1", id);
-      assert.equal(result.media.audio, camera.stored, `${id}: audio in the export`);
+      assert.equal(result.parts.length, 1, `${id}: one kind of video, one part`);
+      const [part] = result.parts;
+      assert.ok(part);
+      assert.equal(part.media.codec, camera.codec, id);
+      assert.equal(part.media.tag, camera.codec === "hevc" ? "hvc1" : "avc1", id);
+      assert.equal(part.media.audio, camera.stored, `${id}: audio in the export`);
       assert.equal(await decodeErrors(exported.output), "", id);
       assert.ok(
         Math.abs(result.durationSec - result.recordedSec) <= SEGMENT_SECONDS,

@@ -228,8 +228,13 @@ describe("recorder: real ffmpeg, the simulator's and GStreamer's RTSP servers", 
     assert.equal(exported.code, 0, exported.stderr);
     const sidecar = JSON.parse(await readFile(`${output}.json`, "utf8")) as {
       segments: { id: number; sha256: string }[];
-      output: { sha256: string };
+      parts: { path: string; sha256: string }[];
     };
+    assert.deepEqual(
+      sidecar.parts.map((part) => part.path),
+      [output],
+      "one kind of video: one file",
+    );
     assert.deepEqual(
       sidecar.segments.map((s) => s.id),
       segments.slice(1, 4).map((s) => s.id),
@@ -239,7 +244,7 @@ describe("recorder: real ffmpeg, the simulator's and GStreamer's RTSP servers", 
       sidecar.segments.map((s) => s.sha256),
       segments.slice(1, 4).map((s) => s.sha256),
     );
-    assert.equal(sidecar.output.sha256, (await hashFile(output)).sha256);
+    assert.equal(sidecar.parts[0]?.sha256, (await hashFile(output)).sha256);
     const media = await probeVideo(output);
     assert.equal(media.codec, "h264");
     // 21 s asked; copy cuts at keyframes, so up to one keyframe interval more.

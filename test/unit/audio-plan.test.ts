@@ -33,6 +33,7 @@ function newRun(audio: Run["audio"]): Run {
     stderr: undefined as never,
     stalled: false,
     code: null,
+    unchecked: new Set(),
     segments: 0,
     lastEndSec: 0,
     media: undefined,

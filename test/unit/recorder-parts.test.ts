@@ -122,6 +122,7 @@ describe("ffmpeg arguments", () => {
     assert.equal(after("-rtsp_transport"), "tcp");
     assert.equal(after("-segment_time"), "10");
     assert.equal(after("-segment_format"), "mpegts");
+    assert.equal(after("-segment_format_options"), "flush_packets=1", "each picture on disk");
     assert.equal(after("-segment_list"), "pipe:1");
     assert.equal(after("-timeout"), "5000000");
     assert.equal(args.at(-1), "/rec/cam/.incoming/run-%06d.ts");

@@ -19,6 +19,7 @@ function run(): Run {
     broke: undefined,
     refused: undefined,
     unstorable: undefined,
+    unchecked: new Set(),
     process: undefined,
   };
 }

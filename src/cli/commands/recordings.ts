@@ -195,7 +195,7 @@ export function registerRecordingCommands(
   recordings
     .command("export")
     .description(
-      "join a camera's segments over a range into one MP4, with a JSON sidecar of sources",
+      "join a camera's segments over a range into MP4 (one file per codec and picture size), with a JSON sidecar of parts, gaps and sources",
     )
     .option("--camera <id>", "camera id or address (required)")
     .option("--from <time>", "start, site time (16:08, 2026-11-23 08:00) or ISO 8601 (required)")
@@ -241,15 +241,23 @@ export function registerRecordingCommands(
                 detail: {
                   from: result.from,
                   to: result.to,
-                  output: result.output,
+                  outputs: result.parts.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
                   segments: result.segments.length,
                 },
               });
               if (globalOptions(command).json) printJson(ctx, result);
               else
                 printLines(ctx, [
-                  `wrote ${result.output.path} (${formatBytes(result.output.bytes)}, ${result.media.codec} ${result.media.tag ?? ""}${result.media.audio ? ` + ${result.media.audio}` : ""}, ${result.durationSec.toFixed(1)} s of video from ${result.segments.length} segments, ${result.from} to ${result.to})`,
-                  `sources and SHA-256: ${result.output.path}.json`,
+                  ...result.parts.map(
+                    (part) =>
+                      `wrote ${part.path} (${formatBytes(part.bytes)}, ${part.media.codec} ${part.media.tag ?? ""} ${part.media.width ?? "?"}x${part.media.height ?? "?"}${part.media.audio ? ` + ${part.media.audio}` : ""}, ${part.durationSec.toFixed(1)} s of video from ${part.segments.length} segments, ${part.from} to ${part.to})`,
+                  ),
+                  ...(result.gaps.length > 0
+                    ? [
+                        `${result.gaps.length} gaps in the recording (${result.gaps.reduce((sum, gap) => sum + gap.seconds, 0).toFixed(1)} s), kept in the video's timeline and listed in the sidecar`,
+                      ]
+                    : []),
+                  `sources, parts and gaps with SHA-256: ${options.output}.json`,
                 ]);
               return ExitCode.ok;
             } catch (error) {
