@@ -95,19 +95,23 @@ describe("forward: events on a slow link", () => {
           .list({})
           .filter((event) => ["intrusion", "motion"].includes(event.kind));
 
-      // An intrusion of a few seconds on cam-0, a motion on cam-1.
-      for (const [camera, id, kind] of [
-        [first, "cam-0", "intrusion"],
-        [second, "cam-1", "motion"],
-      ] as const) {
-        const before = cameraEvents().length;
-        camera.events!.set(kind, true);
-        await waitFor(`${id} ${kind} start`, () => cameraEvents().length > before, 20_000);
-        const segments = storedSegments(box.store, id).length;
-        await waitFor(`${id} two more segments`, recorded(id, segments + 2), 20_000);
-        camera.events!.set(kind, false);
-        await waitFor(`${id} ${kind} end`, () => cameraEvents().length > before + 1, 20_000);
-      }
+      // An intrusion of a few seconds on cam-0, a motion on cam-1, at the same time.
+      const eventsOf = (id: string) => cameraEvents().filter((event) => event.cameraId === id);
+      await Promise.all(
+        (
+          [
+            [first, "cam-0", "intrusion"],
+            [second, "cam-1", "motion"],
+          ] as const
+        ).map(async ([camera, id, kind]) => {
+          camera.events!.set(kind, true);
+          await waitFor(`${id} ${kind} start`, () => eventsOf(id).length === 1, 20_000);
+          const segments = storedSegments(box.store, id).length;
+          await waitFor(`${id} two more segments`, recorded(id, segments + 2), 20_000);
+          camera.events!.set(kind, false);
+          await waitFor(`${id} ${kind} end`, () => eventsOf(id).length === 2, 20_000);
+        }),
+      );
       phase("events done");
       await waitFor(
         "every segment around the events at the center",
