@@ -328,7 +328,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // each event (events.retain): held against eviction until hold_until_ms unless released to
     // keep holds within storage.maxLockedPercent, and sent first (forward: events). The links
     // and a new segment's hold are kept by triggers, so every insert (recorder, reconcile) gets
-    // them in its own commit. A window is at most 6 h long (EVENT_WINDOW_MAX_MS).
+    // them in its own commit. A window is at most 1 h long (EVENT_WINDOW_MAX_MS): the windows
+    // over a segment end within an hour of it, a short range of (camera_id, to_ms).
     sql: `
       CREATE TABLE event_segments (
         event_id INTEGER NOT NULL,
@@ -346,7 +347,7 @@ export const MIGRATIONS: readonly Migration[] = [
         released_ms INTEGER,
         sent INTEGER NOT NULL DEFAULT 0
       ) STRICT;
-      CREATE INDEX event_windows_camera ON event_windows (camera_id, from_ms);
+      CREATE INDEX event_windows_camera ON event_windows (camera_id, to_ms);
       CREATE INDEX event_windows_held ON event_windows (event_id)
         WHERE hold_until_ms IS NOT NULL AND released_ms IS NULL;
       CREATE INDEX event_windows_unsent ON event_windows (from_ms) WHERE sent = 0;
@@ -372,13 +373,13 @@ export const MIGRATIONS: readonly Migration[] = [
               'object', 'camera-other');
         UPDATE segments SET event_hold_until_ms = (
             SELECT max(hold_until_ms) FROM event_windows
-            WHERE camera_id = NEW.camera_id AND from_ms < NEW.end_ms AND to_ms > NEW.start_ms
-              AND from_ms > NEW.start_ms - 21600000
+            WHERE camera_id = NEW.camera_id AND to_ms > NEW.start_ms
+              AND to_ms < NEW.end_ms + 3600000 AND from_ms < NEW.end_ms
               AND hold_until_ms IS NOT NULL AND released_ms IS NULL)
           WHERE id = NEW.id AND EXISTS (
             SELECT 1 FROM event_windows
-            WHERE camera_id = NEW.camera_id AND from_ms < NEW.end_ms AND to_ms > NEW.start_ms
-              AND from_ms > NEW.start_ms - 21600000
+            WHERE camera_id = NEW.camera_id AND to_ms > NEW.start_ms
+              AND to_ms < NEW.end_ms + 3600000 AND from_ms < NEW.end_ms
               AND hold_until_ms IS NOT NULL AND released_ms IS NULL);
       END;
       CREATE TRIGGER events_segment_unlink AFTER DELETE ON events BEGIN

@@ -3,7 +3,7 @@ import { MAX_SEGMENT_MS, STORED_STATES } from "./segments.js";
 import { StatementCache } from "./statements.js";
 
 /** No window of video around an event is longer (the triggers of migration 15 rely on it). */
-export const EVENT_WINDOW_MAX_MS = 6 * 3_600_000;
+export const EVENT_WINDOW_MAX_MS = 3_600_000;
 
 const STORED_SQL = `(${STORED_STATES.map((state) => `'${state}'`).join(", ")})`;
 /** Segments of the window's camera that overlap it, `w` being the event_windows row. */
@@ -103,9 +103,9 @@ export class EventWindowRepository {
     const recompute = this.#sql.get(
       `UPDATE segments SET event_hold_until_ms = (
            SELECT max(w.hold_until_ms) FROM event_windows AS w
-           WHERE w.camera_id = segments.camera_id AND w.from_ms < segments.end_ms
-             AND w.to_ms > segments.start_ms
-             AND w.from_ms > segments.start_ms - ${EVENT_WINDOW_MAX_MS}
+           WHERE w.camera_id = segments.camera_id AND w.to_ms > segments.start_ms
+             AND w.to_ms < segments.end_ms + ${EVENT_WINDOW_MAX_MS}
+             AND w.from_ms < segments.end_ms
              AND w.hold_until_ms IS NOT NULL AND w.released_ms IS NULL)
        WHERE camera_id = @cameraId AND start_ms < @toMs AND end_ms > @fromMs
          AND start_ms > @fromMs - ${MAX_SEGMENT_MS} AND event_hold_until_ms IS NOT NULL`,
@@ -123,10 +123,10 @@ export class EventWindowRepository {
     return (
       this.#sql
         .get(
-          `SELECT 1 FROM event_windows WHERE camera_id = ? AND from_ms < ? AND to_ms > ?
-             AND from_ms > ? LIMIT 1`,
+          `SELECT 1 FROM event_windows WHERE camera_id = ? AND to_ms > ? AND to_ms < ?
+             AND from_ms < ? LIMIT 1`,
         )
-        .get(cameraId, endMs, startMs, startMs - EVENT_WINDOW_MAX_MS) !== undefined
+        .get(cameraId, startMs, endMs + EVENT_WINDOW_MAX_MS, endMs) !== undefined
     );
   }
 
@@ -139,7 +139,6 @@ export class EventWindowRepository {
     cameraIds: readonly string[],
     settledBeforeMs: number,
   ): { segmentId: number; eventId: number } | undefined {
-    if (cameraIds.length === 0) return undefined;
     const rows = this.#sql
       .get(
         `SELECT w.event_id AS eventId, w.to_ms AS toMs,
@@ -158,6 +157,13 @@ export class EventWindowRepository {
       recordedToMs: number | null;
     }[];
     const done = this.#sql.get("UPDATE event_windows SET sent = 1 WHERE event_id = ?");
+    // Windows of cameras that forward no event video are done once past: the unsent stay few.
+    this.#sql
+      .get(
+        `UPDATE event_windows SET sent = 1 WHERE sent = 0 AND to_ms < ?
+           AND camera_id NOT IN (SELECT value FROM json_each(?))`,
+      )
+      .run(settledBeforeMs, JSON.stringify(cameraIds));
     for (const row of rows) {
       if (row.segmentId !== null) return { segmentId: row.segmentId, eventId: row.eventId };
       if ((row.recordedToMs ?? 0) >= row.toMs || row.toMs < settledBeforeMs) done.run(row.eventId);
