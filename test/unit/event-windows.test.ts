@@ -145,15 +145,29 @@ describe("event windows and links (store/repositories/event-windows)", () => {
     assert.equal(holdOf(store, all[1]!.id), null, "a window without days holds nothing");
     const next = () => eventWindows.nextToForward(["cam-1"], T0 - DAY)?.segmentId;
     assert.equal(next(), all[1]!.id);
-    assert.equal(eventWindows.nextToForward(["cam-2"], T0 - DAY), undefined, "another camera's");
     repo.setState(all[1]!.id, "forwarded", T0);
     assert.equal(next(), all[2]!.id);
     repo.setState(all[2]!.id, "forwarded", T0);
     assert.equal(next(), undefined);
     assert.equal(
-      (store.db.prepare("SELECT sent FROM event_windows").get() as { sent: number }).sent,
+      (
+        store.db.prepare("SELECT sent FROM event_windows WHERE event_id = 7").get() as {
+          sent: number;
+        }
+      ).sent,
       1,
     );
+    // The window of a camera that forwards no event video is done too, once recorded past.
+    eventWindows.open({
+      eventId: 8,
+      cameraId: "cam-1",
+      kind: "motion",
+      fromMs: T0,
+      toMs: T0 + 1000,
+      holdUntilMs: null,
+    });
+    assert.equal(eventWindows.nextToForward(["cam-2"], T0 - DAY), undefined, "not cam-2's");
+    assert.equal(eventWindows.nextToForward(["cam-1"], T0 - DAY), undefined, "done");
     assert.equal(eventWindows.covers("cam-1", T0 + 4000, T0 + 6000), true);
     assert.equal(eventWindows.covers("cam-1", T0 + 6000, T0 + 8000), false);
   });

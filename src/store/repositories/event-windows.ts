@@ -139,36 +139,44 @@ export class EventWindowRepository {
     cameraIds: readonly string[],
     settledBeforeMs: number,
   ): { segmentId: number; eventId: number } | undefined {
-    const rows = this.#sql
+    const forwarding = new Set(cameraIds);
+    // Windows in order, through the partial index of unsent ones: no sort, no subquery per row.
+    const windows = this.#sql
       .get(
-        `SELECT w.event_id AS eventId, w.to_ms AS toMs,
-           (SELECT s.id FROM segments AS s WHERE ${IN_WINDOW} AND s.state = 'closed'
-            ORDER BY s.start_ms LIMIT 1) AS segmentId,
-           (SELECT s.end_ms FROM segments AS s WHERE s.camera_id = w.camera_id
-            ORDER BY s.start_ms DESC LIMIT 1) AS recordedToMs
-         FROM event_windows AS w
-         WHERE w.sent = 0 AND w.camera_id IN (SELECT value FROM json_each(?))
-         ORDER BY w.from_ms LIMIT 256`,
+        `SELECT event_id AS eventId, camera_id AS cameraId, from_ms AS fromMs, to_ms AS toMs
+         FROM event_windows INDEXED BY event_windows_unsent WHERE sent = 0
+         ORDER BY from_ms LIMIT 256`,
       )
-      .all(JSON.stringify(cameraIds)) as {
-      eventId: number;
-      toMs: number;
-      segmentId: number | null;
-      recordedToMs: number | null;
-    }[];
-    const done = this.#sql.get("UPDATE event_windows SET sent = 1 WHERE event_id = ?");
-    // Windows of cameras that forward no event video are done once past: the unsent stay few.
-    this.#sql
-      .get(
-        `UPDATE event_windows SET sent = 1 WHERE sent = 0 AND to_ms < ?
-           AND camera_id NOT IN (SELECT value FROM json_each(?))`,
-      )
-      .run(settledBeforeMs, JSON.stringify(cameraIds));
-    for (const row of rows) {
-      if (row.segmentId !== null) return { segmentId: row.segmentId, eventId: row.eventId };
-      if ((row.recordedToMs ?? 0) >= row.toMs || row.toMs < settledBeforeMs) done.run(row.eventId);
+      .all() as Pick<EventWindow, "eventId" | "cameraId" | "fromMs" | "toMs">[];
+    const waiting = this.#sql.get(
+      `SELECT id FROM segments INDEXED BY segments_state_camera_start
+       WHERE state = 'closed' AND camera_id = @cameraId AND start_ms < @toMs
+         AND start_ms > @fromMs - ${MAX_SEGMENT_MS} AND end_ms > @fromMs
+       ORDER BY start_ms LIMIT 1`,
+    );
+    const recordedTo = this.#sql.get(
+      `SELECT end_ms AS endMs FROM segments WHERE camera_id = ? ORDER BY start_ms DESC LIMIT 1`,
+    );
+    const done: number[] = [];
+    let next: { segmentId: number; eventId: number } | undefined;
+    for (const window of windows) {
+      const { cameraId, fromMs, toMs } = window;
+      if (forwarding.has(cameraId)) {
+        const segment = waiting.get({ cameraId, fromMs, toMs }) as { id: number } | undefined;
+        if (segment) {
+          next = { segmentId: segment.id, eventId: window.eventId };
+          break;
+        }
+      }
+      // Nothing (more) to send of it: done once its camera recorded past it, or long ago.
+      const recorded = recordedTo.get(cameraId) as { endMs: number } | undefined;
+      if ((recorded?.endMs ?? 0) >= toMs || toMs < settledBeforeMs) done.push(window.eventId);
     }
-    return undefined;
+    if (done.length > 0)
+      this.#sql
+        .get("UPDATE event_windows SET sent = 1 WHERE event_id IN (SELECT value FROM json_each(?))")
+        .run(JSON.stringify(done));
+    return next;
   }
 
   /** Segments that cover an event (the one open at its time), oldest first. */
