@@ -6,9 +6,6 @@ import { StatementCache } from "./statements.js";
 export const EVENT_WINDOW_MAX_MS = 3_600_000;
 
 const STORED_SQL = `(${STORED_STATES.map((state) => `'${state}'`).join(", ")})`;
-/** Segments of the window's camera that overlap it, `w` being the event_windows row. */
-const IN_WINDOW = `s.camera_id = w.camera_id AND s.start_ms < w.to_ms AND s.end_ms > w.from_ms
-  AND s.start_ms > w.from_ms - ${MAX_SEGMENT_MS}`;
 const ACTIVE = "hold_until_ms IS NOT NULL AND released_ms IS NULL";
 
 export interface EventWindow {
