@@ -64,6 +64,11 @@ export interface Uplink {
   status: () => UplinkSessionStatus;
 }
 
+/** A camera's forwarding mode: its override, else the default (read at each use: SIGHUP). */
+export function forwardModeOf(config: Config, cameraId: string): ForwardMode {
+  return config.recorder.cameras[cameraId]?.forward ?? config.recorder.forward;
+}
+
 /** The uplink's parts, wired: the composition root's share that talks to the center. */
 export function createUplink(deps: UplinkDeps): Uplink {
   const { config, store, bus, events, logger } = deps;
@@ -108,8 +113,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     certificate: () => readCertificate(),
     logger: logger.child({ part: "publishers" }),
   });
-  const forwardMode = (cameraId: string): ForwardMode =>
-    config.recorder.cameras[cameraId]?.forward ?? config.recorder.forward;
+  const forwardMode = (cameraId: string): ForwardMode => forwardModeOf(config, cameraId);
   const video = new VideoForwarder({
     store,
     session,

@@ -1,12 +1,12 @@
 import { AccessLog } from "./access/index.js";
 import type { AgentEvents } from "./agent-events.js";
-import { createUplink } from "./agent-uplink.js";
+import { createUplink, forwardModeOf } from "./agent-uplink.js";
 import { AuditService } from "./audit/index.js";
 import { applyReload, type Config, planReload } from "./config/index.js";
 import { CameraEventService } from "./camera-events/index.js";
 import { CamgateError } from "./errors.js";
 import { AgentVault, DiscoveryService, InventoryWatch } from "./discovery/index.js";
-import { EventLog } from "./events/index.js";
+import { EventHistory, EventLog } from "./events/index.js";
 import {
   notifyEnvironment,
   type RuntimeFigures,
@@ -24,9 +24,9 @@ import {
 } from "./lifecycle/index.js";
 import type { Logger } from "./log/index.js";
 import { RecorderService } from "./recorder/index.js";
-import { RingBuffer } from "./retention/index.js";
+import { EventHolds, RingBuffer } from "./retention/index.js";
 import { RtspRelay } from "./rtsp-relay/index.js";
-import { Store } from "./store/index.js";
+import { Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
 
 function recorderFigures(recorder: RecorderService): { cameras: number; running: number } {
@@ -45,6 +45,8 @@ const INVENTORY_WATCH_EVERY_MS = 2_000;
  * else it does (bench:recorder); recording does not need the latency, live views are not paced.
  */
 const RELAY_PACE_MS = 1000;
+/** How often the events table is held to the database's size budget. */
+const EVENT_HISTORY_EVERY_MS = 60_000;
 
 export class ReloadUnavailableError extends CamgateError {}
 
@@ -126,7 +128,27 @@ export class Agent implements Runnable {
         })
       : undefined;
     const retention = config.recorder.enabled
-      ? new RingBuffer({ config: config.storage, store, events, bus, logger: child("retention") })
+      ? new RingBuffer({
+          config: config.storage,
+          store,
+          events,
+          bus,
+          logger: child("retention"),
+          // forward: events sends only the video around events; the rest is not missed.
+          expected: (segment) =>
+            forwardModeOf(config, segment.cameraId) !== "events" ||
+            store.repos.eventWindows.covers(segment.cameraId, segment.startMs, segment.endMs),
+        })
+      : undefined;
+    const eventHolds = retention
+      ? new EventHolds({
+          events: config.events,
+          storage: config.storage,
+          store,
+          log: events,
+          bus,
+          logger: child("event-holds"),
+        })
       : undefined;
     // ffmpeg (recording and live) reads cameras through it: no password in argv, Digest only.
     const relay = retention
@@ -167,6 +189,7 @@ export class Agent implements Runnable {
             logger: child("uplink"),
             figures: () => ({
               ...(retention ? { storage: retention.status() } : {}),
+              ...(eventHolds ? { eventHolds: eventHolds.status() } : {}),
               ...(recorder ? { recorder: recorderFigures(recorder) } : {}),
             }),
           })
@@ -193,7 +216,13 @@ export class Agent implements Runnable {
         intervalMs: INVENTORY_WATCH_EVERY_MS,
       }),
       ...(uplink?.components ?? []),
-      ...[discovery, audit, retention, relay, recorder, cameraEvents].filter(
+      new EventHistory({
+        store,
+        budget: new StoreBudget(store, config.store.maxBytes),
+        logger: child("event-history"),
+        everyMs: EVENT_HISTORY_EVERY_MS,
+      }),
+      ...[discovery, audit, retention, eventHolds, relay, recorder, cameraEvents].filter(
         (part) => part !== undefined,
       ),
       new RuntimeStatusWriter({

@@ -157,6 +157,24 @@ const eventsSchema = z.strictObject({
     "Subscription lifetime asked of the camera (renewed before it ends)",
   ).prefault("60s"),
   retryMax: duration("Longest wait before subscribing again to a failing camera").prefault("5m"),
+  retain: z
+    .record(
+      z.string().regex(/^[a-z][a-z-]{0,31}$/, "a camera event kind, e.g. motion or intrusion"),
+      z.strictObject({
+        preSeconds: z.number().int().min(0).max(3600).default(10),
+        postSeconds: z.number().int().min(0).max(3600).default(30),
+        days: z
+          .number()
+          .min(0)
+          .max(365)
+          .default(0)
+          .describe("How long the segments stay held against eviction; 0: not held"),
+      }),
+    )
+    .default({})
+    .describe(
+      "Per camera event kind (motion, tamper, intrusion, line-crossing, digital-input, object, camera-other): the video around an event, held against eviction within storage.maxLockedPercent and sent first; kinds not listed keep 10 s before and 30 s after, not held (camera-other: none)",
+    ),
 });
 
 const auditSchema = z.strictObject({
@@ -191,7 +209,7 @@ const auditSchema = z.strictObject({
   ).prefault("5m"),
 });
 
-const forwardMode = z.enum(["continuous", "on-demand", "off"]);
+const forwardMode = z.enum(["continuous", "on-demand", "off", "events"]);
 const audioMode = z
   .enum(["drop", "copy", "transcode"])
   .describe(
@@ -222,7 +240,11 @@ const recorderSchema = z.strictObject({
     .describe("Ignored: ffmpeg reads cameras through the agent's RTSP relay, always over TCP"),
   connectTimeout: duration("How long ffmpeg waits for a camera's stream").prefault("10s"),
   restartDelayMax: duration("Longest wait between restarts of a failing stream").prefault("60s"),
-  forward: forwardMode.default("continuous").describe("Default forwarding mode of a camera"),
+  forward: forwardMode
+    .default("continuous")
+    .describe(
+      "Default forwarding mode of a camera: continuous, on-demand, off, or events (only the segments around camera events, plus clips on request)",
+    ),
   audio: audioMode.default("drop"),
   cameras: z
     .record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), cameraOverrideSchema)
@@ -310,3 +332,4 @@ export type SiteConfig = Config["site"];
 export type StorageConfig = Config["storage"];
 export type UplinkConfig = Config["uplink"];
 export type LogConfig = Config["log"];
+export type EventsConfig = Config["events"];

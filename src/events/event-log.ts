@@ -23,7 +23,8 @@ export type BoxEventKind =
   | "inventory_full"
   | "camera_events_unavailable"
   | "camera_events_resumed"
-  | "camera_events_throttled";
+  | "camera_events_throttled"
+  | "event_holds_released";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {

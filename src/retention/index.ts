@@ -14,3 +14,10 @@ export {
   type RingBufferStatus,
   UNLINKS_IN_FLIGHT,
 } from "./ring-buffer.js";
+export {
+  DEFAULT_EVENT_WINDOW,
+  EventHolds,
+  type EventHoldsDeps,
+  type EventHoldsStatus,
+  eventWindow,
+} from "./event-holds.js";

@@ -24,6 +24,11 @@ export interface RingBufferDeps {
   logger: Logger;
   now?: () => number;
   disk?: DiskReader;
+  /**
+   * Whether the center expects this segment (`forward: events` sends only the video around
+   * events): evicting an unforwarded one it does not expect is no loss to report.
+   */
+  expected?: (segment: SegmentRecord) => boolean;
 }
 
 export interface RingBufferStatus {
@@ -208,7 +213,7 @@ export class RingBuffer implements Component {
     );
     for (const segment of gone) {
       this.#evicted++;
-      if (segment.state !== "closed") continue;
+      if (segment.state !== "closed" || this.deps.expected?.(segment) === false) continue;
       this.#lost++;
       this.deps.events.record("segment_lost_unforwarded", segment.cameraId, {
         segmentId: segment.id,

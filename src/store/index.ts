@@ -11,3 +11,4 @@ export * from "./repositories/command-nonces.js";
 export * from "./repositories/segments.js";
 export * from "./repositories/video-transfers.js";
 export { type Repositories, Store } from "./store.js";
+export * from "./repositories/event-windows.js";

@@ -320,6 +320,76 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX segments_state_id ON segments (state, id);
     `,
   },
+  {
+    version: 12,
+    name: "event-segments",
+    // What camera events do to the video: the segments that cover each event (the one open at
+    // its time, linked when it is indexed if it was still open), and the window of video around
+    // each event (events.retain): held against eviction until hold_until_ms unless released to
+    // keep holds within storage.maxLockedPercent, and sent first (forward: events). The links
+    // and a new segment's hold are kept by triggers, so every insert (recorder, reconcile) gets
+    // them in its own commit. A window is at most 1 h long (EVENT_WINDOW_MAX_MS): the windows
+    // over a segment end within an hour of it, a short range of (camera_id, to_ms).
+    sql: `
+      CREATE TABLE event_segments (
+        event_id INTEGER NOT NULL,
+        segment_id INTEGER NOT NULL,
+        PRIMARY KEY (event_id, segment_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX event_segments_segment ON event_segments (segment_id, event_id);
+      CREATE TABLE event_windows (
+        event_id INTEGER PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        from_ms INTEGER NOT NULL,
+        to_ms INTEGER NOT NULL,
+        hold_until_ms INTEGER,
+        released_ms INTEGER,
+        sent INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX event_windows_camera ON event_windows (camera_id, to_ms);
+      CREATE INDEX event_windows_held ON event_windows (event_id)
+        WHERE hold_until_ms IS NOT NULL AND released_ms IS NULL;
+      CREATE INDEX event_windows_unsent ON event_windows (from_ms) WHERE sent = 0;
+      ALTER TABLE segments ADD COLUMN event_hold_until_ms INTEGER;
+      CREATE INDEX segments_event_held ON segments (event_hold_until_ms)
+        WHERE event_hold_until_ms IS NOT NULL;
+      CREATE TRIGGER events_segment_links AFTER INSERT ON events
+        WHEN NEW.camera_id IS NOT NULL AND NEW.kind IN
+          ('motion', 'tamper', 'intrusion', 'line-crossing', 'digital-input', 'object', 'camera-other')
+      BEGIN
+        INSERT OR IGNORE INTO event_segments (event_id, segment_id)
+          SELECT NEW.id, id FROM segments
+          WHERE camera_id = NEW.camera_id AND start_ms <= NEW.ts_ms AND end_ms > NEW.ts_ms
+            AND start_ms > NEW.ts_ms - 3600000 AND state IN ('recording', 'closed', 'forwarded');
+      END;
+      CREATE TRIGGER segments_event_links AFTER INSERT ON segments
+        WHEN NEW.state IN ('recording', 'closed', 'forwarded')
+      BEGIN
+        INSERT OR IGNORE INTO event_segments (event_id, segment_id)
+          SELECT id, NEW.id FROM events
+          WHERE camera_id = NEW.camera_id AND ts_ms >= NEW.start_ms AND ts_ms < NEW.end_ms
+            AND kind IN ('motion', 'tamper', 'intrusion', 'line-crossing', 'digital-input',
+              'object', 'camera-other');
+        UPDATE segments SET event_hold_until_ms = (
+            SELECT max(hold_until_ms) FROM event_windows
+            WHERE camera_id = NEW.camera_id AND to_ms > NEW.start_ms
+              AND to_ms < NEW.end_ms + 3600000 AND from_ms < NEW.end_ms
+              AND hold_until_ms IS NOT NULL AND released_ms IS NULL)
+          WHERE id = NEW.id AND EXISTS (
+            SELECT 1 FROM event_windows
+            WHERE camera_id = NEW.camera_id AND to_ms > NEW.start_ms
+              AND to_ms < NEW.end_ms + 3600000 AND from_ms < NEW.end_ms
+              AND hold_until_ms IS NOT NULL AND released_ms IS NULL);
+      END;
+      CREATE TRIGGER events_segment_unlink AFTER DELETE ON events BEGIN
+        DELETE FROM event_segments WHERE event_id = OLD.id;
+      END;
+      CREATE TRIGGER segments_event_unlink AFTER DELETE ON segments BEGIN
+        DELETE FROM event_segments WHERE segment_id = OLD.id;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -10,6 +10,7 @@ import { AuditReportRepository } from "./repositories/audit-reports.js";
 import { CameraSecretRepository, SiteSecretRepository } from "./repositories/camera-secrets.js";
 import { CameraRepository } from "./repositories/cameras.js";
 import { EventRepository } from "./repositories/events.js";
+import { EventWindowRepository } from "./repositories/event-windows.js";
 import { OutboxRepository } from "./repositories/outbox.js";
 import { SegmentRepository } from "./repositories/segments.js";
 import { VideoTransferRepository } from "./repositories/video-transfers.js";
@@ -26,6 +27,7 @@ export interface Repositories {
   accessLog: AccessLogRepository;
   videoTransfers: VideoTransferRepository;
   commandNonces: CommandNonceRepository;
+  eventWindows: EventWindowRepository;
 }
 
 const UNUSABLE_FILE_CODES = new Set([
@@ -88,6 +90,7 @@ export class Store implements Component {
       accessLog: new AccessLogRepository(db),
       videoTransfers: new VideoTransferRepository(db),
       commandNonces: new CommandNonceRepository(db),
+      eventWindows: new EventWindowRepository(db),
     };
     return this.#repos;
   }

@@ -32,13 +32,18 @@ export function statusBody(input: {
   };
 }
 
-export function eventBody(event: EventRecord): Record<string, unknown> {
+/** `segmentIds`: for a camera's own event, the segments known to cover it when it is sent. */
+export function eventBody(
+  event: EventRecord,
+  segmentIds?: readonly number[],
+): Record<string, unknown> {
   return {
     id: event.id,
     ts: iso(event.tsMs),
     cameraId: event.cameraId,
     kind: event.kind,
     detail: event.detail,
+    ...(segmentIds ? { segmentIds } : {}),
   };
 }
 
@@ -59,7 +64,11 @@ export function accessBody(entry: AccessRecord): Record<string, unknown> {
   };
 }
 
-export function segmentBody(segment: SegmentRecord): Record<string, unknown> {
+/** `eventIds`: the camera events that happened during the segment (see eventBody). */
+export function segmentBody(
+  segment: SegmentRecord,
+  eventIds: readonly number[] = [],
+): Record<string, unknown> {
   return {
     segmentId: segment.id,
     cameraId: segment.cameraId,
@@ -75,6 +84,7 @@ export function segmentBody(segment: SegmentRecord): Record<string, unknown> {
       height: segment.height,
       audioCodec: segment.audioCodec,
     },
+    ...(eventIds.length > 0 ? { eventIds } : {}),
   };
 }
 

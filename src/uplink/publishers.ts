@@ -1,4 +1,5 @@
 import type { AgentEvents } from "../agent-events.js";
+import { CAMERA_EVENT_KINDS } from "../camera-events/normalise.js";
 import type { EventLog } from "../events/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
@@ -108,7 +109,12 @@ export class UplinkPublishers implements Component {
       (event) => ({
         topic: this.deps.topics.events(event.cameraId),
         family: "events",
-        body: eventBody(event),
+        body: eventBody(
+          event,
+          event.cameraId !== null && CAMERA_EVENT_KINDS.includes(event.kind)
+            ? repos.eventWindows.segmentsOf(event.id)
+            : undefined,
+        ),
       }),
     );
   }
@@ -122,7 +128,7 @@ export class UplinkPublishers implements Component {
       (segment) => ({
         topic: this.deps.topics.camera(segment.cameraId, "segments"),
         family: "segments",
-        body: segmentBody(segment),
+        body: segmentBody(segment, repos.eventWindows.eventsOf(segment.id)),
       }),
     );
   }

@@ -14,7 +14,14 @@ import {
   VIDEO_CONTENT_TYPE,
 } from "../protocol/index.js";
 
-export type ForwardMode = "continuous" | "on-demand" | "off";
+/** `events`: only the segments around camera events (and clips on request) go upstream. */
+export type ForwardMode = "continuous" | "on-demand" | "off" | "events";
+
+/**
+ * A window around an event whose camera recorded nothing past its end for this long is done:
+ * whatever it had was sent.
+ */
+const EVENT_WINDOW_SETTLE_MS = 10 * 60_000;
 
 /** The segment's file is gone or no longer what the index says: the transfer is given up. */
 export class SegmentUnavailableError extends CamgateError {}
@@ -59,7 +66,8 @@ interface ChunkPlan {
  * flight: read from disk into two reused buffers (never a whole file in memory), acknowledged
  * progress committed per chunk so a drop or a crash resends at most the chunk in flight, and the
  * segment marked forwarded when its last chunk is acknowledged. Order: segments the center asked
- * for, then the newest (live) segment, then the backlog oldest first; all under the upload cap.
+ * for, then the segments around camera events (continuous and events cameras), then the newest
+ * (live) segment, then the backlog oldest first; all under the upload cap.
  */
 export class VideoForwarder implements Component {
   readonly name = "uplink-video";
@@ -84,6 +92,10 @@ export class VideoForwarder implements Component {
     this.#unsubscribe = [
       bus.on("segmentClosed", () => this.#wakeUp.notify()),
       bus.on("videoRequested", () => this.#wakeUp.notify()),
+      // A camera event: the segments before it are already closed.
+      bus.on("boxEvent", ({ cameraId }) => {
+        if (cameraId !== null) this.#wakeUp.notify();
+      }),
       // A camera may have been switched to continuous.
       bus.on("configReloaded", () => this.#wakeUp.notify()),
       bus.on("uplinkState", () => this.#wakeUp.notify()),
@@ -167,6 +179,8 @@ export class VideoForwarder implements Component {
     const requested = repos.videoTransfers.nextRequested();
     if (requested !== undefined) return repos.segments.get(requested);
     const now = (this.deps.now ?? Date.now)();
+    const around = this.#aroundEvents(now);
+    if (around) return around;
     let live: SegmentRecord | undefined;
     let oldest: SegmentRecord | undefined;
     for (const camera of repos.cameras.list()) {
@@ -178,6 +192,17 @@ export class VideoForwarder implements Component {
       if (first && first.startMs < (oldest?.startMs ?? Infinity)) oldest = first;
     }
     return live ?? oldest;
+  }
+
+  /** The oldest segment not yet sent around a camera event of a continuous or events camera. */
+  #aroundEvents(now: number): SegmentRecord | undefined {
+    const { repos } = this.deps.store;
+    const cameras = repos.cameras
+      .list()
+      .map((camera) => camera.id)
+      .filter((id) => ["continuous", "events"].includes(this.deps.forwardMode(id)));
+    const next = repos.eventWindows.nextToForward(cameras, now - EVENT_WINDOW_SETTLE_MS);
+    return next && repos.segments.get(next.segmentId);
   }
 
   #plan(segment: SegmentRecord): ChunkPlan {

@@ -16,6 +16,8 @@ export interface BoxCamera {
   streamUri: string;
   username: string;
   password: string;
+  /** The ONVIF device service: given, the agent subscribes to the camera's events. */
+  xaddr?: string;
 }
 
 export interface Box {
@@ -60,6 +62,7 @@ export async function startBox(
       ip: camera.ip,
       streamUri: camera.streamUri,
       credentials: { username: camera.username, password: camera.password },
+      ...(camera.xaddr === undefined ? {} : { xaddr: camera.xaddr }),
     })),
   );
   const agent = Agent.fromConfig(config, silentLogger());

@@ -3,6 +3,7 @@ import { CamgateError, ExitCode } from "../../errors.js";
 import { formatDateTime, parseLocalTime, utcOffset } from "../../i18n/index.js";
 import type { EventRecord } from "../../store/index.js";
 import { resolveCamera, withStore } from "../camera-access.js";
+import { registerEventTail } from "./events-tail.js";
 import {
   type CliContext,
   type CliOutcome,
@@ -136,4 +137,5 @@ export function registerEventCommands(
         return ExitCode.ok;
       }),
     );
+  registerEventTail(events, ctx, outcome);
 }

@@ -115,6 +115,7 @@ export function registerRecordingCommands(
               toMs: options.to ? toMs : (segments.at(-1)?.endMs ?? fromMs),
             };
             const gaps = findGaps(segments, range);
+            const events = repos.eventWindows.eventCounts(segments.map((s) => s.id));
             if (globalOptions(command).json) {
               printJson(ctx, {
                 camera,
@@ -133,6 +134,7 @@ export function registerRecordingCommands(
                   height: s.height,
                   audio: s.audioCodec,
                   path: s.path,
+                  events: events.get(s.id) ?? 0,
                 })),
                 gaps: gaps.map((g) => ({
                   from: iso(g.fromMs),
@@ -156,6 +158,7 @@ export function registerRecordingCommands(
                   s.lockedUntilMs && s.lockedUntilMs > Date.now()
                     ? `until ${local(s.lockedUntilMs)}`
                     : "",
+                  String(events.get(s.id) ?? ""),
                 ],
               })),
               ...gaps.map((g) => ({
@@ -167,6 +170,7 @@ export function registerRecordingCommands(
                   "",
                   "",
                   "GAP",
+                  "",
                   "",
                 ],
               })),
@@ -182,6 +186,7 @@ export function registerRecordingCommands(
                   "VIDEO",
                   "STATE",
                   "LOCKED",
+                  "EVENTS",
                 ],
                 rows.map((r) => r.row),
               ),

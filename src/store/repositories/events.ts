@@ -56,6 +56,27 @@ export class EventRepository {
       .id;
   }
 
+  /**
+   * Forgets up to `limit` of the oldest events, never the newest `keep` and never one the
+   * uplink has not yet copied into the outbox; returns how many.
+   */
+  pruneOldest(limit: number, keep: number): number {
+    return this.#sql
+      .get(
+        `DELETE FROM events WHERE id IN (
+           SELECT id FROM events
+           WHERE id <= coalesce((SELECT last_id FROM uplink_cursors WHERE feed = 'events'),
+                                (SELECT max(id) FROM events))
+             AND id <= (SELECT max(id) FROM events) - @keep
+           ORDER BY id LIMIT @limit)`,
+      )
+      .run({ keep, limit }).changes;
+  }
+
+  count(): number {
+    return (this.#sql.get("SELECT count(*) AS n FROM events").get() as { n: number }).n;
+  }
+
   /** Newest first; `sinceMs` and `untilMs` bound the time, both included. */
   list(
     filter: {

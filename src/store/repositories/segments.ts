@@ -264,17 +264,18 @@ export class SegmentRepository {
   }
 
   /**
-   * The oldest stored segments in `state` that no lock or clip request holds at `nowMs`, for
-   * eviction. Oldest by id, the order they were recorded in: a box clock stepped back gives
+   * The oldest stored segments in `state` that no lock, event hold or clip request holds at
+   * `nowMs`, for eviction. Oldest by id, the order they were recorded in: a box clock stepped back gives
    * new segments earlier start times than old ones, and the newest video must not go first.
    * The (state, id) index makes this cost the same with a thousand rows or a million.
    */
   evictable(state: "closed" | "forwarded", nowMs: number, limit: number): SegmentRecord[] {
     const rows = this.#select(
       `WHERE state = ? AND coalesce(locked_until_ms, 0) <= ?
+         AND coalesce(event_hold_until_ms, 0) <= ?
          AND id NOT IN (SELECT segment_id FROM video_requests)
        ORDER BY id LIMIT ?`,
-    ).all(state, nowMs, limit) as SegmentTuple[];
+    ).all(state, nowMs, nowMs, limit) as SegmentTuple[];
     return rows.map(fromRow);
   }
 
