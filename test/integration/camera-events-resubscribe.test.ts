@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CameraEventService } from "../../src/camera-events/index.js";
@@ -8,7 +10,7 @@ import { EventBus } from "../../src/lifecycle/index.js";
 import type { AgentEvents } from "../../src/agent-events.js";
 import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
-import type { SimCamera, Simulator } from "../../src/sim/index.js";
+import type { SimCamera } from "../../src/sim/index.js";
 import { type EventRecord, Store } from "../../src/store/index.js";
 import { waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
@@ -22,14 +24,23 @@ function requests(camera: SimCamera, operation: string): number {
   return camera.journal.entries().filter((entry) => entry.operation === operation).length;
 }
 
-/** Every simulated camera approved in a fresh store, its credentials in the vault. */
-async function approvedSite(t: Parameters<typeof tempDir>[0], sim: Simulator) {
+interface SiteCamera {
+  urn: string;
+  mac: string | null;
+  address: string;
+  xaddr: string;
+  username: string;
+  password: string;
+}
+
+/** Every camera approved in a fresh store, its credentials in the vault. */
+async function approvedSite(t: Parameters<typeof tempDir>[0], cameras: readonly SiteCamera[]) {
   const dir = await tempDir(t);
   const store = new Store(join(dir, "camgate.db"), silentLogger());
   await store.start(new AbortController().signal);
   defer(t, () => store.stop());
   const vault = new CredentialVault(store.repos, await SecretSealer.open(join(dir, "seal.key")));
-  const ids = sim.describe().map((camera, index) => {
+  const ids = cameras.map((camera, index) => {
     const id = `cam-${index}`;
     store.repos.cameras.upsert(
       {
@@ -58,6 +69,83 @@ async function approvedSite(t: Parameters<typeof tempDir>[0], sim: Simulator) {
   return { store, vault, bus, log: new EventLog(store, bus, silentLogger()), ids };
 }
 
+const SOAP = "http://www.w3.org/2003/05/soap-envelope";
+const ENVELOPE_NS =
+  `xmlns:s="${SOAP}" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" ` +
+  `xmlns:tev="http://www.onvif.org/ver10/events/wsdl" xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" ` +
+  `xmlns:wsa5="http://www.w3.org/2005/08/addressing"`;
+const envelope = (body: string) =>
+  `<?xml version="1.0"?><s:Envelope ${ENVELOPE_NS}><s:Body>${body}</s:Body></s:Envelope>`;
+
+type Hostility = "endless" | "deep" | "mebibyte";
+
+/**
+ * A camera written to hurt: a working device and event service up to the pull point, then
+ * PullMessages answered with an endless body, XML nested beyond any limit, or 1 MiB of it.
+ * Counts the pulls and the bytes it managed to push.
+ */
+async function hostileCamera(t: Parameters<typeof defer>[0], host: string, how: Hostility) {
+  const counts = { pulls: 0, bytes: 0 };
+  const server: Server = createServer((request: IncomingMessage, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      const base = `http://${host}:${(server.address() as { port: number }).port}`;
+      const reply = (xml: string) =>
+        response.writeHead(200, { "content-type": "application/soap+xml" }).end(envelope(xml));
+      if (body.includes("GetSystemDateAndTime"))
+        return reply("<tds:GetSystemDateAndTimeResponse/>");
+      if (body.includes("GetServices"))
+        return reply(
+          `<tds:GetServicesResponse><tds:Service><tds:Namespace>http://www.onvif.org/ver10/events/wsdl</tds:Namespace>` +
+            `<tds:XAddr>${base}/onvif/events</tds:XAddr></tds:Service></tds:GetServicesResponse>`,
+        );
+      if (body.includes("CreatePullPointSubscription")) {
+        const now = Date.now();
+        return reply(
+          `<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa5:Address>${base}/onvif/pull/1</wsa5:Address>` +
+            `</tev:SubscriptionReference><wsnt:CurrentTime>${new Date(now).toISOString()}</wsnt:CurrentTime>` +
+            `<wsnt:TerminationTime>${new Date(now + 60_000).toISOString()}</wsnt:TerminationTime></tev:CreatePullPointSubscriptionResponse>`,
+        );
+      }
+      if (!body.includes("PullMessages")) return reply("");
+      counts.pulls++;
+      response.writeHead(200, { "content-type": "application/soap+xml" });
+      const write = (text: string) => {
+        counts.bytes += text.length;
+        return response.write(text);
+      };
+      if (how === "mebibyte") {
+        write(`<?xml version="1.0"?><s:Envelope ${ENVELOPE_NS}><s:Body><x>`);
+        write("A".repeat(1024 * 1024));
+        response.end("</x></s:Body></s:Envelope>");
+      } else if (how === "deep") {
+        response.end(envelope("<a>".repeat(5000) + "</a>".repeat(5000)));
+      } else {
+        // Never ends: writes as fast as the agent reads, until it hangs up.
+        const pump = () => {
+          while (!response.destroyed && write("<n>".repeat(1024)));
+          if (!response.destroyed) response.once("drain", pump);
+        };
+        pump();
+      }
+    });
+  });
+  server.listen(0, host);
+  await once(server, "listening");
+  defer(
+    t,
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const port = (server.address() as { port: number }).port;
+  return { counts, xaddr: `http://${host}:${port}/onvif/device_service` };
+}
+
 describe("camera events: a pull point that ends is followed by a new one", () => {
   it("speaks WS-Addressing to the subscription manager, subscribes again after an expiry, a reboot and a clock jump without a report, loses no change, and keeps an object's class and plate", async (t) => {
     const sim = await hardenedCameras(t, "127.0.130.10", 3, {
@@ -69,7 +157,7 @@ describe("camera events: a pull point that ends is followed by a new one", () =>
           { events: { flavour: "hikvision" as const } },
         ][index],
     });
-    const { store, vault, bus, log, ids } = await approvedSite(t, sim);
+    const { store, vault, bus, log, ids } = await approvedSite(t, sim.describe());
     const service = new CameraEventService({
       store,
       vault: { vault },
@@ -165,5 +253,75 @@ describe("camera events: a pull point that ends is followed by a new one", () =>
     await service.stop();
     for (const camera of sim.cameras)
       assert.equal(camera.events!.subscriptionCount, 0, "unsubscribed on stop");
+  });
+
+  it("a camera that answers PullMessages with an endless body, XML nested too deep or 1 MiB is reported once, bounded and retried with backoff, while the others' events still flow", async (t) => {
+    const sim = await hardenedCameras(t, "127.0.130.30", 1);
+    const hostile = await Promise.all(
+      (["endless", "deep", "mebibyte"] as const).map((how, index) =>
+        hostileCamera(t, `127.0.130.${40 + index}`, how),
+      ),
+    );
+    const site = [
+      ...sim.describe(),
+      ...hostile.map((camera, index) => ({
+        urn: `urn:uuid:00000000-0000-4000-8000-00000000004${index}`,
+        mac: null,
+        address: `127.0.130.${40 + index}`,
+        xaddr: camera.xaddr,
+        username: "admin",
+        password: "hostile-camera-1",
+      })),
+    ];
+    const { store, vault, bus, log, ids } = await approvedSite(t, site);
+    const service = new CameraEventService({
+      store,
+      vault: { vault },
+      bus,
+      log,
+      logger: silentLogger(),
+      timing: {
+        pullWaitMs: 1000,
+        terminationMs: 30_000,
+        callTimeoutMs: 3000,
+        retryInitialMs: 200,
+        retryMaxMs: 1500,
+      },
+    });
+    const startedMs = Date.now();
+    await service.start(new AbortController().signal);
+    defer(t, () => service.stop());
+    const [good] = sim.cameras as [SimCamera];
+    const [goodId, ...hostileIds] = ids as [string, ...string[]];
+    for (const camera of hostile)
+      await waitFor("three pulls", () => camera.counts.pulls >= 3, 30_000);
+    await waitFor("a PullMessages long-poll", () => requests(good, "PullMessages") > 0, 20_000);
+    const toggledMs = Date.now();
+    good.events!.set("tamper", true);
+    await waitFor(
+      "the good camera's tamper",
+      () => store.repos.events.list({ cameraId: goodId, kind: "tamper" }).length === 1,
+      20_000,
+    );
+    const [tamper] = store.repos.events.list({ cameraId: goodId, kind: "tamper" });
+    assert.ok(tamper!.tsMs >= toggledMs - CLOCK_RESOLUTION_MS);
+
+    const reasons = hostileIds.map((id) =>
+      store.repos.events
+        .list({ cameraId: id })
+        .map((event) => [event.kind, event.detail["reason"]]),
+    );
+    assert.deepEqual(reasons, [
+      [["camera_events_unavailable", "too-large"]],
+      [["camera_events_unavailable", "malformed"]],
+      [["camera_events_unavailable", "too-large"]],
+    ]);
+    // Backoff with equal jitter, the step capped at 1.5 s: never sooner than half of it.
+    const bound = 5 + (Date.now() - startedMs) / 750;
+    for (const camera of hostile) assert.ok(camera.counts.pulls <= bound, `${camera.counts.pulls}`);
+    // An endless reply is cut near the reply cap (256 KiB), whatever the socket buffers held.
+    const endless = hostile[0]!.counts;
+    assert.ok(endless.bytes / endless.pulls < 8 * 1024 * 1024, `${endless.bytes} bytes pushed`);
+    await service.stop();
   });
 });
