@@ -177,6 +177,11 @@ export class SimEventService {
     this.#queue({ kind, state: on, operation: "Changed", atMs: cameraNow(this.state).getTime() });
   }
 
+  /** A detector's current state. */
+  stateOf(kind: SimEventKind): boolean | undefined {
+    return this.#states.get(kind);
+  }
+
   /** Reports one analytics object seen now (a person, a vehicle, a face, a plate and its text). */
   object(objectClass: SimObjectClass, text?: string): void {
     this.#queue({ kind: "object", objectClass, text, atMs: cameraNow(this.state).getTime() });
