@@ -157,6 +157,12 @@ const eventsSchema = z.strictObject({
     "Subscription lifetime asked of the camera (renewed before it ends)",
   ).prefault("60s"),
   retryMax: duration("Longest wait before subscribing again to a failing camera").prefault("5m"),
+  snapshot: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Send a picture with each camera event (the camera's snapshot, else a frame of the recording)",
+    ),
 });
 
 const auditSchema = z.strictObject({
