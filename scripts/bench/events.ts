@@ -7,17 +7,19 @@
 //   npm run bench:events [-- --cameras 16 --rate 2 --seconds 60 --heap]
 //
 // --heap: the agent writes a heap snapshot at the end (SIGUSR2), summarised by constructor.
+// --cpu: the agent is profiled (V8 CPU profile, written when it stops), summarised by function.
 //
 // --rate is changes per camera per second. The agent records at most 120 events per camera
 // per minute (src/camera-events/event-rate.ts), so a rate above 2 measures its throttle.
 // Targets (issue 26): p95 < 1 s; CPU growth < 5 % of one core per 100 events/s; RSS < 120 MiB.
+import { setMaxListeners } from "node:events";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSeconds } from "../lib/processes.js";
-import { summariseHeap } from "./heap-summary.js";
+import { retainersOf, summariseCpu, summariseHeap } from "./heap-summary.js";
 import { centerEvents, percentile } from "../soak/event-check.js";
 import { runScript } from "../soak/script-run.js";
 import { SOAK_SITE, SoakWorld } from "../soak/world.js";
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
     heap: { type: "boolean", default: false },
+    cpu: { type: "boolean", default: false },
   },
 });
 const CAMERAS = Number(values.cameras);
@@ -67,6 +70,9 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
   if (values.heap)
     process.env["NODE_OPTIONS"] =
       `${process.env["NODE_OPTIONS"] ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${run.dir}`;
+  if (values.cpu)
+    process.env["NODE_OPTIONS"] =
+      `${process.env["NODE_OPTIONS"] ?? ""} --cpu-prof --cpu-prof-dir=${join(run.dir, "cpu")}`;
   try {
     const world = await SoakWorld.create(
       {
@@ -97,6 +103,7 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
 
     const made: { camera: number; atMs: number }[] = [];
     const driving = new AbortController();
+    setMaxListeners(CAMERAS + 4, driving.signal);
     const gapMs = 1000 / RATE;
     const drive = Promise.all(
       cameras.map(async (camera, index) => {
@@ -177,9 +184,28 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
           console.log(
             `  ${line.mib.toFixed(2).padStart(7)} MiB ${String(line.count).padStart(8)}  ${line.what}`,
           );
+        console.log("what holds the Buffers (retainer.edge):");
+        for (const line of await retainersOf(snapshot, "Buffer"))
+          console.log(`  ${String(line.count).padStart(8)}  ${line.what}`);
       }
     }
     await parts.agent.stop();
+    if (values.cpu) {
+      // Every node process started with the option wrote one; the agent's is the largest.
+      const dir = join(run.dir, "cpu");
+      const files = await Promise.all(
+        (await readdir(dir)).map(async (name) => ({
+          path: join(dir, name),
+          size: (await stat(join(dir, name))).size,
+        })),
+      );
+      const agent = files.sort((a, b) => b.size - a.size)[0];
+      if (agent) {
+        console.log("\nagent CPU by function (self time over the whole run):");
+        for (const line of await summariseCpu(agent.path))
+          console.log(`  ${line.mib.toFixed(2).padStart(7)} s  ${line.what}`);
+      }
+    }
     return 0;
   } finally {
     for (const stop of stops.reverse())
