@@ -70,9 +70,6 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
   if (values.heap)
     process.env["NODE_OPTIONS"] =
       `${process.env["NODE_OPTIONS"] ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${run.dir}`;
-  if (values.cpu)
-    process.env["NODE_OPTIONS"] =
-      `${process.env["NODE_OPTIONS"] ?? ""} --cpu-prof --cpu-prof-dir=${join(run.dir, "cpu")}`;
   try {
     const world = await SoakWorld.create(
       {
@@ -82,6 +79,7 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
         mainJs: fileURLToPath(new URL("../../src/main.js", import.meta.url)),
         segmentSeconds: 10,
         audit: false,
+        nodeArgs: values.cpu ? ["--cpu-prof", `--cpu-prof-dir=${join(run.dir, "cpu")}`] : [],
       },
       (stop) => stops.push(stop),
     );
@@ -191,7 +189,7 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
     }
     await parts.agent.stop();
     if (values.cpu) {
-      // Every node process started with the option wrote one; the agent's is the largest.
+      // One per process the agent ran as (one, unless it was restarted): the largest.
       const dir = join(run.dir, "cpu");
       const files = await Promise.all(
         (await readdir(dir)).map(async (name) => ({

@@ -26,6 +26,8 @@ export interface WorldOptions {
   override?: SimulatorOptions["override"];
   /** False: no audits (a benchmark measuring something else). */
   audit?: boolean;
+  /** Options for the agent's node (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
 }
 
 /** What the storage settings are, and whether the video has a filesystem of its own to fill. */
@@ -148,6 +150,7 @@ export class SoakWorld {
       logFile: join(boxDir, "camgate.log"),
       clockFile: join(boxDir, "clock"),
       restartDelayMs: 5_000, // the unit's RestartSec
+      nodeArgs: options.nodeArgs,
     });
     started(() => agent.destroy());
     await agent.start();
