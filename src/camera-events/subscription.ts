@@ -244,9 +244,12 @@ export class CameraEventSubscription {
       timing.terminationMs / 3,
       timing.pullWaitMs + timing.callTimeoutMs,
     );
+    /** Whether a reply of this subscription's has shown the clock the offset follows. */
+    let agreed = false;
     while (!signal.aborted) {
-      // A renewal that failed to reach it in time: pulling on would only meet a dead pull point.
-      if (this.#now() > endsMs)
+      // Well past its end (a renewal that failed, a Renew the camera ignores): pulling on would
+      // only meet a dead pull point. Well past: some cameras report a termination time of now.
+      if (this.#now() > endsMs + renewWithinMs)
         throw new SubscriptionEndedError(`${cameraId}: the subscription expired`, "expired");
       if (endsMs - this.#now() < renewWithinMs) {
         endsMs = localEnd(await renew(address, timing.terminationMs, context));
@@ -269,13 +272,17 @@ export class CameraEventSubscription {
         pulled.currentMs !== undefined &&
         Math.abs(pulled.currentMs - receivedMs - context.clockOffsetMs) > CLOCK_JUMP_MS;
       if (jumped) context.clockOffsetMs = (pulled.currentMs ?? receivedMs) - receivedMs;
+      // A first reply off the clock GetSystemDateAndTime showed is no jump: the camera stamps its
+      // events by another clock (a time zone taken for UTC...), which the offset now follows.
+      const jumpedSinceSubscribing = jumped && agreed;
+      agreed = true;
       for (const notification of pulled.notifications) {
         const event = this.#normaliser.normalise(notification, context.clockOffsetMs, receivedMs);
         if (event && this.#rate.admit(receivedMs, this.#throttled))
           log.recordCameraEvent(cameraId, event.tsMs, event.kind, event.detail);
       }
       // Its termination time was set on the old clock: a fresh subscription, a fresh offset.
-      if (jumped) {
+      if (jumpedSinceSubscribing) {
         logger.info({ cameraId }, "the camera's clock jumped");
         throw new SubscriptionEndedError(`${cameraId}: the camera's clock jumped`, "clock-jump");
       }
