@@ -39,6 +39,8 @@ export interface AgentEvents {
   configReloaded: { applied: string[] };
   /** Messages were written to the outbox; the sender wakes up. */
   outboxQueued: { count: number };
+  /** A picture of a camera event waits in the spool; the uplink sends it. */
+  snapshotSpooled: { cameraId: string; eventId: number };
   /** An event row the box stored (see EventLog); the uplink forwards these. */
   boxEvent: {
     id: number;

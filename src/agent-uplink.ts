@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { AccessLog } from "./access/index.js";
 import { CommandService, commandHandlers, MAX_COMMAND_BYTES } from "./commands/index.js";
 import type { AgentEvents } from "./agent-events.js";
+import { SnapshotForwarder } from "./uplink/snapshot-forwarder.js";
 import type { Config } from "./config/index.js";
 import type { EventLog } from "./events/index.js";
 import { HealthSampler } from "./health/index.js";
@@ -41,6 +42,8 @@ export interface UplinkDeps {
   discovery: { runOnce(): Promise<unknown> } | undefined;
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
   startedMs?: number;
+  /** Where event snapshots wait (events.snapshot); undefined: none are sent. */
+  snapshotSpool?: string | undefined;
 }
 
 /**
@@ -127,6 +130,18 @@ export function createUplink(deps: UplinkDeps): Uplink {
     freshMs: 2 * config.storage.segmentSeconds * 1000,
     logger: logger.child({ part: "video" }),
   });
+  const snapshots = deps.snapshotSpool
+    ? new SnapshotForwarder({
+        spoolDir: deps.snapshotSpool,
+        session,
+        sender,
+        bus,
+        topics,
+        chunkBytes: config.uplink.chunkBytes,
+        bucket,
+        logger: logger.child({ part: "snapshots" }),
+      })
+    : undefined;
   const recorder = deps.recorder;
   const live = recorder
     ? new LiveStreams({
@@ -186,7 +201,11 @@ export function createUplink(deps: UplinkDeps): Uplink {
     logger: logger.child({ part: "health" }),
   });
   return {
-    components: [sender, publishers, video, commands, session, ...(live ? [live] : []), health],
+    components: [
+      ...[sender, publishers, video],
+      ...(snapshots ? [snapshots] : []),
+      ...[commands, session, ...(live ? [live] : []), health],
+    ],
     status: () => session.status(),
   };
 }

@@ -1,9 +1,11 @@
+import { dirname, join } from "node:path";
 import { AccessLog } from "./access/index.js";
 import type { AgentEvents } from "./agent-events.js";
 import { createUplink, forwardModeOf } from "./agent-uplink.js";
 import { AuditService } from "./audit/index.js";
 import { applyReload, type Config, planReload } from "./config/index.js";
 import { CameraEventService } from "./camera-events/index.js";
+import { EventSnapshots } from "./camera-events/event-snapshots.js";
 import { CamgateError } from "./errors.js";
 import { AgentVault, DiscoveryService, InventoryWatch } from "./discovery/index.js";
 import { EventHistory, EventLog } from "./events/index.js";
@@ -23,7 +25,7 @@ import {
   type StopReport,
 } from "./lifecycle/index.js";
 import type { Logger } from "./log/index.js";
-import { RecorderService } from "./recorder/index.js";
+import { locateFfmpeg, RecorderService } from "./recorder/index.js";
 import { EventHolds, RingBuffer } from "./retention/index.js";
 import { RtspRelay } from "./rtsp-relay/index.js";
 import { Store, StoreBudget } from "./store/index.js";
@@ -127,6 +129,21 @@ export class Agent implements Runnable {
           },
         })
       : undefined;
+    const snapshotSpool =
+      cameraEvents && config.events.snapshot
+        ? join(dirname(config.store.path), "event-snapshots")
+        : undefined;
+    const eventSnapshots = snapshotSpool
+      ? new EventSnapshots({
+          store,
+          vault,
+          bus,
+          spoolDir: snapshotSpool,
+          ffmpeg: async () =>
+            (await locateFfmpeg({ configured: config.recorder.ffmpegPath, env })).path,
+          logger: child("event-snapshots"),
+        })
+      : undefined;
     const retention = config.recorder.enabled
       ? new RingBuffer({
           config: config.storage,
@@ -186,6 +203,7 @@ export class Agent implements Runnable {
             recorder,
             discovery,
             audit,
+            snapshotSpool,
             logger: child("uplink"),
             figures: () => ({
               ...(retention ? { storage: retention.status() } : {}),
@@ -222,9 +240,16 @@ export class Agent implements Runnable {
         logger: child("event-history"),
         everyMs: EVENT_HISTORY_EVERY_MS,
       }),
-      ...[discovery, audit, retention, eventHolds, relay, recorder, cameraEvents].filter(
-        (part) => part !== undefined,
-      ),
+      ...[
+        discovery,
+        audit,
+        retention,
+        eventHolds,
+        relay,
+        recorder,
+        eventSnapshots,
+        cameraEvents,
+      ].filter((part) => part !== undefined),
       new RuntimeStatusWriter({
         file: runtimeStatusPath(config.store.path),
         site: config.site.id,

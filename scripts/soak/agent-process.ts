@@ -53,6 +53,8 @@ export class AgentProcess {
       logFile: string;
       clockFile: string;
       restartDelayMs: number;
+      /** Options for node itself (a benchmark's --cpu-prof, which NODE_OPTIONS refuses). */
+      nodeArgs?: readonly string[] | undefined;
     },
   ) {
     this.#fakeTime = LIBFAKETIME.find((path) => existsSync(path));
@@ -147,7 +149,13 @@ export class AgentProcess {
     }
     const child = spawn(
       process.execPath,
-      [this.options.mainJs, "run", "--config", this.options.config],
+      [
+        ...(this.options.nodeArgs ?? []),
+        this.options.mainJs,
+        "run",
+        "--config",
+        this.options.config,
+      ],
       {
         env,
         stdio: ["ignore", "pipe", "pipe"],

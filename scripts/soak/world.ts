@@ -7,7 +7,7 @@ import { type Config, parseConfigText } from "../../src/config/index.js";
 import { enrolCameras, freePort, MosquittoBroker } from "../../src/demo/index.js";
 import { silentLogger } from "../../src/log/index.js";
 import { createDevPki, type DevPkiFiles } from "../../src/pki/index.js";
-import { Simulator } from "../../src/sim/index.js";
+import { Simulator, type SimulatorOptions } from "../../src/sim/index.js";
 import { AgentProcess } from "./agent-process.js";
 import { FaultyLink } from "./tcp-proxy.js";
 
@@ -22,6 +22,12 @@ export interface WorldOptions {
   baseIp: string;
   mainJs: string;
   segmentSeconds: number;
+  /** Per-camera changes to the simulated cameras (their event service, their clock). */
+  override?: SimulatorOptions["override"];
+  /** False: no audits (a benchmark measuring something else). */
+  audit?: boolean;
+  /** Options for the agent's node (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
 }
 
 /** What the storage settings are, and whether the video has a filesystem of its own to fill. */
@@ -112,6 +118,7 @@ export class SoakWorld {
       ffmpeg: "ffmpeg",
       multicast: false,
       video: { kbps: 250 },
+      override: options.override,
     });
     await sim.start();
     started(() => sim.stop());
@@ -125,7 +132,9 @@ export class SoakWorld {
         `maxBytes: ${storage.maxBytes}, minFreeBytes: ${storage.minFreeBytes}}`,
       "discovery: {enabled: false}",
       // Audits run too: they handle camera credentials, which the secret scan then looks for.
-      "audit: {interval: 10m, startDelay: 20s, credentialTrySpacing: 200ms, concurrency: 2}",
+      options.audit === false
+        ? "audit: {enabled: false}"
+        : "audit: {interval: 10m, startDelay: 20s, credentialTrySpacing: 200ms, concurrency: 2}",
       `uplink: {brokers: ["${link.url}"], ca: ${pki.ca}, cert: ${pki.clientCert}, ` +
         `key: ${pki.clientKey}, healthSeconds: 10, reconnectDelayMax: 3s, chunkBytes: 64KiB}`,
       "log: {level: info, format: json}",
@@ -141,6 +150,7 @@ export class SoakWorld {
       logFile: join(boxDir, "camgate.log"),
       clockFile: join(boxDir, "clock"),
       restartDelayMs: 5_000, // the unit's RestartSec
+      nodeArgs: options.nodeArgs,
     });
     started(() => agent.destroy());
     await agent.start();

@@ -1,13 +1,15 @@
 import type { RawNotification } from "./pullpoint.js";
 
 /** What a camera detected, told apart from the box's own events (snake_case) by these names. */
-export type CameraEventKind = "motion" | "tamper" | "intrusion" | "line-crossing" | "digital-input";
+export type CameraEventKind =
+  "motion" | "tamper" | "intrusion" | "line-crossing" | "digital-input" | "object";
 export const CAMERA_EVENT_KINDS: readonly string[] = [
   "motion",
   "tamper",
   "intrusion",
   "line-crossing",
   "digital-input",
+  "object",
   "camera-other",
 ];
 
@@ -17,8 +19,17 @@ interface Rule {
   path: RegExp;
 }
 
-/** Common ONVIF topics (ONVIF topic namespace) and the vendor variants seen in the field. */
+/**
+ * Common ONVIF topics (ONVIF topic namespace) and the vendor variants seen in the field. Object
+ * detectors come first: "HumanDetection/Intrusion" is a person, with the class kept.
+ */
 const RULES: readonly Rule[] = [
+  { kind: "object", path: /(^|\/)ObjectDetect(ion|or)(\/|$)/i },
+  {
+    kind: "object",
+    path: /(^|\/)(Human|Person|Vehicle|Face|LicensePlate|Plate)(Detect|Recogni|\/|$)/i,
+  },
+  { kind: "object", path: /(^|\/)(LPR|ANPR|FaceRecognition)(\/|$)/i },
   { kind: "motion", path: /^RuleEngine\/CellMotionDetector\/Motion$/i },
   { kind: "motion", path: /^VideoSource\/MotionAlarm$/i },
   { kind: "motion", path: /(^|\/)Motion(Alarm|Detection|Detector)?$/i },
@@ -34,7 +45,15 @@ const RULES: readonly Rule[] = [
 ];
 
 /** Data items that carry a detector's state, most specific first. */
-const STATE_ITEMS = ["IsMotion", "IsTamper", "IsInside", "LogicalState", "State", "IsTooDark"];
+const STATE_ITEMS = [
+  "IsMotion",
+  "IsTamper",
+  "IsInside",
+  "LogicalState",
+  "State",
+  "IsTooDark",
+  "IsDetected",
+];
 
 function pathOf(topic: string): string {
   return topic.replace(/^\{[^}]*\}/, "").replace(/^[^/:]+:/, "");
@@ -43,6 +62,38 @@ function pathOf(topic: string): string {
 export function classify(topic: string): CameraEventKind | undefined {
   const path = pathOf(topic);
   return RULES.find((rule) => rule.path.test(path))?.kind;
+}
+
+/** The classes of analytics objects the center is told apart; anything else is "other". */
+export type ObjectClass = "human" | "vehicle" | "face" | "plate" | "other";
+const CLASS_WORDS: readonly [ObjectClass, RegExp][] = [
+  ["plate", /plate|lpr|anpr/i],
+  ["face", /face/i],
+  ["human", /human|person|people|pedestrian/i],
+  ["vehicle", /vehicle|vehical|car|truck|bus|motorcycle|bicycle|bike/i],
+];
+/** Items that name the class (ONVIF tt:ClassType and what vendors use instead). */
+const CLASS_ITEMS = ["ClassTypes", "ClassType", "Class", "ObjectType", "Type", "Category"];
+/** Items that carry recognised text: a plate's number above all. */
+const TEXT_ITEMS = ["PlateNumber", "LicensePlate", "Plate", "PlateText", "Text", "Label"];
+export const MAX_OBJECT_TEXT = 32;
+
+function classOf(value: string | undefined): ObjectClass | undefined {
+  if (!value) return undefined;
+  return CLASS_WORDS.find(([, words]) => words.test(value))?.[0];
+}
+
+/** An analytics object's class and text, from its items, else from its topic. */
+export function objectOf(
+  topic: string,
+  data: Record<string, string>,
+): { class: ObjectClass; text?: string } {
+  const named = CLASS_ITEMS.map((item) => classOf(data[item])).find((found) => found);
+  const raw = TEXT_ITEMS.map((item) => data[item]?.trim()).find((value) => value);
+  // Printable characters only, short: a plate is a few letters and digits.
+  const text = raw?.replace(/[^\p{L}\p{N} .-]/gu, "").slice(0, MAX_OBJECT_TEXT) || undefined;
+  const found = named ?? (text ? "plate" : classOf(pathOf(topic))) ?? "other";
+  return text ? { class: found, text } : { class: found };
 }
 
 function booleanOf(value: string | undefined): boolean | undefined {
@@ -112,6 +163,7 @@ export class EventNormaliser {
         ? Math.min(corrected, receivedMs)
         : receivedMs;
     const base = {
+      ...(kind === "object" ? { object: objectOf(notification.topic, notification.data) } : {}),
       topic: notification.topic,
       source: notification.source,
       data: notification.data,
@@ -120,7 +172,11 @@ export class EventNormaliser {
       clockOffsetMs,
     };
     const key = `${notification.topic}|${JSON.stringify(notification.source)}`;
-    const state = kind === "line-crossing" ? undefined : stateOf(notification.data);
+    // A crossing or a recognised object is a moment, whatever items it carries.
+    const state =
+      kind === "line-crossing" || (kind === "object" && notification.operation === undefined)
+        ? undefined
+        : stateOf(notification.data);
     if (state === undefined || notification.operation === "Deleted") {
       // A property without an on/off state is news only when its value changes.
       if (notification.operation !== undefined && notification.operation !== "Deleted") {

@@ -17,6 +17,7 @@ import { PullPointError } from "./errors.js";
 export const MAX_EVENT_REPLY_BYTES = 256 * 1024;
 const MAX_ITEMS = 16;
 const MAX_TEXT = 256;
+const MAX_ADDRESS = 1024;
 
 const TEV = `xmlns:tev="${EVENT_NS.tev}"`;
 const WSNT = `xmlns:wsnt="${EVENT_NS.wsnt}"`;
@@ -42,13 +43,35 @@ function bodyOf(envelope: XmlElement): XmlElement | undefined {
   return child(envelope, NS.soap12, "Body") ?? child(envelope, NS.soap11, "Body");
 }
 
-function call(address: string, body: string, context: CallContext): Promise<XmlElement> {
+/** WS-Addressing actions (ONVIF event WSDL, WS-BaseNotification WSDL). */
+const ACTION = {
+  properties: "http://www.onvif.org/ver10/events/wsdl/EventPortType/GetEventPropertiesRequest",
+  create: "http://www.onvif.org/ver10/events/wsdl/EventPortType/CreatePullPointSubscriptionRequest",
+  pull: "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesRequest",
+  synchronize:
+    "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/SetSynchronizationPointRequest",
+  renew: "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest",
+  unsubscribe: "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest",
+} as const;
+
+/**
+ * One event-service call, with the WS-Addressing headers a subscription manager needs: `to` is
+ * the address as the camera wrote it (its own name for the pull point), `address` where we
+ * reach it.
+ */
+function call(
+  address: string,
+  body: string,
+  context: CallContext,
+  addressing: { to: string; action: string },
+): Promise<XmlElement> {
   return soapCall(address, body, {
     credentials: context.credentials,
     clockOffsetMs: context.clockOffsetMs,
     timeoutMs: context.timeoutMs,
     maxBytes: MAX_EVENT_REPLY_BYTES,
     signal: context.signal,
+    addressing,
   });
 }
 
@@ -66,7 +89,10 @@ function expect(envelope: XmlElement, ns: string, name: string, host: string): X
 /** How many topics the camera says it can emit (GetEventProperties), bounded. */
 export async function eventTopicCount(xaddr: string, context: CallContext): Promise<number> {
   const reply = expect(
-    await call(xaddr, `<tev:GetEventProperties ${TEV}/>`, context),
+    await call(xaddr, `<tev:GetEventProperties ${TEV}/>`, context, {
+      to: xaddr,
+      action: ACTION.properties,
+    }),
     EVENT_NS.tev,
     "GetEventPropertiesResponse",
     new URL(xaddr).host,
@@ -81,9 +107,15 @@ export async function eventTopicCount(xaddr: string, context: CallContext): Prom
   return count;
 }
 
-export interface PullPoint {
-  /** The subscription manager's address, pointed at the host and port we reach the camera on. */
+/** A subscription manager: where we reach it, and its address as the camera advertised it. */
+export interface SubscriptionRef {
+  /** Pointed at the host and port we reach the camera on. */
   address: string;
+  /** As the camera wrote it: the WS-Addressing To of every call to the pull point. */
+  to: string;
+}
+
+export interface PullPoint extends SubscriptionRef {
   /** When the subscription ends, on the camera's clock. */
   terminationMs: number | undefined;
   currentMs: number | undefined;
@@ -101,6 +133,7 @@ export async function createPullPoint(
       `<tev:CreatePullPointSubscription ${TEV}><tev:InitialTerminationTime>${formatDuration(terminationMs)}` +
         `</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`,
       context,
+      { to: xaddr, action: ACTION.create },
     ),
     EVENT_NS.tev,
     "CreatePullPointSubscriptionResponse",
@@ -109,9 +142,11 @@ export async function createPullPoint(
   const advertised = textOf(
     descend(reply, [EVENT_NS.tev, "SubscriptionReference"], [EVENT_NS.wsa5, "Address"]),
   );
-  if (!advertised) throw new PullPointError(`${reached.host}: no subscription address`);
+  if (!advertised || advertised.length > MAX_ADDRESS)
+    throw new PullPointError(`${reached.host}: no usable subscription address`);
   return {
     address: reachableXAddr(advertised, reached),
+    to: advertised,
     terminationMs: timeMs(child(reply, EVENT_NS.wsnt, "TerminationTime")),
     currentMs: timeMs(child(reply, EVENT_NS.wsnt, "CurrentTime")),
   };
@@ -124,18 +159,19 @@ export interface Pulled {
 }
 
 export async function pullMessages(
-  address: string,
+  ref: SubscriptionRef,
   waitMs: number,
   limit: number,
   context: CallContext,
 ): Promise<Pulled> {
   const envelope = await call(
-    address,
+    ref.address,
     `<tev:PullMessages ${TEV}><tev:Timeout>${formatDuration(waitMs)}</tev:Timeout>` +
       `<tev:MessageLimit>${limit}</tev:MessageLimit></tev:PullMessages>`,
     context,
+    { to: ref.to, action: ACTION.pull },
   );
-  return readPulled(envelope, limit, new URL(address).host);
+  return readPulled(envelope, limit, new URL(ref.address).host);
 }
 
 /** A PullMessagesResponse: at most `limit` notifications, whatever the camera sent. */
@@ -151,32 +187,39 @@ export function readPulled(envelope: XmlElement, limit: number, host: string): P
 }
 
 export async function renew(
-  address: string,
+  ref: SubscriptionRef,
   terminationMs: number,
   context: CallContext,
 ): Promise<number | undefined> {
   const reply = expect(
     await call(
-      address,
+      ref.address,
       `<wsnt:Renew ${WSNT}><wsnt:TerminationTime>${formatDuration(terminationMs)}</wsnt:TerminationTime></wsnt:Renew>`,
       context,
+      { to: ref.to, action: ACTION.renew },
     ),
     EVENT_NS.wsnt,
     "RenewResponse",
-    new URL(address).host,
+    new URL(ref.address).host,
   );
   return timeMs(child(reply, EVENT_NS.wsnt, "TerminationTime"));
 }
 
 export async function setSynchronizationPoint(
-  address: string,
+  ref: SubscriptionRef,
   context: CallContext,
 ): Promise<void> {
-  await call(address, `<tev:SetSynchronizationPoint ${TEV}/>`, context);
+  await call(ref.address, `<tev:SetSynchronizationPoint ${TEV}/>`, context, {
+    to: ref.to,
+    action: ACTION.synchronize,
+  });
 }
 
-export async function unsubscribe(address: string, context: CallContext): Promise<void> {
-  await call(address, `<wsnt:Unsubscribe ${WSNT}/>`, context);
+export async function unsubscribe(ref: SubscriptionRef, context: CallContext): Promise<void> {
+  await call(ref.address, `<wsnt:Unsubscribe ${WSNT}/>`, context, {
+    to: ref.to,
+    action: ACTION.unsubscribe,
+  });
 }
 
 function items(parent: XmlElement | undefined): Record<string, string> {

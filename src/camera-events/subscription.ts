@@ -20,6 +20,7 @@ import {
   pullMessages,
   renew,
   setSynchronizationPoint,
+  type SubscriptionRef,
   unsubscribe,
 } from "./pullpoint.js";
 
@@ -48,11 +49,47 @@ const MESSAGE_LIMIT = 64;
  * sooner than this: a long poll must never become a busy loop.
  */
 const MIN_EMPTY_PULL_MS = 500;
+/** A subscription that ends sooner than this after it began is followed by a backoff. */
+const SHORT_LIVED_MS = 60_000;
 /** A camera clock that moved this far between two replies has jumped (reset, NTP, reboot). */
 const CLOCK_JUMP_MS = 5_000;
 
 /** The camera advertises no event service: nothing to subscribe to until it changes. */
 export class NoEventServiceError extends PullPointError {}
+
+/**
+ * The pull point is no more (expired, dropped by a reboot, dereferenced) or can no longer be
+ * trusted (the camera's clock jumped, so its termination time means something else): a routine
+ * end, followed by a fresh subscription, not a failure to report.
+ */
+export class SubscriptionEndedError extends PullPointError {
+  constructor(
+    message: string,
+    readonly why: "gone" | "expired" | "clock-jump",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Faults by which a subscription manager says the pull point no longer exists. */
+const GONE_SUBCODES = new Set([
+  "ResourceUnknownFault",
+  "ResourceUnknown",
+  "SubscriptionReferenceDereferenced",
+  "InvalidSubscription",
+  "UnableToDestroySubscriptionFault",
+]);
+
+/** Whether a failed call to a pull point means it is gone (a fault that says so, or HTTP 404). */
+export function subscriptionGone(error: unknown): boolean {
+  if (!(error instanceof OnvifCallError)) return false;
+  if (error.kind === "http" && error.status === 404) return true;
+  return (
+    error.kind === "fault" &&
+    (error.fault?.subcodes.some((code) => GONE_SUBCODES.has(code)) ?? false)
+  );
+}
 
 export interface CameraEventSubscriptionDeps {
   cameraId: string;
@@ -76,9 +113,18 @@ export class CameraEventSubscription {
     this.deps.log.record("camera_events_throttled", this.deps.cameraId, { dropped, windowMs });
   readonly #backoff: Backoff;
   #reported = false;
+  /** Backoff between subscriptions that end soon after they began (a clock that keeps jumping). */
+  readonly #endedBackoff: Backoff;
+  /** Re-subscriptions after a pull point ended (expiry, reboot, clock jump); for tests/status. */
+  resubscriptions = 0;
 
   constructor(private readonly deps: CameraEventSubscriptionDeps) {
     this.#backoff = new Backoff({
+      initialMs: deps.timing.retryInitialMs,
+      maxMs: deps.timing.retryMaxMs,
+      stableMs: Number.POSITIVE_INFINITY,
+    });
+    this.#endedBackoff = new Backoff({
       initialMs: deps.timing.retryInitialMs,
       maxMs: deps.timing.retryMaxMs,
       stableMs: Number.POSITIVE_INFINITY,
@@ -88,10 +134,22 @@ export class CameraEventSubscription {
   /** Runs until `signal` aborts; never throws. */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const beganMs = this.#now();
       try {
         await this.#session(signal);
       } catch (error) {
         if (signal.aborted) break;
+        if (error instanceof SubscriptionEndedError) {
+          this.resubscriptions++;
+          this.deps.logger.info(
+            { cameraId: this.deps.cameraId, why: error.why, reason: error.message },
+            "camera event subscription ended; subscribing again",
+          );
+          // At once after a subscription that lived; with backoff when they end one after another.
+          if (this.#now() - beganMs >= SHORT_LIVED_MS) this.#endedBackoff.reset();
+          else await sleep(this.#endedBackoff.next(), undefined, { signal }).catch(() => undefined);
+          continue;
+        }
         this.#report(error);
         // No event service, or credentials the camera refuses: asking again soon cannot help, and
         // each refused login brings a camera's lockout closer. A credentials change restarts us.
@@ -148,16 +206,23 @@ export class CameraEventSubscription {
       return undefined;
     });
     const pullPoint = await createPullPoint(eventXAddr, timing.terminationMs, context);
+    let gone = false;
     try {
-      await this.#follow(pullPoint.address, pullPoint.terminationMs, topics, context, signal);
+      await this.#follow(pullPoint, pullPoint.terminationMs, topics, context, signal);
+    } catch (error) {
+      if (subscriptionGone(error)) {
+        gone = true;
+        throw new SubscriptionEndedError((error as Error).message, "gone", { cause: error });
+      }
+      throw error;
     } finally {
       // Cameras have few subscription slots: a pull point we stop using is given back.
-      await this.#unsubscribe(pullPoint.address, context);
+      if (!gone) await this.#unsubscribe(pullPoint, context);
     }
   }
 
   async #follow(
-    address: string,
+    address: SubscriptionRef,
     cameraTerminationMs: number | undefined,
     topics: number | undefined,
     context: CallContext,
@@ -167,6 +232,7 @@ export class CameraEventSubscription {
     // Some cameras fault on it; Initialized messages after the subscription still come.
     await setSynchronizationPoint(address, context).catch((error: unknown) => {
       if (error instanceof OnvifCallError && error.kind === "timeout") throw error;
+      if (subscriptionGone(error)) throw error;
     });
     const localEnd = (cameraMs: number | undefined) =>
       cameraMs === undefined
@@ -178,7 +244,13 @@ export class CameraEventSubscription {
       timing.terminationMs / 3,
       timing.pullWaitMs + timing.callTimeoutMs,
     );
+    /** Whether a reply of this subscription's has shown the clock the offset follows. */
+    let agreed = false;
     while (!signal.aborted) {
+      // Well past its end (a renewal that failed, a Renew the camera ignores): pulling on would
+      // only meet a dead pull point. Well past: some cameras report a termination time of now.
+      if (this.#now() > endsMs + renewWithinMs)
+        throw new SubscriptionEndedError(`${cameraId}: the subscription expired`, "expired");
       if (endsMs - this.#now() < renewWithinMs) {
         endsMs = localEnd(await renew(address, timing.terminationMs, context));
       }
@@ -195,17 +267,24 @@ export class CameraEventSubscription {
         log.record("camera_events_resumed", cameraId, { topics: topics ?? null });
       }
       this.#backoff.reset();
-      if (
+      // The notifications of this reply are stamped by the clock its CurrentTime shows.
+      const jumped =
         pulled.currentMs !== undefined &&
-        Math.abs(pulled.currentMs - receivedMs - context.clockOffsetMs) > CLOCK_JUMP_MS
-      ) {
-        logger.info({ cameraId }, "the camera's clock jumped; offset measured again");
-        context.clockOffsetMs = pulled.currentMs - receivedMs;
-      }
+        Math.abs(pulled.currentMs - receivedMs - context.clockOffsetMs) > CLOCK_JUMP_MS;
+      if (jumped) context.clockOffsetMs = (pulled.currentMs ?? receivedMs) - receivedMs;
+      // A first reply off the clock GetSystemDateAndTime showed is no jump: the camera stamps its
+      // events by another clock (a time zone taken for UTC...), which the offset now follows.
+      const jumpedSinceSubscribing = jumped && agreed;
+      agreed = true;
       for (const notification of pulled.notifications) {
         const event = this.#normaliser.normalise(notification, context.clockOffsetMs, receivedMs);
         if (event && this.#rate.admit(receivedMs, this.#throttled))
           log.recordCameraEvent(cameraId, event.tsMs, event.kind, event.detail);
+      }
+      // Its termination time was set on the old clock: a fresh subscription, a fresh offset.
+      if (jumpedSinceSubscribing) {
+        logger.info({ cameraId }, "the camera's clock jumped");
+        throw new SubscriptionEndedError(`${cameraId}: the camera's clock jumped`, "clock-jump");
       }
       // A camera past its rate is not asked again before its minute is over.
       const wait = this.#rate.waitMs(this.#now());
@@ -245,7 +324,7 @@ export class CameraEventSubscription {
     return reachableXAddr(advertised, new URL(xaddr));
   }
 
-  async #unsubscribe(address: string, context: CallContext): Promise<void> {
+  async #unsubscribe(address: SubscriptionRef, context: CallContext): Promise<void> {
     try {
       await unsubscribe(address, { ...context, signal: AbortSignal.timeout(2_000) });
     } catch (error) {

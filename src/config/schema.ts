@@ -175,6 +175,12 @@ const eventsSchema = z.strictObject({
     .describe(
       "Per camera event kind (motion, tamper, intrusion, line-crossing, digital-input, object, camera-other): the video around an event, held against eviction within storage.maxLockedPercent and sent first; kinds not listed keep 10 s before and 30 s after, not held (camera-other: none)",
     ),
+  snapshot: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Send a picture with each camera event (the camera's snapshot, else a frame of the recording)",
+    ),
 });
 
 const auditSchema = z.strictObject({

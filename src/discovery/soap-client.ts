@@ -1,8 +1,15 @@
+import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { soapEnvelope } from "../onvif/soap.js";
 import { usernameTokenHeader } from "../onvif/wsse.js";
-import { DEFAULT_XML_LIMITS, parseXml, type XmlElement, XmlError } from "../onvif/xml.js";
+import {
+  DEFAULT_XML_LIMITS,
+  escapeXml,
+  parseXml,
+  type XmlElement,
+  XmlError,
+} from "../onvif/xml.js";
 import { OnvifCallError } from "./errors.js";
 import { looksLikeHtml, readFault } from "./faults.js";
 import { digestAuthorization } from "./http-digest.js";
@@ -21,6 +28,12 @@ export interface SoapCallOptions {
   timeoutMs: number;
   maxBytes?: number;
   signal?: AbortSignal | undefined;
+  /**
+   * WS-Addressing headers (To, Action, a fresh MessageID, ReplyTo anonymous): what a
+   * subscription manager needs to tell which pull point a request is for; many devices refuse
+   * a call to one without them.
+   */
+  addressing?: { to: string; action: string };
 }
 
 interface RawReply {
@@ -128,11 +141,12 @@ export async function soapCall(
     throw new OnvifCallError("unreachable", `not a usable address: ${xaddr}`, { cause: error });
   }
   const { credentials, securityHeader } = options;
+  const addressing = options.addressing ? addressingHeader(options.addressing) : "";
   const header =
-    securityHeader ??
-    (credentials
-      ? usernameTokenHeader(credentials.username, credentials.password, options.clockOffsetMs)
-      : "");
+    (securityHeader ??
+      (credentials
+        ? usernameTokenHeader(credentials.username, credentials.password, options.clockOffsetMs)
+        : "")) + addressing;
   let reply = await post(url, soapEnvelope(body, header), {}, options);
   if (reply.status === 401 && credentials && securityHeader === undefined) {
     const authorization = digestAuthorization(
@@ -143,15 +157,26 @@ export async function soapCall(
       credentials.password,
     );
     if (authorization) {
-      const fresh = usernameTokenHeader(
-        credentials.username,
-        credentials.password,
-        options.clockOffsetMs,
-      );
+      const fresh =
+        usernameTokenHeader(credentials.username, credentials.password, options.clockOffsetMs) +
+        addressing;
       reply = await post(url, soapEnvelope(body, fresh), { Authorization: authorization }, options);
     }
   }
   return interpret(url, reply, options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+}
+
+const WSA = "http://www.w3.org/2005/08/addressing";
+
+/** The WS-Addressing 1.0 headers of one request (SOAP binding, section 2). */
+export function addressingHeader(addressing: { to: string; action: string }): string {
+  const wsa = `xmlns:wsa5="${WSA}"`;
+  return (
+    `<wsa5:To ${wsa} s:mustUnderstand="1">${escapeXml(addressing.to)}</wsa5:To>` +
+    `<wsa5:Action ${wsa} s:mustUnderstand="1">${escapeXml(addressing.action)}</wsa5:Action>` +
+    `<wsa5:MessageID ${wsa}>urn:uuid:${randomUUID()}</wsa5:MessageID>` +
+    `<wsa5:ReplyTo ${wsa}><wsa5:Address>${WSA}/anonymous</wsa5:Address></wsa5:ReplyTo>`
+  );
 }
 
 function interpret(url: URL, reply: RawReply, maxBytes: number): XmlElement {

@@ -6,6 +6,7 @@
 export { brokerUrlSchema } from "./broker-url.js";
 export { CanonicalJsonError, canonicalJson } from "./canonical-json.js";
 export { CONTENT_TYPE, encodePayload, LIVE_CONTENT_TYPE, VIDEO_CONTENT_TYPE } from "./payloads.js";
+export { SNAPSHOT_CONTENT_TYPE } from "./payloads.js";
 export {
   commandSigningInput,
   type EmbeddedSignature,

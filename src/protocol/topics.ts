@@ -44,6 +44,11 @@ export class SiteTopics {
     return `${this.root}/cameras/${level(cameraId)}/video/${segmentId}`;
   }
 
+  /** A camera event's picture, as chunks like video: `cameras/<id>/snapshots/<eventId>`. */
+  snapshot(cameraId: string, eventId: number): string {
+    return `${this.root}/cameras/${level(cameraId)}/snapshots/${eventId}`;
+  }
+
   live(cameraId: string): string {
     return `${this.root}/cameras/${level(cameraId)}/live`;
   }

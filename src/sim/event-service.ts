@@ -30,7 +30,22 @@ export interface SimEventOptions {
   /** Motion turns on every `everyMs` for `forMs` (none: only on demand). */
   motion?: { everyMs: number; forMs: number } | undefined;
   misbehave?: EventMisbehaviour | undefined;
+  /**
+   * A firmware whose Renew answers but does not extend the subscription: it expires at the
+   * termination time first granted.
+   */
+  renewIgnored?: boolean | undefined;
 }
+
+/** The classes an analytics object may be reported with (tt:ClassType and its successors). */
+export type SimObjectClass = "Human" | "Vehicle" | "Face" | "LicensePlate";
+
+/**
+ * Where an analytics object is reported: a rule of the rule engine, Profile M style (ONVIF
+ * Analytics Service Specification: object classification in the scene description, rule
+ * events under tns1:RuleEngine); stateless, one notification per object seen.
+ */
+const OBJECT_TOPIC = "tns1:RuleEngine/ObjectDetection/Object";
 
 interface TopicSpec {
   topic: string;
@@ -99,12 +114,9 @@ const MAX_MESSAGE_LIMIT = 1024;
 const DEFAULT_TERMINATION_MS = 60_000;
 const MAX_TERMINATION_MS = 3_600_000;
 
-interface Notification {
-  kind: SimEventKind;
-  state: boolean;
-  operation: "Initialized" | "Changed";
-  atMs: number;
-}
+type Notification =
+  | { kind: SimEventKind; state: boolean; operation: "Initialized" | "Changed"; atMs: number }
+  | { kind: "object"; objectClass: SimObjectClass; text: string | undefined; atMs: number };
 
 interface Subscription {
   id: string;
@@ -162,9 +174,22 @@ export class SimEventService {
   set(kind: SimEventKind, on: boolean): void {
     if (this.#states.get(kind) === on) return;
     this.#states.set(kind, on);
-    const atMs = cameraNow(this.state).getTime();
+    this.#queue({ kind, state: on, operation: "Changed", atMs: cameraNow(this.state).getTime() });
+  }
+
+  /** A detector's current state. */
+  stateOf(kind: SimEventKind): boolean | undefined {
+    return this.#states.get(kind);
+  }
+
+  /** Reports one analytics object seen now (a person, a vehicle, a face, a plate and its text). */
+  object(objectClass: SimObjectClass, text?: string): void {
+    this.#queue({ kind: "object", objectClass, text, atMs: cameraNow(this.state).getTime() });
+  }
+
+  #queue(notification: Notification): void {
     for (const subscription of this.#subscriptions.values()) {
-      subscription.queue.push({ kind, state: on, operation: "Changed", atMs });
+      subscription.queue.push(notification);
       if (subscription.queue.length > MAX_QUEUED) subscription.queue.shift();
       subscription.wake?.();
     }
@@ -175,6 +200,7 @@ export class SimEventService {
     operation: XmlElement,
     subscriptionId: string | undefined,
     signal: AbortSignal,
+    header?: XmlElement,
   ): Promise<EventReply> {
     const misbehave = this.options.misbehave;
     if (misbehave === "fault") return this.#fault("Receiver", "ter:Action", "event service error");
@@ -189,6 +215,10 @@ export class SimEventService {
       if (name === `${EVENT_NS.tev} CreatePullPointSubscription`) return this.#create(operation);
       return this.#fault("Receiver", "ter:ActionNotSupported", `${operation.local} not supported`);
     }
+    // Like many devices, the subscription manager wants to be told where a request is going.
+    const missing = missingAddressing(header, subscriptionId);
+    if (missing)
+      return this.#fault("Sender", "wsa5:MessageAddressingHeaderRequired", `${missing} missing`);
     const subscription = this.#subscriptions.get(subscriptionId);
     if (!subscription)
       return this.#fault("Sender", "wsrf-rw:ResourceUnknownFault", "no such subscription");
@@ -196,9 +226,10 @@ export class SimEventService {
       case `${EVENT_NS.tev} PullMessages`:
         return this.#pull(subscription, operation, signal);
       case `${EVENT_NS.wsnt} Renew`: {
-        subscription.expiresMs = this.#termination(
-          textOf(child(operation, EVENT_NS.wsnt, "TerminationTime")),
-        );
+        if (!this.options.renewIgnored)
+          subscription.expiresMs = this.#termination(
+            textOf(child(operation, EVENT_NS.wsnt, "TerminationTime")),
+          );
         return this.#ok(
           `<wsnt:RenewResponse><wsnt:TerminationTime>${iso(this.#cameraMs(subscription.expiresMs))}</wsnt:TerminationTime>` +
             `<wsnt:CurrentTime>${iso(this.#cameraMs(Date.now()))}</wsnt:CurrentTime></wsnt:RenewResponse>`,
@@ -329,11 +360,28 @@ export class SimEventService {
   }
 
   #notification(message: Notification): string {
-    const spec = TOPICS[this.options.flavour][message.kind];
     const items = (pairs: [string, string][]) =>
       pairs
         .map(([name, value]) => `<tt:SimpleItem Name="${x(name)}" Value="${x(value)}"/>`)
         .join("");
+    if (message.kind === "object") {
+      const data: [string, string][] = [
+        ["ObjectId", String(message.atMs % 100_000)],
+        ["ClassTypes", message.objectClass],
+        ["Likelihood", "0.9"],
+      ];
+      if (message.text !== undefined) data.push(["PlateNumber", message.text]);
+      return (
+        `<wsnt:NotificationMessage><wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">` +
+        `${OBJECT_TOPIC}</wsnt:Topic><wsnt:Message><tt:Message UtcTime="${iso(message.atMs)}">` +
+        `<tt:Source>${items([
+          ["VideoSourceConfigurationToken", "VideoSourceToken"],
+          ["Rule", "ObjectDetection"],
+        ])}</tt:Source><tt:Data>${items(data)}</tt:Data></tt:Message></wsnt:Message>` +
+        `</wsnt:NotificationMessage>`
+      );
+    }
+    const spec = TOPICS[this.options.flavour][message.kind];
     return (
       `<wsnt:NotificationMessage><wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">` +
       `${x(spec.topic)}</wsnt:Topic><wsnt:Message><tt:Message UtcTime="${iso(message.atMs)}" ` +
@@ -384,6 +432,26 @@ export class SimEventService {
       ),
     };
   }
+}
+
+/**
+ * Which WS-Addressing header a call to a subscription manager lacks (To, naming this very
+ * subscription, and Action), if any. WS-Addressing 1.0 SOAP Binding, 6.4.3.
+ */
+function missingAddressing(
+  header: XmlElement | undefined,
+  subscriptionId: string,
+): string | undefined {
+  const to = textOf(child(header, EVENT_NS.wsa5, "To"));
+  let path: string | undefined;
+  try {
+    path = to === undefined ? undefined : new URL(to).pathname;
+  } catch {
+    path = undefined;
+  }
+  if (!path?.endsWith(`/subscription/${subscriptionId}`)) return "wsa:To";
+  if (!textOf(child(header, EVENT_NS.wsa5, "Action"))) return "wsa:Action";
+  return undefined;
 }
 
 const EVENT_PREFIXES: Record<string, string> = {

@@ -30,5 +30,6 @@ export {
   type EventMisbehaviour,
   type SimEventKind,
   type SimEventOptions,
+  type SimObjectClass,
   SimEventService,
 } from "./event-service.js";

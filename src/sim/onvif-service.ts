@@ -114,6 +114,7 @@ export class OnvifService {
         operationElement,
         eventRequest.subscriptionId,
         eventRequest.signal,
+        child(envelope, NS.soap12, "Header"),
       );
       record(String(reply.status));
       return {

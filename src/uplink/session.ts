@@ -193,6 +193,10 @@ export class UplinkSession implements Component, UplinkLink {
       clean: false,
       reconnectPeriod: 0,
       connectTimeout: CONNECT_TIMEOUT_MS,
+      // mqtt-packet's default pre-allocates a Buffer for each of the 65,536 16-bit numbers to
+      // save a 2-byte allocation per packet: 6 MiB of heap, and the agent's peak RSS with 16
+      // cameras went from 147 to 118 MiB without it (npm run bench:events -- --heap).
+      writeCache: false,
       keepalive: Math.max(5, Math.round(config.keepalive / 1000)),
       properties: {
         sessionExpiryInterval: Math.round(config.sessionExpiry / 1000),

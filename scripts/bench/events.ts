@@ -1,0 +1,213 @@
+// Camera events, end to end: the real daemon (camgate run) recording 16 simulated cameras and
+// subscribed to their events, mosquitto with mutual TLS, the reference center. Measures the
+// latency of a detector change to the center (p50, p95), the agent's CPU with no events and
+// under a steady rate of them (the growth per 100 events/s, in % of one core), and its
+// resident memory (peak, and what it is made of: anonymous memory vs mapped files, heap).
+//
+//   npm run bench:events [-- --cameras 16 --rate 2 --seconds 60 --heap]
+//
+// --heap: the agent writes a heap snapshot at the end (SIGUSR2), summarised by constructor.
+// --cpu: the agent is profiled (V8 CPU profile, written when it stops), summarised by function.
+//
+// --rate is changes per camera per second. The agent records at most 120 events per camera
+// per minute (src/camera-events/event-rate.ts), so a rate above 2 measures its throttle.
+// Targets (issue 26): p95 < 1 s; CPU growth < 5 % of one core per 100 events/s; RSS < 120 MiB.
+import { setMaxListeners } from "node:events";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cpuSeconds } from "../lib/processes.js";
+import { retainersOf, summariseCpu, summariseHeap } from "./heap-summary.js";
+import { centerEvents, percentile } from "../soak/event-check.js";
+import { runScript } from "../soak/script-run.js";
+import { SOAK_SITE, SoakWorld } from "../soak/world.js";
+
+const { values } = parseArgs({
+  options: {
+    cameras: { type: "string", default: "16" },
+    rate: { type: "string", default: "2" },
+    seconds: { type: "string", default: "60" },
+    "base-ip": { type: "string", default: "127.0.131.10" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+    heap: { type: "boolean", default: false },
+    cpu: { type: "boolean", default: false },
+  },
+});
+const CAMERAS = Number(values.cameras);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+
+/** Resident memory of a process by kind (/proc/<pid>/status), MiB. */
+async function memoryOf(pid: number): Promise<Record<string, number>> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const figures: Record<string, number> = {};
+  for (const field of ["VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"]) {
+    const kib = new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1];
+    if (kib !== undefined) figures[field] = Number(kib) / 1024;
+  }
+  return figures;
+}
+
+/** CPU of `pid` over `ms`, in % of one core, and the peak RSS seen meanwhile. */
+async function sample(pid: number, ms: number, signal: AbortSignal) {
+  const cpu = await cpuSeconds(pid);
+  const began = Date.now();
+  let peak = 0;
+  while (Date.now() - began < ms) {
+    await sleep(1000, undefined, { signal });
+    peak = Math.max(peak, (await memoryOf(pid))["VmRSS"] ?? 0);
+  }
+  const used = (await cpuSeconds(pid)) - cpu;
+  return { cpuPercent: (100 * used) / ((Date.now() - began) / 1000), peakMiB: peak };
+}
+
+await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, async (run) => {
+  const stops: (() => Promise<unknown>)[] = [];
+  // The agent inherits it: a snapshot on SIGUSR2, written here.
+  if (values.heap)
+    process.env["NODE_OPTIONS"] =
+      `${process.env["NODE_OPTIONS"] ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${run.dir}`;
+  try {
+    const world = await SoakWorld.create(
+      {
+        dir: run.dir,
+        cameras: CAMERAS,
+        baseIp: values["base-ip"],
+        mainJs: fileURLToPath(new URL("../../src/main.js", import.meta.url)),
+        segmentSeconds: 10,
+        audit: false,
+        nodeArgs: values.cpu ? ["--cpu-prof", `--cpu-prof-dir=${join(run.dir, "cpu")}`] : [],
+      },
+      (stop) => stops.push(stop),
+    );
+    const { parts } = world;
+    const cameras = parts.sim.cameras;
+    const pid = () => {
+      const id = parts.agent.pid;
+      if (id === undefined) throw new Error("the agent is not running");
+      return id;
+    };
+    for (let waited = 0; !cameras.every((c) => (c.events?.subscriptionCount ?? 0) > 0);) {
+      if ((waited += 500) > 180_000) throw new Error("the agent did not subscribe to every camera");
+      await sleep(500, undefined, { signal: run.signal });
+    }
+    run.log(`${CAMERAS} cameras recording and subscribed; warming up 30 s`);
+    await sleep(30_000, undefined, { signal: run.signal });
+    const idle = await sample(pid(), SECONDS * 1000, run.signal);
+    run.log(`idle: ${idle.cpuPercent.toFixed(1)} % of a core`);
+
+    const made: { camera: number; atMs: number }[] = [];
+    const driving = new AbortController();
+    setMaxListeners(CAMERAS + 4, driving.signal);
+    const gapMs = 1000 / RATE;
+    const drive = Promise.all(
+      cameras.map(async (camera, index) => {
+        await sleep((index * gapMs) / CAMERAS);
+        let on = false;
+        while (!driving.signal.aborted) {
+          on = !on;
+          camera.events?.set("motion", on);
+          made.push({ camera: index, atMs: Date.now() });
+          await sleep(gapMs, undefined, { signal: driving.signal }).catch(() => undefined);
+        }
+      }),
+    );
+    const loaded = await sample(pid(), SECONDS * 1000, run.signal);
+    driving.abort();
+    await drive;
+    const memory = await memoryOf(pid());
+    run.log(`loaded: ${loaded.cpuPercent.toFixed(1)} % of a core; waiting for the center`);
+    await sleep(10_000, undefined, { signal: run.signal });
+
+    const latencies: number[] = [];
+    let received = 0;
+    for (const [index, cameraId] of parts.cameraIds.entries()) {
+      const { events } = await centerEvents(parts.centerDir, SOAK_SITE, cameraId);
+      const mine = made.filter((change) => change.camera === index);
+      received += events.length;
+      // The agent stores the first 120 of each minute; each arrival matches the change it is.
+      for (const event of events) {
+        let change: { atMs: number } | undefined;
+        for (const candidate of mine)
+          if (!change || Math.abs(candidate.atMs - event.tsMs) < Math.abs(change.atMs - event.tsMs))
+            change = candidate;
+        if (change && Math.abs(change.atMs - event.tsMs) < 1000)
+          latencies.push(event.receivedMs - change.atMs);
+      }
+    }
+    const rate = made.length / SECONDS;
+    const growth = ((loaded.cpuPercent - idle.cpuPercent) * 100) / Math.max(rate, 1);
+    const peak = Math.max(idle.peakMiB, loaded.peakMiB);
+    console.log(`\n${CAMERAS} cameras recording, ${RATE} changes/s per camera, ${SECONDS} s each`);
+    console.log(
+      `events: ${made.length} made (${rate.toFixed(0)}/s), ${received} at the center ` +
+        `(the agent keeps 120 per camera per minute)`,
+    );
+    console.log(
+      `latency camera -> center: p50 ${percentile(latencies, 50)} ms, ` +
+        `p95 ${percentile(latencies, 95)} ms (target p95 < 1000 ms; ratio ` +
+        `${(percentile(latencies, 95) / 1000).toFixed(2)})`,
+    );
+    console.log(
+      `agent CPU: idle ${idle.cpuPercent.toFixed(1)} %, loaded ${loaded.cpuPercent.toFixed(1)} % ` +
+        `of one core; growth per 100 events/s ${growth.toFixed(2)} % (target < 5 %; ratio ` +
+        `${(growth / 5).toFixed(2)})`,
+    );
+    console.log(
+      `agent RSS: peak ${peak.toFixed(0)} MiB (target < 120 MiB; ratio ${(peak / 120).toFixed(2)}); ` +
+        `now ${Object.entries(memory)
+          .map(([name, mib]) => `${name} ${mib.toFixed(0)}`)
+          .join(", ")} MiB`,
+    );
+    if (values.heap) {
+      process.kill(pid(), "SIGUSR2");
+      let snapshot: string | undefined;
+      for (let waited = 0; !snapshot && waited < 120_000; waited += 1000) {
+        await sleep(1000, undefined, { signal: run.signal });
+        const files = await readdir(run.dir);
+        const name = files.find((file) => file.endsWith(".heapsnapshot"));
+        // Written in one go; its size stops changing once done.
+        if (name && (await stat(join(run.dir, name))).size > 0) {
+          const size = (await stat(join(run.dir, name))).size;
+          await sleep(2000);
+          if ((await stat(join(run.dir, name))).size === size) snapshot = join(run.dir, name);
+        }
+      }
+      if (snapshot) {
+        console.log("\nagent heap by constructor (self sizes):");
+        for (const line of await summariseHeap(snapshot))
+          console.log(
+            `  ${line.mib.toFixed(2).padStart(7)} MiB ${String(line.count).padStart(8)}  ${line.what}`,
+          );
+        console.log("what holds the Buffers (retainer.edge):");
+        for (const line of await retainersOf(snapshot, "Buffer"))
+          console.log(`  ${String(line.count).padStart(8)}  ${line.what}`);
+      }
+    }
+    await parts.agent.stop();
+    if (values.cpu) {
+      // One per process the agent ran as (one, unless it was restarted): the largest.
+      const dir = join(run.dir, "cpu");
+      const files = await Promise.all(
+        (await readdir(dir)).map(async (name) => ({
+          path: join(dir, name),
+          size: (await stat(join(dir, name))).size,
+        })),
+      );
+      const agent = files.sort((a, b) => b.size - a.size)[0];
+      if (agent) {
+        console.log("\nagent CPU by function (self time over the whole run):");
+        for (const line of await summariseCpu(agent.path))
+          console.log(`  ${line.mib.toFixed(2).padStart(7)} s  ${line.what}`);
+      }
+    }
+    return 0;
+  } finally {
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => run.log(`clean-up: ${String(error)}`));
+  }
+});
+process.exit();
