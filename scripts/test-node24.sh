@@ -55,9 +55,10 @@ tar -C "$REPO" --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - 
 cp -a "$(realpath "$REPO/node_modules")" "$TREE/node_modules"
 [ -d "$REPO/../shared" ] && ln -s "$(realpath "$REPO/../shared")" "$WORK/shared"
 export PATH="$NODE_DIR/bin:$PATH"
-# Compiled here from source against the package's headers: no prebuilt binary, no header download.
-(cd "$TREE" && npm rebuild better-sqlite3 unix-dgram --nodedir="$NODE_DIR" \
-  --build-from-source --no-audit --no-fund --foreground-scripts >"$WORK/rebuild.log" 2>&1) \
+# Compiled here from source against the package's headers: no prebuilt binary (prebuild-install
+# reads npm_config_build_from_source from the environment), no header download.
+(cd "$TREE" && npm_config_build_from_source=true npm rebuild better-sqlite3 unix-dgram \
+  --nodedir="$NODE_DIR" --no-audit --no-fund --foreground-scripts >"$WORK/rebuild.log" 2>&1) \
   || { tail -40 "$WORK/rebuild.log" >&2; say "rebuilding the native modules for $version failed"; exit 1; }
 (cd "$TREE" && node -e "
   const Database = require('better-sqlite3');
