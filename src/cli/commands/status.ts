@@ -45,7 +45,7 @@ function updateLine(update: BoxStatus["software"]["lastUpdate"], timeZone: strin
   const why = update.reason === null ? "" : `: ${update.reason}`;
   switch (update.result) {
     case "installed":
-      return `installed ${update.version} over ${update.fromVersion} (${via}) ${when}`;
+      return `installed ${update.version}, replacing ${update.fromVersion} (${via}) ${when}`;
     case "rolled-back":
       return `${update.version} rolled back to ${update.fromVersion} (${via}) ${when}${why}`;
     case "refused":
