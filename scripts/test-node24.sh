@@ -41,6 +41,8 @@ if [ ! -x "$NODE_DIR/bin/node" ]; then
   mv "$NODE_DIR.partial" "$NODE_DIR"
 fi
 rm -f "$CACHE/$tarball"
+# An older 24.x unpacked by an earlier run is not needed any more.
+find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name "${tarball%%-[0-9]*}-*" ! -path "$NODE_DIR" -exec rm -rf {} +
 version=$("$NODE_DIR/bin/node" --version)
 case "$version" in v24.*) ;; *) say "$PACKAGE gave Node.js $version, not 24"; exit 1 ;; esac
 say "Node.js $version from $PACKAGE in $NODE_DIR"
