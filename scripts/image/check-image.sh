@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks an image from scripts/build-image.sh: mounts its root partition read-only (a loop
 # device at the partition's offset) and runs camgate inside it under qemu-aarch64 (binfmt_misc):
-# camgate --version and camgate config check on the example config. Needs root.
+# node --version (24.x), camgate --version and camgate config check on the example config.
+# Needs root.
 #   sudo scripts/image/check-image.sh camgate-arm64.img
 set -euo pipefail
 IMAGE=$(realpath "$1")
@@ -17,6 +18,10 @@ echo "enabled: $(ls "$MNT"/etc/systemd/system/multi-user.target.wants/ | tr '\n'
 grep -Eq '^proc[[:space:]]+/proc[[:space:]]+proc[[:space:]]+[^[:space:]]*hidepid=invisible' "$MNT/etc/fstab" \
   || { echo "check-image: /proc is not mounted with hidepid=invisible" >&2; exit 1; }
 echo "/proc: hidepid=invisible (other users' processes are hidden)"
+echo "\$ node --version (arm64, under qemu)"
+node_version=$(chroot "$MNT" /usr/local/bin/node --version)
+echo "$node_version"
+case "$node_version" in v24.*) ;; *) echo "check-image: the image's Node.js is $node_version, not 24.x" >&2; exit 1 ;; esac
 echo "\$ camgate --version (arm64, under qemu)"
 chroot "$MNT" /usr/local/bin/camgate --version
 # config check reads the uplink's CA, certificate and key, which a fresh image does not have:

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.js";
 import { readRuntimeStatus, runtimeStatusPath, type ServiceState } from "./runtime-status.js";
+import { type SoftwareStatus, softwareStatus } from "./software.js";
+import { updateStatePath } from "../lifecycle/update-state.js";
 import { summarize } from "../pki/index.js";
 import { quotaBytes, readDisk } from "../retention/index.js";
 import type { Repositories } from "../store/index.js";
@@ -13,7 +15,11 @@ export interface BoxStatus {
     pid: number | null;
     since: string | null;
     version: string | null;
+    /** The Node.js version the running agent runs on; null when it does not run. */
+    node: string | null;
   };
+  /** The installed camgate, the Node.js this command runs on, the last update's outcome. */
+  software: SoftwareStatus;
   certificate: { subject: string; notAfter: string; daysLeft: number } | { error: string } | null;
   uplink: {
     configured: boolean;
@@ -159,7 +165,9 @@ export async function gatherStatus(
       pid: alive?.pid ?? null,
       since: alive?.startedAt ?? null,
       version: alive?.version ?? null,
+      node: alive?.node ?? null,
     },
+    software: softwareStatus(updateStatePath(config.store.path)),
     certificate: await certificateStatus(config, nowMs),
     uplink: {
       configured: config.uplink.brokers.length > 0,

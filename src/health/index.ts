@@ -10,3 +10,4 @@ export {
 } from "./runtime-status.js";
 export { notifyEnvironment, SystemdNotifier, SystemdNotifyError } from "./systemd-notify.js";
 export { type BoxStatus, type CameraStatus, gatherStatus } from "./box-status.js";
+export { type SoftwareStatus, softwareStatus } from "./software.js";

@@ -14,6 +14,8 @@ export const runtimeStatusSchema = z.object({
   pid: z.number().int().positive(),
   site: z.string(),
   version: z.string(),
+  /** The Node.js version the agent runs on (files written before it was added lack it). */
+  node: z.string().optional(),
   state: z.enum(["running", "stopping"]),
   startedAt: z.string(),
   updatedAt: z.string(),
@@ -82,6 +84,7 @@ export class RuntimeStatusWriter implements Component {
       pid: process.pid,
       site: this.deps.site,
       version: this.deps.version,
+      node: process.versions.node,
       state,
       startedAt: this.#startedAt,
       updatedAt: new Date().toISOString(),

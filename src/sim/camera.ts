@@ -97,7 +97,11 @@ export class SimCamera {
       jpeg: deps.asset.jpeg,
       certificate: this.#certificate,
     });
-    const streams = (port: number, auth: DigestAuthority | null, tls?: CertificateMaterial) =>
+    const streams = (
+      port: number,
+      auth: DigestAuthority | null,
+      tls?: CertificateMaterial & { ciphers?: string },
+    ) =>
       new RtspServer({
         host: state.host,
         port,
@@ -123,7 +127,10 @@ export class SimCamera {
       },
     ];
     if (!state.weaknesses.plainVideoOnly) {
-      const rtsps = streams(state.ports.rtsps, digest, this.#certificate);
+      const rtsps = streams(state.ports.rtsps, digest, {
+        ...this.#certificate,
+        ...(state.weaknesses.weakCertificate ? { ciphers: "DEFAULT:@SECLEVEL=0" } : {}),
+      });
       parts.push({
         name: "rtsps",
         port: state.ports.rtsps,

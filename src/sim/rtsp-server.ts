@@ -26,8 +26,11 @@ export interface RtspServerOptions {
   isStalled: () => boolean;
   /** A microphone: G.711 µ-law at 8 kHz, one second of it played over and over (track2). */
   pcmu?: Buffer | undefined;
-  /** Serve RTSPS (RTSP over TLS) with this certificate instead of plain RTSP. */
-  tls?: { certPem: string; keyPem: string };
+  /**
+   * Serve RTSPS (RTSP over TLS) with this certificate instead of plain RTSP; `ciphers` for a
+   * factory certificate (RSA-1024, SHA-1) that OpenSSL 3.5 (Node.js 24) loads only at level 0.
+   */
+  tls?: { certPem: string; keyPem: string; ciphers?: string };
 }
 
 interface RtspRequest {
@@ -71,7 +74,10 @@ export class RtspServer {
   async start(): Promise<void> {
     const { tls } = this.options;
     const server = tls
-      ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, (socket) => this.#accept(socket))
+      ? createTlsServer(
+          { cert: tls.certPem, key: tls.keyPem, ...(tls.ciphers ? { ciphers: tls.ciphers } : {}) },
+          (socket) => this.#accept(socket),
+        )
       : createServer((socket) => this.#accept(socket));
     server.on("tlsClientError", () => undefined);
     this.#sockets = trackConnections(server);

@@ -81,6 +81,7 @@ describe("camgate run under systemd, and camgate status", () => {
     ).catch(() => undefined); // the assertions below say what is wrong
     assert.equal(running.report.service.state, "running");
     assert.equal(running.report.service.pid, child.pid);
+    assert.equal(running.report.service.node, process.versions.node, "the agent's runtime");
     assert.equal(running.report.uplink.connected, true);
     assert.deepEqual(
       running.report.cameras.map((c) => [c.id, c.online, c.recording]),

@@ -13,6 +13,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { type Store } from "../../src/store/index.js";
 import { readTlsMaterial, tlsOptions } from "../../src/pki/index.js";
 import { UplinkSession } from "../../src/uplink/index.js";
+import { packageVersion } from "../../src/version.js";
 import {
   AsyncApiContract,
   keptPayloads,
@@ -234,12 +235,18 @@ describe("uplink to a real mosquitto with mutual TLS", () => {
       memory: unknown;
       disk: unknown;
       certificate: { daysLeft: number; subject: string };
+      software: { version: string; node: string; lastUpdate: unknown };
     };
     assert.equal(figures.uplink.connected, true);
     assert.ok(figures.memory, "system figures from systeminformation");
     assert.equal(figures.disk, null, "no recorder, no recordings folder: the rest still reported");
     assert.match(figures.certificate.subject, /CN=site-a/);
     assert.ok(figures.certificate.daysLeft > 300, "the box certificate's days left");
+    assert.deepEqual(
+      figures.software,
+      { version: packageVersion(), node: process.versions.node, lastUpdate: null },
+      "what the box runs; no update recorded yet",
+    );
 
     const report = await agent.stop();
     stopped = true;

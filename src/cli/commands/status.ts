@@ -14,6 +14,7 @@ import {
   printLines,
 } from "../context.js";
 import { type BoxStatus, type CameraStatus, gatherStatus } from "../../health/index.js";
+import { formatDateTimeZone } from "../../i18n/time.js";
 
 function age(seconds: number | null): string {
   if (seconds === null) return "never";
@@ -28,11 +29,43 @@ function auditCell(audit: CameraStatus["audit"]): string {
   return `${pass} pass, ${fail} fail, ${unknown} unknown`;
 }
 
-function render(report: BoxStatus): string[] {
+/** camgate and Node.js installed, and what the running agent runs when that differs. */
+function softwareLine({ software, service }: BoxStatus): string {
+  const installed = `camgate ${software.version}, Node.js ${software.node}`;
+  if (service.version === null) return installed;
+  const running = `camgate ${service.version}, Node.js ${service.node ?? "?"}`;
+  return running === installed ? installed : `${installed} (the running agent: ${running})`;
+}
+
+function updateLine(update: BoxStatus["software"]["lastUpdate"], timeZone: string): string {
+  if (update === null) return "none recorded";
+  if ("error" in update) return update.error;
+  const when = formatDateTimeZone(update.finishedAt, timeZone);
+  const via = update.source === "uplink" ? "over the uplink" : "from a file";
+  const why = update.reason === null ? "" : `: ${update.reason}`;
+  switch (update.result) {
+    case "installed":
+      return `installed ${update.version}, replacing ${update.fromVersion} (${via}) ${when}`;
+    case "rolled-back":
+      return `${update.version} rolled back to ${update.fromVersion} (${via}) ${when}${why}`;
+    case "refused":
+      return `${update.version} refused (${via}) ${when}${why}`;
+    case "failed":
+      return `${update.version} failed (${via}) ${when}${why}`;
+  }
+}
+
+function render(report: BoxStatus, timeZone: string): string[] {
   const { site, service, certificate, uplink, storage } = report;
   const lines = [
     `site      ${site.id}${site.name ? ` (${site.name})` : ""}`,
-    `service   ${service.state}${service.pid ? `, pid ${service.pid} since ${service.since}` : ""}`,
+    `service   ${service.state}${
+      service.pid
+        ? `, pid ${service.pid} since ${service.since ? formatDateTimeZone(service.since, timeZone) : "?"}`
+        : ""
+    }`,
+    `software  ${softwareLine(report)}`,
+    `update    ${updateLine(report.software.lastUpdate, timeZone)}`,
     `cert      ${
       certificate === null
         ? uplink.configured
@@ -40,7 +73,7 @@ function render(report: BoxStatus): string[] {
           : "not used (no uplink)"
         : "error" in certificate
           ? certificate.error
-          : `${certificate.daysLeft} days left (until ${certificate.notAfter})`
+          : `${certificate.daysLeft} days left (until ${formatDateTimeZone(certificate.notAfter, timeZone)})`
     }`,
     `uplink    ${
       !uplink.configured
@@ -110,7 +143,7 @@ export function registerStatusCommand(
           gatherStatus(config, repos),
         );
         if (globalOptions(command).json) printJson(ctx, report);
-        else printLines(ctx, render(report));
+        else printLines(ctx, render(report, config.site.timezone));
         return report.attention.length === 0 ? ExitCode.ok : ExitCode.failure;
       }),
     );
