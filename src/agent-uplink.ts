@@ -8,7 +8,13 @@ import { HealthSampler } from "./health/index.js";
 import type { Component, EventBus } from "./lifecycle/index.js";
 import { LiveStreams } from "./live/index.js";
 import type { Logger } from "./log/index.js";
-import { CertificateWatch } from "./pki/index.js";
+import {
+  CertificateRenewal,
+  type CrashPoint,
+  IdentityFiles,
+  renewRequestFile,
+} from "./cert-renewal/index.js";
+import { CertificateWatch, summarize } from "./pki/index.js";
 import type { RecorderService } from "./recorder/index.js";
 import { type Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
@@ -41,6 +47,10 @@ export interface UplinkDeps {
   discovery: { runOnce(): Promise<unknown> } | undefined;
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
   startedMs?: number;
+  /** The CSR's serialNumber (the machine id). */
+  boxSerial: () => Promise<string>;
+  /** Tests only: the renewal step at which the box kills itself (CAMGATE_TEST_CRASH_AT). */
+  crashAt?: CrashPoint | undefined;
 }
 
 /**
@@ -80,13 +90,29 @@ export function createUplink(deps: UplinkDeps): Uplink {
     version: packageVersion(),
     startedMs: deps.startedMs ?? Date.now(),
   };
-  const session = new UplinkSession({
+  const session: UplinkSession = new UplinkSession({
     config: config.uplink,
     // The certificate's CN: the broker makes it the client id, one certificate one session.
     clientId: config.site.id,
     will: (when) =>
       statusMessage(topics, { ...identity, state: "offline", lastWill: when === "connect" }),
-    birth: () => statusMessage(topics, { ...identity, state: "online" }),
+    birth: (): SessionMessage => {
+      const pem: string | undefined = session.connectedCertificate;
+      const certificate = pem === undefined ? undefined : summarize(pem);
+      return statusMessage(topics, {
+        ...identity,
+        state: "online",
+        ...(certificate
+          ? {
+              certificate: {
+                serialNumber: certificate.serialNumber,
+                notAfter: certificate.notAfter,
+                fingerprintSha256: certificate.fingerprintSha256,
+              },
+            }
+          : {}),
+      });
+    },
     maxIncomingBytes: MAX_INCOMING_BYTES,
     bus,
     logger: logger.child({ part: "session" }),
@@ -143,6 +169,23 @@ export function createUplink(deps: UplinkDeps): Uplink {
         daysLeft: health.daysLeft,
       }),
   );
+  const renewal =
+    config.uplink.key && config.uplink.cert && config.uplink.ca
+      ? new CertificateRenewal({
+          files: new IdentityFiles(config.uplink.key, config.uplink.cert),
+          caFile: config.uplink.ca,
+          topics,
+          session,
+          bus,
+          events,
+          renewBeforeMs: config.pki.renewBefore,
+          confirmTimeoutMs: config.pki.renewConfirmTimeout,
+          requestFile: renewRequestFile(config.uplink.key),
+          boxSerial: deps.boxSerial,
+          crashAt: deps.crashAt,
+          logger: logger.child({ part: "cert-renewal" }),
+        })
+      : undefined;
   const budget = new StoreBudget(store, config.store.maxBytes);
   const figures = () => ({
     ...deps.figures(),
@@ -151,6 +194,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     outbox: sender.status(),
     video: video.status(),
     certificate: certificate.health(),
+    ...(renewal ? { renewal: renewal.status() } : {}),
   });
   const commands = new CommandService({
     topics,
@@ -167,6 +211,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
       live,
       discovery: deps.discovery,
       audit: deps.audit,
+      renewal,
       status: () => ({ ...figures(), live: live?.sessions() ?? [] }),
     }),
     logger: logger.child({ part: "commands" }),
@@ -182,7 +227,17 @@ export function createUplink(deps: UplinkDeps): Uplink {
     logger: logger.child({ part: "health" }),
   });
   return {
-    components: [sender, publishers, video, commands, session, ...(live ? [live] : []), health],
+    // The renewal finishes a swap a crash cut short before the session reads the key.
+    components: [
+      sender,
+      publishers,
+      video,
+      commands,
+      ...(renewal ? [renewal] : []),
+      session,
+      ...(live ? [live] : []),
+      health,
+    ],
     status: () => session.status(),
   };
 }

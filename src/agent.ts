@@ -28,6 +28,16 @@ import { RingBuffer } from "./retention/index.js";
 import { RtspRelay } from "./rtsp-relay/index.js";
 import { Store } from "./store/index.js";
 import { packageVersion } from "./version.js";
+import type { CrashPoint } from "./cert-renewal/index.js";
+import { boxSerial } from "./pki/index.js";
+
+const CRASH_POINTS: readonly string[] = ["key-generated", "csr-sent", "cert-received", "mid-swap"];
+
+/** Tests kill the box at a renewal step with CAMGATE_TEST_CRASH_AT (see test/integration). */
+function crashPoint(env: NodeJS.ProcessEnv): CrashPoint | undefined {
+  const point = env["CAMGATE_TEST_CRASH_AT"];
+  return point !== undefined && CRASH_POINTS.includes(point) ? (point as CrashPoint) : undefined;
+}
 
 function recorderFigures(recorder: RecorderService): { cameras: number; running: number } {
   const processes = [...recorder.processes().values()];
@@ -165,6 +175,8 @@ export class Agent implements Runnable {
             discovery,
             audit,
             logger: child("uplink"),
+            boxSerial,
+            crashAt: crashPoint(env),
             figures: () => ({
               ...(retention ? { storage: retention.status() } : {}),
               ...(recorder ? { recorder: recorderFigures(recorder) } : {}),

@@ -5,6 +5,14 @@
  */
 export { brokerUrlSchema } from "./broker-url.js";
 export { CanonicalJsonError, canonicalJson } from "./canonical-json.js";
+export {
+  type CertificateIssued,
+  type CertificateRequest,
+  certificateIssuedSchema,
+  certificateRequestSchema,
+  MAX_CERTIFICATE_MESSAGE_BYTES,
+  parseCertificateSite,
+} from "./certificates.js";
 export { CONTENT_TYPE, encodePayload, LIVE_CONTENT_TYPE, VIDEO_CONTENT_TYPE } from "./payloads.js";
 export {
   commandSigningInput,
@@ -18,6 +26,7 @@ export {
   verifyPayload,
 } from "./signatures.js";
 export {
+  CENTER_PAYLOAD_SCHEMAS,
   INVALID_REPLY_LEVEL,
   PAYLOAD_SCHEMAS,
   type ParsedMediaTopic,
