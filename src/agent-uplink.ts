@@ -49,7 +49,7 @@ export interface UplinkDeps {
   startedMs?: number;
   /** The CSR's serialNumber (the machine id). */
   boxSerial: () => Promise<string>;
-  /** Tests only: the renewal step at which the box kills itself (CAMGATE_TEST_CRASH_AT). */
+  /** Tests only: the renewal step at which the box kills itself (TEST_CAMGATE_CRASH_AT). */
   crashAt?: CrashPoint | undefined;
 }
 

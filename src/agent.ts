@@ -33,9 +33,9 @@ import { boxSerial } from "./pki/index.js";
 
 const CRASH_POINTS: readonly string[] = ["key-generated", "csr-sent", "cert-received", "mid-swap"];
 
-/** Tests kill the box at a renewal step with CAMGATE_TEST_CRASH_AT (see test/integration). */
+/** Tests kill the box at a renewal step with TEST_CAMGATE_CRASH_AT (see test/integration). */
 function crashPoint(env: NodeJS.ProcessEnv): CrashPoint | undefined {
-  const point = env["CAMGATE_TEST_CRASH_AT"];
+  const point = env["TEST_CAMGATE_CRASH_AT"];
   return point !== undefined && CRASH_POINTS.includes(point) ? (point as CrashPoint) : undefined;
 }
 

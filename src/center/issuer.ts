@@ -109,7 +109,13 @@ export class CertificateIssuer {
     } catch (error) {
       throw new IssuePolicyError("the CSR cannot be read", { cause: error });
     }
-    if (!csr.verify()) refuse("the CSR's signature does not verify");
+    let verified = false;
+    try {
+      verified = csr.verify(); // forge throws on some bad signatures, returns false on others
+    } catch {
+      verified = false;
+    }
+    if (!verified) refuse("the CSR's signature does not verify");
     const cn = (csr.subject.getField("CN") as { value?: unknown } | null)?.value;
     if (cn !== site) refuse(`the CSR's CN is ${String(cn)}; it must be the site id ${site}`);
     const publicKey = csr.publicKey as forge.pki.rsa.PublicKey;

@@ -41,7 +41,7 @@ export type RenewalStatus = {
   } | null;
 };
 
-/** The points of a renewal a test may kill the box at (`CAMGATE_TEST_CRASH_AT`). */
+/** The points of a renewal a test may kill the box at (`TEST_CAMGATE_CRASH_AT`). */
 export type CrashPoint = "key-generated" | "csr-sent" | "cert-received" | "mid-swap";
 
 export interface RenewalDeps {

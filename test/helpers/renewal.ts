@@ -126,7 +126,7 @@ export function runBoxProcess(
   crashAt?: string,
 ): { result: Promise<CliResult>; kill: () => void } {
   const child = spawn(process.execPath, [MAIN_JS, "run", "--config", box.configFile], {
-    env: cleanEnv(crashAt === undefined ? {} : { CAMGATE_TEST_CRASH_AT: crashAt }),
+    env: cleanEnv(crashAt === undefined ? {} : { TEST_CAMGATE_CRASH_AT: crashAt }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   return {

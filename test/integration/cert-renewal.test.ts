@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Agent } from "../../src/agent.js";
@@ -9,17 +9,23 @@ import { silentLogger } from "../../src/log/index.js";
 import type { Store } from "../../src/store/index.js";
 import type { UplinkSession } from "../../src/uplink/index.js";
 import { AsyncApiContract, payloadProblems, payloadValidators } from "../helpers/asyncapi.js";
+import { runCamgate } from "../helpers/cli.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
+import { TestPki } from "../helpers/mosquitto.js";
 import { waitFor } from "../helpers/recording.js";
 import {
   centerSeesSerial,
   commandKeys,
+  DAY_MS,
   issuingCenter,
   openssl,
   opensslSerial,
   pairMatches,
+  type RenewalBox,
   renewalBox,
   renewalWorld,
+  runBoxProcess,
+  storedEvents,
 } from "../helpers/renewal.js";
 import { defer, tempDir } from "../helpers/temp.js";
 import { recordWire } from "../helpers/uplink.js";
@@ -126,6 +132,14 @@ describe("certificate renewal over the uplink, with the reference center's CA an
       30_000,
     );
 
+    // camgate cert renew, as a technician on the box would: the running agent renews once more.
+    const cli = await runCamgate(["cert", "renew", "--config", box.configFile, "--wait", "2m"]);
+    assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+    assert.match(cli.stdout, /^certificate_renewed: .*"reason":"cli"/m);
+    assert.equal(renewed().length, 3);
+    assert.equal(center.issuedCertificates().length, 3);
+    assert.equal(await pairMatches(box.identity), true);
+
     // Every message the box sent, and every answer, is what docs/asyncapi.yaml says.
     const contract = await AsyncApiContract.load();
     const validators = await payloadValidators();
@@ -143,5 +157,141 @@ describe("certificate renewal over the uplink, with the reference center's CA an
         payloadProblems(validators, JSON.parse(answer.payload.toString("utf8")) as Json),
         [],
       );
+  });
+});
+
+describe("certificate renewal survives kill -9 at each step", () => {
+  it("killed after key generation, after the CSR went (by its own hook, and by a real kill once the CSR is on the wire), after the certificate came and between the two renames, a box restarts with a working identity and completes the renewal", async (t) => {
+    const dir = await tempDir(t);
+    const world = await renewalWorld(t, dir);
+    const wire = await recordWire(t, world, "camgate/v1/+/cert/request");
+    const centerDir = join(dir, "center");
+    const boxes = new Map<string, RenewalBox>();
+    const original = new Map<string, { key: string; cert: string }>();
+    for (const site of ["k-keygen", "k-csr", "k-real", "k-cert", "k-swap"]) {
+      const box = await renewalBox(world, dir, site, { daysLeft: 10 });
+      boxes.set(site, box);
+      original.set(site, {
+        key: await readFile(box.identity.key, "utf8"),
+        cert: await readFile(box.identity.cert, "utf8"),
+      });
+    }
+    const box = (site: string) => boxes.get(site)!;
+    const crashed = async (site: string, point: string) => {
+      const { result } = runBoxProcess(box(site), point);
+      const outcome = await result;
+      assert.equal(outcome.signal, "SIGKILL", `${site}: ${outcome.stdout}${outcome.stderr}`);
+    };
+
+    // No center answers yet: the boxes die before a certificate could come.
+    const real = runBoxProcess(box("k-real"));
+    defer(t, real.kill);
+    await Promise.all([
+      crashed("k-keygen", "key-generated"),
+      crashed("k-csr", "csr-sent"),
+      waitFor(
+        "k-real's CSR on the wire",
+        () => wire.some((m) => m.topic === "camgate/v1/k-real/cert/request"),
+        60_000,
+      ),
+    ]);
+    real.kill();
+    assert.equal((await real.result).signal, "SIGKILL");
+    for (const site of ["k-keygen", "k-csr", "k-real"]) {
+      const { identity } = box(site);
+      assert.equal(existsSync(`${identity.key}.next`), true, `${site}: the next key was kept`);
+      assert.equal(await readFile(identity.key, "utf8"), original.get(site)?.key);
+    }
+    assert.ok(wire.some((m) => m.topic === "camgate/v1/k-csr/cert/request"));
+
+    // With the issuing center: those three restart (below), and two more are killed once the
+    // certificate is on disk, and between the renames.
+    await issuingCenter(t, world, centerDir);
+    const restart = (site: string) => {
+      const running = runBoxProcess(box(site));
+      defer(t, running.kill);
+      return running;
+    };
+    const runs = ["k-keygen", "k-csr", "k-real"].map(restart);
+    await Promise.all([crashed("k-cert", "cert-received"), crashed("k-swap", "mid-swap")]);
+    const cut = box("k-swap").identity;
+    assert.equal(existsSync(`${box("k-cert").identity.cert}.next`), true);
+    assert.notEqual(await readFile(cut.cert, "utf8"), original.get("k-swap")?.cert);
+    assert.equal(await readFile(cut.key, "utf8"), original.get("k-swap")?.key);
+    assert.equal(await pairMatches(cut), false, "k-swap was cut between its renames");
+
+    // Restarted without a crash: each connects and finishes its renewal with the new pair.
+    runs.push(restart("k-cert"), restart("k-swap"));
+    await Promise.all(
+      [...boxes.values()].map(async (one) => {
+        await waitFor(
+          `${one.site} renewed`,
+          () => storedEvents(one, "certificate_renewed").length === 1,
+          60_000,
+        );
+        const serial = await opensslSerial(one.identity.cert);
+        await waitFor(
+          `the center to see ${one.site}'s new serial`,
+          async () => same(await centerSeesSerial(centerDir, one.site), serial),
+          30_000,
+        );
+        assert.equal(await pairMatches(one.identity), true, one.site);
+        assert.notEqual(await readFile(one.identity.key, "utf8"), original.get(one.site)?.key);
+        for (const leftover of [".old", ".next"])
+          for (const file of [one.identity.key, one.identity.cert])
+            assert.equal(existsSync(file + leftover), false, `${file}${leftover}`);
+      }),
+    );
+    for (const running of runs) running.kill();
+  });
+});
+
+describe("an expired certificate is recovered on site", () => {
+  it("with the CLI alone, no broker: cert show says it expired, cert csr from the box's key, the CA's openssl signs, cert install checks and installs", async (t) => {
+    const dir = await tempDir(t);
+    const pki = await TestPki.create(dir);
+    const expired = await pki.issue("site-x", {
+      notBefore: new Date(Date.now() - 60 * DAY_MS),
+      notAfter: new Date(Date.now() - DAY_MS),
+    });
+    const config = join(dir, "box.yaml");
+    await writeFile(
+      config,
+      [
+        "site: {id: site-x}",
+        `store: {path: ${join(dir, "box.db")}}`,
+        // Nobody listens there: everything below works offline.
+        `uplink: {brokers: ["mqtts://127.0.150.9:8883"], ca: ${pki.ca}, cert: ${expired.cert}, key: ${expired.key}}`,
+      ].join("\n"),
+    );
+    const shown = await runCamgate(["cert", "show", "--config", config]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /\(-\d+ days left\)/);
+    const csrFile = join(dir, "box.csr");
+    const csr = await runCamgate([
+      "cert",
+      "csr",
+      "--cn",
+      "site-x",
+      "--config",
+      config,
+      "-o",
+      csrFile,
+    ]);
+    assert.equal(csr.code, 0, csr.stderr);
+    const signed = await pki.sign(await readFile(csrFile, "utf8"));
+    const installed = await runCamgate([
+      "cert",
+      "install",
+      signed,
+      "--ca",
+      pki.ca,
+      "--config",
+      config,
+    ]);
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.match(installed.stdout, /installed .* days left/);
+    assert.match(await openssl(["verify", "-CAfile", pki.ca, expired.cert]), /: OK$/m);
+    assert.equal(await pairMatches(expired), true);
   });
 });
