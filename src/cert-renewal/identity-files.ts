@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
-import { link, open, readFile, rename, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, link, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { certificateMatchesKey, readPrivateKey, writeNewKey } from "../pki/index.js";
 import { writeFileAtomic } from "../util/files.js";
@@ -111,6 +112,18 @@ export class IdentityFiles {
       return { kind: "confirming" };
     }
     return { kind: "idle" };
+  }
+
+  /** The folders of the key and the certificate can take new files (renames happen in them). */
+  async writable(): Promise<string | undefined> {
+    for (const path of [this.key, this.cert]) {
+      const ok = await access(dirname(path), constants.W_OK).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return dirname(path);
+    }
+    return undefined;
   }
 
   /** The new key, written 0600 and synced before its CSR leaves the box. */

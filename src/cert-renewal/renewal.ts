@@ -206,6 +206,15 @@ export class CertificateRenewal implements Component {
 
   async #begin(reason: RenewalReason): Promise<void> {
     if (this.#state.state !== "idle") return;
+    const locked = await this.deps.files.writable();
+    if (locked !== undefined) {
+      this.#state.reason = reason;
+      await this.#fail(
+        "setup",
+        `${locked} is not writable by the agent: renewal over the uplink needs uplink.key and uplink.cert where the agent can replace them (e.g. /var/lib/camgate/keys)`,
+      );
+      return;
+    }
     const keyPem = generateKeyLike(await this.deps.files.readKey());
     await this.deps.files.writeNextKey(keyPem);
     this.#nextKeyPem = keyPem;
@@ -298,7 +307,12 @@ export class CertificateRenewal implements Component {
       await this.#fail("check", error instanceof Error ? error.message : String(error));
       return;
     }
-    await this.deps.files.writeNextCertificate(answer.certificate);
+    try {
+      await this.deps.files.writeNextCertificate(answer.certificate);
+    } catch (error) {
+      await this.#fail("install", error instanceof Error ? error.message : String(error));
+      return;
+    }
     this.#crashPoint("cert-received");
     await this.deps.files.swap(() => this.#crashPoint("mid-swap"));
     this.#nextKeyPem = undefined;
@@ -323,8 +337,11 @@ export class CertificateRenewal implements Component {
     await this.#fail("connect", "the new certificate did not connect; the previous one is back");
   }
 
-  async #fail(stage: "refused" | "check" | "connect", error: string): Promise<void> {
-    if (stage !== "connect") await this.deps.files.abandon();
+  async #fail(
+    stage: "setup" | "refused" | "check" | "install" | "connect",
+    error: string,
+  ): Promise<void> {
+    if (stage !== "connect" && stage !== "setup") await this.deps.files.abandon();
     this.#nextKeyPem = undefined;
     const reason = this.#state.reason;
     this.#enter("idle", null, null);
