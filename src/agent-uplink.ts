@@ -10,7 +10,13 @@ import { updateStatePath } from "./lifecycle/update-state.js";
 import type { Component, EventBus } from "./lifecycle/index.js";
 import { LiveStreams } from "./live/index.js";
 import type { Logger } from "./log/index.js";
-import { CertificateWatch } from "./pki/index.js";
+import {
+  CertificateRenewal,
+  type CrashPoint,
+  IdentityFiles,
+  renewRequestFile,
+} from "./cert-renewal/index.js";
+import { CertificateWatch, summarize } from "./pki/index.js";
 import type { RecorderService } from "./recorder/index.js";
 import { type Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
@@ -45,6 +51,10 @@ export interface UplinkDeps {
   startedMs?: number;
   /** Where event snapshots wait (events.snapshot); undefined: none are sent. */
   snapshotSpool?: string | undefined;
+  /** The CSR's serialNumber (the machine id). */
+  boxSerial: () => Promise<string>;
+  /** Tests only: the renewal step at which the box kills itself (TEST_CAMGATE_CRASH_AT). */
+  crashAt?: CrashPoint | undefined;
 }
 
 /**
@@ -89,13 +99,29 @@ export function createUplink(deps: UplinkDeps): Uplink {
     version: packageVersion(),
     startedMs: deps.startedMs ?? Date.now(),
   };
-  const session = new UplinkSession({
+  const session: UplinkSession = new UplinkSession({
     config: config.uplink,
     // The certificate's CN: the broker makes it the client id, one certificate one session.
     clientId: config.site.id,
     will: (when) =>
       statusMessage(topics, { ...identity, state: "offline", lastWill: when === "connect" }),
-    birth: () => statusMessage(topics, { ...identity, state: "online" }),
+    birth: (): SessionMessage => {
+      const pem: string | undefined = session.connectedCertificate;
+      const certificate = pem === undefined ? undefined : summarize(pem);
+      return statusMessage(topics, {
+        ...identity,
+        state: "online",
+        ...(certificate
+          ? {
+              certificate: {
+                serialNumber: certificate.serialNumber,
+                notAfter: certificate.notAfter,
+                fingerprintSha256: certificate.fingerprintSha256,
+              },
+            }
+          : {}),
+      });
+    },
     maxIncomingBytes: MAX_INCOMING_BYTES,
     bus,
     logger: logger.child({ part: "session" }),
@@ -163,6 +189,23 @@ export function createUplink(deps: UplinkDeps): Uplink {
         daysLeft: health.daysLeft,
       }),
   );
+  const renewal =
+    config.uplink.key && config.uplink.cert && config.uplink.ca
+      ? new CertificateRenewal({
+          files: new IdentityFiles(config.uplink.key, config.uplink.cert),
+          caFile: config.uplink.ca,
+          topics,
+          session,
+          bus,
+          events,
+          renewBeforeMs: config.pki.renewBefore,
+          confirmTimeoutMs: config.pki.renewConfirmTimeout,
+          requestFile: renewRequestFile(config.uplink.key),
+          boxSerial: deps.boxSerial,
+          crashAt: deps.crashAt,
+          logger: logger.child({ part: "cert-renewal" }),
+        })
+      : undefined;
   const budget = new StoreBudget(store, config.store.maxBytes);
   const figures = () => ({
     ...deps.figures(),
@@ -172,6 +215,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     video: video.status(),
     certificate: certificate.health(),
     software: softwareStatus(updateStatePath(config.store.path)),
+    ...(renewal ? { renewal: renewal.status() } : {}),
   });
   const commands = new CommandService({
     topics,
@@ -188,6 +232,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
       live,
       discovery: deps.discovery,
       audit: deps.audit,
+      renewal,
       status: () => ({ ...figures(), live: live?.sessions() ?? [] }),
     }),
     logger: logger.child({ part: "commands" }),
@@ -203,10 +248,17 @@ export function createUplink(deps: UplinkDeps): Uplink {
     logger: logger.child({ part: "health" }),
   });
   return {
+    // The renewal finishes a swap a crash cut short before the session reads the key.
     components: [
-      ...[sender, publishers, video],
+      sender,
+      publishers,
+      video,
       ...(snapshots ? [snapshots] : []),
-      ...[commands, session, ...(live ? [live] : []), health],
+      commands,
+      ...(renewal ? [renewal] : []),
+      session,
+      ...(live ? [live] : []),
+      health,
     ],
     status: () => session.status(),
   };

@@ -30,6 +30,16 @@ import { EventHolds, RingBuffer } from "./retention/index.js";
 import { RtspRelay } from "./rtsp-relay/index.js";
 import { Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
+import type { CrashPoint } from "./cert-renewal/index.js";
+import { boxSerial } from "./pki/index.js";
+
+const CRASH_POINTS: readonly string[] = ["key-generated", "csr-sent", "cert-received", "mid-swap"];
+
+/** Tests kill the box at a renewal step with TEST_CAMGATE_CRASH_AT (see test/integration). */
+function crashPoint(env: NodeJS.ProcessEnv): CrashPoint | undefined {
+  const point = env["TEST_CAMGATE_CRASH_AT"];
+  return point !== undefined && CRASH_POINTS.includes(point) ? (point as CrashPoint) : undefined;
+}
 
 function recorderFigures(recorder: RecorderService): { cameras: number; running: number } {
   const processes = [...recorder.processes().values()];
@@ -205,6 +215,8 @@ export class Agent implements Runnable {
             audit,
             snapshotSpool,
             logger: child("uplink"),
+            boxSerial,
+            crashAt: crashPoint(env),
             figures: () => ({
               ...(retention ? { storage: retention.status() } : {}),
               ...(eventHolds ? { eventHolds: eventHolds.status() } : {}),

@@ -40,6 +40,26 @@ export const centerConfigSchema = z
       .int()
       .min(1024)
       .default(4 * 1024 * 1024),
+    issuer: z
+      .strictObject({
+        ca: z
+          .string()
+          .min(1)
+          .describe("The issuing CA's certificate (PEM); boxes and the broker trust it"),
+        key: z.string().min(1).describe("The issuing CA's private key (PEM, 0600)"),
+        days: z
+          .number()
+          .int()
+          .min(1)
+          .max(397)
+          .default(90)
+          .describe("Validity of a renewed box certificate"),
+      })
+      .optional()
+      .describe(
+        "Issue renewed box certificates (cert/request -> cert/issued). Omit it when another " +
+          "service answers the requests (a real CA behind a forwarder, see README)",
+      ),
   })
   .describe("camgate reference center");
 

@@ -1,4 +1,4 @@
-import type { X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
 import { CamgateError } from "../errors.js";
@@ -9,8 +9,10 @@ import {
   type ParsedMediaTopic,
   type ParsedTopic,
   parseChunkHeader,
+  parseCertificateSite,
   parseMediaTopic,
   parseTopic,
+  SiteTopics,
   TOPIC_PREFIX,
   verifyEmbedded,
 } from "../protocol/index.js";
@@ -21,7 +23,9 @@ import {
   tlsOptions,
   verifyChain,
 } from "../pki/index.js";
+import { writeFileAtomic } from "../util/files.js";
 import { CenterFiles } from "./center-files.js";
+import { CertificateIssuer } from "./issuer.js";
 import { CenterLive, type LiveRecording } from "./center-live.js";
 import { CenterVideo, type ReceivedSegment } from "./center-video.js";
 import type { CenterConfig } from "./center-config.js";
@@ -47,7 +51,7 @@ const SESSION_TAKEN_OVER = 0x8e;
 function centerSubscriptions(group: string | null): string[] {
   const root = `${TOPIC_PREFIX}/+`;
   if (group === null) return [`${root}/#`];
-  const shared = ["health", "events", "access", "reply/+", "cameras/+/events"]
+  const shared = ["health", "events", "access", "reply/+", "cameras/+/events", "cert/request"]
     .concat(["cameras/+/segments", "cameras/+/video/+"])
     .map((path) => `$share/${group}/${root}/${path}`);
   const own = ["status", "cameras/+/info", "cameras/+/state", "cameras/+/audit", "cameras/+/live"];
@@ -96,6 +100,8 @@ export class Center implements Component {
   #queue: Promise<void> = Promise.resolve();
   #stopping = false;
   #ca: X509Certificate[] | undefined;
+  #issuer: CertificateIssuer | undefined;
+  #issued: { site: string; serialNumber: string; notAfter: string }[] = [];
   readonly #summary: CenterSummary = {
     sites: {},
     refused: 0,
@@ -116,6 +122,7 @@ export class Center implements Component {
     const material = await readTlsMaterial(config);
     signal.throwIfAborted();
     this.#ca = parseCertificates(material.ca, "the CA file");
+    if (config.issuer) this.#issuer = await CertificateIssuer.open(config.issuer, this.#ca);
     // Only this worker writes in its scratch folder: what a killed run of it left there goes.
     const scratch = new Scratch(join(config.dir, `.scratch-${config.clientId}`));
     await scratch.clear();
@@ -204,6 +211,8 @@ export class Center implements Component {
   }
 
   #handle(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const requester = parseCertificateSite(topic);
+    if (requester !== undefined) return this.#answerCertificateRequest(requester, payload);
     const media = parseMediaTopic(topic);
     return media
       ? this.#receiveMedia(media, payload, packet)
@@ -226,6 +235,50 @@ export class Center implements Component {
         `${JSON.stringify(await this.#video.missing(), null, 2)}\n`,
       );
     }
+  }
+
+  /** Certificates this center issued to boxes (renewals), oldest first. */
+  issuedCertificates(): { site: string; serialNumber: string; notAfter: string }[] {
+    return [...this.#issued];
+  }
+
+  /**
+   * A box's certificate request: answered on its `cert/issued` when this center issues
+   * (`issuer`), each certificate kept as `<site>/certificates/<serial>.pem` first; ignored
+   * otherwise (another service answers).
+   */
+  async #answerCertificateRequest(site: string, payload: Buffer): Promise<void> {
+    const issuer = this.#issuer;
+    const client = this.#client;
+    if (!issuer || !client || !this.#files) return;
+    const issued = issuer.answer(site, payload);
+    if (!issued) return this.#refuse(`${TOPIC_PREFIX}/${site}/cert/request`, "not a request");
+    if (issued.certificate) {
+      const cert = new X509Certificate(issued.certificate);
+      const record = {
+        site,
+        serialNumber: cert.serialNumber,
+        notAfter: new Date(cert.validTo).toISOString(),
+      };
+      await writeFileAtomic(
+        join(this.#files.siteDir(site), "certificates", `${cert.serialNumber}.pem`),
+        issued.certificate,
+      );
+      this.#issued.push(record);
+      this.deps.logger.info(record, "certificate issued");
+    } else if ("error" in issued.answer) {
+      this.deps.logger.warn({ site, error: issued.answer.error }, "certificate request refused");
+    }
+    // Not awaited: mqtt.js reads the PUBACK only after this message is acknowledged. An answer
+    // lost with the connection is not lost for good: the box asks again on its next connect.
+    client.publish(
+      new SiteTopics(site).certificateIssued(),
+      JSON.stringify(issued.answer),
+      { qos: 1, properties: { contentType: "application/json" } },
+      (error) => {
+        if (error) this.deps.logger.warn({ err: error, site }, "certificate answer not sent");
+      },
+    );
   }
 
   summary(): CenterSummary {

@@ -20,6 +20,8 @@ export interface CommandHandlerDeps {
     | undefined;
   discovery: { runOnce(): Promise<unknown> } | undefined;
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
+  /** The certificate renewal; undefined without an uplink identity. */
+  renewal?: { request(reason: "command"): Promise<Record<string, unknown>> } | undefined;
   /** What `status.get` answers: the figures health reports. */
   status: () => Record<string, unknown>;
   now?: () => number;
@@ -111,5 +113,9 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
     },
     "discovery.run": async () => ({ round: await needs(deps.discovery, "discovery").runOnce() }),
     "status.get": async () => deps.status(),
+    // Started, not finished: the outcome is the certificate_renewed (or _failed) event.
+    "cert.renew": async () => ({
+      ...(await needs(deps.renewal, "certificate renewal").request("command")),
+    }),
   };
 }

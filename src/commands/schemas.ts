@@ -74,6 +74,8 @@ export const COMMANDS = {
   "audit.run": { video: false, schema: z.strictObject({ camera: cameraId.optional() }) },
   "discovery.run": { video: false, schema: z.strictObject({}) },
   "status.get": { video: false, schema: z.strictObject({}) },
+  /** Renews the box certificate now; it changes the box's identity, so it is authorised as video. */
+  "cert.renew": { video: false, authorized: true, schema: z.strictObject({ ...authorization }) },
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -85,6 +87,15 @@ export interface Authorization {
   issuedAt: string;
   expiresAt: string;
   nonce: string;
+}
+
+/**
+ * The command carries the authorization fields and, with a command key, must be signed: the
+ * video commands, and those that change who the box is (`authorized`).
+ */
+export function needsAuthorization(name: CommandName): boolean {
+  const entry = COMMANDS[name];
+  return entry.video || ("authorized" in entry && entry.authorized);
 }
 
 export function isCommandName(name: string): name is CommandName {

@@ -307,6 +307,15 @@ const uplinkSchema = z
     }
   });
 
+const pkiSchema = z.strictObject({
+  renewBefore: duration(
+    "Renew the box certificate over the uplink when it ends within this long",
+  ).prefault("30d"),
+  renewConfirmTimeout: duration(
+    "A renewed certificate that has not connected within this long is rolled back to the previous one",
+  ).prefault("10m"),
+});
+
 const logSchema = z.strictObject({
   level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   format: z.enum(["auto", "json", "pretty"]).default("auto").describe("auto: pretty on a TTY"),
@@ -329,6 +338,7 @@ export const configSchema = z
     uplink: uplinkSchema.prefault({}),
     log: logSchema.prefault({}),
     agent: agentSchema.prefault({}),
+    pki: pkiSchema.prefault({}),
   })
   .describe("camgate configuration");
 

@@ -22,22 +22,30 @@ const CENTER_IDENTITIES = {
  * use_username_as_clientid, its client id) writes only under its own site root and reads only its
  * commands. The center's receivers read every box's tree (shared subscriptions are checked
  * against the topic after `$share/<group>/`); its command sender writes commands and reads
- * replies. The first receiver may also send commands, as a single-process center does.
+ * replies. The first receiver may also send commands, as a single-process center does. Every
+ * receiver may answer a box's certificate request (`cert/issued`), which the box alone reads.
  */
 export const DEPLOYMENT_ACL = [
   `user ${CENTER_IDENTITIES.receivers[0]}`,
   "topic read camgate/v1/#",
   "topic write camgate/v1/+/cmd/#",
+  "topic write camgate/v1/+/cert/issued",
   "",
   ...CENTER_IDENTITIES.receivers
     .slice(1)
-    .flatMap((user) => [`user ${user}`, "topic read camgate/v1/#", ""]),
+    .flatMap((user) => [
+      `user ${user}`,
+      "topic read camgate/v1/#",
+      "topic write camgate/v1/+/cert/issued",
+      "",
+    ]),
   `user ${CENTER_IDENTITIES.commands}`,
   "topic write camgate/v1/+/cmd/#",
   "topic read camgate/v1/+/reply/#",
   "",
   "pattern write camgate/v1/%u/#",
   "pattern read camgate/v1/%u/cmd/#",
+  "pattern read camgate/v1/%u/cert/issued",
   "",
 ].join("\n");
 

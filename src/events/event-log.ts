@@ -17,6 +17,8 @@ export type BoxEventKind =
   | "disk_full"
   | "outbox_dropped"
   | "certificate_expiring"
+  | "certificate_renewed"
+  | "certificate_renewal_failed"
   | "uplink_down"
   | "camera_pending"
   | "camera_identity_changed"

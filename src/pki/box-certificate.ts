@@ -93,6 +93,11 @@ export function siteNamedBy(cert: X509Certificate, siteId: string): string | und
   return undefined;
 }
 
+/** The certificate is for this private key (their public keys are the same). */
+export function certificateMatchesKey(cert: X509Certificate, keyPem: string): boolean {
+  return sameKey(cert, keyPem);
+}
+
 function sameKey(cert: X509Certificate, keyPem: string): boolean {
   const digest = (der: Buffer) => createHash("sha256").update(der).digest();
   const ours = createPublicKey(createPrivateKey(keyPem)).export({ type: "spki", format: "der" });

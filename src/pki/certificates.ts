@@ -1,4 +1,9 @@
-import { generateKeyPairSync, X509Certificate } from "node:crypto";
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  X509Certificate,
+} from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import forge from "node-forge";
@@ -17,6 +22,28 @@ export function generatePrivateKeyPem(bits = 3072): string {
     publicKeyEncoding: { type: "spki", format: "pem" },
   });
   return privateKey;
+}
+
+/**
+ * `rsa-<bits>` or `ec-<curve>`: what a renewed key must be (the issuer holds the new
+ * certificate to the key type of the one it replaces).
+ */
+export function keyTypeOf(key: KeyObject): string {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === "rsa") return `rsa-${details.modulusLength ?? 0}`;
+  if (key.asymmetricKeyType === "ec") return `ec-${details.namedCurve ?? "unknown"}`;
+  return key.asymmetricKeyType ?? "unknown";
+}
+
+/** A new key of the same type as `keyPem` (renewal): RSA of the same size. */
+export function generateKeyLike(keyPem: string): string {
+  const key = createPrivateKey(keyPem);
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (key.asymmetricKeyType !== "rsa" || bits === undefined)
+    throw new KeyFileError(
+      `the box key is ${keyTypeOf(key)}; renewal over the uplink makes RSA keys, as camgate cert keygen does (renew this box on site)`,
+    );
+  return generatePrivateKeyPem(bits);
 }
 
 /** Writes a new key 0600; refuses to replace an existing one (that would orphan its certificate). */

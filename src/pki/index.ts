@@ -2,13 +2,16 @@ export {
   type CertificateSummary,
   CertificateError,
   createCsrPem,
+  generateKeyLike,
   generatePrivateKeyPem,
+  keyTypeOf,
   readPrivateKey,
   summarize,
   writeNewKey,
 } from "./certificates.js";
 export {
   type BoxCertificateCheck,
+  certificateMatchesKey,
   parseCertificates,
   siteNamedBy,
   verifyBoxCertificate,
@@ -27,3 +30,4 @@ export {
 } from "./issue.js";
 export { assertPrivateFile, assertPrivateFiles, SecretSealer } from "./sealer.js";
 export { type CertificateHealth, CertificateWatch, EXPIRY_WARNING_DAYS } from "./expiry-watch.js";
+export { boxSerial } from "./box-serial.js";

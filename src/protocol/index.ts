@@ -5,6 +5,14 @@
  */
 export { brokerUrlSchema } from "./broker-url.js";
 export { CanonicalJsonError, canonicalJson } from "./canonical-json.js";
+export {
+  type CertificateIssued,
+  type CertificateRequest,
+  certificateIssuedSchema,
+  certificateRequestSchema,
+  MAX_CERTIFICATE_MESSAGE_BYTES,
+  parseCertificateSite,
+} from "./certificates.js";
 export { CONTENT_TYPE, encodePayload, LIVE_CONTENT_TYPE, VIDEO_CONTENT_TYPE } from "./payloads.js";
 export { SNAPSHOT_CONTENT_TYPE } from "./payloads.js";
 export {
@@ -19,6 +27,7 @@ export {
   verifyPayload,
 } from "./signatures.js";
 export {
+  CENTER_PAYLOAD_SCHEMAS,
   INVALID_REPLY_LEVEL,
   PAYLOAD_SCHEMAS,
   type ParsedMediaTopic,

@@ -11,6 +11,12 @@ export const PAYLOAD_SCHEMAS = {
   segments: "camgate.segment/1",
   access: "camgate.access/1",
   reply: "camgate.reply/1",
+  certRequest: "camgate.cert-request/1",
+} as const;
+
+/** What the center publishes to a box other than commands: the answer to a certificate request. */
+export const CENTER_PAYLOAD_SCHEMAS = {
+  certIssued: "camgate.cert-issued/1",
 } as const;
 
 export type TopicFamily = keyof typeof PAYLOAD_SCHEMAS;
@@ -51,6 +57,16 @@ export class SiteTopics {
 
   live(cameraId: string): string {
     return `${this.root}/cameras/${level(cameraId)}/live`;
+  }
+
+  /** Where the box sends the CSR of its next certificate (certificate renewal). */
+  certificateRequest(): string {
+    return `${this.root}/cert/request`;
+  }
+
+  /** Where the center's issuer answers a certificate request (the box subscribes). */
+  certificateIssued(): string {
+    return `${this.root}/cert/issued`;
   }
 
   /** What the box subscribes to: every command for this site. */

@@ -21,6 +21,8 @@ export function statusBody(input: {
   version: string;
   startedMs: number;
   lastWill?: boolean;
+  /** The certificate this connection was made with (online only). */
+  certificate?: { serialNumber: string; notAfter: string; fingerprintSha256: string };
 }): Record<string, unknown> {
   return {
     state: input.state,
@@ -29,6 +31,7 @@ export function statusBody(input: {
     startedAt: iso(input.startedMs),
     ts: new Date().toISOString(),
     ...(input.lastWill ? { lastWill: true } : {}),
+    ...(input.certificate ? { certificate: input.certificate } : {}),
   };
 }
 

@@ -11,6 +11,8 @@ const PRIORITY: Record<TopicFamily, number> = {
   segments: OutboxPriority.segmentIndex,
   access: OutboxPriority.event,
   reply: OutboxPriority.reply,
+  // Sent directly by the certificate renewal, not through the outbox.
+  certRequest: OutboxPriority.event,
 };
 
 /** The outbox's order: the lower, the sooner a message of this family goes. */

@@ -80,14 +80,18 @@ export class UplinkSession implements Component, UplinkLink {
   readonly #unacknowledged = new Set<(error: Error) => void>();
   /** Why we dropped the connection ourselves, for the status once it has closed. */
   #dropReason: string | null = null;
+  /** The CA, certificate and key the next connection presents. */
+  #material: TlsMaterial | undefined;
+  /** The certificate (PEM) the connection up now was made with. */
+  #connectedCertificate: string | undefined;
 
   constructor(private readonly deps: UplinkSessionDeps) {}
 
   async start(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    const material = await readTlsMaterial(this.deps.config);
+    this.#material = await readTlsMaterial(this.deps.config);
     this.#abort = new AbortController();
-    this.#loop = this.#run(material, this.#abort.signal);
+    this.#loop = this.#run(this.#abort.signal);
   }
 
   async stop(): Promise<void> {
@@ -148,6 +152,20 @@ export class UplinkSession implements Component, UplinkLink {
     };
   }
 
+  /** The certificate (PEM) of the connection that is up, or undefined while the link is down. */
+  get connectedCertificate(): string | undefined {
+    return this.#status.connected ? this.#connectedCertificate : undefined;
+  }
+
+  /**
+   * Reads the CA, certificate and key again and reconnects with them (a renewed certificate):
+   * every connection from now on presents the new identity.
+   */
+  async renewIdentity(reason: string): Promise<void> {
+    this.#material = await readTlsMaterial(this.deps.config);
+    this.reconnect(reason);
+  }
+
   reconnect(reason: string): void {
     const client = this.#client;
     if (!client) return;
@@ -156,7 +174,7 @@ export class UplinkSession implements Component, UplinkLink {
     client.end(true);
   }
 
-  async #run(material: TlsMaterial, signal: AbortSignal): Promise<void> {
+  async #run(signal: AbortSignal): Promise<void> {
     const { config, logger } = this.deps;
     const backoff = new Backoff({
       initialMs: Math.min(1000, config.reconnectDelayMax),
@@ -169,6 +187,8 @@ export class UplinkSession implements Component, UplinkLink {
       const began = Date.now();
       let connectedFor = 0;
       try {
+        const material = this.#material;
+        if (!material) throw new Error("no TLS material");
         connectedFor = await this.#session(broker, material, signal);
       } catch (error) {
         if (signal.aborted) break; // stopped while connecting: not a failure of the link
@@ -226,6 +246,7 @@ export class UplinkSession implements Component, UplinkLink {
         // an ended client throws inside mqtt.js, out of any handler.
         if (signal.aborted || client.disconnecting) return;
         upSince = Date.now();
+        this.#connectedCertificate = material.cert;
         this.#status = {
           ...this.#status,
           connected: true,

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { CamgateError, ExitCode } from "../../errors.js";
 import {
+  boxSerial,
   createCsrPem,
   createDevPki,
   generatePrivateKeyPem,
@@ -10,22 +11,21 @@ import {
   verifyBoxCertificate,
   writeNewKey,
 } from "../../pki/index.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { renewRequestFile } from "../../cert-renewal/index.js";
+import { parseDuration } from "../../config/index.js";
 import { writeFileAtomic } from "../../util/files.js";
+import { withStore } from "../camera-access.js";
 import {
   type CliContext,
   type CliOutcome,
+  cliLogger,
   exitWith,
   globalOptions,
   loadCommandConfig,
   printJson,
   printLines,
 } from "../context.js";
-
-/** The box's identity for its CSR: the systemd machine id, else the hostname. */
-async function boxSerial(): Promise<string> {
-  const id = await readFile("/etc/machine-id", "utf8").catch(() => "");
-  return id.trim() || (await import("node:os")).hostname();
-}
 
 /** An explicit path, or the one the configuration names for this file. */
 async function pathFor(
@@ -135,6 +135,50 @@ export function registerCertCommands(program: Command, ctx: CliContext, outcome:
           return ExitCode.ok;
         },
       ),
+    );
+
+  cert
+    .command("renew")
+    .description(
+      "ask the running agent to renew the certificate over the uplink now (new key, CSR to the center, install, reconnect); waits for the outcome",
+    )
+    .option("--wait <duration>", "how long to wait for the outcome (0: do not wait)", "5m")
+    .action(
+      exitWith(outcome, async (options: { wait: string }, command: Command) => {
+        const waitMs = options.wait === "0" ? 0 : parseDuration(options.wait);
+        if (waitMs === undefined)
+          throw new CamgateError("--wait is a duration such as 90s or 5m", {
+            exitCode: ExitCode.usage,
+          });
+        const { config } = await loadCommandConfig(command, ctx);
+        const key = await pathFor(undefined, "key", command, ctx);
+        const askedMs = Date.now();
+        await writeFileAtomic(renewRequestFile(key), `${new Date(askedMs).toISOString()}\n`, 0o600);
+        if (waitMs === 0) {
+          printLines(ctx, ["asked the agent to renew the certificate (camgate events list)"]);
+          return ExitCode.ok;
+        }
+        const logger = cliLogger(command, ctx, config);
+        const deadline = askedMs + waitMs;
+        for (;;) {
+          const found = await withStore(config, logger, (repos) =>
+            ["certificate_renewed", "certificate_renewal_failed"].flatMap((kind) =>
+              repos.events.list({ kind, sinceMs: askedMs }),
+            ),
+          );
+          const [event] = found;
+          if (event) {
+            if (globalOptions(command).json) printJson(ctx, event);
+            else printLines(ctx, [`${event.kind}: ${JSON.stringify(event.detail)}`]);
+            return event.kind === "certificate_renewed" ? ExitCode.ok : ExitCode.failure;
+          }
+          if (Date.now() >= deadline)
+            throw new CamgateError(
+              `no outcome within ${options.wait}: is the agent running and the uplink up? The request stands (camgate events list --kind certificate_renewed)`,
+            );
+          await sleep(1000);
+        }
+      }),
     );
 
   cert
