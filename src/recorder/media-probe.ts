@@ -216,7 +216,9 @@ export async function decodeMedia(
 ): Promise<DecodeFacts> {
   const args = [
     ...["-nostdin", "-hide_banner", "-v", "error", "-i", path, "-map", "0:v:0?"],
-    ...["-f", "null", "-", "-progress", "pipe:1", "-nostats"],
+    // The stream's own time base: 1/average frame rate rounds a source that dropped a picture
+    // onto repeated ticks, and `errors` would name timestamps that are in fact fine.
+    ...["-enc_time_base", "-1", "-f", "null", "-", "-progress", "pipe:1", "-nostats"],
   ];
   try {
     const { stdout, stderr } = await run(ffmpeg, args, {

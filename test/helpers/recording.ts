@@ -167,10 +167,17 @@ export async function segmentFiles(dir: string): Promise<FileOnDisk[]> {
   return files;
 }
 
-/** ffmpeg's own check that a file decodes to its end: what it complains of (empty: nothing). */
+/**
+ * ffmpeg's own check that a file decodes to its end: what it complains of (empty: nothing).
+ * The null output keeps each stream's own time base (`-enc_time_base -1`): by default it takes
+ * 1/average frame rate, and a source that dropped one picture (a loaded GStreamer at 5 fps
+ * averages 4.93) then rounds two regular frames 0.2 s apart onto one tick and reports
+ * "non monotonically increasing dts", though every timestamp in the file rises.
+ */
 export async function decodeErrors(path: string): Promise<string> {
   const { stderr } = await run("ffmpeg", [
-    ...["-nostdin", "-hide_banner", "-v", "error", "-i", path, "-f", "null", "-"],
+    ...["-nostdin", "-hide_banner", "-v", "error", "-i", path],
+    ...["-enc_time_base", "-1", "-f", "null", "-"],
   ]);
   return stderr.trim();
 }
