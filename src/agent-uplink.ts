@@ -12,6 +12,7 @@ import { CertificateWatch } from "./pki/index.js";
 import type { RecorderService } from "./recorder/index.js";
 import { type Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
+import { updateLayout, Updater } from "./update/index.js";
 import { CONTENT_TYPE, encodePayload, SiteTopics } from "./protocol/index.js";
 import {
   type ForwardMode,
@@ -152,6 +153,10 @@ export function createUplink(deps: UplinkDeps): Uplink {
     video: video.status(),
     certificate: certificate.health(),
   });
+  const updater = createUpdater(deps, session, topics, bucket, () => {
+    const recorder = deps.figures()["recorder"] as { cameras: number; running: number } | undefined;
+    return session.connected && (recorder === undefined || recorder.running === recorder.cameras);
+  });
   const commands = new CommandService({
     topics,
     store,
@@ -167,6 +172,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
       live,
       discovery: deps.discovery,
       audit: deps.audit,
+      update: updater,
       status: () => ({ ...figures(), live: live?.sessions() ?? [] }),
     }),
     logger: logger.child({ part: "commands" }),
@@ -182,7 +188,42 @@ export function createUplink(deps: UplinkDeps): Uplink {
     logger: logger.child({ part: "health" }),
   });
   return {
-    components: [sender, publishers, video, commands, session, ...(live ? [live] : []), health],
+    components: [
+      sender,
+      publishers,
+      video,
+      commands,
+      session,
+      ...(live ? [live] : []),
+      health,
+      ...(updater ? [updater] : []),
+    ],
     status: () => session.status(),
   };
+}
+
+/** How long the box waits for a release chunk before asking for it again. */
+const UPDATE_REPLY_TIMEOUT_MS = 10_000;
+
+/** Signed updates, when an update key is configured. */
+function createUpdater(
+  deps: UplinkDeps,
+  session: UplinkSession,
+  topics: SiteTopics,
+  bucket: TokenBucket | undefined,
+  healthy: () => boolean,
+): Updater | undefined {
+  const { config } = deps;
+  if (config.update.publicKey === undefined) return undefined;
+  return new Updater({
+    layout: updateLayout(config),
+    publicKeyFile: config.update.publicKey,
+    running: packageVersion(),
+    download: { link: session, topics, bucket, replyTimeoutMs: UPDATE_REPLY_TIMEOUT_MS },
+    healthy,
+    // A clean stop; systemd (Restart=always) starts the agent again, on the new release.
+    restart: () => process.kill(process.pid, "SIGTERM"),
+    events: deps.events,
+    logger: deps.logger.child({ part: "update" }),
+  });
 }

@@ -19,6 +19,7 @@ import {
   COMMANDS,
   isCommandName,
   MAX_COMMAND_BYTES,
+  needsAuthorization,
 } from "./schemas.js";
 
 export class CommandConfigError extends CamgateError {}
@@ -162,7 +163,7 @@ export class CommandService implements Component {
     request.decoded = decoded;
     if (this.#running.size >= MAX_RUNNING)
       throw new CommandRefusedError("busy", "too many commands at once; try again");
-    if (!COMMANDS[decoded.name].video) {
+    if (!needsAuthorization(decoded.name)) {
       request.authentic = true;
       return;
     }

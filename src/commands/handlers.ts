@@ -4,7 +4,9 @@ import type { StorageConfig } from "../config/index.js";
 import type { EventBus } from "../lifecycle/index.js";
 import type { LiveSessionInfo } from "../live/index.js";
 import { LockRefusedError, lockRecordings } from "../retention/index.js";
+import type { SignedManifest } from "../protocol/index.js";
 import type { Store } from "../store/index.js";
+import { UpdateRefusedError } from "../update/index.js";
 import type { CommandHandlers } from "./command-service.js";
 import { CommandRefusedError } from "./errors.js";
 
@@ -20,6 +22,8 @@ export interface CommandHandlerDeps {
     | undefined;
   discovery: { runOnce(): Promise<unknown> } | undefined;
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
+  /** Signed updates; undefined where no update key is configured. */
+  update?: { offer(release: SignedManifest): Promise<Record<string, unknown>> } | undefined;
   /** What `status.get` answers: the figures health reports. */
   status: () => Record<string, unknown>;
   now?: () => number;
@@ -111,5 +115,18 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
     },
     "discovery.run": async () => ({ round: await needs(deps.discovery, "discovery").runOnce() }),
     "status.get": async () => deps.status(),
+    "update.offer": async (args) => {
+      try {
+        return await needs(deps.update, "updates (update.publicKey)").offer(args.release);
+      } catch (error) {
+        if (error instanceof UpdateRefusedError)
+          throw new CommandRefusedError(
+            error.reason === "bad_signature" ? "bad_signature" : error.reason === "busy" ? "busy" : "refused",
+            error.message,
+            { cause: error },
+          );
+        throw error;
+      }
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { signedManifestSchema } from "../protocol/index.js";
 
 /** A command's payload may not be larger than this (bytes of JSON). */
 export const MAX_COMMAND_BYTES = 16 * 1024;
@@ -74,7 +75,20 @@ export const COMMANDS = {
   "audit.run": { video: false, schema: z.strictObject({ camera: cameraId.optional() }) },
   "discovery.run": { video: false, schema: z.strictObject({}) },
   "status.get": { video: false, schema: z.strictObject({}) },
+  /** A release to install (its manifest signed by the update key); authorised as video commands are. */
+  "update.offer": {
+    video: false,
+    schema: z.strictObject({ release: signedManifestSchema, ...authorization }),
+  },
 } as const;
+
+/** Commands that are not about video but change the box: authorised as video commands are. */
+const AUTHORIZED: ReadonlySet<string> = new Set(["update.offer"]);
+
+/** The command carries the authorization fields and, with a command key, must be signed. */
+export function needsAuthorization(name: CommandName): boolean {
+  return COMMANDS[name].video || AUTHORIZED.has(name);
+}
 
 export type CommandName = keyof typeof COMMANDS;
 export type CommandArgs<N extends CommandName> = z.output<(typeof COMMANDS)[N]["schema"]>;

@@ -23,7 +23,11 @@ export type BoxEventKind =
   | "inventory_full"
   | "camera_events_unavailable"
   | "camera_events_resumed"
-  | "camera_events_throttled";
+  | "camera_events_throttled"
+  | "update_refused"
+  | "update_failed"
+  | "update_installed"
+  | "update_rolled_back";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {

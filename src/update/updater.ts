@@ -1,0 +1,280 @@
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { EventLog } from "../events/index.js";
+import type { Component } from "../lifecycle/index.js";
+import {
+  linkTarget,
+  pointLink,
+  readUpdateState,
+  releaseDir,
+  type UpdateResult,
+  type UpdateState,
+  writeUpdateState,
+} from "../lifecycle/update-state.js";
+import type { Logger } from "../log/index.js";
+import { type SignedManifest, signedManifestSchema } from "../protocol/index.js";
+import { writeFileAtomic } from "../util/files.js";
+import { type DownloadDeps, downloadRelease } from "./downloader.js";
+import { UpdateRefusedError, UpdateSetupError } from "./errors.js";
+import {
+  checkOffer,
+  checkRollbackTarget,
+  installRelease,
+  type ReleaseLayout,
+  switchRelease,
+} from "./release.js";
+
+const EVENT_OF = {
+  installed: "update_installed",
+  rolled_back: "update_rolled_back",
+  refused: "update_refused",
+  failed: "update_failed",
+} as const;
+
+/** How often a release on trial is checked for health. */
+const HEALTH_CHECK_EVERY_MS = 1000;
+
+export interface UpdaterDeps {
+  layout: ReleaseLayout;
+  /** The update key's public half (PEM file). */
+  publicKeyFile: string;
+  /** The version of the release running now. */
+  running: string;
+  download: DownloadDeps;
+  /** Uplink up and every recorder running: what a new release must show to be kept. */
+  healthy: () => boolean;
+  /** Stops the agent so that its supervisor (systemd) starts it again, on the new release. */
+  restart: (reason: string) => void;
+  events: Pick<EventLog, "record">;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type OfferAccepted = {
+  accepted: true;
+  version: string;
+  size: number;
+};
+
+/**
+ * Signed updates over the uplink (`update.offer`): checks the offer, downloads the release in
+ * the background (resuming after a restart: the offer is kept beside the partial file), checks
+ * it against the manifest, installs it beside the running one and switches; after the restart
+ * the new release is on trial until it reports healthy, and switches back by itself when it
+ * does not in time (the start guard covers a release that cannot start at all). Every outcome
+ * is an event: update_refused, update_failed, update_installed, update_rolled_back.
+ */
+export class Updater implements Component {
+  readonly name = "updater";
+  #publicKey = "";
+  #abort = new AbortController();
+  #job: Promise<void> | undefined;
+  #jobVersion: string | undefined;
+  #trial: Promise<void> | undefined;
+
+  constructor(private readonly deps: UpdaterDeps) {}
+
+  get #downloadDir(): string {
+    return join(this.deps.layout.releasesDir, ".download");
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const file = this.deps.publicKeyFile;
+    this.#publicKey = await readFile(file, "utf8").catch((error: unknown) => {
+      throw new UpdateSetupError(`cannot read update.publicKey ${file}`, { cause: error });
+    });
+    signal.throwIfAborted();
+    this.#abort = new AbortController();
+    const state = await readUpdateState(this.deps.layout.stateFile);
+    await this.#takeOver(state);
+    const kept = await this.#keptOffer();
+    if (kept) this.#begin(kept);
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error("stopping"));
+    await Promise.allSettled([this.#job, this.#trial]);
+  }
+
+  /** `update.offer`: checked at once (throws UpdateRefusedError), fetched in the background. */
+  async offer(signed: SignedManifest): Promise<OfferAccepted> {
+    const { manifest } = signed;
+    try {
+      checkOffer(signed, this.#publicKey, this.deps.running);
+      await checkRollbackTarget(this.deps.layout, this.deps.running);
+      if (this.#jobVersion !== undefined && this.#jobVersion !== manifest.version)
+        throw new UpdateRefusedError("busy", `${this.#jobVersion} is being installed`);
+    } catch (error) {
+      if (error instanceof UpdateRefusedError) this.#refused(manifest.version, error);
+      throw error;
+    }
+    if (this.#jobVersion === undefined) {
+      await writeFileAtomic(join(this.#downloadDir, "offer.json"), JSON.stringify(signed), 0o600);
+      this.#begin(signed);
+    }
+    return { accepted: true, version: manifest.version, size: manifest.size };
+  }
+
+  #begin(signed: SignedManifest): void {
+    const { version } = signed.manifest;
+    this.#jobVersion = version;
+    this.#job = this.#fetchAndSwitch(signed)
+      .catch((error: unknown) => {
+        if (this.#abort.signal.aborted) return;
+        if (error instanceof UpdateRefusedError) this.#refused(version, error);
+        else {
+          this.deps.logger.error({ err: error, version }, "update failed");
+          this.deps.events.record("update_failed", null, {
+            version,
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
+        return this.#forgetOffer();
+      })
+      .finally(() => {
+        this.#jobVersion = undefined;
+      });
+  }
+
+  async #fetchAndSwitch(signed: SignedManifest): Promise<void> {
+    const { manifest } = signed;
+    const part = join(this.#downloadDir, `${manifest.version}.part`);
+    const signal = this.#abort.signal;
+    this.deps.logger.info({ version: manifest.version }, "downloading an update");
+    await downloadRelease(this.deps.download, manifest, part, signal);
+    signal.throwIfAborted();
+    await installRelease(part, signed, this.deps.layout);
+    await switchRelease(this.deps.layout, this.deps.running, manifest.version, "uplink");
+    await this.#forgetOffer();
+    this.deps.logger.info({ version: manifest.version }, "update installed; restarting on it");
+    this.deps.restart(`update to ${manifest.version}`);
+  }
+
+  async #keptOffer(): Promise<SignedManifest | undefined> {
+    const text = await readFile(join(this.#downloadDir, "offer.json"), "utf8").catch(
+      () => undefined,
+    );
+    if (text === undefined) return undefined;
+    const parsed = signedManifestSchema.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      try {
+        checkOffer(parsed.data, this.#publicKey, this.deps.running);
+        return parsed.data;
+      } catch {
+        // Installed meanwhile, or a key change: the kept offer no longer stands.
+      }
+    }
+    await this.#forgetOffer();
+    return undefined;
+  }
+
+  async #forgetOffer(): Promise<void> {
+    await rm(this.#downloadDir, { recursive: true, force: true });
+  }
+
+  #refused(version: string, error: UpdateRefusedError): void {
+    this.deps.logger.warn({ version, reason: error.reason }, `update refused: ${error.message}`);
+    this.deps.events.record("update_refused", null, {
+      version,
+      reason: error.reason,
+      message: error.message,
+    });
+  }
+
+  /** After a restart: a release on trial is watched; a result not told yet is told. */
+  async #takeOver(state: UpdateState): Promise<void> {
+    const { pending } = state;
+    const file = this.deps.layout.stateFile;
+    if (pending && pending.to === this.deps.running) {
+      const nowMs = this.#now();
+      const trial: UpdateState = {
+        ...state,
+        // Without a start guard (not under the unit) this release counts its own first start.
+        pending:
+          pending.phase === "switching"
+            ? { ...pending, phase: "trial", starts: 1, deadlineMs: nowMs + pending.healthTimeoutMs }
+            : pending,
+      };
+      if (pending.phase === "switching") await writeUpdateState(file, trial);
+      this.#trial = this.#watchTrial(trial);
+      return;
+    }
+    if (pending) {
+      // The link points at `from` again (a rollback cut short, or a switch that never happened).
+      const ran = await linkTarget(pending.currentLink);
+      state = {
+        ...state,
+        pending: null,
+        last: this.#result("failed", pending.to, pending.from, `${pending.to} did not take over`),
+      };
+      if (ran !== releaseDir(pending.releasesDir, this.deps.running))
+        this.deps.logger.warn({ link: ran }, "the current link does not point at this release");
+      await writeUpdateState(file, state);
+    }
+    await this.#report(state);
+  }
+
+  async #watchTrial(state: UpdateState): Promise<void> {
+    const pending = state.pending;
+    if (!pending) return;
+    const deadline = pending.deadlineMs ?? this.#now() + pending.healthTimeoutMs;
+    const signal = this.#abort.signal;
+    try {
+      while (!this.deps.healthy()) {
+        if (this.#now() > deadline) {
+          const reason = `${pending.to} did not report healthy in ${pending.healthTimeoutMs} ms`;
+          await pointLink(pending.currentLink, releaseDir(pending.releasesDir, pending.from));
+          await writeUpdateState(this.deps.layout.stateFile, {
+            ...state,
+            pending: null,
+            last: this.#result("rolled_back", pending.to, pending.from, reason),
+          });
+          this.deps.logger.error({ version: pending.to }, `${reason}: switching back`);
+          this.deps.restart(`rollback to ${pending.from}`);
+          return;
+        }
+        await sleep(HEALTH_CHECK_EVERY_MS, undefined, { signal });
+      }
+      const kept: UpdateState = {
+        ...state,
+        pending: null,
+        last: this.#result("installed", pending.to, pending.from, null),
+      };
+      await writeUpdateState(this.deps.layout.stateFile, kept);
+      this.deps.logger.info({ version: pending.to, from: pending.from }, "update kept: healthy");
+      await this.#report(kept);
+    } catch (error) {
+      if (!signal.aborted) this.deps.logger.error({ err: error }, "update trial failed");
+    }
+  }
+
+  async #report(state: UpdateState): Promise<void> {
+    const last = state.last;
+    if (!last || last.reported) return;
+    const kind = EVENT_OF[last.outcome];
+    this.deps.events.record(kind, null, {
+      version: last.version,
+      from: last.from,
+      ...(last.reason === null ? {} : { reason: last.reason }),
+      running: this.deps.running,
+    });
+    await writeUpdateState(this.deps.layout.stateFile, {
+      ...state,
+      last: { ...last, reported: true },
+    });
+  }
+
+  #result(
+    outcome: UpdateResult["outcome"],
+    version: string,
+    from: string,
+    reason: string | null,
+  ): UpdateResult {
+    return { outcome, version, from, reason, atMs: this.#now(), reported: false };
+  }
+
+  #now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+}
