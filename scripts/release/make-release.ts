@@ -129,7 +129,9 @@ async function main(): Promise<number> {
   }
   if (positionals[0] === "keygen") {
     const { key, pub } = await makeUpdateKey(values.out);
-    console.log(`update key: ${key} (keep it off the boxes)\npublic half for update.publicKey: ${pub}`);
+    console.log(
+      `update key: ${key} (keep it off the boxes)\npublic half for update.publicKey: ${pub}`,
+    );
     return 0;
   }
   if (values.key === undefined) {

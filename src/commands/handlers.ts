@@ -121,7 +121,11 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
       } catch (error) {
         if (error instanceof UpdateRefusedError)
           throw new CommandRefusedError(
-            error.reason === "bad_signature" ? "bad_signature" : error.reason === "busy" ? "busy" : "refused",
+            error.reason === "bad_signature"
+              ? "bad_signature"
+              : error.reason === "busy"
+                ? "busy"
+                : "refused",
             error.message,
             { cause: error },
           );

@@ -281,7 +281,9 @@ const updateSchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe("Update key's public half (PEM file, Ed25519 or ECDSA P-256); without it no update is taken"),
+    .describe(
+      "Update key's public half (PEM file, Ed25519 or ECDSA P-256); without it no update is taken",
+    ),
   releasesDir: z
     .string()
     .min(1)
@@ -296,7 +298,9 @@ const updateSchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe("The update in progress and the last result; default update-state.json beside store.path"),
+    .describe(
+      "The update in progress and the last result; default update-state.json beside store.path",
+    ),
   healthTimeout: duration(
     "How long a new release has to report healthy (uplink up, recorders running) before the box switches back",
   ).prefault("5m"),

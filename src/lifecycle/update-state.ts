@@ -65,7 +65,11 @@ export async function readUpdateState(file: string): Promise<UpdateState> {
   const parsed = JSON.parse(text) as Partial<UpdateState>;
   if (parsed.schema !== UPDATE_STATE_SCHEMA)
     throw new Error(`${file} is not an update state (${String(parsed.schema)})`);
-  return { schema: UPDATE_STATE_SCHEMA, pending: parsed.pending ?? null, last: parsed.last ?? null };
+  return {
+    schema: UPDATE_STATE_SCHEMA,
+    pending: parsed.pending ?? null,
+    last: parsed.last ?? null,
+  };
 }
 
 /** The last update's result, for `status`; undefined when there was none. */

@@ -153,7 +153,10 @@ export async function checkRollbackTarget(
 /** The guard's two files as this release has them, and where the unit runs them from. */
 const GUARD_FILES = [
   { from: new URL("./start-guard.js", import.meta.url), to: "update/start-guard.js" },
-  { from: new URL("../lifecycle/update-state.js", import.meta.url), to: "lifecycle/update-state.js" },
+  {
+    from: new URL("../lifecycle/update-state.js", import.meta.url),
+    to: "lifecycle/update-state.js",
+  },
 ];
 
 export function guardDir(currentLink: string): string {

@@ -65,7 +65,12 @@ export async function guardStart(file: string, nowMs: number): Promise<GuardActi
     return "rolled_back";
   }
   if (pending.starts >= pending.maxStarts) {
-    await rollBack(file, state, `${pending.to} started ${pending.starts} times without a healthy report`, nowMs);
+    await rollBack(
+      file,
+      state,
+      `${pending.to} started ${pending.starts} times without a healthy report`,
+      nowMs,
+    );
     return "rolled_back";
   }
   await writeUpdateState(file, {
@@ -90,7 +95,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ guard: action, state: file })}\n`);
     return 0;
   } catch (error) {
-    process.stderr.write(`update guard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `update guard: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -12,7 +12,7 @@ import { digestFile } from "../../src/update/index.js";
 import { makeRelease, manifestPath, type Release } from "../../scripts/release/make-release.js";
 import { REPO_ROOT } from "../helpers/cli.js";
 import { authorization, CommandClient } from "../helpers/commands.js";
-import type { WireMessage } from "../helpers/asyncapi.js";
+import { AsyncApiContract, type WireMessage } from "../helpers/asyncapi.js";
 import { type Identity, TestBroker, TestPki } from "../helpers/mosquitto.js";
 import { waitFor } from "../helpers/recording.js";
 import { Supervisor } from "../helpers/supervisor.js";
@@ -49,7 +49,10 @@ function pem(key: { export(options: { type: "pkcs8" | "spki"; format: "pem" }): 
 async function unpackAs(tarball: string, dir: string, version: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await run("tar", ["-xzf", tarball, "-C", dir, "--strip-components=1"]);
-  const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+  const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<
+    string,
+    unknown
+  >;
   await writeFile(join(dir, "package.json"), JSON.stringify({ ...pkg, version }));
 }
 
@@ -98,7 +101,12 @@ describe("signed updates with automatic rollback", () => {
       return body["state"] === "online" && body["version"] === version;
     });
   const offer = (signed: SignedManifest) =>
-    commands.send(SITE, "update.offer", { release: signed, ...authorization() }, { timeoutMs: 30_000 });
+    commands.send(
+      SITE,
+      "update.offer",
+      { release: signed, ...authorization() },
+      { timeoutMs: 30_000 },
+    );
   const releases = async () => (await readdir(join(box, "releases"))).sort();
   const current = async () => linkTarget(join(box, "current"));
 
@@ -140,7 +148,7 @@ describe("signed updates with automatic rollback", () => {
           `key: ${identity.key}, healthSeconds: 5, reconnectDelayMax: 1s, ` +
           `maxBitsPerSecond: ${CAP_BITS}, chunkBytes: ${CHUNK_BYTES}}`,
         `update: {publicKey: ${join(dir, "update.pub")}, releasesDir: ${join(box, "releases")}, ` +
-          `currentLink: ${join(box, "current")}, healthTimeout: 2m, maxStarts: 2}`,
+          `currentLink: ${join(box, "current")}, healthTimeout: 2m, maxStarts: 1}`,
         "log: {level: debug, format: json}",
       ].join("\n"),
     );
@@ -168,8 +176,12 @@ describe("signed updates with automatic rollback", () => {
     const replies = [
       await offer(tampered),
       await offer(signManifest(manifest, other)),
-      await offer(signManifest({ ...manifest, version: "0.0.9", minimumVersion: "0.0.1" }, updateKey)),
-      await offer(signManifest({ ...manifest, version: "0.9.0", minimumVersion: "0.5.0" }, updateKey)),
+      await offer(
+        signManifest({ ...manifest, version: "0.0.9", minimumVersion: "0.0.1" }, updateKey),
+      ),
+      await offer(
+        signManifest({ ...manifest, version: "0.9.0", minimumVersion: "0.5.0" }, updateKey),
+      ),
     ];
     assert.deepEqual(
       replies.map((reply) => reply.error?.code),
@@ -249,7 +261,10 @@ describe("signed updates with automatic rollback", () => {
     const state = await readUpdateState(stateFile);
     assert.equal(state.pending, null);
     assert.equal(state.last?.outcome, "rolled_back");
-    assert.ok(supervisor.exits.some((exit) => exit.code === 1), "0.3.0 did start and fail");
+    assert.ok(
+      supervisor.exits.some((exit) => exit.code === 1),
+      "0.3.0 did start and fail",
+    );
   });
 
   it("after a crash in the middle of a switch, the box runs", async () => {
@@ -282,5 +297,15 @@ describe("signed updates with automatic rollback", () => {
     await waitFor("0.2.1 kept", () => updateEvents("update_installed").length === 2, 60_000);
     assert.ok(onlineAs("0.2.1"));
     assert.equal(await current(), join(box, "releases/0.2.1"));
+  });
+
+  it("sent nothing docs/asyncapi.yaml does not describe, range requests and update events included", async () => {
+    const contract = await AsyncApiContract.load();
+    const sent = wire.filter((message) => !message.topic.includes("/cmd/"));
+    assert.ok(sent.some((message) => message.topic.endsWith("/update/request")));
+    assert.deepEqual(
+      sent.flatMap((message) => contract.problems(message)),
+      [],
+    );
   });
 });
