@@ -72,6 +72,8 @@ export class Updater implements Component {
   #job: Promise<void> | undefined;
   #jobVersion: string | undefined;
   #trial: Promise<void> | undefined;
+  /** This release is on trial: it is not the one to come back to yet. */
+  #onTrial = false;
 
   constructor(private readonly deps: UpdaterDeps) {}
 
@@ -103,6 +105,8 @@ export class Updater implements Component {
     try {
       checkOffer(signed, this.#publicKey, this.deps.running);
       await checkRollbackTarget(this.deps.layout, this.deps.running);
+      if (this.#onTrial)
+        throw new UpdateRefusedError("busy", `${this.deps.running} is still on trial`);
       if (this.#jobVersion !== undefined && this.#jobVersion !== manifest.version)
         throw new UpdateRefusedError("busy", `${this.#jobVersion} is being installed`);
     } catch (error) {
@@ -197,7 +201,8 @@ export class Updater implements Component {
             : pending,
       };
       if (pending.phase === "switching") await writeUpdateState(file, trial);
-      this.#trial = this.#watchTrial(trial);
+      this.#onTrial = true;
+      this.#trial = this.#watchTrial(trial).finally(() => (this.#onTrial = false));
       return;
     }
     if (pending) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { cp, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -56,18 +56,26 @@ async function unpackAs(tarball: string, dir: string, version: string): Promise<
   await writeFile(join(dir, "package.json"), JSON.stringify({ ...pkg, version }));
 }
 
-/** A release that cannot start at all: its entry point throws. */
-async function brokenRelease(good: Release, dir: string, keyPem: string): Promise<Release> {
-  const stage = join(dir, "broken-stage");
-  await unpackAs(good.tarball, join(stage, "package"), "0.3.0");
-  await writeFile(join(stage, "package/dist/src/main.js"), 'throw new Error("a broken build");\n');
-  const tarball = join(dir, "camgate-0.3.0.tgz");
+/** The release again under another version, tar'd as npm pack does; `broken`: it cannot start. */
+async function repacked(
+  good: Release,
+  dir: string,
+  version: string,
+  keyPem: string,
+  broken = false,
+): Promise<Release> {
+  const stage = join(dir, `stage-${version}`);
+  await unpackAs(good.tarball, join(stage, "package"), version);
+  if (broken)
+    await writeFile(
+      join(stage, "package/dist/src/main.js"),
+      'throw new Error("a broken build");\n',
+    );
+  const file = `camgate-${version}.tgz`;
+  const tarball = join(dir, file);
   await run("tar", ["-czf", tarball, "-C", stage, "package"]);
   const { sha256, size } = await digestFile(tarball);
-  const signed = signManifest(
-    { ...good.signed.manifest, version: "0.3.0", sha256, size, file: "camgate-0.3.0.tgz" },
-    keyPem,
-  );
+  const signed = signManifest({ ...good.signed.manifest, version, sha256, size, file }, keyPem);
   await writeFile(manifestPath(tarball), JSON.stringify(signed));
   return { tarball, manifestFile: manifestPath(tarball), signed };
 }
@@ -88,6 +96,7 @@ describe("signed updates with automatic rollback", () => {
   let commands: CenterCommands;
   let server: UpdateServer;
   let wire: WireMessage[];
+  let config: string;
 
   const events = (): Event[] =>
     wire
@@ -133,7 +142,7 @@ describe("signed updates with automatic rollback", () => {
     await symlink(join(box, "releases/0.1.0"), join(box, "current"));
     const identity: Identity = await w.pki.issue(SITE);
     stateFile = join(box, "state/update-state.json");
-    const config = join(box, "camgate.yaml");
+    config = join(box, "camgate.yaml");
     await writeFile(
       config,
       [
@@ -249,7 +258,7 @@ describe("signed updates with automatic rollback", () => {
   });
 
   it("switches back from a release that cannot start, and says so", async () => {
-    const broken = await brokenRelease(release, join(dir, "served"), updateKey);
+    const broken = await repacked(release, join(dir, "served"), "0.3.0", updateKey, true);
     await server.reload();
     const reply = await offer(broken.signed);
     assert.equal(reply.ok, true, JSON.stringify(reply));
@@ -267,36 +276,38 @@ describe("signed updates with automatic rollback", () => {
     );
   });
 
-  it("after a crash in the middle of a switch, the box runs", async () => {
+  it("camgate update apply installs from a file; after a crash before the link moved, the box runs it", async () => {
     await supervisor.stop();
-    // The state as a kill -9 leaves it after the state was written and before the link moved.
-    await cp(join(box, "releases/0.2.0"), join(box, "releases/0.2.1"), { recursive: true });
-    const pkgFile = join(box, "releases/0.2.1/package.json");
-    const pkg = JSON.parse(await readFile(pkgFile, "utf8")) as Record<string, unknown>;
-    await writeFile(pkgFile, JSON.stringify({ ...pkg, version: "0.2.1" }));
-    const state = await readUpdateState(stateFile);
-    await writeFile(
-      stateFile,
-      JSON.stringify({
-        ...state,
-        pending: {
-          phase: "switching",
-          from: "0.2.0",
-          to: "0.2.1",
-          releasesDir: join(box, "releases"),
-          currentLink: join(box, "current"),
-          starts: 0,
-          maxStarts: 2,
-          healthTimeoutMs: 120_000,
-          deadlineMs: null,
-          source: "uplink",
-        },
-      }),
-    );
+    const next = await repacked(release, join(dir, "usb"), "0.4.0", updateKey);
+    const tampered = join(dir, "usb/tampered/camgate-0.4.0.tgz");
+    await mkdir(join(dir, "usb/tampered"));
+    const bytes = await readFile(next.tarball);
+    bytes[100] = (bytes[100] ?? 0) ^ 0x01;
+    await writeFile(tampered, bytes);
+    const cli = (file: string) =>
+      run(process.execPath, [
+        join(box, "current/dist/src/main.js"),
+        ...["update", "apply", file, "--manifest", next.manifestFile, "--config", config],
+      ]).then(
+        (done) => ({ code: 0, out: done.stdout }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, out: error.stderr }),
+      );
+    const refused = await cli(tampered);
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(refused.out, /SHA-256/);
+    assert.deepEqual(await releases(), ["0.1.0", "0.2.0", "0.3.0"], "nothing unpacked");
+    assert.equal((await readUpdateState(stateFile)).last?.outcome, "refused");
+    const applied = await cli(next.tarball);
+    assert.equal(applied.code, 0, applied.out);
+    assert.equal(await current(), join(box, "releases/0.4.0"));
+    // kill -9 between the state's write and the link's move: the link still at 0.2.0.
+    await symlink(join(box, "releases/0.2.0"), join(box, "current.tmp"));
+    await rename(join(box, "current.tmp"), join(box, "current"));
     supervisor.resume();
-    await waitFor("0.2.1 kept", () => updateEvents("update_installed").length === 2, 60_000);
-    assert.ok(onlineAs("0.2.1"));
-    assert.equal(await current(), join(box, "releases/0.2.1"));
+    await waitFor("0.4.0 kept", () => updateEvents("update_installed").length === 2, 60_000);
+    assert.ok(onlineAs("0.4.0"));
+    assert.equal(await current(), join(box, "releases/0.4.0"));
+    assert.equal(updateEvents("update_installed")[1]?.detail["from"], "0.2.0");
   });
 
   it("sent nothing docs/asyncapi.yaml does not describe, range requests and update events included", async () => {

@@ -157,4 +157,15 @@ describe("Updater", () => {
       (error: unknown) => error instanceof UpdateRefusedError && error.reason === "no_rollback",
     );
   });
+
+  it("takes no offer while the running release is on trial: it is not yet one to come back to", async (t) => {
+    const box = await setUp(t, "0.2.0", { healthy: false, pending: {} });
+    await box.updater.start(new AbortController().signal);
+    await assert.rejects(
+      box.updater.offer(signManifest(manifest, box.privatePem)),
+      (error: unknown) => error instanceof UpdateRefusedError && error.reason === "busy",
+    );
+    await box.updater.stop();
+    assert.equal((await readUpdateState(box.stateFile)).pending?.to, "0.2.0", "still on trial");
+  });
 });
