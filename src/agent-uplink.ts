@@ -42,6 +42,9 @@ export interface UplinkDeps {
   discovery: { runOnce(): Promise<unknown> } | undefined;
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
   startedMs?: number;
+  /** The config file the agent runs with: config.apply replaces it. */
+  configFile?: string | undefined;
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -221,6 +224,10 @@ function createUpdater(
     running: packageVersion(),
     download: { link: session, topics, bucket, replyTimeoutMs: UPDATE_REPLY_TIMEOUT_MS },
     healthy,
+    configFile: deps.configFile,
+    commandsSigned: config.uplink.commandSigningKey !== undefined,
+    site: config.site.id,
+    env: deps.env ?? process.env,
     // A clean stop; systemd (Restart=always) starts the agent again, on the new release.
     restart: () => process.kill(process.pid, "SIGTERM"),
     events: deps.events,

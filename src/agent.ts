@@ -81,6 +81,7 @@ export class Agent implements Runnable {
     logger: Logger,
     env: NodeJS.ProcessEnv = process.env,
     loadConfig?: () => Promise<Config>,
+    configFile?: string,
   ): Agent {
     const bus = new EventBus<AgentEvents>((event, error) =>
       logger.error({ err: error, event: String(event) }, "event listener failed"),
@@ -164,6 +165,8 @@ export class Agent implements Runnable {
             recorder,
             discovery,
             audit,
+            configFile,
+            env,
             logger: child("uplink"),
             figures: () => ({
               ...(retention ? { storage: retention.status() } : {}),

@@ -8,7 +8,7 @@ import type { SignedManifest } from "../protocol/index.js";
 import type { Store } from "../store/index.js";
 import { UpdateRefusedError } from "../update/index.js";
 import type { CommandHandlers } from "./command-service.js";
-import { CommandRefusedError } from "./errors.js";
+import { CommandRefusedError, type RefusalCode } from "./errors.js";
 
 export interface CommandHandlerDeps {
   store: Pick<Store, "repos">;
@@ -23,7 +23,12 @@ export interface CommandHandlerDeps {
   discovery: { runOnce(): Promise<unknown> } | undefined;
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
   /** Signed updates; undefined where no update key is configured. */
-  update?: { offer(release: SignedManifest): Promise<Record<string, unknown>> } | undefined;
+  update?:
+    | {
+        offer(release: SignedManifest): Promise<Record<string, unknown>>;
+        applyConfig(yaml: string): Promise<Record<string, unknown>>;
+      }
+    | undefined;
   /** What `status.get` answers: the figures health reports. */
   status: () => Record<string, unknown>;
   now?: () => number;
@@ -115,22 +120,31 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
     },
     "discovery.run": async () => ({ round: await needs(deps.discovery, "discovery").runOnce() }),
     "status.get": async () => deps.status(),
-    "update.offer": async (args) => {
-      try {
-        return await needs(deps.update, "updates (update.publicKey)").offer(args.release);
-      } catch (error) {
-        if (error instanceof UpdateRefusedError)
-          throw new CommandRefusedError(
-            error.reason === "bad_signature"
-              ? "bad_signature"
-              : error.reason === "busy"
-                ? "busy"
-                : "refused",
-            error.message,
-            { cause: error },
-          );
-        throw error;
-      }
-    },
+    "update.offer": async (args) =>
+      updateRefusals(() => needs(deps.update, "updates (update.publicKey)").offer(args.release)),
+    "config.apply": async (args) =>
+      updateRefusals(() => needs(deps.update, "updates (update.publicKey)").applyConfig(args.yaml)),
   };
+}
+
+const REFUSAL_OF: Partial<Record<UpdateRefusedError["reason"], RefusalCode>> = {
+  bad_signature: "bad_signature",
+  busy: "busy",
+  unsigned: "unsigned",
+  bad_config: "bad_request",
+};
+
+/** An update's refusal as the command's: its code where one fits, else `refused`. */
+async function updateRefusals(
+  work: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UpdateRefusedError)
+      throw new CommandRefusedError(REFUSAL_OF[error.reason] ?? "refused", error.message, {
+        cause: error,
+      });
+    throw error;
+  }
 }

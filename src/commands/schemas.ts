@@ -8,6 +8,8 @@ export const MAX_VALIDITY_MS = 24 * 3600 * 1000;
 /** The longest clip one request may ask for, and the longest range one lock may hold. */
 export const MAX_CLIP_MS = 3600 * 1000;
 export const MAX_LOCK_MS = 7 * 24 * 3600 * 1000;
+/** The longest config file `config.apply` carries (characters of YAML, within the command cap). */
+export const MAX_CONFIG_CHARS = 12 * 1024;
 
 const instant = z.iso.datetime({ offset: true });
 /** Free text; a lone surrogate (`"\ud800"`) is refused: it has no canonical JSON (RFC 8785). */
@@ -80,10 +82,15 @@ export const COMMANDS = {
     video: false,
     schema: z.strictObject({ release: signedManifestSchema, ...authorization }),
   },
+  /** A new config file (YAML); taken only with a command key, so always signed by the center. */
+  "config.apply": {
+    video: false,
+    schema: z.strictObject({ yaml: z.string().min(1).max(MAX_CONFIG_CHARS), ...authorization }),
+  },
 } as const;
 
 /** Commands that are not about video but change the box: authorised as video commands are. */
-const AUTHORIZED: ReadonlySet<string> = new Set(["update.offer"]);
+const AUTHORIZED: ReadonlySet<string> = new Set(["update.offer", "config.apply"]);
 
 /** The command carries the authorization fields and, with a command key, must be signed. */
 export function needsAuthorization(name: CommandName): boolean {

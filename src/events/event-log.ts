@@ -27,7 +27,9 @@ export type BoxEventKind =
   | "update_refused"
   | "update_failed"
   | "update_installed"
-  | "update_rolled_back";
+  | "update_rolled_back"
+  | "config_applied"
+  | "config_rolled_back";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {

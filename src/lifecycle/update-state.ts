@@ -6,7 +6,7 @@
  * at all is still rolled back.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, readlink, rename, symlink, unlink } from "node:fs/promises";
+import { copyFile, open, readFile, readlink, rename, symlink, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
 export const UPDATE_STATE_SCHEMA = "camgate.update-state/1";
@@ -27,6 +27,8 @@ export interface PendingUpdate {
   /** Set at the first start of `to`. */
   deadlineMs: number | null;
   source: "uplink" | "file";
+  /** A new config file on trial (config.apply): `to` is `from`, `previous` is restored on rollback. */
+  config?: { file: string; previous: string };
 }
 
 export type UpdateOutcome = "installed" | "rolled_back" | "refused" | "failed";
@@ -37,6 +39,8 @@ export interface UpdateResult {
   from: string | null;
   reason: string | null;
   atMs: number;
+  /** What changed: a release, or the config file (config.apply). */
+  what?: "release" | "config";
   /** Told upstream (an event) already. */
   reported: boolean;
 }
@@ -132,4 +136,17 @@ export async function linkTarget(link: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Puts `from` in place of `to` atomically (a copy renamed over it), keeping `from`. */
+export async function restoreFile(from: string, to: string): Promise<void> {
+  const temp = tempName(to);
+  await copyFile(from, temp);
+  try {
+    await rename(temp, to);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(to));
 }

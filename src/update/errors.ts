@@ -9,7 +9,9 @@ export type UpdateRefusal =
   | "hash_mismatch"
   | "bad_package"
   | "no_rollback"
-  | "busy";
+  | "busy"
+  | "unsigned"
+  | "bad_config";
 
 /** A release refused: nothing of it was unpacked or run. */
 export class UpdateRefusedError extends CamgateError {

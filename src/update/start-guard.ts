@@ -11,6 +11,7 @@ import {
   pointLink,
   readUpdateState,
   releaseDir,
+  restoreFile,
   type UpdateState,
   writeUpdateState,
 } from "../lifecycle/update-state.js";
@@ -26,6 +27,7 @@ export async function rollBack(
 ): Promise<void> {
   const pending = state.pending;
   if (!pending) return;
+  if (pending.config) await restoreFile(pending.config.previous, pending.config.file);
   await pointLink(pending.currentLink, releaseDir(pending.releasesDir, pending.from));
   await writeUpdateState(file, {
     ...state,
@@ -36,6 +38,7 @@ export async function rollBack(
       from: pending.from,
       reason,
       atMs: nowMs,
+      what: pending.config ? "config" : "release",
       reported: false,
     },
   });

@@ -5,9 +5,9 @@ import type { EventLog } from "../events/index.js";
 import type { Component } from "../lifecycle/index.js";
 import {
   linkTarget,
-  pointLink,
   readUpdateState,
   releaseDir,
+  restoreFile,
   type UpdateResult,
   type UpdateState,
   writeUpdateState,
@@ -15,6 +15,8 @@ import {
 import type { Logger } from "../log/index.js";
 import { type SignedManifest, signedManifestSchema } from "../protocol/index.js";
 import { writeFileAtomic } from "../util/files.js";
+import { ConfigError, parseConfigText } from "../config/index.js";
+import { rollBack } from "./start-guard.js";
 import { type DownloadDeps, downloadRelease } from "./downloader.js";
 import { UpdateRefusedError, UpdateSetupError } from "./errors.js";
 import {
@@ -31,6 +33,11 @@ const EVENT_OF = {
   refused: "update_refused",
   failed: "update_failed",
 } as const;
+const CONFIG_EVENT_OF = {
+  ...EVENT_OF,
+  installed: "config_applied",
+  rolled_back: "config_rolled_back",
+} as const;
 
 /** How often a release on trial is checked for health. */
 const HEALTH_CHECK_EVERY_MS = 1000;
@@ -44,6 +51,12 @@ export interface UpdaterDeps {
   download: DownloadDeps;
   /** Uplink up and every recorder running: what a new release must show to be kept. */
   healthy: () => boolean;
+  /** The config file the agent runs with (config.apply replaces it); undefined: none. */
+  configFile?: string | undefined;
+  /** config.apply is taken only when commands must be signed (uplink.commandSigningKey). */
+  commandsSigned?: boolean;
+  site?: string;
+  env?: NodeJS.ProcessEnv;
   /** Stops the agent so that its supervisor (systemd) starts it again, on the new release. */
   restart: (reason: string) => void;
   events: Pick<EventLog, "record">;
@@ -118,6 +131,59 @@ export class Updater implements Component {
       this.#begin(signed);
     }
     return { accepted: true, version: manifest.version, size: manifest.size };
+  }
+
+  /**
+   * `config.apply`: a new config file, validated with the config schema, written in place of
+   * the running one (kept as `<file>.previous`), then a restart; the agent is on trial with it as
+   * with a new release, and the previous file comes back when it does not report healthy.
+   */
+  async applyConfig(yaml: string): Promise<{ accepted: true; restart: true }> {
+    const file = this.deps.configFile;
+    if (file === undefined)
+      throw new UpdateRefusedError("bad_config", "this agent runs without a config file");
+    if (!this.deps.commandsSigned)
+      throw new UpdateRefusedError(
+        "unsigned",
+        "config.apply is taken only with uplink.commandSigningKey (commands signed by the center)",
+      );
+    if (this.#onTrial || this.#jobVersion !== undefined)
+      throw new UpdateRefusedError("busy", "an update or a config is being tried");
+    let next;
+    try {
+      next = parseConfigText(yaml, file, this.deps.env ?? {});
+    } catch (error) {
+      if (error instanceof ConfigError)
+        throw new UpdateRefusedError("bad_config", error.message, { cause: error });
+      throw error;
+    }
+    if (next.site.id !== this.deps.site)
+      throw new UpdateRefusedError("bad_config", `site.id must stay ${String(this.deps.site)}`);
+    await checkRollbackTarget(this.deps.layout, this.deps.running);
+    const previous = `${file}.previous`;
+    await restoreFile(file, previous);
+    await writeFileAtomic(file, yaml, 0o640);
+    const { layout, running } = this.deps;
+    const state = await readUpdateState(layout.stateFile);
+    await writeUpdateState(layout.stateFile, {
+      ...state,
+      pending: {
+        phase: "switching",
+        from: running,
+        to: running,
+        releasesDir: layout.releasesDir,
+        currentLink: layout.currentLink,
+        starts: 0,
+        maxStarts: layout.maxStarts,
+        healthTimeoutMs: layout.healthTimeoutMs,
+        deadlineMs: null,
+        source: "uplink",
+        config: { file, previous },
+      },
+    });
+    this.deps.logger.info({ file }, "new config written; restarting on it");
+    setImmediate(() => this.deps.restart("config.apply"));
+    return { accepted: true, restart: true };
   }
 
   #begin(signed: SignedManifest): void {
@@ -228,13 +294,8 @@ export class Updater implements Component {
     try {
       while (!this.deps.healthy()) {
         if (this.#now() > deadline) {
-          const reason = `${pending.to} did not report healthy in ${pending.healthTimeoutMs} ms`;
-          await pointLink(pending.currentLink, releaseDir(pending.releasesDir, pending.from));
-          await writeUpdateState(this.deps.layout.stateFile, {
-            ...state,
-            pending: null,
-            last: this.#result("rolled_back", pending.to, pending.from, reason),
-          });
+          const reason = `${pending.config ? "the new config" : pending.to} did not report healthy in ${pending.healthTimeoutMs} ms`;
+          await rollBack(this.deps.layout.stateFile, state, reason, this.#now());
           this.deps.logger.error({ version: pending.to }, `${reason}: switching back`);
           this.deps.restart(`rollback to ${pending.from}`);
           return;
@@ -244,7 +305,10 @@ export class Updater implements Component {
       const kept: UpdateState = {
         ...state,
         pending: null,
-        last: this.#result("installed", pending.to, pending.from, null),
+        last: {
+          ...this.#result("installed", pending.to, pending.from, null),
+          what: pending.config ? "config" : "release",
+        },
       };
       await writeUpdateState(this.deps.layout.stateFile, kept);
       this.deps.logger.info({ version: pending.to, from: pending.from }, "update kept: healthy");
@@ -257,7 +321,7 @@ export class Updater implements Component {
   async #report(state: UpdateState): Promise<void> {
     const last = state.last;
     if (!last || last.reported) return;
-    const kind = EVENT_OF[last.outcome];
+    const kind = (last.what === "config" ? CONFIG_EVENT_OF : EVENT_OF)[last.outcome];
     this.deps.events.record(kind, null, {
       version: last.version,
       from: last.from,

@@ -109,13 +109,19 @@ describe("signed updates with automatic rollback", () => {
       const body = JSON.parse(message.payload.toString("utf8")) as Record<string, unknown>;
       return body["state"] === "online" && body["version"] === version;
     });
-  const offer = (signed: SignedManifest) =>
+  let centerKey: string;
+  /** Commands are signed by the center: config.apply is taken only then. */
+  const send = (name: string, args: Record<string, unknown>) =>
     commands.send(
       SITE,
-      "update.offer",
-      { release: signed, ...authorization() },
-      { timeoutMs: 30_000 },
+      name,
+      { ...args, ...authorization() },
+      {
+        timeoutMs: 60_000,
+        signingKey: centerKey,
+      },
     );
+  const offer = (signed: SignedManifest) => send("update.offer", { release: signed });
   const releases = async () => (await readdir(join(box, "releases"))).sort();
   const current = async () => linkTarget(join(box, "current"));
 
@@ -126,6 +132,9 @@ describe("signed updates with automatic rollback", () => {
     updateKey = pem(keys.privateKey)("pkcs8");
     await writeFile(join(dir, "update.key"), updateKey, { mode: 0o600 });
     await writeFile(join(dir, "update.pub"), pem(keys.publicKey)("spki"));
+    const center = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    centerKey = pem(center.privateKey)("pkcs8");
+    await writeFile(join(dir, "center.pub"), pem(center.publicKey)("spki"));
     const served = join(dir, "served");
     release = await makeRelease({
       root: REPO_ROOT,
@@ -155,7 +164,8 @@ describe("signed updates with automatic rollback", () => {
         "events: {enabled: false}",
         `uplink: {brokers: ["${w.broker.url}"], ca: ${w.pki.ca}, cert: ${identity.cert}, ` +
           `key: ${identity.key}, healthSeconds: 5, reconnectDelayMax: 1s, ` +
-          `maxBitsPerSecond: ${CAP_BITS}, chunkBytes: ${CHUNK_BYTES}}`,
+          `maxBitsPerSecond: ${CAP_BITS}, chunkBytes: ${CHUNK_BYTES}, ` +
+          `commandSigningKey: ${join(dir, "center.pub")}}`,
         `update: {publicKey: ${join(dir, "update.pub")}, releasesDir: ${join(box, "releases")}, ` +
           `currentLink: ${join(box, "current")}, healthTimeout: 2m, maxStarts: 1}`,
         "log: {level: debug, format: json}",
@@ -308,6 +318,24 @@ describe("signed updates with automatic rollback", () => {
     assert.ok(onlineAs("0.4.0"));
     assert.equal(await current(), join(box, "releases/0.4.0"));
     assert.equal(updateEvents("update_installed")[1]?.detail["from"], "0.2.0");
+  });
+
+  it("config.apply: refuses a file the schema refuses, keeps the previous file, restarts on a valid one and keeps it once healthy", async () => {
+    const before = await readFile(config, "utf8");
+    const invalid = await send("config.apply", { yaml: `${before}\nunknownKey: 1\n` });
+    assert.equal(invalid.error?.code, "bad_request", JSON.stringify(invalid));
+    assert.match(invalid.error?.message ?? "", /unknownKey/);
+    assert.equal(await readFile(config, "utf8"), before);
+
+    const next = before.replace("healthSeconds: 5", "healthSeconds: 6");
+    assert.notEqual(next, before);
+    const applied = await send("config.apply", { yaml: next });
+    assert.equal(applied.ok, true, JSON.stringify(applied));
+    await waitFor("the config kept", () => updateEvents("config_applied").length === 1, 60_000);
+    assert.equal(await readFile(config, "utf8"), next);
+    assert.equal(await readFile(`${config}.previous`, "utf8"), before);
+
+    assert.equal(await current(), join(box, "releases/0.4.0"));
   });
 
   it("sent nothing docs/asyncapi.yaml does not describe, range requests and update events included", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, readFile, symlink } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -88,5 +88,25 @@ describe("the start guard", () => {
           `${file} imports ${specifier}`,
         );
     }
+  });
+
+  it("restores the previous config file when a config.apply's file does not come up", async (t) => {
+    const dir = await tempDir(t);
+    const [file, previous] = [join(dir, "camgate.yaml"), join(dir, "camgate.yaml.previous")];
+    await writeFile(file, "new: 1\n");
+    await writeFile(previous, "old: 1\n");
+    const b = await box(t, "0.1.0", {
+      phase: "trial",
+      to: "0.1.0",
+      starts: 3,
+      deadlineMs: NOW + 1000,
+      config: { file, previous },
+    });
+    assert.equal(await guardStart(b.file, NOW), "rolled_back");
+    assert.equal(await readFile(file, "utf8"), "old: 1\n");
+    assert.equal(await readFile(previous, "utf8"), "old: 1\n", "the previous file is kept");
+    const { last } = await readUpdateState(b.file);
+    assert.equal(last?.what, "config");
+    assert.equal(last?.outcome, "rolled_back");
   });
 });

@@ -99,6 +99,7 @@ describe("Updater", () => {
         from: "0.1.0",
         reason: null,
         atMs: 0,
+        what: "release",
         reported: true,
       },
     );
