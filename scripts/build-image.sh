@@ -154,8 +154,21 @@ in_root env ${registry:+npm_config_registry=$registry} npm_config_cafile=/tmp/bu
   NODE_EXTRA_CA_CERTS=/tmp/build-ca.crt npm_config_nodedir=/usr/local npm_config_build_from_source=true sh -c \
   'cd /opt/camgate && npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 unix-dgram'
 rm -f "$ROOT/tmp/build-ca.crt"
-in_root ln -sf /opt/camgate/dist/src/main.js /usr/local/bin/camgate
-in_root chmod +x /opt/camgate/dist/src/main.js
+# The build is release <version> (signed updates install others beside it): releases/<version>
+# holds dist/src and package.json, `current` points at it, the dependencies stay in
+# /opt/camgate/node_modules (a release that bundles its own finds those first); the start guard
+# (ExecStartPre) is kept outside the releases. The service account owns what updates change.
+version=$(node -p "require('$REPO/package.json').version")
+mkdir -p "$ROOT/opt/camgate/releases/$version"
+mv "$ROOT/opt/camgate/dist" "$ROOT/opt/camgate/releases/$version/dist"
+cp "$REPO/package.json" "$ROOT/opt/camgate/releases/$version/"
+ln -sfn "releases/$version" "$ROOT/opt/camgate/current"
+mkdir -p "$ROOT/opt/camgate/update-guard/update" "$ROOT/opt/camgate/update-guard/lifecycle"
+cp "$REPO/dist/src/update/start-guard.js" "$ROOT/opt/camgate/update-guard/update/"
+cp "$REPO/dist/src/lifecycle/update-state.js" "$ROOT/opt/camgate/update-guard/lifecycle/"
+echo '{ "type": "module" }' >"$ROOT/opt/camgate/update-guard/package.json"
+in_root ln -sf /opt/camgate/current/dist/src/main.js /usr/local/bin/camgate
+in_root chmod +x "/opt/camgate/releases/$version/dist/src/main.js"
 # npm and the headers served the build only: the box runs node, never npm or a compiler.
 rm -rf "$ROOT/usr/local/lib/node_modules/npm" "$ROOT/usr/local/bin/npm" "$ROOT/usr/local/include/node"
 in_root apt-get purge -y -qq --auto-remove python3 make g++ >/dev/null
@@ -163,6 +176,7 @@ in_root apt-get clean
 
 # 5. The system: service account, units, first boot, mounts, journald, network, hostname.
 in_root sh -c 'id camgate >/dev/null 2>&1 || useradd --system --home-dir /var/lib/camgate --shell /usr/sbin/nologin camgate'
+in_root chown camgate:camgate /opt/camgate /opt/camgate/releases /opt/camgate/current /opt/camgate/update-guard
 install -m 0644 "$REPO/systemd/camgate.service" "$REPO/systemd/camgate-firstboot.service" "$ROOT/etc/systemd/system/"
 install -m 0755 "$REPO/scripts/image/camgate-firstboot" "$ROOT/usr/local/sbin/camgate-firstboot"
 in_root systemctl enable camgate.service camgate-firstboot.service systemd-networkd systemd-timesyncd ssh >/dev/null

@@ -6,7 +6,6 @@ import { SnapshotForwarder } from "./uplink/snapshot-forwarder.js";
 import type { Config } from "./config/index.js";
 import type { EventLog } from "./events/index.js";
 import { HealthSampler, softwareStatus } from "./health/index.js";
-import { updateStatePath } from "./lifecycle/update-state.js";
 import type { Component, EventBus } from "./lifecycle/index.js";
 import { LiveStreams } from "./live/index.js";
 import type { Logger } from "./log/index.js";
@@ -20,6 +19,7 @@ import { CertificateWatch, summarize } from "./pki/index.js";
 import type { RecorderService } from "./recorder/index.js";
 import { type Store, StoreBudget } from "./store/index.js";
 import { packageVersion } from "./version.js";
+import { updateLayout, Updater } from "./update/index.js";
 import { CONTENT_TYPE, encodePayload, SiteTopics } from "./protocol/index.js";
 import {
   type ForwardMode,
@@ -55,6 +55,9 @@ export interface UplinkDeps {
   boxSerial: () => Promise<string>;
   /** Tests only: the renewal step at which the box kills itself (TEST_CAMGATE_CRASH_AT). */
   crashAt?: CrashPoint | undefined;
+  /** The config file the agent runs with: config.apply replaces it. */
+  configFile?: string | undefined;
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -214,8 +217,12 @@ export function createUplink(deps: UplinkDeps): Uplink {
     outbox: sender.status(),
     video: video.status(),
     certificate: certificate.health(),
-    software: softwareStatus(updateStatePath(config.store.path)),
+    software: softwareStatus(updateLayout(config).stateFile),
     ...(renewal ? { renewal: renewal.status() } : {}),
+  });
+  const updater = createUpdater(deps, session, topics, bucket, () => {
+    const recorder = deps.figures()["recorder"] as { cameras: number; running: number } | undefined;
+    return session.connected && (recorder === undefined || recorder.running === recorder.cameras);
   });
   const commands = new CommandService({
     topics,
@@ -233,6 +240,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
       discovery: deps.discovery,
       audit: deps.audit,
       renewal,
+      update: updater,
       status: () => ({ ...figures(), live: live?.sessions() ?? [] }),
     }),
     logger: logger.child({ part: "commands" }),
@@ -259,7 +267,38 @@ export function createUplink(deps: UplinkDeps): Uplink {
       session,
       ...(live ? [live] : []),
       health,
+      ...(updater ? [updater] : []),
     ],
     status: () => session.status(),
   };
+}
+
+/** How long the box waits for a release chunk before asking for it again. */
+const UPDATE_REPLY_TIMEOUT_MS = 10_000;
+
+/** Signed updates, when an update key is configured. */
+function createUpdater(
+  deps: UplinkDeps,
+  session: UplinkSession,
+  topics: SiteTopics,
+  bucket: TokenBucket | undefined,
+  healthy: () => boolean,
+): Updater | undefined {
+  const { config } = deps;
+  if (config.update.publicKey === undefined) return undefined;
+  return new Updater({
+    layout: updateLayout(config),
+    publicKeyFile: config.update.publicKey,
+    running: packageVersion(),
+    download: { link: session, topics, bucket, replyTimeoutMs: UPDATE_REPLY_TIMEOUT_MS },
+    healthy,
+    configFile: deps.configFile,
+    commandsSigned: config.uplink.commandSigningKey !== undefined,
+    site: config.site.id,
+    env: deps.env ?? process.env,
+    // A clean stop; systemd (Restart=always) starts the agent again, on the new release.
+    restart: () => process.kill(process.pid, "SIGTERM"),
+    events: deps.events,
+    logger: deps.logger.child({ part: "update" }),
+  });
 }

@@ -95,6 +95,7 @@ export class Agent implements Runnable {
     logger: Logger,
     env: NodeJS.ProcessEnv = process.env,
     loadConfig?: () => Promise<Config>,
+    configFile?: string,
   ): Agent {
     const bus = new EventBus<AgentEvents>((event, error) =>
       logger.error({ err: error, event: String(event) }, "event listener failed"),
@@ -214,6 +215,8 @@ export class Agent implements Runnable {
             discovery,
             audit,
             snapshotSpool,
+            configFile,
+            env,
             logger: child("uplink"),
             boxSerial,
             crashAt: crashPoint(env),

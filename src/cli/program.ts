@@ -17,6 +17,7 @@ import { registerDemoCommand } from "./commands/demo.js";
 import { registerProvisionCommand } from "./commands/provision.js";
 import { registerSimCommand } from "./commands/sim.js";
 import { registerSnapshotCommand } from "./commands/snapshot.js";
+import { registerUpdateCommands } from "./commands/update.js";
 import { type CliContext, type CliOutcome, terminalSafe } from "./context.js";
 
 export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
@@ -61,6 +62,7 @@ export function buildProgram(ctx: CliContext, outcome: CliOutcome): Command {
   registerDemoCommand(program, ctx, outcome);
   registerProvisionCommand(program, ctx, outcome);
   registerSimCommand(program, ctx, outcome);
+  registerUpdateCommands(program, ctx, outcome);
   return program;
 }
 

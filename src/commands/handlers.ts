@@ -4,9 +4,11 @@ import type { StorageConfig } from "../config/index.js";
 import type { EventBus } from "../lifecycle/index.js";
 import type { LiveSessionInfo } from "../live/index.js";
 import { LockRefusedError, lockRecordings } from "../retention/index.js";
+import type { SignedManifest } from "../protocol/index.js";
 import type { Store } from "../store/index.js";
+import { UpdateRefusedError } from "../update/index.js";
 import type { CommandHandlers } from "./command-service.js";
-import { CommandRefusedError } from "./errors.js";
+import { CommandRefusedError, type RefusalCode } from "./errors.js";
 
 export interface CommandHandlerDeps {
   store: Pick<Store, "repos">;
@@ -22,6 +24,13 @@ export interface CommandHandlerDeps {
   audit: { runNow(cameraId?: string): Promise<unknown> } | undefined;
   /** The certificate renewal; undefined without an uplink identity. */
   renewal?: { request(reason: "command"): Promise<Record<string, unknown>> } | undefined;
+  /** Signed updates; undefined where no update key is configured. */
+  update?:
+    | {
+        offer(release: SignedManifest): Promise<Record<string, unknown>>;
+        applyConfig(yaml: string): Promise<Record<string, unknown>>;
+      }
+    | undefined;
   /** What `status.get` answers: the figures health reports. */
   status: () => Record<string, unknown>;
   now?: () => number;
@@ -117,5 +126,31 @@ export function commandHandlers(deps: CommandHandlerDeps): CommandHandlers {
     "cert.renew": async () => ({
       ...(await needs(deps.renewal, "certificate renewal").request("command")),
     }),
+    "update.offer": async (args) =>
+      updateRefusals(() => needs(deps.update, "updates (update.publicKey)").offer(args.release)),
+    "config.apply": async (args) =>
+      updateRefusals(() => needs(deps.update, "updates (update.publicKey)").applyConfig(args.yaml)),
   };
+}
+
+const REFUSAL_OF: Partial<Record<UpdateRefusedError["reason"], RefusalCode>> = {
+  bad_signature: "bad_signature",
+  busy: "busy",
+  unsigned: "unsigned",
+  bad_config: "bad_request",
+};
+
+/** An update's refusal as the command's: its code where one fits, else `refused`. */
+async function updateRefusals(
+  work: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UpdateRefusedError)
+      throw new CommandRefusedError(REFUSAL_OF[error.reason] ?? "refused", error.message, {
+        cause: error,
+      });
+    throw error;
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { signedManifestSchema } from "../protocol/index.js";
 
 /** A command's payload may not be larger than this (bytes of JSON). */
 export const MAX_COMMAND_BYTES = 16 * 1024;
@@ -7,6 +8,8 @@ export const MAX_VALIDITY_MS = 24 * 3600 * 1000;
 /** The longest clip one request may ask for, and the longest range one lock may hold. */
 export const MAX_CLIP_MS = 3600 * 1000;
 export const MAX_LOCK_MS = 7 * 24 * 3600 * 1000;
+/** The longest config file `config.apply` carries (characters of YAML, within the command cap). */
+export const MAX_CONFIG_CHARS = 12 * 1024;
 
 const instant = z.iso.datetime({ offset: true });
 /** Free text; a lone surrogate (`"\ud800"`) is refused: it has no canonical JSON (RFC 8785). */
@@ -76,6 +79,18 @@ export const COMMANDS = {
   "status.get": { video: false, schema: z.strictObject({}) },
   /** Renews the box certificate now; it changes the box's identity, so it is authorised as video. */
   "cert.renew": { video: false, authorized: true, schema: z.strictObject({ ...authorization }) },
+  /** A release to install (its manifest signed by the update key); authorised as video commands are. */
+  "update.offer": {
+    video: false,
+    authorized: true,
+    schema: z.strictObject({ release: signedManifestSchema, ...authorization }),
+  },
+  /** A new config file (YAML); taken only with a command key, so always signed by the center. */
+  "config.apply": {
+    video: false,
+    authorized: true,
+    schema: z.strictObject({ yaml: z.string().min(1).max(MAX_CONFIG_CHARS), ...authorization }),
+  },
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -91,7 +106,8 @@ export interface Authorization {
 
 /**
  * The command carries the authorization fields and, with a command key, must be signed: the
- * video commands, and those that change who the box is (`authorized`).
+ * video commands, and those that change the box: its identity, its software or its config
+ * (`authorized`).
  */
 export function needsAuthorization(name: CommandName): boolean {
   const entry = COMMANDS[name];

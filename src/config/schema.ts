@@ -321,6 +321,43 @@ const logSchema = z.strictObject({
   format: z.enum(["auto", "json", "pretty"]).default("auto").describe("auto: pretty on a TTY"),
 });
 
+const updateSchema = z.strictObject({
+  publicKey: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Update key's public half (PEM file, Ed25519 or ECDSA P-256); without it no update is taken",
+    ),
+  releasesDir: z
+    .string()
+    .min(1)
+    .default("/opt/camgate/releases")
+    .describe("Installed releases, one directory per version"),
+  currentLink: z
+    .string()
+    .min(1)
+    .default("/opt/camgate/current")
+    .describe("Symbolic link to the release that runs; the start guard is kept beside it"),
+  stateFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The update in progress and the last result; default update-state.json beside store.path",
+    ),
+  healthTimeout: duration(
+    "How long a new release has to report healthy (uplink up, recorders running) before the box switches back",
+  ).prefault("5m"),
+  maxStarts: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe("Starts of a new release without a healthy report before the box switches back"),
+});
+
 const agentSchema = z.strictObject({
   stopTimeout: duration("Deadline for a clean stop").prefault("20s"),
 });
@@ -339,6 +376,7 @@ export const configSchema = z
     log: logSchema.prefault({}),
     agent: agentSchema.prefault({}),
     pki: pkiSchema.prefault({}),
+    update: updateSchema.prefault({}),
   })
   .describe("camgate configuration");
 
@@ -349,3 +387,4 @@ export type StorageConfig = Config["storage"];
 export type UplinkConfig = Config["uplink"];
 export type LogConfig = Config["log"];
 export type EventsConfig = Config["events"];
+export type UpdateConfig = Config["update"];

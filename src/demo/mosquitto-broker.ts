@@ -43,6 +43,11 @@ export const DEPLOYMENT_ACL = [
   "topic write camgate/v1/+/cmd/#",
   "topic read camgate/v1/+/reply/#",
   "",
+  // The release server: reads the boxes' range requests, answers on their cmd/update branch.
+  "user center-updates",
+  "topic read camgate/v1/+/update/request",
+  "topic write camgate/v1/+/cmd/update/#",
+  "",
   "pattern write camgate/v1/%u/#",
   "pattern read camgate/v1/%u/cmd/#",
   "pattern read camgate/v1/%u/cert/issued",

@@ -26,7 +26,13 @@ export type BoxEventKind =
   | "camera_events_unavailable"
   | "camera_events_resumed"
   | "camera_events_throttled"
-  | "event_holds_released";
+  | "event_holds_released"
+  | "update_refused"
+  | "update_failed"
+  | "update_installed"
+  | "update_rolled_back"
+  | "config_applied"
+  | "config_rolled_back";
 
 /** Appends an event to the store and announces it on the bus, in that order. */
 export class EventLog {

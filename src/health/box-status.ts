@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.js";
 import { readRuntimeStatus, runtimeStatusPath, type ServiceState } from "./runtime-status.js";
 import { type SoftwareStatus, softwareStatus } from "./software.js";
-import { updateStatePath } from "../lifecycle/update-state.js";
+import { updateLayout } from "../update/index.js";
 import { summarize } from "../pki/index.js";
 import { quotaBytes, readDisk } from "../retention/index.js";
 import type { Repositories } from "../store/index.js";
@@ -167,7 +167,7 @@ export async function gatherStatus(
       version: alive?.version ?? null,
       node: alive?.node ?? null,
     },
-    software: softwareStatus(updateStatePath(config.store.path)),
+    software: softwareStatus(updateLayout(config).stateFile),
     certificate: await certificateStatus(config, nowMs),
     uplink: {
       configured: config.uplink.brokers.length > 0,

@@ -1,95 +1,172 @@
+/**
+ * The update state file: the update being tried (if any) and the last update's result, for
+ * `status`, health and the start guard. This module imports nothing but node: modules: it is
+ * copied out of the running release with src/update/start-guard.ts, which systemd runs before
+ * every start (ExecStartPre) from outside any release, so that a new release that cannot start
+ * at all is still rolled back.
+ */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { z } from "zod";
-import { CamgateError } from "../errors.js";
-import { writeFileAtomic } from "../util/files.js";
+import { copyFile, open, readFile, readlink, rename, symlink, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 
-/**
- * The outcome of the last software update, kept in one small file next to the store (the
- * service's state directory: the only place it may write), so that `camgate status` and the
- * health sent upstream can say how the last update went after the restart it ends with.
- * The update feature writes it once per attempt; status and health only read it.
- *   installed    the new version runs and reported healthy
- *   rolled-back  the new version did not report healthy in time: the previous one runs again
- *   refused      never installed: bad signature or hash, a downgrade, a manifest out of bounds
- *   failed       could not be carried out (download, disk, install); the running version stays
- */
-export const UPDATE_RESULTS = ["installed", "rolled-back", "refused", "failed"] as const;
+export const UPDATE_STATE_SCHEMA = "camgate.update-state/1";
 
-export const lastUpdateSchema = z
-  .object({
-    schema: z.literal("camgate.update-result/1"),
-    result: z.enum(UPDATE_RESULTS),
-    /** The version the update offered (from its manifest; as given when no manifest was read). */
-    version: z.string().min(1).max(64),
-    /** The version that ran when the update began. */
-    fromVersion: z.string().min(1).max(64),
-    /** uplink: an update.offer from the center; file: camgate update apply FILE. */
-    source: z.enum(["uplink", "file"]),
-    /** When the outcome was known, UTC (ISO 8601). */
-    finishedAt: z.iso.datetime(),
-    /** Why it was refused, failed or rolled back, in words; null when installed. */
-    reason: z.string().max(1000).nullable(),
-  })
-  .strict();
+/** A switch to another release, from the moment the link is about to change until it is kept. */
+export interface PendingUpdate {
+  /** `switching`: the link is about to point, or points, at `to`; `trial`: `to` has started. */
+  phase: "switching" | "trial";
+  from: string;
+  to: string;
+  releasesDir: string;
+  currentLink: string;
+  /** Starts of `to` so far; past `maxStarts` the guard switches back. */
+  starts: number;
+  maxStarts: number;
+  /** How long `to` has, from its first start, to report healthy. */
+  healthTimeoutMs: number;
+  /** Set at the first start of `to`. */
+  deadlineMs: number | null;
+  source: "uplink" | "file";
+  /** A new config file on trial (config.apply): `to` is `from`, `previous` is restored on rollback. */
+  config?: { file: string; previous: string };
+}
 
-export type LastUpdate = z.infer<typeof lastUpdateSchema>;
-export type UpdateResult = LastUpdate["result"];
+export type UpdateOutcome = "installed" | "rolled_back" | "refused" | "failed";
 
-export class UpdateStateError extends CamgateError {
-  constructor(
-    readonly file: string,
-    message: string,
-    cause?: unknown,
-  ) {
-    super(`${file}: ${message}`, { cause });
+export interface UpdateResult {
+  outcome: UpdateOutcome;
+  version: string;
+  from: string | null;
+  reason: string | null;
+  atMs: number;
+  /** What changed: a release, or the config file (config.apply). */
+  what?: "release" | "config";
+  /** uplink: an update.offer or config.apply from the center; file: camgate update apply. */
+  source: "uplink" | "file";
+  /** Told upstream (an event) already. */
+  reported: boolean;
+}
+
+export interface UpdateState {
+  schema: typeof UPDATE_STATE_SCHEMA;
+  pending: PendingUpdate | null;
+  last: UpdateResult | null;
+}
+
+export const emptyUpdateState = (): UpdateState => ({
+  schema: UPDATE_STATE_SCHEMA,
+  pending: null,
+  last: null,
+});
+
+function parseUpdateState(text: string, file: string): UpdateState {
+  let parsed: Partial<UpdateState>;
+  try {
+    parsed = JSON.parse(text) as Partial<UpdateState>;
+  } catch (error) {
+    throw new Error(`${file} is not JSON`, { cause: error });
   }
+  if (typeof parsed !== "object" || parsed === null || parsed.schema !== UPDATE_STATE_SCHEMA)
+    throw new Error(`${file} is not an update state (${String(parsed?.schema)})`);
+  return {
+    schema: UPDATE_STATE_SCHEMA,
+    pending: parsed.pending ?? null,
+    last: parsed.last ?? null,
+  };
 }
 
-/** Where the outcome of the last update is kept: beside the store, as runtime.json is. */
-export function updateStatePath(storePath: string): string {
-  return join(dirname(storePath), "update-result.json");
-}
-
-/** Records the outcome of an update attempt, replacing the previous one (atomic and synced). */
-export async function writeLastUpdate(
-  file: string,
-  update: Omit<LastUpdate, "schema">,
-): Promise<LastUpdate> {
-  const record = lastUpdateSchema.parse({ schema: "camgate.update-result/1", ...update });
-  await writeFileAtomic(file, `${JSON.stringify(record)}\n`, 0o640);
-  return record;
-}
-
-/**
- * The outcome of the last update; null when none was ever recorded. Synchronous on purpose: the
- * file is a few hundred bytes and health figures are gathered synchronously.
- */
-export function readLastUpdate(file: string): LastUpdate | null {
+/** The state in `file`; an absent file is the empty state. */
+export async function readUpdateState(file: string): Promise<UpdateState> {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new UpdateStateError(file, `cannot be read: ${(error as Error).message}`, error);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyUpdateState();
+    throw error;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UpdateStateError(file, "is not JSON", error);
-  }
-  const parsed = lastUpdateSchema.safeParse(json);
-  if (!parsed.success)
-    throw new UpdateStateError(file, `is not an update result: ${parsed.error.message}`);
-  return parsed.data;
+  return parseUpdateState(text, file);
 }
 
-/** For status and health: the last update, null if none, or why it cannot be told. */
-export function lastUpdateOrError(file: string): LastUpdate | { error: string } | null {
+/**
+ * For status and health, which gather their figures synchronously (the file is tiny): the last
+ * update's result, null when there was none, or why the file cannot be read.
+ */
+export function lastUpdateOrError(file: string): UpdateResult | { error: string } | null {
   try {
-    return readLastUpdate(file);
+    return parseUpdateState(readFileSync(file, "utf8"), file).last;
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     return { error: (error as Error).message };
   }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const tempName = (path: string) =>
+  join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+
+/** Replaces the state file atomically and durably (a power cut leaves the old or the new). */
+export async function writeUpdateState(file: string, state: UpdateState): Promise<void> {
+  const temp = tempName(file);
+  const handle = await open(temp, "wx", 0o640);
+  try {
+    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(file));
+}
+
+export function releaseDir(releasesDir: string, version: string): string {
+  return join(releasesDir, version);
+}
+
+/** Points the symbolic link `link` at `target` atomically: a new link renamed over the old. */
+export async function pointLink(link: string, target: string): Promise<void> {
+  const temp = tempName(link);
+  await symlink(target, temp);
+  try {
+    await rename(temp, link);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(link));
+}
+
+/** Where `link` points, resolved; undefined when it is not a link. */
+export async function linkTarget(link: string): Promise<string | undefined> {
+  try {
+    return resolve(dirname(link), await readlink(link));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Puts `from` in place of `to` atomically (a copy renamed over it), keeping `from`. */
+export async function restoreFile(from: string, to: string): Promise<void> {
+  const temp = tempName(to);
+  await copyFile(from, temp);
+  try {
+    await rename(temp, to);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(to));
 }

@@ -47,3 +47,19 @@ export {
   MAX_CHUNKS,
   parseChunkHeader,
 } from "./video-chunks.js";
+export {
+  compareVersions,
+  MAX_RELEASE_BYTES,
+  parseUpdateChunkHeader,
+  type ReleaseManifest,
+  releaseManifestSchema,
+  type SignedManifest,
+  signedManifestSchema,
+  signManifest,
+  type UpdateChunkHeader,
+  updateChunkProperties,
+  type UpdateRequest,
+  updateRequestSchema,
+  verifyManifest,
+  VERSION_RE,
+} from "./update-manifest.js";

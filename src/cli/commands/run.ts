@@ -28,7 +28,7 @@ export function registerRunCommand(program: Command, ctx: CliContext, outcome: C
           destination: ctx.stdout,
         }).child({ site: config.site.id });
         const reread = async () => (await loadConfigFile(file, ctx.env)).config;
-        return runUntilSignal(Agent.fromConfig(config, logger, ctx.env, reread), logger);
+        return runUntilSignal(Agent.fromConfig(config, logger, ctx.env, reread, file), logger);
       }),
     );
 }

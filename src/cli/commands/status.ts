@@ -43,6 +43,10 @@ function updateLine(update: BoxStatus["software"]["lastUpdate"], timeZone: strin
   const when = formatDateTimeZone(update.finishedAt, timeZone);
   const via = update.source === "uplink" ? "over the uplink" : "from a file";
   const why = update.reason === null ? "" : `: ${update.reason}`;
+  if (update.what === "config") {
+    const outcome = update.result === "installed" ? "applied" : update.result;
+    return `new config ${outcome} (${via}) ${when}${why}`;
+  }
   switch (update.result) {
     case "installed":
       return `installed ${update.version}, replacing ${update.fromVersion} (${via}) ${when}`;
