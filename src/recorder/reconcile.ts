@@ -35,6 +35,11 @@ export interface ReconcileDeps {
   logger: Logger;
   /** Deadline of one ffprobe run (default media-probe's). */
   probeTimeoutMs?: number;
+  /**
+   * A file found without a row was indexed: announced as any closed segment is, so that its
+   * index entry goes upstream before its video (the uplink starts before the recorder).
+   */
+  onIndexed?: (segment: SegmentRecord) => void;
 }
 
 export interface ReconcileReport {
@@ -206,8 +211,9 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
       Math.round(file.mtimeMs - media.durationSec * 1000),
       Math.round(file.mtimeMs),
     );
+    let indexed: SegmentRecord;
     if (file.incoming) {
-      await fileSegment(segments, {
+      indexed = await fileSegment(segments, {
         storageDir: deps.storageDir,
         ...file,
         file: file.path,
@@ -217,7 +223,7 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
       });
     } else {
       const facts = await hashFile(file.path);
-      segments.insert({
+      indexed = segments.insert({
         cameraId: file.cameraId,
         path: file.path,
         startMs,
@@ -228,6 +234,7 @@ export async function reconcileStorage(deps: ReconcileDeps): Promise<ReconcileRe
       });
     }
     report.indexed++;
+    deps.onIndexed?.(indexed);
   }
   if (report.indexed + report.removed + report.missing + report.rechecked + report.unchecked > 0)
     logger.info(report, "storage reconciled with the index");

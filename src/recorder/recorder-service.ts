@@ -71,6 +71,7 @@ export class RecorderService implements Component {
       ffprobe: this.#ffprobe,
       ffmpeg: ffmpeg.path,
       logger,
+      onIndexed: (segment) => bus.emit("segmentClosed", { segment }),
     });
     signal.throwIfAborted();
     const follow = ({ cameraId }: { cameraId: string }) =>

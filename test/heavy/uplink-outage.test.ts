@@ -264,13 +264,24 @@ describe("uplink through a broker outage", () => {
     );
     await Promise.all(boxes.map(stopBox));
 
-    // The broker acknowledged what left the outboxes; the center may still be writing it down.
+    // The broker acknowledged what left the outboxes and the video; the center may still be
+    // writing it down (the last segment's last chunk, marked forwarded at its PUBACK, included).
+    const videoFile = (box: Box, row: SegmentRecord) =>
+      join(centerDir, box.siteId, "cameras", row.cameraId, "video", `${row.id}.ts`);
+    const allVideoFinished = () => {
+      const finished = new Set(center.receivedSegments().map((segment) => segment.file));
+      return boxes.every((box) =>
+        readBox(box, (store) => store.repos.segments.after(0, 1_000_000))
+          .filter((row) => row.state === "forwarded")
+          .every((row) => finished.has(videoFile(box, row))),
+      );
+    };
     let delivery: Verdict[] = [];
     await waitFor(
       "the center has written down everything the broker acknowledged",
       async () => {
         delivery = await Promise.all(boxes.map((box) => deliveryVerdict(box, centerDir)));
-        return delivery.every((verdict) => verdict.holds);
+        return delivery.every((verdict) => verdict.holds) && allVideoFinished();
       },
       60_000,
     ).catch(() => undefined); // the assertions below say what is missing
@@ -317,7 +328,7 @@ describe("uplink through a broker outage", () => {
           assert.ok(row.id > recordedUntilNow[index]!, `${box.siteId}: segment ${row.id} sent`);
           continue;
         }
-        const file = join(centerDir, box.siteId, "cameras", row.cameraId, "video", `${row.id}.ts`);
+        const file = videoFile(box, row);
         const copy = received.get(file);
         assert.ok(copy, `${box.siteId}: segment ${row.id} at the center`);
         assert.deepEqual(

@@ -16,7 +16,7 @@ import {
   reconcileStorage,
   segmentPath,
 } from "../../src/recorder/index.js";
-import { type SegmentState, Store } from "../../src/store/index.js";
+import { type SegmentRecord, type SegmentState, Store } from "../../src/store/index.js";
 import { segmentFiles } from "../helpers/recording.js";
 import { defer, tempDir } from "../helpers/temp.js";
 
@@ -79,12 +79,14 @@ it("reconcile makes index and disk agree, and reports every unforwarded loss", a
   const staleEvicted = await indexed("forwarded", "present");
   segments.markGone([staleEvicted.id], "evicted");
 
+  const announced: SegmentRecord[] = [];
   const report = await reconcileStorage({
     storageDir,
     segments,
     events: new EventLog(store, bus, silentLogger()),
     ffprobe: "ffprobe",
     logger: silentLogger(),
+    onIndexed: (segment) => announced.push(segment),
   });
 
   assert.deepEqual(report, {
@@ -125,6 +127,11 @@ it("reconcile makes index and disk agree, and reports every unforwarded loss", a
   assert.ok(segments.findByPath(unindexed.target), "a playable file without a row is indexed");
   const filed = rows.find((row) => row.path.endsWith("run-000001.ts"));
   assert.ok(filed && !filed.path.includes(".incoming"), "the partial segment is filed in place");
+  assert.deepEqual(
+    announced.map((segment) => segment.path).sort(),
+    [segments.findByPath(unindexed.target)?.path, filed.path].sort(),
+    "each segment it indexed is announced (its index entry must go upstream before its video)",
+  );
   assert.deepEqual(await readFile(filed.path), await readFile(sample));
   for (const removed of [unindexedGarbage.target, partial.target, staleEvicted.path])
     await assert.rejects(stat(removed), { code: "ENOENT" });
