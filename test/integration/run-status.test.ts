@@ -43,6 +43,8 @@ describe("camgate run under systemd, and camgate status", () => {
         id: `cam-${index}`,
         urn: camera.urn,
         ip: camera.address,
+        // ONVIF cameras (a camera without an ONVIF address is one added by its RTSP URL).
+        xaddr: camera.xaddr,
         streamUri: camera.streams[0]!,
         credentials: { username: camera.username, password: camera.password },
       })),
