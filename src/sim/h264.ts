@@ -64,37 +64,51 @@ export function packetizeNal(nal: Buffer, maxPayload = MAX_RTP_PAYLOAD): Buffer[
   return fragments;
 }
 
+/** How a codec's NAL units are told apart and sent, for accessUnits(). */
+export interface NalCodec {
+  isDelimiter(nal: Buffer): boolean;
+  isKeyframe(nal: Buffer): boolean;
+  packetize(nal: Buffer): Buffer[];
+}
+
 /**
- * Groups NAL units into frames at each access unit delimiter (the prepared clip has one before
- * every frame) and keeps the parameter sets for the SDP. Delimiters themselves are not sent.
+ * Groups NAL units into frames at each access unit delimiter (the prepared clips have one before
+ * every frame), each frame as its RTP payloads. Delimiters themselves are not sent.
  */
-export function parseH264(data: Buffer): H264Stream {
-  let sps: Buffer | undefined;
-  let pps: Buffer | undefined;
+export function accessUnits(nals: readonly Buffer[], codec: NalCodec): AccessUnit[] {
   const frames: AccessUnit[] = [];
   let current: { keyframe: boolean; nals: Buffer[] } | undefined;
   const flush = () => {
-    if (current && current.nals.length > 0) {
+    if (current && current.nals.length > 0)
       frames.push({
         keyframe: current.keyframe,
-        payloads: current.nals.flatMap((nal) => packetizeNal(nal)),
+        payloads: current.nals.flatMap((nal) => codec.packetize(nal)),
       });
-    }
   };
-  for (const nal of splitAnnexB(data)) {
-    const type = nalType(nal);
-    if (type === NAL_TYPE.aud) {
+  for (const nal of nals) {
+    if (codec.isDelimiter(nal)) {
       flush();
       current = { keyframe: false, nals: [] };
       continue;
     }
     current ??= { keyframe: false, nals: [] };
-    if (type === NAL_TYPE.sps) sps ??= nal;
-    if (type === NAL_TYPE.pps) pps ??= nal;
-    if (type === NAL_TYPE.idr) current.keyframe = true;
+    if (codec.isKeyframe(nal)) current.keyframe = true;
     current.nals.push(nal);
   }
   flush();
+  return frames;
+}
+
+/** The frames of an H.264 Annex B stream, and its parameter sets for the SDP. */
+export function parseH264(data: Buffer): H264Stream {
+  const nals = splitAnnexB(data);
+  const sps = nals.find((nal) => nalType(nal) === NAL_TYPE.sps);
+  const pps = nals.find((nal) => nalType(nal) === NAL_TYPE.pps);
+  const frames = accessUnits(nals, {
+    isDelimiter: (nal) => nalType(nal) === NAL_TYPE.aud,
+    isKeyframe: (nal) => nalType(nal) === NAL_TYPE.idr,
+    packetize: (nal) => packetizeNal(nal),
+  });
   if (!sps || !pps) throw new Error("H.264 stream has no SPS/PPS");
   if (!frames.some((frame) => frame.keyframe)) throw new Error("H.264 stream has no keyframe");
   return { sps, pps, frames };

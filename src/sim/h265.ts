@@ -1,5 +1,5 @@
 /** H.265 Annex B parsing and RTP packetisation (RFC 7798), for a simulated H.265 camera. */
-import { type AccessUnit, MAX_RTP_PAYLOAD, splitAnnexB } from "./h264.js";
+import { type AccessUnit, accessUnits, MAX_RTP_PAYLOAD, splitAnnexB } from "./h264.js";
 
 const NAL = { vps: 32, sps: 33, pps: 34, aud: 35, fu: 49 } as const;
 /** IRAP pictures (BLA, IDR, CRA): where a decoder can start. */
@@ -39,34 +39,17 @@ export function packetizeH265Nal(nal: Buffer, maxPayload = MAX_RTP_PAYLOAD): Buf
   return fragments;
 }
 
-/** Frames at each access unit delimiter (the prepared clip has one before every picture). */
+/** The frames of an H.265 Annex B stream, and its parameter sets for the SDP. */
 export function parseH265(data: Buffer): H265Stream {
-  const sets: Partial<Record<"vps" | "sps" | "pps", Buffer>> = {};
-  const frames: AccessUnit[] = [];
-  let current: { keyframe: boolean; nals: Buffer[] } | undefined;
-  const flush = () => {
-    if (current && current.nals.length > 0)
-      frames.push({
-        keyframe: current.keyframe,
-        payloads: current.nals.flatMap((nal) => packetizeH265Nal(nal)),
-      });
-  };
-  for (const nal of splitAnnexB(data)) {
-    const type = nalType(nal);
-    if (type === NAL.aud) {
-      flush();
-      current = { keyframe: false, nals: [] };
-      continue;
-    }
-    current ??= { keyframe: false, nals: [] };
-    if (type === NAL.vps) sets.vps ??= nal;
-    if (type === NAL.sps) sets.sps ??= nal;
-    if (type === NAL.pps) sets.pps ??= nal;
-    if (type >= IRAP_FIRST && type <= IRAP_LAST) current.keyframe = true;
-    current.nals.push(nal);
-  }
-  flush();
-  const { vps, sps, pps } = sets;
+  const nals = splitAnnexB(data);
+  const [vps, sps, pps] = [NAL.vps, NAL.sps, NAL.pps].map((type) =>
+    nals.find((nal) => nalType(nal) === type),
+  );
+  const frames = accessUnits(nals, {
+    isDelimiter: (nal) => nalType(nal) === NAL.aud,
+    isKeyframe: (nal) => nalType(nal) >= IRAP_FIRST && nalType(nal) <= IRAP_LAST,
+    packetize: (nal) => packetizeH265Nal(nal),
+  });
   if (!vps || !sps || !pps) throw new Error("H.265 stream has no VPS/SPS/PPS");
   if (!frames.some((frame) => frame.keyframe)) throw new Error("H.265 stream has no keyframe");
   return { vps, sps, pps, frames };

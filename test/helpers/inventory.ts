@@ -1,4 +1,5 @@
 import type { DeviceReport } from "../../src/discovery/index.js";
+import type { CameraRecord } from "../../src/store/index.js";
 
 /** An interrogation report that says nothing but where the device is, unless told more. */
 export function deviceReport(address: string, overrides: Partial<DeviceReport> = {}): DeviceReport {
@@ -21,5 +22,32 @@ export function deviceReport(address: string, overrides: Partial<DeviceReport> =
     profiles: [],
     warnings: [],
     ...overrides,
+  };
+}
+
+/** An approved camera record with these profiles and nothing else known (unit tests). */
+export function cameraWithProfiles(profiles: unknown[]): CameraRecord {
+  return {
+    id: "cam-1",
+    urn: null,
+    mac: null,
+    ip: "127.0.0.10",
+    xaddrs: [],
+    manufacturer: null,
+    model: null,
+    firmware: null,
+    serial: null,
+    hardware: null,
+    name: null,
+    profiles,
+    clockOffsetMs: null,
+    firstSeenMs: 0,
+    lastSeenMs: 0,
+    reachable: true,
+    enabled: true,
+    trust: "approved",
+    pin: null,
+    identityIssue: null,
+    claims: null,
   };
 }

@@ -10,33 +10,7 @@ import {
   segmentPath,
 } from "../../src/recorder/index.js";
 import { bytesToFree, quotaBytes } from "../../src/retention/index.js";
-import type { CameraRecord } from "../../src/store/index.js";
-
-function camera(profiles: unknown[]): CameraRecord {
-  return {
-    id: "cam-1",
-    urn: null,
-    mac: null,
-    ip: "127.0.0.10",
-    xaddrs: [],
-    manufacturer: null,
-    model: null,
-    firmware: null,
-    serial: null,
-    hardware: null,
-    name: null,
-    profiles,
-    clockOffsetMs: null,
-    firstSeenMs: 0,
-    lastSeenMs: 0,
-    reachable: true,
-    enabled: true,
-    trust: "approved",
-    pin: null,
-    identityIssue: null,
-    claims: null,
-  };
-}
+import { cameraWithProfiles as camera } from "../helpers/inventory.js";
 
 describe("segment list lines", () => {
   it("parses ffmpeg's CSV lines", () => {
