@@ -179,29 +179,31 @@ export class VideoForwarder implements Component {
     const requested = repos.videoTransfers.nextRequested();
     if (requested !== undefined) return repos.segments.get(requested);
     const now = (this.deps.now ?? Date.now)();
-    const around = this.#aroundEvents(now);
+    const modes = repos.cameras
+      .list()
+      .map((camera): [string, ForwardMode] => [camera.id, this.deps.forwardMode(camera.id)]);
+    const around = this.#aroundEvents(
+      modes.filter(([, mode]) => mode === "continuous" || mode === "events").map(([id]) => id),
+      now,
+    );
     if (around) return around;
     let live: SegmentRecord | undefined;
     let oldest: SegmentRecord | undefined;
-    for (const camera of repos.cameras.list()) {
-      if (this.deps.forwardMode(camera.id) !== "continuous") continue;
-      const newest = repos.segments.unforwarded(camera.id, "newest");
+    for (const [cameraId, mode] of modes) {
+      if (mode !== "continuous") continue;
+      const newest = repos.segments.unforwarded(cameraId, "newest");
       if (newest && newest.endMs >= now - this.deps.freshMs && newest.endMs > (live?.endMs ?? 0))
         live = newest;
-      const first = repos.segments.unforwarded(camera.id, "oldest");
+      const first = repos.segments.unforwarded(cameraId, "oldest");
       if (first && first.startMs < (oldest?.startMs ?? Infinity)) oldest = first;
     }
     return live ?? oldest;
   }
 
-  /** The oldest segment not yet sent around a camera event of a continuous or events camera. */
-  #aroundEvents(now: number): SegmentRecord | undefined {
+  /** The oldest segment not yet sent around a camera event of these cameras. */
+  #aroundEvents(cameraIds: string[], now: number): SegmentRecord | undefined {
     const { repos } = this.deps.store;
-    const cameras = repos.cameras
-      .list()
-      .map((camera) => camera.id)
-      .filter((id) => ["continuous", "events"].includes(this.deps.forwardMode(id)));
-    const next = repos.eventWindows.nextToForward(cameras, now - EVENT_WINDOW_SETTLE_MS);
+    const next = repos.eventWindows.nextToForward(cameraIds, now - EVENT_WINDOW_SETTLE_MS);
     return next && repos.segments.get(next.segmentId);
   }
 
