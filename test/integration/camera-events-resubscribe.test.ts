@@ -12,6 +12,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { SecretSealer } from "../../src/pki/index.js";
 import type { SimCamera } from "../../src/sim/index.js";
 import { type EventRecord, Store } from "../../src/store/index.js";
+import { type ApprovableCamera, approveCameras } from "../helpers/inventory.js";
 import { waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
 import { defer, tempDir } from "../helpers/temp.js";
@@ -24,47 +25,17 @@ function requests(camera: SimCamera, operation: string): number {
   return camera.journal.entries().filter((entry) => entry.operation === operation).length;
 }
 
-interface SiteCamera {
-  urn: string;
-  mac: string | null;
-  address: string;
-  xaddr: string;
-  username: string;
-  password: string;
-}
-
 /** Every camera approved in a fresh store, its credentials in the vault. */
-async function approvedSite(t: Parameters<typeof tempDir>[0], cameras: readonly SiteCamera[]) {
+async function approvedSite(
+  t: Parameters<typeof tempDir>[0],
+  cameras: readonly ApprovableCamera[],
+) {
   const dir = await tempDir(t);
   const store = new Store(join(dir, "camgate.db"), silentLogger());
   await store.start(new AbortController().signal);
   defer(t, () => store.stop());
   const vault = new CredentialVault(store.repos, await SecretSealer.open(join(dir, "seal.key")));
-  const ids = cameras.map((camera, index) => {
-    const id = `cam-${index}`;
-    store.repos.cameras.upsert(
-      {
-        id,
-        urn: camera.urn,
-        mac: camera.mac,
-        ip: camera.address,
-        xaddrs: [camera.xaddr],
-        manufacturer: null,
-        model: null,
-        firmware: null,
-        serial: null,
-        hardware: null,
-        name: id,
-        profiles: [],
-        clockOffsetMs: null,
-        lastSeenMs: Date.now(),
-        reachable: true,
-      },
-      { trust: "approved" },
-    );
-    vault.setForCamera(id, { username: camera.username, password: camera.password });
-    return id;
-  });
+  const ids = approveCameras(store.repos, vault, cameras);
   const bus = new EventBus<AgentEvents>(() => undefined);
   return { store, vault, bus, log: new EventLog(store, bus, silentLogger()), ids };
 }

@@ -9,6 +9,7 @@ import { SecretSealer } from "../../src/pki/index.js";
 import type { SimCamera, SimEventKind } from "../../src/sim/index.js";
 import { type EventRecord, Store } from "../../src/store/index.js";
 import { UplinkPublishers } from "../../src/uplink/index.js";
+import { approveCameras } from "../helpers/inventory.js";
 import { recorderConfig, seedCameras, waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
 import { defer, tempDir } from "../helpers/temp.js";
@@ -53,31 +54,7 @@ describe("camera events over ONVIF PullPoint", () => {
     const { store } = parts;
     const repos = store.repos;
     const vault = new CredentialVault(repos, await SecretSealer.open(join(parts.dir, "seal.key")));
-    const ids = sim.describe().map((camera, index) => {
-      const id = `cam-${index}`;
-      repos.cameras.upsert(
-        {
-          id,
-          urn: camera.urn,
-          mac: camera.mac,
-          ip: camera.address,
-          xaddrs: [camera.xaddr],
-          manufacturer: null,
-          model: null,
-          firmware: null,
-          serial: null,
-          hardware: null,
-          name: id,
-          profiles: [],
-          clockOffsetMs: null,
-          lastSeenMs: Date.now(),
-          reachable: true,
-        },
-        { trust: "approved" },
-      );
-      vault.setForCamera(id, { username: camera.username, password: camera.password });
-      return id;
-    });
+    const ids = approveCameras(repos, vault, sim.describe());
     const service = new CameraEventService({
       store,
       vault: { vault },
