@@ -12,13 +12,18 @@
 // --rate is changes per camera per second. The agent records at most 120 events per camera
 // per minute (src/camera-events/event-rate.ts), so a rate above 2 measures its throttle.
 // Targets (issue 26): p95 < 1 s; CPU growth < 5 % of one core per 100 events/s; RSS < 120 MiB.
+// The issue states the latency target at 10 events/s per camera; the throttle, a guard against
+// a camera flooding the box, is product behaviour, so the default is 2, the most it records in
+// full (32 events/s with 16 cameras). bench:event-path runs the box's own path at 160 events/s.
+// The latency is split at the box's receive time (the event's receivedAt).
 import { setMaxListeners } from "node:events";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cpuSeconds } from "../lib/processes.js";
+import { EVENTS_PER_MINUTE } from "../../src/camera-events/event-rate.js";
+import { cpuSeconds, cpuSecondsByMode } from "../lib/processes.js";
 import { retainersOf, summariseCpu, summariseHeap } from "./heap-summary.js";
 import { centerEvents, percentile } from "../soak/event-check.js";
 import { runScript } from "../soak/script-run.js";
@@ -54,6 +59,7 @@ async function memoryOf(pid: number): Promise<Record<string, number>> {
 /** CPU of `pid` over `ms`, in % of one core, and the peak RSS seen meanwhile. */
 async function sample(pid: number, ms: number, signal: AbortSignal) {
   const cpu = await cpuSeconds(pid);
+  const modes = await cpuSecondsByMode(pid);
   const began = Date.now();
   let peak = 0;
   while (Date.now() - began < ms) {
@@ -61,7 +67,14 @@ async function sample(pid: number, ms: number, signal: AbortSignal) {
     peak = Math.max(peak, (await memoryOf(pid))["VmRSS"] ?? 0);
   }
   const used = (await cpuSeconds(pid)) - cpu;
-  return { cpuPercent: (100 * used) / ((Date.now() - began) / 1000), peakMiB: peak };
+  const after = await cpuSecondsByMode(pid);
+  const seconds = (Date.now() - began) / 1000;
+  return {
+    cpuPercent: (100 * used) / seconds,
+    userPercent: (100 * (after.user - modes.user)) / seconds,
+    systemPercent: (100 * (after.system - modes.system)) / seconds,
+    peakMiB: peak,
+  };
 }
 
 await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, async (run) => {
@@ -123,6 +136,10 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
     await sleep(10_000, undefined, { signal: run.signal });
 
     const latencies: number[] = [];
+    // Where it goes: the camera's reply reaching the box (simulator, PullMessages, the box's
+    // event loop), and the box to the center (store, outbox, broker, the center's event loop).
+    const toBox: number[] = [];
+    const boxToCenter: number[] = [];
     let received = 0;
     for (const [index, cameraId] of parts.cameraIds.entries()) {
       const { events } = await centerEvents(parts.centerDir, SOAK_SITE, cameraId);
@@ -134,8 +151,13 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
         for (const candidate of mine)
           if (!change || Math.abs(candidate.atMs - event.tsMs) < Math.abs(change.atMs - event.tsMs))
             change = candidate;
-        if (change && Math.abs(change.atMs - event.tsMs) < 1000)
+        if (change && Math.abs(change.atMs - event.tsMs) < 1000) {
           latencies.push(event.receivedMs - change.atMs);
+          if (Number.isFinite(event.boxReceivedMs)) {
+            toBox.push(event.boxReceivedMs - change.atMs);
+            boxToCenter.push(event.receivedMs - event.boxReceivedMs);
+          }
+        }
       }
     }
     const rate = made.length / SECONDS;
@@ -152,9 +174,23 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
         `${(percentile(latencies, 95) / 1000).toFixed(2)})`,
     );
     console.log(
+      `  camera -> box p50 ${percentile(toBox, 50)} ms, p95 ${percentile(toBox, 95)} ms; ` +
+        `box -> center p50 ${percentile(boxToCenter, 50)} ms, p95 ${percentile(boxToCenter, 95)} ms`,
+    );
+    if (RATE * 60 > EVENTS_PER_MINUTE)
+      console.log(
+        `  ${RATE} changes/s per camera is above what the agent records (${EVENTS_PER_MINUTE} per ` +
+          `camera per minute, then it stops pulling until the minute is over): the figures are ` +
+          `of the events it kept, and they include the wait`,
+      );
+    console.log(
       `agent CPU: idle ${idle.cpuPercent.toFixed(1)} %, loaded ${loaded.cpuPercent.toFixed(1)} % ` +
         `of one core; growth per 100 events/s ${growth.toFixed(2)} % (target < 5 %; ratio ` +
         `${(growth / 5).toFixed(2)})`,
+    );
+    console.log(
+      `  user idle ${idle.userPercent.toFixed(1)} %, loaded ${loaded.userPercent.toFixed(1)} %; ` +
+        `kernel idle ${idle.systemPercent.toFixed(1)} %, loaded ${loaded.systemPercent.toFixed(1)} %`,
     );
     console.log(
       `agent RSS: peak ${peak.toFixed(0)} MiB (target < 120 MiB; ratio ${(peak / 120).toFixed(2)}); ` +

@@ -17,6 +17,15 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds a live process has used in user space and in the kernel (syscalls: disk, sockets). */
+export async function cpuSecondsByMode(pid: number): Promise<{ user: number; system: number }> {
+  const { fields } = await statFields(pid);
+  return {
+    user: Number(fields[11]) / TICKS_PER_SECOND,
+    system: Number(fields[12]) / TICKS_PER_SECOND,
+  };
+}
+
 /** Child processes of `pid`, only those named `comm` when given. */
 export async function childrenOf(pid: number, comm?: string): Promise<number[]> {
   const found: number[] = [];

@@ -12,6 +12,8 @@ export interface CenterEvent {
   id: number;
   tsMs: number;
   receivedMs: number;
+  /** When the box got it from the camera (its detail's receivedAt); NaN if absent. */
+  boxReceivedMs: number;
   kind: string;
   phase: string;
   startedAt: string | undefined;
@@ -37,6 +39,7 @@ export async function centerEvents(centerDir: string, site: string, cameraId: st
       id: payload.id,
       tsMs: Date.parse(payload.ts),
       receivedMs: Date.parse(record.receivedAt),
+      boxReceivedMs: Date.parse(String(payload.detail["receivedAt"])),
       kind: payload.kind,
       phase: String(payload.detail["phase"]),
       startedAt: payload.detail["startedAt"] as string | undefined,

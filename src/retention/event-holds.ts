@@ -76,6 +76,8 @@ export class EventHolds implements Component {
   #unsubscribe: (() => void)[] = [];
   #released = 0;
   #prunedAt = Number.NEGATIVE_INFINITY;
+  /** The event whose commit a window was last opened in. */
+  #openedWith: number | undefined;
 
   constructor(private readonly deps: EventHoldsDeps) {}
 
@@ -90,7 +92,18 @@ export class EventHolds implements Component {
       }
     };
     this.#unsubscribe = [
-      bus.on("boxEvent", (event) => guarded(() => this.#opened(event))()),
+      // The window is written in the event's own commit (no disk sync of its own); holds are
+      // brought within the cap once the event is stored.
+      this.deps.log.alongside((event) => {
+        this.#open(event);
+        this.#openedWith = event.id;
+      }),
+      bus.on("boxEvent", (event) => {
+        // Stored by another EventLog (its own commit): its window is opened now.
+        if (event.id !== this.#openedWith) guarded(() => this.#open(event))();
+        const window = eventWindow(this.deps.events.retain, event);
+        if (window && window.holdUntilMs !== null) guarded(() => this.enforce())();
+      }),
       bus.on(
         "segmentClosed",
         guarded(() => this.enforce()),
@@ -123,11 +136,9 @@ export class EventHolds implements Component {
     return (this.deps.now ?? Date.now)();
   }
 
-  #opened(event: AgentEvents["boxEvent"]): void {
+  #open(event: AgentEvents["boxEvent"]): void {
     const window = eventWindow(this.deps.events.retain, event);
-    if (!window) return;
-    this.#windows.open(window);
-    if (window.holdUntilMs !== null) this.enforce();
+    if (window) this.#windows.open(window);
   }
 
   /** Releases the oldest event holds until what is held fits storage.maxLockedPercent. */

@@ -45,6 +45,7 @@ export class OutboxSender implements Component {
   readonly #inFlight = new Set<number>();
   #acked: number[] = [];
   #flush: NodeJS.Immediate | undefined;
+  #deferred: NodeJS.Immediate | undefined;
   #unsubscribe: (() => void)[] = [];
   #epoch = "";
   #sent = 0;
@@ -80,6 +81,8 @@ export class OutboxSender implements Component {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
     if (this.#flush) clearImmediate(this.#flush);
+    if (this.#deferred) clearImmediate(this.#deferred);
+    this.#deferred = undefined;
     this.#commitAcks();
     this.#notifyIdle();
   }
@@ -133,6 +136,15 @@ export class OutboxSender implements Component {
 
   pump(): void {
     if (this.#pumping || this.#stopped) return;
+    // Woken from inside a transaction (a message queued with the event it carries): its rows
+    // are not committed yet, and nothing leaves the box before it is stored.
+    if (this.deps.store.db.inTransaction) {
+      this.#deferred ??= setImmediate(() => {
+        this.#deferred = undefined;
+        this.pump();
+      });
+      return;
+    }
     this.#pumping = true;
     try {
       this.#fill();

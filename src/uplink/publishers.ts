@@ -43,6 +43,8 @@ export class UplinkPublishers implements Component {
   #unsubscribe: (() => void)[] = [];
   readonly #recording = new Map<string, RecordingState>();
   readonly #lastError = new Map<string, string | null>();
+  /** The event whose commit the events feed was last copied in. */
+  #drainedWith: number | undefined;
 
   constructor(private readonly deps: UplinkPublishersDeps) {}
 
@@ -50,8 +52,15 @@ export class UplinkPublishers implements Component {
     signal.throwIfAborted();
     const { bus } = this.deps;
     this.#unsubscribe = [
-      bus.on("boxEvent", ({ cameraId, kind, detail }) => {
-        this.#guard("events", () => this.drainEvents());
+      // In the event's own commit: stored and queued upstream with one disk sync, not two. One
+      // that fails is copied with the next event (the cursor did not move).
+      this.deps.events.alongside(({ id }) => {
+        this.drainEvents();
+        this.#drainedWith = id;
+      }),
+      bus.on("boxEvent", ({ id, cameraId, kind, detail }) => {
+        // Stored by another EventLog (its own commit): copied now.
+        if (id !== this.#drainedWith) this.#guard("events", () => this.drainEvents());
         if (cameraId !== null) this.#noteProblem(cameraId, kind, detail);
       }),
       bus.on("segmentClosed", () => this.#guard("segments", () => this.drainSegments())),

@@ -92,9 +92,13 @@ export class VideoForwarder implements Component {
     this.#unsubscribe = [
       bus.on("segmentClosed", () => this.#wakeUp.notify()),
       bus.on("videoRequested", () => this.#wakeUp.notify()),
-      // A camera event: the segments before it are already closed.
+      // A camera event of a camera forwarding only what is around events: the segments before
+      // it are closed already and may now be due. A continuous camera's are picked anyway: an
+      // idle forwarder has none left unsent, a busy one picks again after each segment (a pick
+      // per event cost more than the rest of the event's path).
       bus.on("boxEvent", ({ cameraId }) => {
-        if (cameraId !== null) this.#wakeUp.notify();
+        if (cameraId !== null && this.deps.forwardMode(cameraId) === "events")
+          this.#wakeUp.notify();
       }),
       // A camera may have been switched to continuous.
       bus.on("configReloaded", () => this.#wakeUp.notify()),

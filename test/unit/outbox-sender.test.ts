@@ -83,6 +83,28 @@ describe("OutboxSender on the fake link", () => {
     assert.equal(link.on(topics.box("events")).length, 1);
   });
 
+  it("a message queued inside a transaction leaves once that transaction has committed, and never if it is rolled back", async (t) => {
+    const parts = await uplinkParts(t);
+    const { outbox, topics, link, store } = parts;
+    link.up();
+    await parts.sender();
+    assert.throws(() =>
+      store.db.transaction(() => {
+        outbox.put([{ topic: topics.box("events"), family: "events", body: { n: 1 } }]);
+        throw new Error("the event that went with it could not be stored");
+      })(),
+    );
+    store.db.transaction(() => {
+      outbox.put([{ topic: topics.box("events"), family: "events", body: { n: 2 } }]);
+      assert.equal(link.inFlight.length, 0, "nothing leaves before its commit");
+    })();
+    await until(() => store.repos.outbox.stats().count === 0 && link.published.length > 0);
+    assert.deepEqual(
+      link.published.map((message) => (JSON.parse(message.payload.toString()) as { n: number }).n),
+      [2],
+    );
+  });
+
   it("expired messages are dropped unsent and counted", async (t) => {
     const parts = await uplinkParts(t);
     const { outbox, topics, link, store } = parts;

@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import { StatementCache } from "./statements.js";
 
 export interface CameraRecord {
   id: string;
@@ -127,7 +128,12 @@ function fromRow(row: CameraRow): CameraRecord {
 }
 
 export class CameraRepository {
-  constructor(private readonly db: Database) {}
+  /** For the reads the uplink and the forwarder make on every pick and every message. */
+  readonly #sql: StatementCache;
+
+  constructor(private readonly db: Database) {
+    this.#sql = new StatementCache(db);
+  }
 
   /**
    * Inserts a new camera (pending unless `insert` says otherwise) or refreshes a known one,
@@ -168,7 +174,7 @@ export class CameraRepository {
   }
 
   get(id: string): CameraRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM cameras WHERE id = ?").get(id) as
+    const row = this.#sql.get("SELECT * FROM cameras WHERE id = ?").get(id) as
       CameraRow | undefined;
     return row && fromRow(row);
   }
@@ -195,7 +201,7 @@ export class CameraRepository {
       ...(trust ? ["trust = @trust"] : []),
     ];
     const sql = `SELECT * FROM cameras ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
-    return (this.db.prepare(sql).all(trust ? { trust } : {}) as CameraRow[]).map(fromRow);
+    return (this.#sql.get(sql).all(trust ? { trust } : {}) as CameraRow[]).map(fromRow);
   }
 
   count(trust?: CameraTrust): number {

@@ -154,6 +154,16 @@ export class EventWindowRepository {
     const recordedTo = this.#sql.get(
       `SELECT end_ms AS endMs FROM segments WHERE camera_id = ? ORDER BY start_ms DESC LIMIT 1`,
     );
+    // Asked once per camera, not once per window: a busy camera has hundreds of windows open.
+    const recordedToByCamera = new Map<string, number>();
+    const recordedToOf = (cameraId: string): number => {
+      let endMs = recordedToByCamera.get(cameraId);
+      if (endMs === undefined) {
+        endMs = (recordedTo.get(cameraId) as { endMs: number } | undefined)?.endMs ?? 0;
+        recordedToByCamera.set(cameraId, endMs);
+      }
+      return endMs;
+    };
     const done: number[] = [];
     let next: { segmentId: number; eventId: number } | undefined;
     for (const window of windows) {
@@ -166,8 +176,7 @@ export class EventWindowRepository {
         }
       }
       // Nothing (more) to send of it: done once its camera recorded past it, or long ago.
-      const recorded = recordedTo.get(cameraId) as { endMs: number } | undefined;
-      if ((recorded?.endMs ?? 0) >= toMs || toMs < settledBeforeMs) done.push(window.eventId);
+      if (recordedToOf(cameraId) >= toMs || toMs < settledBeforeMs) done.push(window.eventId);
     }
     if (done.length > 0)
       this.#sql
