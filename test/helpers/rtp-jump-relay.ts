@@ -14,7 +14,9 @@ const RTCP_SENDER_REPORT = 200;
  * A camera whose clock jumps: a TCP relay in front of an RTSP server that passes everything
  * through, except that from `jump(seconds)` on, the RTP timestamp of every packet it carries
  * from the server (RTSP interleaved over TCP), and of every RTCP sender report, is moved by that
- * many seconds of each stream's clock. Written here, from RFC 2326 §10.12 and RFC 3550, rather
+ * many seconds of each stream's clock. As a camera's clock jumps between two pictures, never
+ * inside one, a video stream takes a new offset only at the start of a picture (after a packet
+ * with the RTP marker bit). Written here, from RFC 2326 §10.12 and RFC 3550, rather
  * than with camgate's own RTSP parser, so that the recorder is tested against another reading.
  */
 export class RtpJumpRelay {
@@ -78,6 +80,9 @@ class ServerStream {
   readonly rates = new Map<number, number>();
   /** The payload type last seen on each RTP channel, for the RTCP channel after it. */
   readonly #channelType = new Map<number, number>();
+  /** The shift (in ticks) each RTP channel applies now, and whether its last packet ended a picture. */
+  readonly #applied = new Map<number, number>();
+  readonly #pictureEnded = new Map<number, boolean>();
   #pending = Buffer.alloc(0);
 
   constructor(private readonly shift: (payloadType: number) => number) {}
@@ -125,14 +130,19 @@ class ServerStream {
     if (channel % 2 === 1) {
       // RTCP: a compound packet starts with a sender report (RFC 3550 §6.1) or a receiver report.
       if (secondByte !== RTCP_SENDER_REPORT || packet.length < 20) return;
-      const payloadType = this.#channelType.get(channel - 1);
-      if (payloadType === undefined) return;
-      packet.writeUInt32BE(moved(packet.readUInt32BE(16), this.shift(payloadType)), 16);
+      const ticks = this.#applied.get(channel - 1);
+      if (ticks === undefined) return;
+      packet.writeUInt32BE(moved(packet.readUInt32BE(16), ticks), 16);
       return;
     }
     const payloadType = secondByte & 0x7f;
     this.#channelType.set(channel, payloadType);
-    packet.writeUInt32BE(moved(packet.readUInt32BE(4), this.shift(payloadType)), 4);
+    // Audio packets each stand alone; a video picture spans packets until the marker bit.
+    const audio = clockRate(this.rates, payloadType) !== 90_000;
+    if (audio || (this.#pictureEnded.get(channel) ?? true))
+      this.#applied.set(channel, this.shift(payloadType));
+    this.#pictureEnded.set(channel, (secondByte & 0x80) !== 0);
+    packet.writeUInt32BE(moved(packet.readUInt32BE(4), this.#applied.get(channel) ?? 0), 4);
   }
 }
 
