@@ -69,7 +69,8 @@ export function provisionPaths(configFile: string, stateDir: string): ProvisionP
     stateFile: join(stateDir, "provision.json"),
     key: join(stateDir, "keys", "box.key"),
     csr: join(stateDir, "box.csr"),
-    cert: join(configDir, "box.pem"),
+    // Beside the key, in the state directory the agent may write: renewal replaces both.
+    cert: join(stateDir, "keys", "box.pem"),
     ca: join(configDir, "ca.pem"),
     reports: join(stateDir, "reports"),
   };

@@ -310,7 +310,7 @@ export async function configStep(ctx: StepContext, owner: string | undefined): P
     ctx.say(`no ${owner} account here: the files stay with the user who ran provision`);
     return;
   }
-  await handOver(account, paths.stateDir, [paths.configFile, paths.cert, paths.ca]);
+  await handOver(account, paths.stateDir, [paths.configFile, paths.ca]);
   ctx.say(`${paths.stateDir} now belongs to ${owner}; the config files to root, group ${owner}`);
 }
 

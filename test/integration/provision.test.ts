@@ -65,7 +65,7 @@ describe("camgate provision", () => {
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /the certificate is not for this box's key/);
     assert.match(wrong.stdout, /\[1\/9\] site: done earlier/);
-    assert.equal(existsSync(join(dir, "etc", "box.pem")), false);
+    assert.equal(existsSync(join(stateDir, "keys", "box.pem")), false);
 
     // 3. The certificate the center's openssl issued from the box's CSR (its subject keeps the
     //    CSR's serialNumber and O), a broker nobody listens on: the connection test says so.
