@@ -104,8 +104,13 @@ export class CenterFiles {
       return "kept";
     }
     const key = `m:${id}`;
-    if ((await log.get(key)) !== undefined) return "duplicate";
     const claimFile = `${file}.${claimName(id)}.claim`;
+    if ((await log.get(key)) !== undefined) {
+      // A worker killed between its append and its release left its claim; the line is kept,
+      // so the claim guards nothing any more (a release by a worker still running is harmless).
+      await release(claimFile);
+      return "duplicate";
+    }
     if ((await claim(claimFile, this.disk.worker, this.disk.scratch)) === "theirs")
       return "duplicate";
     try {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -58,6 +59,17 @@ describe("CenterFiles", () => {
       (await lines(file)).map((line) => line.msgId),
       ["ab12-1", "ab12-3"],
     );
+  });
+
+  it("a claim left by a run killed after its append goes when the message comes again", async (t) => {
+    const dir = await tempDir(t);
+    const a = await worker(dir, "w-a");
+    assert.equal(await a.keep(events, "ab12-1", record("ab12-1"), false), "kept");
+    const claimFile = join(dir, "site-u", `events.jsonl.${claimName("ab12-1")}.claim`);
+    await writeFile(claimFile, "w-a"); // killed between its append and its release
+    const restarted = await worker(dir, "w-a");
+    assert.equal(await restarted.keep(events, "ab12-1", record("ab12-1"), false), "duplicate");
+    assert.equal(existsSync(claimFile), false, "the claim guards nothing any more");
   });
 
   it("state: the newest message of a box database wins; another database starts over", async (t) => {
