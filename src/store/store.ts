@@ -15,6 +15,7 @@ import { OutboxRepository } from "./repositories/outbox.js";
 import { SegmentRepository } from "./repositories/segments.js";
 import { VideoTransferRepository } from "./repositories/video-transfers.js";
 import { CommandNonceRepository } from "./repositories/command-nonces.js";
+import { type TransactionRunner, transactionRunner } from "./repositories/statements.js";
 
 export interface Repositories {
   cameras: CameraRepository;
@@ -48,6 +49,7 @@ export class Store implements Component {
   readonly name = "store";
   #db: Database | undefined;
   #repos: Repositories | undefined;
+  #transaction: TransactionRunner | undefined;
 
   constructor(
     private readonly path: string,
@@ -79,6 +81,7 @@ export class Store implements Component {
       throw this.#explain(error);
     }
     this.#db = db;
+    this.#transaction = transactionRunner(db);
     this.#repos = {
       cameras: new CameraRepository(db),
       cameraSecrets: new CameraSecretRepository(db),
@@ -106,6 +109,12 @@ export class Store implements Component {
     return this.#db;
   }
 
+  /** Runs `work` in one transaction (a savepoint inside another), across repositories. */
+  transaction<T>(work: () => T): T {
+    if (!this.#transaction) throw new StoreClosedError(`database ${this.path} is not open`);
+    return this.#transaction(work);
+  }
+
   /**
    * Changes when another connection (a CLI command) commits to the database; the agent's own
    * writes leave it alone. Cheap enough to poll.
@@ -126,6 +135,7 @@ export class Store implements Component {
     const db = this.#db;
     this.#db = undefined;
     this.#repos = undefined;
+    this.#transaction = undefined;
     if (db?.open) db.close();
   }
 

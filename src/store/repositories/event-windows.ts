@@ -32,7 +32,7 @@ export class EventWindowRepository {
   /** Records a window and holds the stored segments in it (later ones: the insert trigger). */
   open(window: EventWindow): void {
     const fromMs = Math.max(window.fromMs, window.toMs - EVENT_WINDOW_MAX_MS);
-    this.db.transaction(() => {
+    this.#sql.transaction(() => {
       this.#sql
         .get(
           `INSERT OR REPLACE INTO event_windows
@@ -54,7 +54,7 @@ export class EventWindowRepository {
           toMs: window.toMs,
           holdUntilMs: window.holdUntilMs,
         });
-    })();
+    });
   }
 
   /** Bytes of stored video held at `nowMs` by evidence locks or event holds, each file once. */

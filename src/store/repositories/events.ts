@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { StatementCache } from "./statements.js";
+import { limitSql, StatementCache } from "./statements.js";
 
 export interface EventRecord {
   id: number;
@@ -46,8 +46,8 @@ export class EventRepository {
   /** Events stored after `id`, oldest first. */
   after(id: number, limit: number): EventRecord[] {
     const rows = this.#sql
-      .get("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?")
-      .all(id, limit) as EventRow[];
+      .get(`SELECT * FROM events WHERE id > ? ORDER BY id ${limitSql(limit)}`)
+      .all(id) as EventRow[];
     return rows.map(fromRow);
   }
 

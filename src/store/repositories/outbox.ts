@@ -105,7 +105,7 @@ export class OutboxRepository {
       `INSERT INTO outbox (topic, payload, qos, retain, priority, properties, created_ms, expires_ms)
        VALUES (@topic, @payload, @qos, @retain, @priority, @properties, @createdMs, @expiresMs)`,
     );
-    return this.db.transaction(() => {
+    return this.#statements.transaction(() => {
       const ids = messages.map((message) => {
         if (message.retain) supersede.run(message.topic);
         const result = insert.run({
@@ -117,7 +117,7 @@ export class OutboxRepository {
       });
       if (bounds) this.#enforce(bounds, messages.at(-1)?.createdMs ?? Date.now());
       return ids;
-    })();
+    });
   }
 
   /** Most urgent first, then in the order produced (which keeps per-topic order). */
@@ -138,7 +138,7 @@ export class OutboxRepository {
     const remove = this.#sql("DELETE FROM outbox WHERE id = ?");
     // A deletion a power cut takes back only sends the message again (the center drops it).
     return withoutDiskSync(this.#statements, () =>
-      this.db.transaction(() => ids.reduce((sum, id) => sum + remove.run(id).changes, 0))(),
+      this.#statements.transaction(() => ids.reduce((sum, id) => sum + remove.run(id).changes, 0)),
     );
   }
 

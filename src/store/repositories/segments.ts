@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { StatementCache } from "./statements.js";
+import { limitSql, StatementCache } from "./statements.js";
 
 export const SEGMENT_STATES = ["recording", "closed", "forwarded", "evicted", "lost"] as const;
 export type SegmentState = (typeof SEGMENT_STATES)[number];
@@ -153,9 +153,9 @@ export class SegmentRepository {
 
   /** Segments indexed after `id`, oldest first (the uplink's segment-index feed). */
   after(id: number, limit: number): SegmentRecord[] {
-    return (this.#select("WHERE id > ? ORDER BY id LIMIT ?").all(id, limit) as SegmentTuple[]).map(
-      fromRow,
-    );
+    return (
+      this.#select(`WHERE id > ? ORDER BY id ${limitSql(limit)}`).all(id) as SegmentTuple[]
+    ).map(fromRow);
   }
 
   lastId(): number {

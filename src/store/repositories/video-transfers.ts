@@ -51,18 +51,18 @@ export class VideoTransferRepository {
   }
 
   #complete(segmentId: number, nowMs: number): void {
-    this.db.transaction(() => {
+    this.#statements.transaction(() => {
       this.#sql(
         `UPDATE segments SET state = 'forwarded', forwarded_ms = ?
          WHERE id = ? AND state IN ('closed', 'forwarded')`,
       ).run(nowMs, segmentId);
       this.#forget(segmentId);
-    })();
+    });
   }
 
   /** Gives a transfer up (the segment's file is gone). */
   abandon(segmentId: number): void {
-    this.db.transaction(() => this.#forget(segmentId))();
+    this.#statements.transaction(() => this.#forget(segmentId));
   }
 
   /** Asks for segments to be sent ahead of the rest; returns how many were not already asked. */
@@ -70,9 +70,9 @@ export class VideoTransferRepository {
     const insert = this.#sql(
       "INSERT OR IGNORE INTO video_requests (segment_id, request, queued_ms) VALUES (?, ?, ?)",
     );
-    return this.db.transaction(() =>
+    return this.#statements.transaction(() =>
       segmentIds.reduce((sum, id) => sum + insert.run(id, requestId, nowMs).changes, 0),
-    )();
+    );
   }
 
   /** The oldest request's next segment still on disk; requests for vanished segments are dropped. */
