@@ -133,8 +133,10 @@ export class Agent implements Runnable {
           bus,
           log: events,
           logger: child("camera-events"),
+          maxPerMinute: config.events.maxPerMinute,
           timing: {
             pullWaitMs: config.events.pullWait,
+            pullIntervalMs: config.events.pullInterval,
             terminationMs: config.events.subscriptionTime,
             retryMaxMs: config.events.retryMax,
           },

@@ -13,6 +13,8 @@ export interface CameraEventServiceDeps {
   log: EventLog;
   logger: Logger;
   timing?: Partial<EventTiming>;
+  /** Events recorded at most per camera per minute (see EventRate). */
+  maxPerMinute?: number;
   /** How often the inventory is looked at again for cameras approved or removed. */
   rescanMs?: number;
 }
@@ -92,6 +94,7 @@ export class CameraEventService implements Component {
         vault: this.deps.vault,
         log: this.deps.log,
         timing: { ...DEFAULT_EVENT_TIMING, ...this.deps.timing },
+        maxPerMinute: this.deps.maxPerMinute,
         logger: this.deps.logger,
       });
       this.#running.set(cameraId, { controller, done: subscription.run(controller.signal) });

@@ -1,9 +1,10 @@
 /**
- * How many events one camera may record per minute. A camera is a device on a hostile LAN: one
- * that answers every PullMessages at once with its limit of notifications would otherwise fill
- * the events table and the uplink. Real detectors change state a few times a minute at most.
+ * How many events one camera may record per minute unless configured (events.maxPerMinute). A
+ * camera is a device on a hostile LAN: one that answers every PullMessages with its limit of
+ * notifications would otherwise fill the events table and the uplink. A detector changes state
+ * a few times a minute; analytics that report objects may do so ten times a second.
  */
-export const EVENTS_PER_MINUTE = 120;
+export const EVENTS_PER_MINUTE = 600;
 const WINDOW_MS = 60_000;
 
 /** A fixed one-minute window per camera: admits up to the limit, counts the rest. */

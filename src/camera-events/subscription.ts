@@ -4,7 +4,7 @@ import { OnvifCallError } from "../discovery/errors.js";
 import { extractSystemDateAndTime } from "../discovery/extract.js";
 import { reachableXAddr } from "../discovery/interrogate.js";
 import { soapCall } from "../discovery/soap-client.js";
-import type { EventLog } from "../events/index.js";
+import type { CameraEventEntry, EventLog } from "../events/index.js";
 import { Backoff } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import { EVENT_NS, NS } from "../onvif/namespaces.js";
@@ -27,6 +27,13 @@ import {
 export interface EventTiming {
   /** How long one PullMessages waits on the camera for something to happen. */
   pullWaitMs: number;
+  /**
+   * The least time from one PullMessages to the next. A camera answers a long poll as soon as
+   * it has something, so a busy camera would be asked once per event; this lets its events
+   * gather and come together (one request, one commit for several), and keeps a camera that
+   * ignores Timeout from turning the long poll into a busy loop.
+   */
+  pullIntervalMs: number;
   /** Subscription lifetime asked for; renewed when a third of it is left (or one pull's time). */
   terminationMs: number;
   callTimeoutMs: number;
@@ -37,6 +44,7 @@ export interface EventTiming {
 
 export const DEFAULT_EVENT_TIMING: EventTiming = {
   pullWaitMs: 10_000,
+  pullIntervalMs: 500,
   terminationMs: 60_000,
   callTimeoutMs: 5_000,
   retryInitialMs: 2_000,
@@ -44,11 +52,6 @@ export const DEFAULT_EVENT_TIMING: EventTiming = {
 };
 
 const MESSAGE_LIMIT = 64;
-/**
- * A camera that answers an empty PullMessages at once (ignoring Timeout) is not asked again
- * sooner than this: a long poll must never become a busy loop.
- */
-const MIN_EMPTY_PULL_MS = 500;
 /** A subscription that ends sooner than this after it began is followed by a backoff. */
 const SHORT_LIVED_MS = 60_000;
 /** A camera clock that moved this far between two replies has jumped (reset, NTP, reboot). */
@@ -97,6 +100,8 @@ export interface CameraEventSubscriptionDeps {
   vault: VaultHandle;
   log: EventLog;
   timing: EventTiming;
+  /** Events recorded at most per minute; the rest are counted and reported. */
+  maxPerMinute?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -108,7 +113,7 @@ export interface CameraEventSubscriptionDeps {
  */
 export class CameraEventSubscription {
   readonly #normaliser = new EventNormaliser();
-  readonly #rate = new EventRate();
+  readonly #rate: EventRate;
   readonly #throttled = (dropped: number, windowMs: number): void =>
     this.deps.log.record("camera_events_throttled", this.deps.cameraId, { dropped, windowMs });
   readonly #backoff: Backoff;
@@ -119,6 +124,7 @@ export class CameraEventSubscription {
   resubscriptions = 0;
 
   constructor(private readonly deps: CameraEventSubscriptionDeps) {
+    this.#rate = new EventRate(deps.maxPerMinute);
     this.#backoff = new Backoff({
       initialMs: deps.timing.retryInitialMs,
       maxMs: deps.timing.retryMaxMs,
@@ -260,8 +266,6 @@ export class CameraEventSubscription {
         timeoutMs: timing.pullWaitMs + timing.callTimeoutMs,
       });
       const receivedMs = this.#now();
-      if (pulled.notifications.length === 0 && receivedMs - sentMs < MIN_EMPTY_PULL_MS)
-        await sleep(MIN_EMPTY_PULL_MS - (receivedMs - sentMs), undefined, { signal });
       if (this.#reported) {
         this.#reported = false;
         log.record("camera_events_resumed", cameraId, { topics: topics ?? null });
@@ -276,18 +280,22 @@ export class CameraEventSubscription {
       // events by another clock (a time zone taken for UTC...), which the offset now follows.
       const jumpedSinceSubscribing = jumped && agreed;
       agreed = true;
+      const events: CameraEventEntry[] = [];
       for (const notification of pulled.notifications) {
         const event = this.#normaliser.normalise(notification, context.clockOffsetMs, receivedMs);
-        if (event && this.#rate.admit(receivedMs, this.#throttled))
-          log.recordCameraEvent(cameraId, event.tsMs, event.kind, event.detail);
+        if (event && this.#rate.admit(receivedMs, this.#throttled)) events.push(event);
       }
+      log.recordCameraEvents(cameraId, events);
       // Its termination time was set on the old clock: a fresh subscription, a fresh offset.
       if (jumpedSinceSubscribing) {
         logger.info({ cameraId }, "the camera's clock jumped");
         throw new SubscriptionEndedError(`${cameraId}: the camera's clock jumped`, "clock-jump");
       }
       // A camera past its rate is not asked again before its minute is over.
-      const wait = this.#rate.waitMs(this.#now());
+      const wait = Math.max(
+        this.#rate.waitMs(this.#now()),
+        sentMs + timing.pullIntervalMs - this.#now(),
+      );
       if (wait > 0) await sleep(wait, undefined, { signal });
       if (pulled.terminationMs !== undefined) endsMs = localEnd(pulled.terminationMs);
     }

@@ -153,6 +153,18 @@ const eventsSchema = z.strictObject({
     .default(true)
     .describe("Subscribe to the ONVIF events (motion, tamper, intrusion...) of approved cameras"),
   pullWait: duration("How long one PullMessages long-poll waits on the camera").prefault("10s"),
+  pullInterval: duration(
+    "Least time between two PullMessages to one camera: events that come faster are fetched, stored and sent together",
+  ).prefault("500ms"),
+  maxPerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .max(6000)
+    .default(600)
+    .describe(
+      "Camera events recorded at most per camera per minute; the rest are counted and reported (camera_events_throttled)",
+    ),
   subscriptionTime: duration(
     "Subscription lifetime asked of the camera (renewed before it ends)",
   ).prefault("60s"),

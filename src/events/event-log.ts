@@ -34,8 +34,20 @@ export type BoxEventKind =
   | "config_applied"
   | "config_rolled_back";
 
-/** What is written with each stored event, in the event's own commit (see EventLog.alongside). */
-export type AlongsideWriter = (event: AgentEvents["boxEvent"]) => void;
+type StoredEvent = AgentEvents["boxEvent"];
+
+/**
+ * What is written with stored events, in their own commit (see EventLog.alongside): the events
+ * of one commit together, in order (one camera's PullMessages reply is several).
+ */
+export type AlongsideWriter = (events: readonly StoredEvent[]) => void;
+
+/** One detection of a camera's, at the time it happened on the box's clock. */
+export interface CameraEventEntry {
+  tsMs: number;
+  kind: string;
+  detail: Record<string, unknown>;
+}
 
 /**
  * Appends an event to the store and announces it on the bus, in that order. What other parts
@@ -46,14 +58,14 @@ export class EventLog {
   readonly #alongside = new Set<AlongsideWriter>();
 
   constructor(
-    private readonly store: Pick<Store, "repos" | "db">,
+    private readonly store: Pick<Store, "repos" | "transaction">,
     private readonly bus: EventBus<AgentEvents>,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 
   record(kind: BoxEventKind, cameraId: string | null, detail: Record<string, unknown>): void {
-    this.#append(this.now(), kind, cameraId, detail);
+    this.#append([{ tsMs: this.now(), kind, cameraId, detail }]);
   }
 
   /**
@@ -66,13 +78,21 @@ export class EventLog {
     kind: string,
     detail: Record<string, unknown>,
   ): void {
-    this.#append(tsMs, kind, cameraId, detail);
+    this.recordCameraEvents(cameraId, [{ tsMs, kind, detail }]);
   }
 
   /**
-   * Runs `writer` for every event stored from now on, inside the event's transaction, before
-   * the bus hears of it. A writer that fails is rolled back alone (a savepoint) and logged; the
-   * event is stored all the same. Returns the way to stop.
+   * Several of a camera's events (one PullMessages reply) in one commit: one disk sync, and one
+   * turn of the uplink, for all of them. The bus hears of each, in order, once they are stored.
+   */
+  recordCameraEvents(cameraId: string, events: readonly CameraEventEntry[]): void {
+    if (events.length > 0) this.#append(events.map((event) => ({ ...event, cameraId })));
+  }
+
+  /**
+   * Runs `writer` for the events of every commit from now on, inside it, before the bus hears of
+   * them. A writer that fails is rolled back alone (a savepoint) and logged; the events are
+   * stored all the same. Returns the way to stop.
    */
   alongside(writer: AlongsideWriter): () => void {
     this.#alongside.add(writer);
@@ -81,35 +101,34 @@ export class EventLog {
     };
   }
 
-  #append(
-    tsMs: number,
-    kind: string,
-    cameraId: string | null,
-    detail: Record<string, unknown>,
-  ): void {
-    const { db, repos } = this.store;
-    let event: AgentEvents["boxEvent"];
+  #append(entries: readonly Omit<StoredEvent, "id">[]): void {
+    const { repos } = this.store;
+    let stored: StoredEvent[];
     try {
-      event = db.transaction(() => {
-        const id = repos.events.append({ tsMs, cameraId, kind, detail });
-        const stored = { id, tsMs, cameraId, kind, detail };
-        for (const writer of [...this.#alongside]) this.#write(writer, stored);
-        return stored;
-      })();
+      stored = this.store.transaction(() => {
+        const events = entries.map((entry) => ({ id: repos.events.append(entry), ...entry }));
+        for (const writer of [...this.#alongside]) this.#write(writer, events);
+        return events;
+      });
     } catch (error) {
-      // The event is lost, not the work that raised it: a full disk must not stop recording.
-      this.logger.error({ err: error, kind, cameraId }, "could not store an event");
+      // The events are lost, not the work that raised them: a full disk must not stop recording.
+      const [first] = entries;
+      this.logger.error(
+        { err: error, kind: first?.kind, cameraId: first?.cameraId, count: entries.length },
+        "could not store an event",
+      );
       return;
     }
-    this.bus.emit("boxEvent", event);
+    for (const event of stored) this.bus.emit("boxEvent", event);
   }
 
-  #write(writer: AlongsideWriter, event: AgentEvents["boxEvent"]): void {
+  #write(writer: AlongsideWriter, events: readonly StoredEvent[]): void {
     try {
-      this.store.db.transaction(() => writer(event))();
+      this.store.transaction(() => writer(events));
     } catch (error) {
+      const [first] = events;
       this.logger.error(
-        { err: error, kind: event.kind, cameraId: event.cameraId },
+        { err: error, kind: first?.kind, cameraId: first?.cameraId, count: events.length },
         "could not write what goes with an event",
       );
     }

@@ -1,2 +1,7 @@
-export { type AlongsideWriter, type BoxEventKind, EventLog } from "./event-log.js";
+export {
+  type AlongsideWriter,
+  type BoxEventKind,
+  type CameraEventEntry,
+  EventLog,
+} from "./event-log.js";
 export { EventHistory, type EventHistoryDeps, EVENTS_ALWAYS_KEPT } from "./event-history.js";

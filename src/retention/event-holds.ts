@@ -76,8 +76,8 @@ export class EventHolds implements Component {
   #unsubscribe: (() => void)[] = [];
   #released = 0;
   #prunedAt = Number.NEGATIVE_INFINITY;
-  /** The event whose commit a window was last opened in. */
-  #openedWith: number | undefined;
+  /** The last event of the commit windows were last opened in. */
+  #openedThrough = 0;
 
   constructor(private readonly deps: EventHoldsDeps) {}
 
@@ -94,13 +94,14 @@ export class EventHolds implements Component {
     this.#unsubscribe = [
       // The window is written in the event's own commit (no disk sync of its own); holds are
       // brought within the cap once the event is stored.
-      this.deps.log.alongside((event) => {
-        this.#open(event);
-        this.#openedWith = event.id;
+      this.deps.log.alongside((events) => {
+        for (const event of events) this.#open(event);
+        this.#openedThrough = events.at(-1)?.id ?? this.#openedThrough;
       }),
       bus.on("boxEvent", (event) => {
-        // Stored by another EventLog (its own commit): its window is opened now.
-        if (event.id !== this.#openedWith) guarded(() => this.#open(event))();
+        // Stored by another EventLog (its own commit; the bus hears of events in id order):
+        // its window is opened now.
+        if (event.id > this.#openedThrough) guarded(() => this.#open(event))();
         const window = eventWindow(this.deps.events.retain, event);
         if (window && window.holdUntilMs !== null) guarded(() => this.enforce())();
       }),

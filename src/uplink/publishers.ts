@@ -19,7 +19,7 @@ import type { SiteTopics } from "../protocol/index.js";
 const FEED_BATCH = 500;
 
 export interface UplinkPublishersDeps {
-  store: Pick<Store, "repos" | "db">;
+  store: Pick<Store, "repos" | "transaction">;
   outbox: Outbox;
   topics: SiteTopics;
   bus: EventBus<AgentEvents>;
@@ -43,8 +43,8 @@ export class UplinkPublishers implements Component {
   #unsubscribe: (() => void)[] = [];
   readonly #recording = new Map<string, RecordingState>();
   readonly #lastError = new Map<string, string | null>();
-  /** The event whose commit the events feed was last copied in. */
-  #drainedWith: number | undefined;
+  /** The last event of the commit the events feed was last copied in. */
+  #drainedThrough = 0;
 
   constructor(private readonly deps: UplinkPublishersDeps) {}
 
@@ -54,13 +54,14 @@ export class UplinkPublishers implements Component {
     this.#unsubscribe = [
       // In the event's own commit: stored and queued upstream with one disk sync, not two. One
       // that fails is copied with the next event (the cursor did not move).
-      this.deps.events.alongside(({ id }) => {
+      this.deps.events.alongside((events) => {
         this.drainEvents();
-        this.#drainedWith = id;
+        this.#drainedThrough = events.at(-1)?.id ?? this.#drainedThrough;
       }),
       bus.on("boxEvent", ({ id, cameraId, kind, detail }) => {
-        // Stored by another EventLog (its own commit): copied now.
-        if (id !== this.#drainedWith) this.#guard("events", () => this.drainEvents());
+        // Stored by another EventLog (its own commit; the bus hears of events in id order):
+        // copied now.
+        if (id > this.#drainedThrough) this.#guard("events", () => this.drainEvents());
         if (cameraId !== null) this.#noteProblem(cameraId, kind, detail);
       }),
       bus.on("segmentClosed", () => this.#guard("segments", () => this.drainSegments())),
@@ -99,7 +100,7 @@ export class UplinkPublishers implements Component {
   /** Reports messages the outbox bound pushed out, as one event (sent once the link is back). */
   reportDrops(): void {
     const { store, events } = this.deps;
-    const drops = store.db.transaction(() => store.repos.outbox.takeDrops())();
+    const drops = store.transaction(() => store.repos.outbox.takeDrops());
     if (!drops) return;
     events.record("outbox_dropped", null, {
       messages: drops.messages,
@@ -171,7 +172,7 @@ export class UplinkPublishers implements Component {
     const { repos } = store;
     let copied = 0;
     for (;;) {
-      const batch = store.db.transaction(() => {
+      const batch = store.transaction(() => {
         const cursor = repos.outbox.cursor(feed);
         if (cursor === undefined) {
           repos.outbox.setCursor(feed, lastId());
@@ -183,7 +184,7 @@ export class UplinkPublishers implements Component {
         repos.outbox.enqueueMany(outbox.encode(rows.map(toMessage)), outbox.bounds);
         repos.outbox.setCursor(feed, last.id);
         return rows.length;
-      })();
+      });
       copied += batch;
       if (batch < FEED_BATCH) break;
     }

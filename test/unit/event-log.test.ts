@@ -8,13 +8,13 @@ describe("EventLog (events/event-log)", () => {
     store.db.exec("CREATE TABLE beside (event_id INTEGER, what TEXT)");
     const insert = store.db.prepare("INSERT INTO beside (event_id, what) VALUES (?, ?)");
     const heard: { id: number; inTransaction: boolean; beside: number }[] = [];
-    events.alongside(({ id }) => {
+    events.alongside((stored) => {
       assert.equal(store.db.inTransaction, true);
-      insert.run(id, "kept");
+      for (const { id } of stored) insert.run(id, "kept");
     });
-    events.alongside(({ id, kind }) => {
-      insert.run(id, "rolled back");
-      if (kind === "motion") throw new Error("this writer fails");
+    events.alongside((stored) => {
+      for (const { id } of stored) insert.run(id, "rolled back");
+      if (stored.some(({ kind }) => kind === "motion")) throw new Error("this writer fails");
     });
     bus.on("boxEvent", ({ id }) =>
       heard.push({
@@ -44,5 +44,40 @@ describe("EventLog (events/event-log)", () => {
       { id: stored[0]!.id, inTransaction: false, beside: 1 },
       { id: stored[1]!.id, inTransaction: false, beside: 2 },
     ]);
+  });
+
+  it("a camera's events of one reply are stored in one commit: each writer hears them together, in order, and the bus hears each once they are stored", async (t) => {
+    const { store, bus, events } = await uplinkParts(t);
+    const written: number[][] = [];
+    events.alongside((stored) => {
+      assert.equal(store.db.inTransaction, true);
+      written.push(stored.map(({ id }) => id));
+    });
+    const heard: { id: number; kind: string; stored: boolean }[] = [];
+    bus.on("boxEvent", ({ id, kind }) =>
+      heard.push({ id, kind, stored: store.repos.events.after(id - 1, 1)[0]?.id === id }),
+    );
+    const ts = Date.now();
+    events.recordCameraEvents("cam-1", [
+      { tsMs: ts, kind: "motion", detail: { phase: "start" } },
+      { tsMs: ts + 100, kind: "motion", detail: { phase: "end" } },
+      { tsMs: ts + 200, kind: "tamper", detail: { phase: "pulse" } },
+    ]);
+    events.recordCameraEvents("cam-1", []);
+    const stored = store.repos.events.after(0, 10);
+    assert.deepEqual(
+      stored.map(({ cameraId, kind, tsMs }) => ({ cameraId, kind, tsMs })),
+      [
+        { cameraId: "cam-1", kind: "motion", tsMs: ts },
+        { cameraId: "cam-1", kind: "motion", tsMs: ts + 100 },
+        { cameraId: "cam-1", kind: "tamper", tsMs: ts + 200 },
+      ],
+    );
+    const ids = stored.map(({ id }) => id);
+    assert.deepEqual(written, [ids], "one writer call for the three, none for an empty reply");
+    assert.deepEqual(
+      heard,
+      stored.map(({ id, kind }) => ({ id, kind, stored: true })),
+    );
   });
 });
