@@ -87,23 +87,44 @@ export async function retainersOf(path: string, target: string, top = 12): Promi
 }
 
 interface CpuProfile {
-  nodes: { id: number; hitCount?: number; callFrame: { functionName: string; url: string } }[];
+  nodes: {
+    id: number;
+    hitCount?: number;
+    children?: number[];
+    callFrame: { functionName: string; url: string };
+  }[];
   samples: number[];
   startTime: number;
   endTime: number;
 }
 
-/** Where a V8 CPU profile's samples fell: self time by function and file, most first. */
-export async function summariseCpu(path: string, top = 20): Promise<HeapLine[]> {
+/**
+ * Where a V8 CPU profile's samples fell, by function and file, most first: self time, or with
+ * `inclusive` the time under each function (its callees included, counted once per stack).
+ */
+export async function summariseCpu(path: string, top = 20, inclusive = false): Promise<HeapLine[]> {
   const profile = JSON.parse(await readFile(path, "utf8")) as CpuProfile;
   const perSampleMs = (profile.endTime - profile.startTime) / 1000 / profile.samples.length;
-  const totals = new Map<string, number>();
-  for (const node of profile.nodes) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const nameOf = (node: CpuProfile["nodes"][number]) => {
     const { functionName, url } = node.callFrame;
     const file = url.replace(/^.*\/(node_modules\/[^/]+|dist\/src\/[^/]+)\//, "$1/");
-    const what = `${functionName || "(anonymous)"} ${file.split("/").slice(-2).join("/")}`;
-    totals.set(what, (totals.get(what) ?? 0) + (node.hitCount ?? 0));
-  }
+    return `${functionName || "(anonymous)"} ${file.split("/").slice(-2).join("/")}`;
+  };
+  const totals = new Map<string, number>();
+  const visit = (id: number, above: ReadonlySet<string>): number => {
+    const node = byId.get(id);
+    if (!node) return 0;
+    const what = nameOf(node);
+    const inner = new Set(above).add(what);
+    let hits = node.hitCount ?? 0;
+    for (const childId of node.children ?? []) hits += visit(childId, inner);
+    const counted = inclusive ? hits : (node.hitCount ?? 0);
+    if (!inclusive || !above.has(what)) totals.set(what, (totals.get(what) ?? 0) + counted);
+    return hits;
+  };
+  const root = profile.nodes[0];
+  if (root) visit(root.id, new Set());
   return [...totals.entries()]
     .map(([what, hits]) => ({ what, count: hits, mib: (hits * perSampleMs) / 1000 }))
     .sort((a, b) => b.count - a.count)
