@@ -14,6 +14,12 @@ import type { TokenBucket } from "./token-bucket.js";
 const WINDOW = 128;
 /** The window is refilled when it is this empty: one outbox query per batch, not per PUBACK. */
 const REFILL_AT = WINDOW / 2;
+/**
+ * Acknowledged rows are deleted together, this long after the first of them (sooner when a
+ * window's worth is waiting): a few commits a second however many messages flow. Never sent
+ * again meanwhile; a crash in between only resends them, which the center drops.
+ */
+const ACK_COMMIT_MS = 250;
 
 export interface OutboxSenderDeps {
   store: Pick<Store, "repos" | "db">;
@@ -38,13 +44,13 @@ export interface OutboxSenderStatus {
 /**
  * Drains the outbox while the session is up: most urgent first, in produced order, up to a
  * window of unacknowledged messages. A row is deleted only on its PUBACK (acks are committed
- * together, one commit per turn of the event loop), so a drop or a crash resends, never loses.
+ * together, a few times a second), so a drop or a crash resends, never loses.
  */
 export class OutboxSender implements Component {
   readonly name = "uplink-outbox";
   readonly #inFlight = new Set<number>();
   #acked: number[] = [];
-  #flush: NodeJS.Immediate | undefined;
+  #flush: NodeJS.Timeout | undefined;
   #deferred: NodeJS.Immediate | undefined;
   #unsubscribe: (() => void)[] = [];
   #epoch = "";
@@ -80,7 +86,8 @@ export class OutboxSender implements Component {
     this.#stopped = true;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
-    if (this.#flush) clearImmediate(this.#flush);
+    clearTimeout(this.#flush);
+    this.#flush = undefined;
     if (this.#deferred) clearImmediate(this.#deferred);
     this.#deferred = undefined;
     this.#commitAcks();
@@ -234,11 +241,15 @@ export class OutboxSender implements Component {
 
   #ack(id: number): void {
     this.#acked.push(id);
-    this.#flush ??= setImmediate(() => {
-      this.#flush = undefined;
-      this.#commitAcks();
-      this.pump();
-    });
+    if (this.#acked.length >= WINDOW) this.#flushAcks();
+    else this.#flush ??= setTimeout(() => this.#flushAcks(), ACK_COMMIT_MS);
+  }
+
+  #flushAcks(): void {
+    clearTimeout(this.#flush);
+    this.#flush = undefined;
+    this.#commitAcks();
+    this.pump();
   }
 
   #commitAcks(): void {
