@@ -1,20 +1,13 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentEvents } from "../../src/agent-events.js";
 import { CameraEventService } from "../../src/camera-events/index.js";
-import { CredentialVault } from "../../src/discovery/index.js";
-import { EventLog } from "../../src/events/index.js";
-import { EventBus } from "../../src/lifecycle/index.js";
 import { silentLogger } from "../../src/log/index.js";
-import { SecretSealer } from "../../src/pki/index.js";
 import type { SimCamera } from "../../src/sim/index.js";
-import { Store } from "../../src/store/index.js";
-import { approveCameras } from "../helpers/inventory.js";
+import { approvedSite } from "../helpers/event-site.js";
 import { waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
-import { defer, tempDir } from "../helpers/temp.js";
+import { defer } from "../helpers/temp.js";
 
 const PULL_INTERVAL_MS = 500;
 
@@ -25,18 +18,12 @@ function pullTimes(camera: SimCamera): number[] {
     .map((entry) => entry.tsMs);
 }
 
-async function subscribedSite(t: Parameters<typeof tempDir>[0], maxPerMinute?: number) {
-  const dir = await tempDir(t);
-  const store = new Store(join(dir, "camgate.db"), silentLogger());
-  await store.start(new AbortController().signal);
-  defer(t, () => store.stop());
+async function subscribedSite(t: Parameters<typeof approvedSite>[0], maxPerMinute?: number) {
   const sim = await hardenedCameras(t, "127.0.158.10", 1, {
     override: () => ({ events: { flavour: "hikvision" as const } }),
   });
-  const vault = new CredentialVault(store.repos, await SecretSealer.open(join(dir, "seal.key")));
-  const [cameraId] = approveCameras(store.repos, vault, sim.describe());
-  const bus = new EventBus<AgentEvents>(() => undefined);
-  const log = new EventLog(store, bus, silentLogger());
+  const { store, vault, bus, log, ids } = await approvedSite(t, sim.describe());
+  const [cameraId] = ids;
   const commits: number[] = [];
   log.alongside((events) => commits.push(events.length));
   const service = new CameraEventService({

@@ -1,21 +1,15 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CameraEventService } from "../../src/camera-events/index.js";
-import { CredentialVault } from "../../src/discovery/index.js";
-import { EventLog } from "../../src/events/index.js";
-import { EventBus } from "../../src/lifecycle/index.js";
-import type { AgentEvents } from "../../src/agent-events.js";
 import { silentLogger } from "../../src/log/index.js";
-import { SecretSealer } from "../../src/pki/index.js";
 import type { SimCamera } from "../../src/sim/index.js";
-import { type EventRecord, Store } from "../../src/store/index.js";
-import { type ApprovableCamera, approveCameras } from "../helpers/inventory.js";
+import type { EventRecord } from "../../src/store/index.js";
+import { approvedSite } from "../helpers/event-site.js";
 import { waitFor } from "../helpers/recording.js";
 import { hardenedCameras } from "../helpers/site.js";
-import { defer, tempDir } from "../helpers/temp.js";
+import { defer } from "../helpers/temp.js";
 
 const TWO_HOURS_MS = 2 * 3_600_000;
 /** GetSystemDateAndTime has whole seconds: a measured clock offset is within 1 s. */
@@ -23,21 +17,6 @@ const CLOCK_RESOLUTION_MS = 1000;
 
 function requests(camera: SimCamera, operation: string): number {
   return camera.journal.entries().filter((entry) => entry.operation === operation).length;
-}
-
-/** Every camera approved in a fresh store, its credentials in the vault. */
-async function approvedSite(
-  t: Parameters<typeof tempDir>[0],
-  cameras: readonly ApprovableCamera[],
-) {
-  const dir = await tempDir(t);
-  const store = new Store(join(dir, "camgate.db"), silentLogger());
-  await store.start(new AbortController().signal);
-  defer(t, () => store.stop());
-  const vault = new CredentialVault(store.repos, await SecretSealer.open(join(dir, "seal.key")));
-  const ids = approveCameras(store.repos, vault, cameras);
-  const bus = new EventBus<AgentEvents>(() => undefined);
-  return { store, vault, bus, log: new EventLog(store, bus, silentLogger()), ids };
 }
 
 const SOAP = "http://www.w3.org/2003/05/soap-envelope";
