@@ -154,6 +154,9 @@ export function parseXml(
       : undefined,
   });
   const stack: XmlElement[] = [];
+  // An element's text past its first piece, joined when it closes: `+=` on every piece would
+  // keep a rope of them all (text cut by entities and CDATA retained 4 times its size).
+  const pieces: (string[] | undefined)[] = [];
   let root: XmlElement | undefined;
   let elements = 0;
   let failure: Error | undefined;
@@ -193,13 +196,22 @@ export function parseXml(
     stack.push(element);
   });
   const onText = (chunk: string) => {
-    const current = stack.at(-1);
-    if (current) current.text += chunk;
+    const depth = stack.length - 1;
+    const current = stack[depth];
+    if (!current) return;
+    if (current.text === "") current.text = chunk;
+    else (pieces[depth] ??= [current.text]).push(chunk);
   };
   parser.on("text", onText);
   parser.on("cdata", onText);
   parser.on("closetag", () => {
-    stack.pop();
+    const depth = stack.length - 1;
+    const parts = pieces[depth];
+    const element = stack.pop();
+    if (parts && element) {
+      element.text = parts.join("");
+      pieces[depth] = undefined;
+    }
   });
 
   try {

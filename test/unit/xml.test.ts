@@ -35,6 +35,13 @@ describe("untrusted XML", () => {
     });
   });
 
+  it("gives each element the concatenation of its own text, around children, entities and CDATA", () => {
+    const root = parseXml("<a>x<b>y&amp;<![CDATA[<z>]]></b>w&#x41;<![CDATA[]]>v</a>");
+    assert.equal(root.text, "xwAv");
+    assert.equal(root.children[0]?.text, "y&<z>");
+    assert.equal(parseXml("<a><b/></a>").text, "");
+  });
+
   it("resolves QNames through linked scopes: inner declarations shadow outer ones", () => {
     const root = parseXml(
       `<r xmlns:p="urn:outer" xmlns="urn:default"><a><b xmlns:p="urn:inner" xmlns:q="urn:q"><c/></b></a></r>`,
