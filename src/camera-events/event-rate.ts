@@ -2,9 +2,11 @@
  * How many events one camera may record per minute unless configured (events.maxPerMinute). A
  * camera is a device on a hostile LAN: one that answers every PullMessages with its limit of
  * notifications would otherwise fill the events table and the uplink. A detector changes state
- * a few times a minute; analytics that report objects may do so ten times a second.
+ * a few times a minute; analytics that report objects may do so ten times a second, and the
+ * limit is twice that: a camera's events come in bunches (one reply each pull interval), and a
+ * limit at the very rate would cut a steady camera whenever a minute holds one bunch more.
  */
-export const EVENTS_PER_MINUTE = 600;
+export const EVENTS_PER_MINUTE = 1200;
 const WINDOW_MS = 60_000;
 
 /** A fixed one-minute window per camera: admits up to the limit, counts the rest. */

@@ -161,7 +161,7 @@ const eventsSchema = z.strictObject({
     .int()
     .min(1)
     .max(6000)
-    .default(600)
+    .default(1200)
     .describe(
       "Camera events recorded at most per camera per minute; the rest are counted and reported (camera_events_throttled)",
     ),
