@@ -9,8 +9,9 @@
 //   npm run bench:event-path [-- --events 2000 --cameras 16 --rate 160 --batch 5 --rounds 3]
 //
 // Two figures per round: flat out (each event after the one before is published: CPU and wall
-// time per event, the main thread's cost) and paced at --rate events/s over all cameras
-// (latency from the reply's arrival to the publish, p50 and p95). Every event is checked to be
+// time per event, the main thread's cost; each reply committed alone) and paced at --rate
+// events/s over all cameras, the replies that come within 100 ms committed together as the agent
+// does (ReplyCommits; latency from the reply's arrival to the publish, p50 and p95). Every event is checked to be
 // published exactly once and in order per camera.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,6 +22,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { AgentEvents } from "../../src/agent-events.js";
 import { EventNormaliser } from "../../src/camera-events/normalise.js";
 import { readPulled } from "../../src/camera-events/pullpoint.js";
+import { COMMIT_DELAY_MS, ReplyCommits } from "../../src/camera-events/reply-commits.js";
 import { type Config, parseConfigText } from "../../src/config/index.js";
 import { EventLog } from "../../src/events/index.js";
 import { EventBus } from "../../src/lifecycle/index.js";
@@ -129,7 +131,7 @@ interface Pipeline {
 }
 
 /** The agent's parts an event goes through, wired as src/agent.ts and agent-uplink.ts do. */
-async function pipeline(dir: string): Promise<Pipeline> {
+async function pipeline(dir: string, commitDelayMs: number): Promise<Pipeline> {
   const config = benchConfig(dir);
   const logger = silentLogger();
   const bus = new EventBus<AgentEvents>((event, error) => {
@@ -172,6 +174,7 @@ async function pipeline(dir: string): Promise<Pipeline> {
     });
   }
   const events = new EventLog(store, bus, logger);
+  const replies = new ReplyCommits(events, commitDelayMs);
   const link = new AckingLink();
   const outbox = new Outbox(store, config.uplink, bus);
   const sender = new OutboxSender({ store, session: link, bus, logger });
@@ -232,7 +235,7 @@ async function pipeline(dir: string): Promise<Pipeline> {
       const pulled = readPulled(envelope, 64, "bench");
       const cameraId = cameraIds[index] ?? "";
       const normaliser = normalisers[index];
-      events.recordCameraEvents(
+      replies.add(
         cameraId,
         pulled.notifications.flatMap(
           (notification) => normaliser?.normalise(notification, 0, receivedMs) ?? [],
@@ -246,6 +249,7 @@ async function pipeline(dir: string): Promise<Pipeline> {
       });
     },
     async stop() {
+      replies.flush();
       running.abort();
       for (const part of parts.reverse()) await part.stop();
       store.close();
@@ -270,7 +274,7 @@ function checkPublished(link: AckingLink, expected: number): void {
 
 /** Flat out: each reply arrives once the events of the one before it have been published. */
 async function flatOut(dir: string): Promise<Figures> {
-  const path = await pipeline(dir);
+  const path = await pipeline(dir, 0);
   const replies = Array.from({ length: REPLIES }, (_, n) => nthReply(n, Date.now()));
   const figures = await measure(async () => {
     for (let n = 0; n < REPLIES; n++) {
@@ -286,7 +290,7 @@ async function flatOut(dir: string): Promise<Figures> {
 
 /** Paced: the replies over all cameras, RATE events per second; latency arrival -> publish. */
 async function paced(dir: string): Promise<{ figures: Figures; latencies: number[] }> {
-  const path = await pipeline(dir);
+  const path = await pipeline(dir, COMMIT_DELAY_MS);
   const arrived: number[] = [];
   const gapMs = (1000 * BATCH) / RATE;
   const figures = await measure(async () => {

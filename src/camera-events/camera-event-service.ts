@@ -4,6 +4,7 @@ import type { EventLog } from "../events/index.js";
 import type { Component, EventBus } from "../lifecycle/index.js";
 import type { Logger } from "../log/index.js";
 import type { CameraRecord, Store } from "../store/index.js";
+import { ReplyCommits } from "./reply-commits.js";
 import { CameraEventSubscription, DEFAULT_EVENT_TIMING, type EventTiming } from "./subscription.js";
 
 export interface CameraEventServiceDeps {
@@ -17,6 +18,8 @@ export interface CameraEventServiceDeps {
   maxPerMinute?: number;
   /** How often the inventory is looked at again for cameras approved or removed. */
   rescanMs?: number;
+  /** How long a reply's events may wait to be committed with others' (see ReplyCommits). */
+  commitDelayMs?: number;
 }
 
 interface Running {
@@ -44,8 +47,11 @@ export class CameraEventService implements Component {
   #unsubscribe: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #commits: ReplyCommits;
 
-  constructor(private readonly deps: CameraEventServiceDeps) {}
+  constructor(private readonly deps: CameraEventServiceDeps) {
+    this.#commits = new ReplyCommits(deps.log, deps.commitDelayMs);
+  }
 
   async start(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
@@ -93,6 +99,7 @@ export class CameraEventService implements Component {
         store: this.deps.store,
         vault: this.deps.vault,
         log: this.deps.log,
+        commits: this.#commits,
         timing: { ...DEFAULT_EVENT_TIMING, ...this.deps.timing },
         maxPerMinute: this.deps.maxPerMinute,
         logger: this.deps.logger,
@@ -116,5 +123,6 @@ export class CameraEventService implements Component {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
     await Promise.all([...this.#running.keys()].map((cameraId) => this.#dispose(cameraId)));
+    this.#commits.flush();
   }
 }

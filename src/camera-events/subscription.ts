@@ -23,6 +23,7 @@ import {
   type SubscriptionRef,
   unsubscribe,
 } from "./pullpoint.js";
+import type { ReplyCommits } from "./reply-commits.js";
 
 export interface EventTiming {
   /** How long one PullMessages waits on the camera for something to happen. */
@@ -99,6 +100,8 @@ export interface CameraEventSubscriptionDeps {
   store: Pick<Store, "repos">;
   vault: VaultHandle;
   log: EventLog;
+  /** Where the events of each reply go to be committed with those of other cameras. */
+  commits: Pick<ReplyCommits, "add">;
   timing: EventTiming;
   /** Events recorded at most per minute; the rest are counted and reported. */
   maxPerMinute?: number;
@@ -285,7 +288,7 @@ export class CameraEventSubscription {
         const event = this.#normaliser.normalise(notification, context.clockOffsetMs, receivedMs);
         if (event && this.#rate.admit(receivedMs, this.#throttled)) events.push(event);
       }
-      log.recordCameraEvents(cameraId, events);
+      this.deps.commits.add(cameraId, events);
       // Its termination time was set on the old clock: a fresh subscription, a fresh offset.
       if (jumpedSinceSubscribing) {
         logger.info({ cameraId }, "the camera's clock jumped");

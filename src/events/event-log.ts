@@ -49,6 +49,8 @@ export interface CameraEventEntry {
   detail: Record<string, unknown>;
 }
 
+export type CameraEventRecord = CameraEventEntry & { cameraId: string };
+
 /**
  * Appends an event to the store and announces it on the bus, in that order. What other parts
  * write because of an event (its copy in the outbox, the window of video around it) can go in
@@ -78,15 +80,16 @@ export class EventLog {
     kind: string,
     detail: Record<string, unknown>,
   ): void {
-    this.recordCameraEvents(cameraId, [{ tsMs, kind, detail }]);
+    this.recordCameraEvents([{ cameraId, tsMs, kind, detail }]);
   }
 
   /**
-   * Several of a camera's events (one PullMessages reply) in one commit: one disk sync, and one
-   * turn of the uplink, for all of them. The bus hears of each, in order, once they are stored.
+   * Several camera events (the PullMessages replies that came together) in one commit: one
+   * disk sync, and one turn of the uplink, for all of them. The bus hears of each, in order,
+   * once they are stored.
    */
-  recordCameraEvents(cameraId: string, events: readonly CameraEventEntry[]): void {
-    if (events.length > 0) this.#append(events.map((event) => ({ ...event, cameraId })));
+  recordCameraEvents(events: readonly CameraEventRecord[]): void {
+    if (events.length > 0) this.#append(events);
   }
 
   /**

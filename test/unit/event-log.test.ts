@@ -46,7 +46,7 @@ describe("EventLog (events/event-log)", () => {
     ]);
   });
 
-  it("a camera's events of one reply are stored in one commit: each writer hears them together, in order, and the bus hears each once they are stored", async (t) => {
+  it("camera events recorded together are stored in one commit: each writer hears them together, in order, and the bus hears each once they are stored", async (t) => {
     const { store, bus, events } = await uplinkParts(t);
     const written: number[][] = [];
     events.alongside((stored) => {
@@ -58,23 +58,23 @@ describe("EventLog (events/event-log)", () => {
       heard.push({ id, kind, stored: store.repos.events.after(id - 1, 1)[0]?.id === id }),
     );
     const ts = Date.now();
-    events.recordCameraEvents("cam-1", [
-      { tsMs: ts, kind: "motion", detail: { phase: "start" } },
-      { tsMs: ts + 100, kind: "motion", detail: { phase: "end" } },
-      { tsMs: ts + 200, kind: "tamper", detail: { phase: "pulse" } },
+    events.recordCameraEvents([
+      { cameraId: "cam-1", tsMs: ts, kind: "motion", detail: { phase: "start" } },
+      { cameraId: "cam-2", tsMs: ts + 100, kind: "motion", detail: { phase: "end" } },
+      { cameraId: "cam-1", tsMs: ts + 200, kind: "tamper", detail: { phase: "pulse" } },
     ]);
-    events.recordCameraEvents("cam-1", []);
+    events.recordCameraEvents([]);
     const stored = store.repos.events.after(0, 10);
     assert.deepEqual(
       stored.map(({ cameraId, kind, tsMs }) => ({ cameraId, kind, tsMs })),
       [
         { cameraId: "cam-1", kind: "motion", tsMs: ts },
-        { cameraId: "cam-1", kind: "motion", tsMs: ts + 100 },
+        { cameraId: "cam-2", kind: "motion", tsMs: ts + 100 },
         { cameraId: "cam-1", kind: "tamper", tsMs: ts + 200 },
       ],
     );
     const ids = stored.map(({ id }) => id);
-    assert.deepEqual(written, [ids], "one writer call for the three, none for an empty reply");
+    assert.deepEqual(written, [ids], "one writer call for the three, none for nothing");
     assert.deepEqual(
       heard,
       stored.map(({ id, kind }) => ({ id, kind, stored: true })),
