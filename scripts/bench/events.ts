@@ -51,14 +51,23 @@ const SECONDS = Number(values.seconds);
 /** Events flow this long before the loaded window: its figures are of code already compiled. */
 const WARMUP_SECONDS = Number(values.warmup);
 
-/** The Node.js flags camgate.service starts the agent with: the bench runs it as the box does. */
-async function unitNodeFlags(): Promise<string[]> {
+/**
+ * The Node.js flags and the environment camgate.service starts the agent with: the bench runs
+ * it as the box does.
+ */
+async function unitLaunch(): Promise<{ nodeArgs: string[]; env: Record<string, string> }> {
   const unit = await readFile(
     fileURLToPath(new URL("../../../systemd/camgate.service", import.meta.url)),
     "utf8",
   );
   const flags = /^ExecStart=\S*\/node((?: --\S+)*) /m.exec(unit)?.[1] ?? "";
-  return flags.split(" ").filter(Boolean);
+  const env: Record<string, string> = {};
+  for (const [, assignments] of unit.matchAll(/^Environment=(.*)$/gm))
+    for (const assignment of (assignments ?? "").split(" ")) {
+      const [name, ...value] = assignment.split("=");
+      if (name) env[name] = value.join("=");
+    }
+  return { nodeArgs: flags.split(" ").filter(Boolean), env };
 }
 
 /** Resident memory of a process by kind (/proc/<pid>/status), MiB. */
@@ -100,6 +109,7 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
     process.env["NODE_OPTIONS"] =
       `${process.env["NODE_OPTIONS"] ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${run.dir}`;
   try {
+    const unit = await unitLaunch();
     const world = await SoakWorld.create(
       {
         dir: run.dir,
@@ -108,9 +118,11 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
         mainJs: fileURLToPath(new URL("../../src/main.js", import.meta.url)),
         segmentSeconds: 10,
         audit: false,
-        // Sampled every 10 ms: at the default 1 ms the profiler costs more than the agent.
+        centerProcess: true,
+        agentEnv: unit.env,
         nodeArgs: [
-          ...(await unitNodeFlags()),
+          ...unit.nodeArgs,
+          // Sampled every 10 ms: at the default 1 ms the profiler costs more than the agent.
           ...(values.cpu
             ? ["--cpu-prof", "--cpu-prof-interval=10000", `--cpu-prof-dir=${join(run.dir, "cpu")}`]
             : []),
@@ -165,13 +177,23 @@ await runScript({ name: "bench-events", dir: values.dir, keep: values.keep }, as
     await drive;
     const memory = await memoryOf(pid());
     run.log(`loaded: ${loaded.cpuPercent.toFixed(1)} % of a core; waiting for the center`);
-    await sleep(10_000, undefined, { signal: run.signal });
+    const atCenter = async () => {
+      let count = 0;
+      for (const cameraId of parts.cameraIds)
+        count += (await centerEvents(parts.centerDir, SOAK_SITE, cameraId)).events.length;
+      return count;
+    };
+    // Everything, however far the center fell behind (its lag is in the figures), or what came
+    // within two minutes (a camera past the throttle never sends the rest).
+    const waitUntil = Date.now() + 120_000;
+    while ((await atCenter()) < made.length && Date.now() < waitUntil)
+      await sleep(2_000, undefined, { signal: run.signal });
 
     const latencies: number[] = [];
     const toBroker: number[] = [];
     // Where it goes: the camera's reply reaching the box (simulator, PullMessages, the box's
     // event loop), and the box to the center (store, outbox, broker, and the reference center:
-    // in this process, one message at a time, each synced to disk before the next).
+    // `camgate center`, one message at a time, each kept on disk before it is acknowledged).
     const toBox: number[] = [];
     const boxToCenter: number[] = [];
     let received = 0;

@@ -55,6 +55,8 @@ export class AgentProcess {
       restartDelayMs: number;
       /** Options for node itself (a benchmark's --cpu-prof, which NODE_OPTIONS refuses). */
       nodeArgs?: readonly string[] | undefined;
+      /** Environment the unit gives the agent (Environment= lines), over this process's. */
+      env?: Readonly<Record<string, string>> | undefined;
     },
   ) {
     this.#fakeTime = LIBFAKETIME.find((path) => existsSync(path));
@@ -138,7 +140,7 @@ export class AgentProcess {
   }
 
   #spawn(): void {
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.env };
     delete env.NOTIFY_SOCKET;
     if (this.#fakeTime) {
       env.LD_PRELOAD = this.#fakeTime;

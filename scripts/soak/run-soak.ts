@@ -97,6 +97,8 @@ async function soak(
     started,
   );
   const { parts } = world;
+  const { center } = parts;
+  if (!center) throw new Error("the soak reads what the center received: it runs in this process");
   const outputs = join(options.dir, "outputs");
   await mkdir(outputs, { recursive: true });
   const cli = (args: string[]) =>
@@ -113,7 +115,7 @@ async function soak(
   log(`waiting for ${options.cameras} cameras to reach the center`);
   await waitUntil(
     "every camera's video at the center",
-    () => new Set(parts.center.receivedSegments().map((s) => s.cameraId)).size >= options.cameras,
+    () => new Set(center.receivedSegments().map((s) => s.cameraId)).size >= options.cameras,
     180_000,
   );
 
@@ -194,7 +196,7 @@ async function soak(
   await waitUntil(
     "the center settled",
     async () => {
-      const now = JSON.stringify(parts.center.summary());
+      const now = JSON.stringify(center.summary());
       const settled = now === last;
       last = now;
       return settled;
@@ -234,7 +236,7 @@ async function soak(
     store.open();
     verdicts.push(await indexMatchesDisk(store, parts.config.storage.dir));
     verdicts.push(
-      await everySegmentAccountedFor(store, parts.center.receivedSegments(), (row) =>
+      await everySegmentAccountedFor(store, center.receivedSegments(), (row) =>
         join(parts.centerDir, SOAK_SITE, "cameras", row.cameraId, "video", `${row.id}.ts`),
       ),
     );

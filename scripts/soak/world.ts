@@ -9,6 +9,7 @@ import { silentLogger } from "../../src/log/index.js";
 import { createDevPki, type DevPkiFiles } from "../../src/pki/index.js";
 import { Simulator, type SimulatorOptions } from "../../src/sim/index.js";
 import { AgentProcess } from "./agent-process.js";
+import { CenterWorker } from "./center-world.js";
 import { FaultyLink } from "./tcp-proxy.js";
 
 const run = promisify(execFile);
@@ -28,6 +29,13 @@ export interface WorldOptions {
   audit?: boolean;
   /** Options for the agent's node (e.g. --cpu-prof). */
   nodeArgs?: readonly string[];
+  /** Environment for the agent, over this process's. */
+  agentEnv?: Readonly<Record<string, string>>;
+  /**
+   * The center as `camgate center`, a process of its own, as a commune runs it: a benchmark
+   * timing the box cannot share an event loop between the center and the simulated cameras.
+   */
+  centerProcess?: boolean;
 }
 
 /** What the storage settings are, and whether the video has a filesystem of its own to fill. */
@@ -44,7 +52,8 @@ export interface StorageSetup {
 
 export interface SoakWorldParts {
   sim: Simulator;
-  center: Center;
+  /** The center in this process; undefined when it runs as a process of its own. */
+  center: Center | undefined;
   centerDir: string;
   broker: MosquittoBroker;
   link: FaultyLink;
@@ -94,22 +103,9 @@ export class SoakWorld {
     await link.start();
     started(() => link.stop());
 
-    const center = new Center({
-      config: centerConfigSchema.parse({
-        brokers: [broker.url],
-        ca: pki.ca,
-        cert: pki.centerCert,
-        key: pki.centerKey,
-        dir: join(dir, "center"),
-        clientId: "camgate-soak-center",
-        // mosquitto 2.0 does not restore shared subscriptions from persistence.
-        group: null,
-      }),
-      logger: silentLogger(),
-    });
-    await center.start(new AbortController().signal);
-    started(() => center.stop());
-    await center.subscribed;
+    const center = options.centerProcess
+      ? await startCenterProcess(dir, options.mainJs, broker, pki, started)
+      : await startCenter(dir, broker, pki, started);
 
     const sim = new Simulator({
       baseIp: options.baseIp,
@@ -151,6 +147,7 @@ export class SoakWorld {
       clockFile: join(boxDir, "clock"),
       restartDelayMs: 5_000, // the unit's RestartSec
       nodeArgs: options.nodeArgs,
+      env: options.agentEnv,
     });
     started(() => agent.destroy());
     await agent.start();
@@ -166,6 +163,49 @@ export class SoakWorld {
     const index = this.parts.sim.describe().findIndex((camera) => camera.address === ip);
     return this.parts.cameraIds[index];
   }
+}
+
+const centerConfig = (dir: string, broker: MosquittoBroker, pki: DevPkiFiles) => ({
+  brokers: [broker.url],
+  ca: pki.ca,
+  cert: pki.centerCert,
+  key: pki.centerKey,
+  dir: join(dir, "center"),
+  clientId: "camgate-soak-center",
+  // mosquitto 2.0 does not restore shared subscriptions from persistence.
+  group: null,
+});
+
+async function startCenter(
+  dir: string,
+  broker: MosquittoBroker,
+  pki: DevPkiFiles,
+  started: (stop: () => Promise<unknown>) => void,
+): Promise<Center> {
+  const center = new Center({
+    config: centerConfigSchema.parse(centerConfig(dir, broker, pki)),
+    logger: silentLogger(),
+  });
+  await center.start(new AbortController().signal);
+  started(() => center.stop());
+  await center.subscribed;
+  return center;
+}
+
+async function startCenterProcess(
+  dir: string,
+  mainJs: string,
+  broker: MosquittoBroker,
+  pki: DevPkiFiles,
+  started: (stop: () => Promise<unknown>) => void,
+): Promise<undefined> {
+  const file = join(dir, "center.yaml");
+  // JSON is YAML: the center reads it as its config file.
+  await writeFile(file, JSON.stringify(centerConfig(dir, broker, pki)));
+  const worker = new CenterWorker(mainJs, file);
+  started(() => worker.terminate());
+  await worker.start();
+  return undefined;
 }
 
 /**
