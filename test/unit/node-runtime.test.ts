@@ -53,7 +53,7 @@ describe("the Node.js runtime camgate supports and ships", () => {
     const unit = await read("systemd/camgate.service");
     assert.match(
       unit,
-      /^ExecStart=\/usr\/local\/bin\/node \/opt\/camgate\/current\/dist\/src\/main\.js run /m,
+      /^ExecStart=\/usr\/local\/bin\/node (?:--\S+ )*\/opt\/camgate\/current\/dist\/src\/main\.js run /m,
     );
     assert.match(
       unit,
