@@ -111,8 +111,7 @@ export class CenterFiles {
       await release(claimFile);
       return "duplicate";
     }
-    if ((await claim(claimFile, this.disk.worker, this.disk.scratch)) === "theirs")
-      return "duplicate";
+    if ((await claim(claimFile, this.disk.worker)) === "theirs") return "duplicate";
     try {
       // Appended by another worker between our first look and our claim?
       if ((await log.get(key)) !== undefined) return "duplicate";

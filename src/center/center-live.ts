@@ -50,7 +50,7 @@ export class CenterLive {
     let recording = this.#sessions.get(file);
     if (!recording) {
       await mkdir(dir, { recursive: true });
-      if ((await claim(`${file}.owner`, this.disk.worker, this.disk.scratch)) === "theirs") {
+      if ((await claim(`${file}.owner`, this.disk.worker)) === "theirs") {
         this.#theirs.add(file);
         return "theirs";
       }

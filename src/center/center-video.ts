@@ -157,7 +157,7 @@ export class CenterVideo {
     }
     if (record === undefined) return this.#late(key); // finished by another worker meanwhile
     if (record.chunks.size < header.chunks) return record.duplicate ? "duplicate" : "kept";
-    if ((await claim(`${key}.finishing`, this.#worker, this.disk.scratch)) === "theirs")
+    if ((await claim(`${key}.finishing`, this.#worker)) === "theirs")
       return record.duplicate ? "duplicate" : "kept";
     return this.#finish(topic, key);
   }
