@@ -50,20 +50,22 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
  * 15 s away), and at thirty pulls a second they cost the collector more than the call.
  */
 function guard(req: ClientRequest, timeoutMs: number, outer: AbortSignal | undefined) {
-  const state = { timedOut: false, settled: () => undefined as void };
+  let timedOut = false;
   const abort = () => req.destroy(Object.assign(new Error("aborted"), { code: "ABORT_ERR" }));
   const timer = setTimeout(() => {
-    state.timedOut = true;
+    timedOut = true;
     abort();
   }, timeoutMs);
   timer.unref();
   if (outer?.aborted) abort();
   else outer?.addEventListener("abort", abort, { once: true });
-  state.settled = () => {
-    clearTimeout(timer);
-    outer?.removeEventListener("abort", abort);
+  return {
+    timedOut: () => timedOut,
+    settled: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", abort);
+    },
   };
-  return state;
 }
 
 function post(
@@ -121,7 +123,7 @@ function post(
     req.on("error", (error: NodeJS.ErrnoException) => {
       // The call's own deadline names the slow device, even when a starved process wakes to
       // find the caller's deadline passed as well.
-      if (deadline?.timedOut) {
+      if (deadline?.timedOut()) {
         reject(
           new OnvifCallError(
             "timeout",
