@@ -119,10 +119,13 @@ describe("fuzzing: the cost of parsing XML grows linearly with its size", () => 
         large.ms <= GROWTH * ratio * small.ms + SLACK_MS,
         `time grows faster than the input: ${describeCost(sizes, costs)}`,
       );
-      assert.ok(
-        large.retainedBytes <= GROWTH * ratio * small.retainedBytes + SLACK_BYTES,
-        `memory grows faster than the input: ${describeCost(sizes, costs)}`,
-      );
+      // A refused input leaves nothing behind: what the heap shows after it is the compiler's and
+      // the collector's (on Node.js 24, over 2 MiB after a refusal, with nothing alive).
+      if (!large.refused)
+        assert.ok(
+          large.retainedBytes <= GROWTH * ratio * small.retainedBytes + SLACK_BYTES,
+          `memory grows faster than the input: ${describeCost(sizes, costs)}`,
+        );
     });
   });
 });
