@@ -31,6 +31,13 @@ export interface Repositories {
   eventWindows: EventWindowRepository;
 }
 
+/**
+ * SQLite's own page cache, KiB (a negative cache_size). better-sqlite3 builds SQLite with 16 MiB,
+ * which the agent fills as the index grows and never gives back; pages past this come from the
+ * kernel's page cache, which the box can reclaim. SQLite's stock default.
+ */
+const PAGE_CACHE_KIB = 2048;
+
 const UNUSABLE_FILE_CODES = new Set([
   "SQLITE_NOTADB",
   "SQLITE_CORRUPT",
@@ -67,6 +74,7 @@ export class Store implements Component {
       db.pragma("synchronous = FULL");
       db.pragma("foreign_keys = ON");
       db.pragma("busy_timeout = 5000");
+      db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       const found = schemaVersion(db);
       if (found > LATEST_VERSION) {
         throw new StoreVersionError(
