@@ -1,10 +1,18 @@
+import { createRequire } from "node:module";
 import type { Writable } from "node:stream";
 import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
+import type PinoPretty from "pino-pretty";
 import type { LogConfig } from "../config/index.js";
 import { redactJsonLine, redactText, redactValue } from "./redact.js";
 
 export type { Logger } from "pino";
+
+const require = createRequire(import.meta.url);
+
+/** pino-pretty, loaded for a person at a terminal only: the daemon writes JSON lines for journald. */
+function loadPretty(): typeof PinoPretty {
+  return require("pino-pretty") as typeof PinoPretty;
+}
 
 export interface LoggerOptions {
   level: LogConfig["level"];
@@ -23,7 +31,7 @@ export function createLogger(options: LoggerOptions): Logger {
     options.format === "pretty" ||
     (options.format === "auto" && options.destination.isTTY === true);
   const stream = usePretty
-    ? pretty({
+    ? loadPretty()({
         destination: options.destination,
         colorize: true,
         sync: true,

@@ -6,9 +6,9 @@ import {
 } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import forge from "node-forge";
 import { createFileExclusive } from "../util/files.js";
 import { KeyFileError } from "./errors.js";
+import { loadForge } from "./forge.js";
 import { assertPrivateFile } from "./sealer.js";
 import { allowsClientAuth, allowsServerAuth } from "./usage.js";
 
@@ -70,6 +70,7 @@ export async function readPrivateKey(path: string): Promise<string> {
 
 /** A PKCS#10 request for the box: CN = site id, serialNumber = the box's machine id. */
 export function createCsrPem(keyPem: string, commonName: string, serial: string): string {
+  const forge = loadForge();
   const key = forge.pki.privateKeyFromPem(keyPem);
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);

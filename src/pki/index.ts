@@ -18,6 +18,7 @@ export {
   verifyChain,
 } from "./box-certificate.js";
 export { allowsClientAuth } from "./usage.js";
+export { signatureAlgorithm } from "./signature-algorithm.js";
 export { KeyFileError, TlsMaterialError, UnsealError } from "./errors.js";
 export { type MutualTlsOptions, readTlsMaterial, type TlsMaterial, tlsOptions } from "./tls.js";
 export {

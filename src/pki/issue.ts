@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import forge from "node-forge";
+import type Forge from "node-forge";
 import { writeFileAtomic } from "../util/files.js";
 import { generatePrivateKeyPem } from "./certificates.js";
+import { loadForge } from "./forge.js";
 
 export interface IssueRequest {
   commonName: string;
-  publicKey: forge.pki.rsa.PublicKey;
+  publicKey: Forge.pki.rsa.PublicKey;
   usage: "client" | "server";
   /** DNS names and IP addresses, for server certificates. */
   altNames?: readonly string[];
@@ -16,15 +17,16 @@ export interface IssueRequest {
 }
 
 export interface Authority {
-  cert: forge.pki.Certificate;
-  key: forge.pki.rsa.PrivateKey;
+  cert: Forge.pki.Certificate;
+  key: Forge.pki.rsa.PrivateKey;
 }
 
 function keyPair(bits: number): {
   pem: string;
-  key: forge.pki.rsa.PrivateKey;
-  publicKey: forge.pki.rsa.PublicKey;
+  key: Forge.pki.rsa.PrivateKey;
+  publicKey: Forge.pki.rsa.PublicKey;
 } {
+  const forge = loadForge();
   const pem = generatePrivateKeyPem(bits);
   const key = forge.pki.privateKeyFromPem(pem);
   return { pem, key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
@@ -39,6 +41,7 @@ export function createAuthority(
   name: string,
   bits = 2048,
 ): Authority & { keyPem: string; certPem: string } {
+  const forge = loadForge();
   const { pem, key, publicKey } = keyPair(bits);
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
@@ -61,6 +64,7 @@ export function createAuthority(
 }
 
 export function issueCertificate(authority: Authority, request: IssueRequest): string {
+  const forge = loadForge();
   const cert = forge.pki.createCertificate();
   cert.publicKey = request.publicKey;
   cert.serialNumber = serial();
@@ -93,12 +97,12 @@ export function issueFromCsr(
   csrPem: string,
   usage: "client" | "server" = "client",
 ): string {
-  const csr = forge.pki.certificationRequestFromPem(csrPem);
+  const csr = loadForge().pki.certificationRequestFromPem(csrPem);
   if (!csr.verify()) throw new Error("the CSR's signature does not verify");
   const cn = csr.subject.getField("CN") as { value: string } | null;
   return issueCertificate(authority, {
     commonName: cn?.value ?? "unknown",
-    publicKey: csr.publicKey as forge.pki.rsa.PublicKey,
+    publicKey: csr.publicKey as Forge.pki.rsa.PublicKey,
     usage,
   });
 }

@@ -1,5 +1,5 @@
 import type { X509Certificate } from "node:crypto";
-import forge from "node-forge";
+import { DER_TAG, derChild, derChildren, derElement, derOid, derRoot } from "./der.js";
 
 const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
@@ -8,24 +8,20 @@ const KEY_USAGE = "2.5.29.15";
 
 /** keyUsage bits, or undefined when the extension is absent (then any use is allowed). */
 function keyUsageBits(cert: X509Certificate): number | undefined {
-  const asn1 = forge.asn1;
-  const der = forge.util.createBuffer(cert.raw.toString("binary"));
-  const tbs = (asn1.fromDer(der).value as forge.asn1.Asn1[])[0];
-  const tagged = (tbs?.value as forge.asn1.Asn1[] | undefined)?.find(
-    (part) =>
-      // [3]: the extensions (context-specific tag number 3, which forge types as BITSTRING).
-      part.tagClass === asn1.Class.CONTEXT_SPECIFIC && part.type === asn1.Type.BITSTRING,
-  );
-  const extensions = ((tagged?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ??
-    []) as forge.asn1.Asn1[];
-  for (const extension of extensions) {
-    const [oid, ...rest] = extension.value as forge.asn1.Asn1[];
-    if (!oid || asn1.derToOid(oid.value as string) !== KEY_USAGE) continue;
-    // The OCTET STRING holds a DER BIT STRING: tag, length, unused-bit count, then the bits
-    // (digitalSignature first); keyUsage is at most 2 bytes of bits, so the length is short.
-    const octets = rest[rest.length - 1]?.value;
-    const bitString = typeof octets === "string" ? octets : "";
-    return bitString.length > 3 ? bitString.charCodeAt(3) : 0;
+  const der = cert.raw;
+  const tbs = derChild(der, derRoot(der), 0, DER_TAG.sequence);
+  const tagged = derChildren(der, tbs).find((part) => part.tag === DER_TAG.extensions);
+  if (!tagged) return undefined;
+  for (const extension of derChildren(der, derChild(der, tagged, 0, DER_TAG.sequence))) {
+    const parts = derChildren(der, extension);
+    const [oid] = parts;
+    const value = parts[parts.length - 1];
+    if (!oid || derOid(der, oid) !== KEY_USAGE || value?.tag !== DER_TAG.octetString) continue;
+    // The OCTET STRING holds a DER BIT STRING: the unused-bit count, then the bits
+    // (digitalSignature first).
+    const bits = derElement(der, value.start, value.end);
+    if (bits.tag !== DER_TAG.bitString) return 0;
+    return bits.end - bits.start > 1 ? (der[bits.start + 1] ?? 0) : 0;
   }
   return undefined;
 }

@@ -1,5 +1,4 @@
 import type { X509Certificate } from "node:crypto";
-import forge from "node-forge";
 import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
 import { rtspRequest } from "../probes/rtsp.js";
@@ -8,6 +7,7 @@ import { errorSaid, joined, mapSaid, probeReason, type Said, said } from "../sai
 import type { Evidence } from "../types.js";
 import { type Check, note, outcome } from "./check.js";
 import { cameraAlive } from "./services.js";
+import { signatureAlgorithm } from "../../pki/index.js";
 
 const RTSPS_PORT = 322;
 const NO_HTTPS = said("no working HTTPS endpoint", "không có cổng HTTPS nào hoạt động");
@@ -212,19 +212,6 @@ const tlsCiphers: Check = {
     return outcome(result.refused ? "pass" : "unknown", [evidence]);
   },
 };
-
-function signatureAlgorithm(certificate: X509Certificate): string | undefined {
-  try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(certificate.raw.toString("binary")));
-    const algorithm = (asn1.value as forge.asn1.Asn1[])[1];
-    const oid = (algorithm?.value as forge.asn1.Asn1[] | undefined)?.[0];
-    if (!oid || typeof oid.value !== "string") return undefined;
-    const dotted = forge.asn1.derToOid(oid.value);
-    return forge.pki.oids[dotted] ?? dotted;
-  } catch {
-    return undefined;
-  }
-}
 
 /** What is wrong with a served certificate, in words a technician can check. */
 export function certificateProblems(
