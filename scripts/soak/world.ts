@@ -11,6 +11,7 @@ import { Simulator, type SimulatorOptions } from "../../src/sim/index.js";
 import { AgentProcess } from "./agent-process.js";
 import { CenterWorker } from "./center-world.js";
 import { FaultyLink } from "./tcp-proxy.js";
+import { unitLaunch } from "./unit-launch.js";
 
 const run = promisify(execFile);
 export const SOAK_SITE = "soak-site";
@@ -27,10 +28,8 @@ export interface WorldOptions {
   override?: SimulatorOptions["override"];
   /** False: no audits (a benchmark measuring something else). */
   audit?: boolean;
-  /** Options for the agent's node (e.g. --cpu-prof). */
+  /** Options for the agent's node (e.g. --cpu-prof), after those of camgate.service. */
   nodeArgs?: readonly string[];
-  /** Environment for the agent, over this process's. */
-  agentEnv?: Readonly<Record<string, string>>;
   /**
    * The center as `camgate center`, a process of its own, as a commune runs it: a benchmark
    * timing the box cannot share an event loop between the center and the simulated cameras.
@@ -140,14 +139,16 @@ export class SoakWorld {
     const config = parseConfigText(text, configFile, {});
     const cameraIds = await enrolCameras(config, sim.describe(), silentLogger());
 
+    // The agent runs as camgate.service starts it on the box: its memory depends on the flags.
+    const unit = await unitLaunch();
     const agent = new AgentProcess({
       mainJs: options.mainJs,
       config: configFile,
       logFile: join(boxDir, "camgate.log"),
       clockFile: join(boxDir, "clock"),
       restartDelayMs: 5_000, // the unit's RestartSec
-      nodeArgs: options.nodeArgs,
-      env: options.agentEnv,
+      nodeArgs: [...unit.nodeArgs, ...(options.nodeArgs ?? [])],
+      env: unit.env,
     });
     started(() => agent.destroy());
     await agent.start();
