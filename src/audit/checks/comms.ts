@@ -1,4 +1,5 @@
 import type { X509Certificate } from "node:crypto";
+import { signatureAlgorithm } from "../../pki/index.js";
 import type { AuditContext } from "../context.js";
 import { describeHead } from "../evidence.js";
 import { rtspRequest } from "../probes/rtsp.js";
@@ -7,7 +8,6 @@ import { errorSaid, joined, mapSaid, probeReason, type Said, said } from "../sai
 import type { Evidence } from "../types.js";
 import { type Check, note, outcome } from "./check.js";
 import { cameraAlive } from "./services.js";
-import { signatureAlgorithm } from "../../pki/index.js";
 
 const RTSPS_PORT = 322;
 const NO_HTTPS = said("no working HTTPS endpoint", "không có cổng HTTPS nào hoạt động");
